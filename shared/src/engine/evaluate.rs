@@ -1,0 +1,127 @@
+//! Computing the fee for one charge (SPEC §2, "Computing the fee"), and the
+//! `Evaluation` that explains it.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::context::Context;
+use super::params::Commission;
+use super::rule::RuleType;
+use super::rule_set::RuleSet;
+use crate::money::Currency;
+
+/// The fee for one charge and how it came about. Amounts are in major units
+/// without trailing zeros (`74.98`, `25`, `0`).
+#[derive(Serialize, ToSchema, Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    /// The commission, rounded once to the currency's minor units.
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    pub final_fee: Decimal,
+    /// The percentage of the charge paid, upgrades included and capped at
+    /// 100; null when the fee is a fixed amount, 0 when a limit was reached.
+    #[serde(with = "rust_decimal::serde::arbitrary_precision_option")]
+    pub rate: Option<Decimal>,
+    /// The charge-threshold bonus included in the fee, 0 if none.
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    pub bonus: Decimal,
+    pub currency: Currency,
+    /// The rules that shaped the fee, in the order they were applied.
+    pub applied_rules: Vec<AppliedRule>,
+    /// True when a commission limit stopped commissions for this customer.
+    pub limit_reached: bool,
+    /// Why the limit applies, when it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit_reason: Option<String>,
+}
+
+/// One rule that took part in an evaluation.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, PartialEq)]
+pub struct AppliedRule {
+    /// The rule's position in the rule set.
+    pub index: usize,
+    #[serde(rename = "type")]
+    pub kind: RuleType,
+    /// What the rule did, e.g. `base rate 25%` or `+5 points (LTV ≥ 10000)`.
+    pub effect: String,
+}
+
+impl RuleSet {
+    /// The fee for the charge described by `ctx`. Pure: no I/O, no clock, and
+    /// the same inputs always give the same result. Expects a context that
+    /// passed `Context::validate`; any other still gives a fee of 0 or more.
+    pub fn evaluate(&self, ctx: &Context) -> Evaluation {
+        let payment_number = ctx.payment_number();
+        if let Some(limit) = &self.limit
+            && let Some(reason) = limit.reached(ctx.customer_months, payment_number)
+        {
+            return Evaluation {
+                final_fee: Decimal::ZERO,
+                rate: Some(Decimal::ZERO),
+                bonus: Decimal::ZERO,
+                currency: ctx.currency,
+                applied_rules: vec![limit.applied()],
+                limit_reached: true,
+                limit_reason: Some(reason),
+            };
+        }
+
+        let base = match &self.first_payment {
+            Some(first) if payment_number == 1 => first,
+            _ => self.time_tiers.applying(ctx.customer_months).unwrap_or(&self.recurring),
+        };
+        let mut applied_rules = Vec::with_capacity(4);
+        applied_rules.push(base.applied());
+
+        let (fee, rate) = match base.commission {
+            Commission::Percentage(base_rate) => {
+                let rate = (base_rate + self.upgrade_points(ctx, &mut applied_rules))
+                    .min(Decimal::ONE_HUNDRED);
+                (ctx.charge_amount.saturating_mul(rate) / Decimal::ONE_HUNDRED, Some(rate))
+            }
+            Commission::Amount(amount) => (amount, None),
+        };
+
+        let bonus = match self.charge_bonuses.best(ctx.charge_amount) {
+            Some(step) => {
+                applied_rules.push(step.applied());
+                step.value
+            }
+            None => Decimal::ZERO,
+        };
+
+        let final_fee = ctx.currency.round(fee.saturating_add(bonus)).max(Decimal::ZERO);
+        Evaluation {
+            final_fee: final_fee.normalize(),
+            rate: rate.map(|r| r.normalize()),
+            bonus: bonus.normalize(),
+            currency: ctx.currency,
+            applied_rules,
+            limit_reached: false,
+            limit_reason: None,
+        }
+    }
+
+    /// The best LTV upgrade plus the best customers upgrade, each family
+    /// judged on its own; with bootstrap the figures include this charge.
+    fn upgrade_points(&self, ctx: &Context, applied_rules: &mut Vec<AppliedRule>) -> Decimal {
+        let bootstrap = ctx.first_paid_customer_bootstrap;
+        let ltv = if bootstrap {
+            ctx.partner_ltv.saturating_add(ctx.charge_amount)
+        } else {
+            ctx.partner_ltv
+        };
+        let customers = ctx.qualified_customers.saturating_add(u32::from(bootstrap));
+
+        let mut points = Decimal::ZERO;
+        if let Some(step) = self.ltv_upgrades.best(ltv) {
+            applied_rules.push(step.applied());
+            points += step.value;
+        }
+        if let Some(step) = self.customers_upgrades.best(customers) {
+            applied_rules.push(step.applied());
+            points += step.value;
+        }
+        points
+    }
+}

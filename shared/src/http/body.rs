@@ -1,0 +1,136 @@
+//! JSON request bodies: content type, size limit, exact decimals and error
+//! messages that name the offending field.
+
+use axum::extract::{FromRequest, Request};
+use axum::http::header::CONTENT_TYPE;
+use serde::de::DeserializeOwned;
+use serde_json::error::Category;
+
+use super::error::ApiError;
+use crate::validation::FieldError;
+
+/// Bodies over 256 KiB are refused with 413 (SPEC §1).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// A JSON body deserialized into `T`: 400 for malformed JSON or a wrong
+/// content type, 413 when too large, 422 naming the field when the JSON is
+/// well-formed but wrong.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _: &S) -> Result<Self, Self::Rejection> {
+        let is_json = request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
+        if !is_json {
+            return Err(ApiError::BadRequest("Content-Type must be application/json".into()));
+        }
+        let bytes = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge(MAX_BODY_BYTES))?;
+        parse(&bytes).map(JsonBody)
+    }
+}
+
+/// Deserializes `bytes`, classifying failures as SPEC §1 wants.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            Category::Data => ApiError::Validation(vec![field_error(&path, &inner)]),
+            Category::Syntax | Category::Eof | Category::Io => ApiError::BadRequest(format!("malformed JSON: {inner}")),
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
+    Ok(value)
+}
+
+/// Turns serde's wording into a field path plus a message about that field.
+fn field_error(path: &str, err: &serde_json::Error) -> FieldError {
+    let text = err.to_string();
+    let text = text.split(" at line ").next().unwrap_or(&text);
+    let parent = if path == "." { "" } else { path };
+    let named = |name: &str, message: &str| {
+        let field = if parent.is_empty() { name.to_string() } else { format!("{parent}.{name}") };
+        FieldError::new(field, message)
+    };
+    if let Some(name) = backticked(text, "missing field `") {
+        return named(name, "is required");
+    }
+    if let Some(name) = backticked(text, "unknown field `") {
+        if parent.rsplit('.').next() == Some(name) {
+            return FieldError::new(parent, "is not a known field");
+        }
+        return named(name, "is not a known field");
+    }
+    FieldError::new(if parent.is_empty() { "body" } else { parent }, text)
+}
+
+fn backticked<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    text.strip_prefix(prefix)?.split('`').next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Outer {
+        #[serde(rename = "partnerGroup")]
+        partner_group: Inner,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Inner {
+        name: String,
+        amount: Option<Decimal>,
+    }
+
+    fn fields(err: ApiError) -> Vec<FieldError> {
+        match err {
+            ApiError::Validation(fields) => fields,
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn decimals_stay_exact() {
+        let outer: Outer = parse(br#"{"partnerGroup":{"name":"a","amount":299.9}}"#).unwrap();
+        assert_eq!(outer.partner_group.amount.unwrap().to_string(), "299.9");
+    }
+
+    #[test]
+    fn malformed_json_is_a_bad_request() {
+        assert!(matches!(parse::<Outer>(b"{\"partnerGroup\":"), Err(ApiError::BadRequest(_))));
+        assert!(matches!(parse::<Outer>(b"{} trailing"), Err(ApiError::BadRequest(_))));
+    }
+
+    #[test]
+    fn missing_and_unknown_fields_are_named() {
+        let missing = fields(parse::<Outer>(br#"{"partnerGroup":{}}"#).unwrap_err());
+        assert_eq!(missing, vec![FieldError::new("partnerGroup.name", "is required")]);
+        let unknown = fields(parse::<Outer>(br#"{"partnerGroup":{"name":"a","colour":1}}"#).unwrap_err());
+        assert_eq!(unknown, vec![FieldError::new("partnerGroup.colour", "is not a known field")]);
+        let wrapper = fields(parse::<Outer>(br#"{}"#).unwrap_err());
+        assert_eq!(wrapper, vec![FieldError::new("partnerGroup", "is required")]);
+    }
+
+    #[test]
+    fn wrong_types_name_the_field() {
+        let wrong = fields(parse::<Outer>(br#"{"partnerGroup":{"name":7}}"#).unwrap_err());
+        assert_eq!(wrong[0].field, "partnerGroup.name");
+    }
+}

@@ -1,0 +1,83 @@
+//! OpenAPI pieces every endpoint group shares: the bearer-key security
+//! scheme, the error envelope schema and the standard error responses.
+
+use std::collections::BTreeMap;
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::{IntoResponses, Modify};
+
+/// The security scheme name routes refer to in `security(("api_key" = []))`.
+pub const API_KEY: &str = "api_key";
+
+/// Registers the `Authorization: Bearer <api key>` scheme.
+pub struct BearerKey;
+
+impl Modify for BearerKey {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            API_KEY,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API key of the account, sent as `Authorization: Bearer <key>`."))
+                    .build(),
+            ),
+        );
+    }
+}
+
+fn error_response(description: &str) -> RefOr<Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorEnvelope"))).build(),
+        )
+        .build()
+        .into()
+}
+
+fn errors(statuses: &[u16]) -> BTreeMap<String, RefOr<Response>> {
+    statuses
+        .iter()
+        .map(|status| {
+            let description = match status {
+                400 => "Malformed JSON or wrong content type.",
+                401 => "Missing, unknown or revoked API key.",
+                403 => "The API key lacks the route's scope.",
+                404 => "Unknown id (including another account's).",
+                409 => "Conflict with the current state.",
+                413 => "Request body larger than 256 KiB.",
+                _ => "Validation failed; `fields` names each offending field.",
+            };
+            (status.to_string(), error_response(description))
+        })
+        .collect()
+}
+
+/// Errors a list route can answer.
+pub struct ListErrors;
+/// Errors a read of one object can answer.
+pub struct ReadErrors;
+/// Errors a write can answer.
+pub struct WriteErrors;
+
+impl IntoResponses for ListErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        errors(&[401, 403, 422])
+    }
+}
+
+impl IntoResponses for ReadErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        errors(&[401, 403, 404])
+    }
+}
+
+impl IntoResponses for WriteErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        errors(&[400, 401, 403, 404, 409, 413, 422])
+    }
+}

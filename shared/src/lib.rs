@@ -1,0 +1,11 @@
+//! partner-ledger's shared crate: the rules engine, the domain model, the
+//! DynamoDB single-table store and the HTTP plumbing every function uses.
+//!
+//! Dependencies flow one way: `engine` ← `model` ← `store` ← `http`.
+
+pub mod engine;
+pub mod http;
+pub mod model;
+pub mod money;
+pub mod store;
+pub mod validation;

@@ -1,0 +1,78 @@
+//! Object ids: 24 lowercase hex characters that sort by creation time.
+//!
+//! The layout mirrors the seed's ids (`68f76721...`): four bytes of Unix
+//! seconds, two bytes of milliseconds, six random bytes. Lexicographic order
+//! is creation order to the millisecond; the random tail keeps ids unguessable
+//! and collision-free across Lambda instances.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Id(String);
+
+impl Id {
+    pub const LEN: usize = 24;
+
+    /// A fresh id stamped with `now`.
+    pub fn generate(now: DateTime<Utc>) -> Self {
+        let mut bytes = [0u8; 12];
+        // Seconds fit in four bytes until 2106; truncation is the documented layout.
+        bytes[..4].copy_from_slice(&(now.timestamp() as u32).to_be_bytes());
+        bytes[4..6].copy_from_slice(&(now.timestamp_subsec_millis() as u16).to_be_bytes());
+        getrandom::fill(&mut bytes[6..]).expect("the operating system's random source is available");
+        Self(hex::encode(bytes))
+    }
+
+    /// Accepts only the canonical form, so a parsed id is always safe to put in a key.
+    pub fn parse(text: &str) -> Option<Self> {
+        let canonical = text.len() == Self::LEN
+            && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        canonical.then(|| Self(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Id({})", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn generated_ids_are_canonical_and_sort_by_time() {
+        let earlier = Utc.with_ymd_and_hms(2025, 10, 21, 10, 57, 37).unwrap();
+        let later = earlier + chrono::Duration::milliseconds(1);
+        let a = Id::generate(earlier);
+        let b = Id::generate(later);
+        assert!(a.as_str().starts_with("68f76721"), "{a}");
+        assert_eq!(Id::parse(a.as_str()), Some(a.clone()));
+        assert!(a < b);
+    }
+
+    #[test]
+    fn parse_rejects_anything_but_24_lowercase_hex() {
+        assert!(Id::parse("68f76721aaaaaaaaaaaaaaaa").is_some());
+        assert!(Id::parse("68F76721AAAAAAAAAAAAAAAA").is_none());
+        assert!(Id::parse("68f76721").is_none());
+        assert!(Id::parse("68f76721aaaaaaaaaaaaaaaz").is_none());
+        assert!(Id::parse("68f76721aaaaaaaaaaaaaaaa#").is_none());
+    }
+}

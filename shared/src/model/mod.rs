@@ -1,0 +1,13 @@
+//! Domain entities and the rules that govern them, free of storage and HTTP.
+
+pub mod account;
+pub mod api_key;
+pub mod id;
+pub mod partner_group;
+pub mod scope;
+
+pub use account::Account;
+pub use api_key::{ApiKey, ApiToken};
+pub use id::Id;
+pub use partner_group::{GroupChanges, GroupDraft, PartnerGroup};
+pub use scope::{Access, Resource, Scope, ScopeGrant};

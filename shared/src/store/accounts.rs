@@ -1,0 +1,54 @@
+//! Account items and the default-group pointer they hold.
+
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+
+use super::{Condition, Item, Key, Store, StoreError, decode, encode};
+use crate::model::{Account, ApiKey, Id};
+
+const ENTITY: &str = "account";
+
+pub fn from_item(item: Item) -> Result<Account, StoreError> {
+    decode(item)
+}
+
+/// Creates an account together with its first API key (the operator's bootstrap).
+pub async fn create_with_key(store: &Store, account: &Account, key: &ApiKey) -> Result<(), StoreError> {
+    let account_item = encode(&Key::account(&account.id), ENTITY, account)?;
+    store
+        .transact(vec![
+            store.put(account_item, Condition::absent())?,
+            super::api_keys::insert(store, key)?,
+        ])
+        .await
+}
+
+/// Points the account's default at `group`, provided the pointer is still what
+/// the caller read (`None`: no default yet). Losing that race cancels the
+/// transaction instead of leaving two defaults.
+pub fn set_default_group(
+    store: &Store,
+    account: &Id,
+    group: &Id,
+    previous: Option<&Id>,
+) -> Result<TransactWriteItem, StoreError> {
+    let condition = match previous {
+        None => Condition::new("attribute_exists(pk) AND attribute_not_exists(default_group_id)"),
+        Some(previous) => Condition::new("default_group_id = :previous_default")
+            .value(":previous_default", AttributeValue::S(previous.to_string())),
+    };
+    store.update(
+        &Key::account(account),
+        "SET default_group_id = :group",
+        [(":group", AttributeValue::S(group.to_string()))],
+        condition,
+    )
+}
+
+/// Guards a write on `group` not being the account's default.
+pub fn require_not_default(store: &Store, account: &Id, group: &Id) -> Result<TransactWriteItem, StoreError> {
+    store.check(
+        &Key::account(account),
+        Condition::new("attribute_not_exists(default_group_id) OR default_group_id <> :group")
+            .value(":group", AttributeValue::S(group.to_string())),
+    )
+}

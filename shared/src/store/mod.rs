@@ -1,0 +1,195 @@
+//! The DynamoDB single table: one client, one table, typed items.
+//!
+//! Access patterns are listed in `README.md` beside this file; keys come only
+//! from [`keys`]. Each entity module turns domain values into items and back,
+//! and builds the transaction items that change them.
+
+pub mod accounts;
+pub mod api_keys;
+mod codec;
+pub mod keys;
+pub mod partner_groups;
+mod write;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem};
+
+pub use codec::{decode, encode};
+pub use keys::{Collection, Key};
+pub use write::Condition;
+
+/// A raw table item.
+pub type Item = HashMap<String, AttributeValue>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A transaction was cancelled; `reasons[i]` is DynamoDB's code for item `i`
+    /// (`"None"`, `"ConditionalCheckFailed"`, `"TransactionConflict"`, ...).
+    #[error("transaction cancelled: {reasons:?}")]
+    Cancelled { reasons: Vec<String> },
+    #[error("stored item is unreadable: {0}")]
+    Corrupt(String),
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("DynamoDB: {0}")]
+    Dynamo(String),
+}
+
+impl StoreError {
+    /// Whether item `index` of a cancelled transaction failed its condition.
+    pub fn failed_condition(&self, index: usize) -> bool {
+        matches!(self, StoreError::Cancelled { reasons } if reasons.get(index).is_some_and(|r| r == "ConditionalCheckFailed"))
+    }
+
+    /// Whether the transaction lost a race and may simply be tried again.
+    pub fn is_contention(&self) -> bool {
+        matches!(self, StoreError::Cancelled { reasons }
+            if reasons.iter().any(|r| r == "ConditionalCheckFailed" || r == "TransactionConflict"))
+    }
+
+    fn dynamo<E: std::error::Error + 'static, R: std::fmt::Debug>(err: SdkError<E, R>) -> Self {
+        StoreError::Dynamo(aws_sdk_dynamodb::error::DisplayErrorContext(err).to_string())
+    }
+}
+
+/// The table, shared by every handler of a function. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    client: Client,
+    table: Arc<str>,
+}
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<Arc<str>>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Builds the client from the standard AWS environment (so
+    /// `AWS_ENDPOINT_URL_DYNAMODB` points it at a local emulator) and the table
+    /// from `TABLE_NAME`.
+    pub async fn from_env() -> Result<Self, StoreError> {
+        let table = std::env::var("TABLE_NAME").map_err(|_| StoreError::Config("TABLE_NAME is not set".into()))?;
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Ok(Self::new(Client::new(&config), table))
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Reads up to 100 items in one strongly consistent BatchGetItem, in the
+    /// order asked. Keys DynamoDB leaves unprocessed (throttling) are retried.
+    pub async fn get_many(&self, keys: &[&Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        let mut found: HashMap<Key, Item> = HashMap::with_capacity(keys.len());
+        let mut pending: Vec<Item> = unique(keys).into_iter().map(Key::item_key).collect();
+        while !pending.is_empty() {
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(pending))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::Dynamo(e.to_string()))?;
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(self.table.as_ref(), request)
+                .send()
+                .await
+                .map_err(StoreError::dynamo)?;
+            for item in output.responses.and_then(|mut r| r.remove(self.table.as_ref())).unwrap_or_default() {
+                if let Some(key) = Key::of_item(&item) {
+                    found.insert(key, item);
+                }
+            }
+            pending = output
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(self.table.as_ref()))
+                .map(|k| k.keys)
+                .unwrap_or_default();
+        }
+        Ok(keys.iter().map(|key| found.get(*key).cloned()).collect())
+    }
+
+    /// Every item of a collection, following DynamoDB's pages. For small
+    /// collections only (partner groups, API keys); large ones page with cursors.
+    pub async fn query_all(&self, collection: &Collection) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(self.table.as_ref())
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", AttributeValue::S(collection.pk.clone()))
+                .expression_attribute_values(":prefix", AttributeValue::S(collection.sk_prefix.to_string()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(StoreError::dynamo)?;
+            items.extend(output.items.unwrap_or_default());
+            start = output.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// Runs `items` as one all-or-nothing TransactWriteItems.
+    pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => match err.into_service_error() {
+                TransactWriteItemsError::TransactionCanceledException(cancelled) => Err(StoreError::Cancelled {
+                    reasons: cancelled
+                        .cancellation_reasons()
+                        .iter()
+                        .map(|r| r.code().unwrap_or("None").to_string())
+                        .collect(),
+                }),
+                other => Err(StoreError::Dynamo(aws_sdk_dynamodb::error::DisplayErrorContext(other).to_string())),
+            },
+        }
+    }
+
+    /// Puts one item that must not exist yet.
+    pub async fn insert(&self, item: Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(self.table.as_ref())
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(StoreError::dynamo)?;
+        Ok(())
+    }
+}
+
+fn unique<'a>(keys: &[&'a Key]) -> Vec<&'a Key> {
+    let mut seen: Vec<&Key> = Vec::with_capacity(keys.len());
+    for key in keys {
+        if !seen.contains(key) {
+            seen.push(key);
+        }
+    }
+    seen
+}

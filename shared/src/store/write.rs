@@ -1,0 +1,100 @@
+//! Conditional writes, built as transaction items so every change can join a
+//! `TransactWriteItems` with the writes it must happen together with.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update};
+
+use super::{Item, Key, Store, StoreError};
+
+/// A condition expression with its `:placeholders`.
+#[derive(Clone, Debug)]
+pub struct Condition {
+    expression: String,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl Condition {
+    pub fn new(expression: impl Into<String>) -> Self {
+        Self {
+            expression: expression.into(),
+            values: HashMap::new(),
+        }
+    }
+
+    /// The item must not exist: creation never overwrites.
+    pub fn absent() -> Self {
+        Self::new("attribute_not_exists(pk)")
+    }
+
+    /// The item must exist.
+    pub fn present() -> Self {
+        Self::new("attribute_exists(pk)")
+    }
+
+    /// The item must still be at `version` (optimistic locking).
+    pub fn at_version(version: u64) -> Self {
+        Self::new("version = :expected_version").value(":expected_version", AttributeValue::N(version.to_string()))
+    }
+
+    pub fn value(mut self, name: &str, value: AttributeValue) -> Self {
+        self.values.insert(name.to_string(), value);
+        self
+    }
+}
+
+fn built<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<T, StoreError> {
+    result.map_err(|e| StoreError::Dynamo(format!("invalid request: {e}")))
+}
+
+impl Store {
+    pub fn put(&self, item: Item, condition: Condition) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .condition_expression(condition.expression)
+            .set_expression_attribute_values(non_empty(condition.values));
+        Ok(TransactWriteItem::builder().put(built(put.build())?).build())
+    }
+
+    /// `SET`/`REMOVE`/`ADD` on one item; `values` and the condition's values share one namespace.
+    pub fn update(
+        &self,
+        key: &Key,
+        expression: &str,
+        values: impl IntoIterator<Item = (&'static str, AttributeValue)>,
+        condition: Condition,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut all = condition.values;
+        all.extend(values.into_iter().map(|(k, v)| (k.to_string(), v)));
+        let update = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(key.item_key()))
+            .update_expression(expression)
+            .condition_expression(condition.expression)
+            .set_expression_attribute_values(non_empty(all));
+        Ok(TransactWriteItem::builder().update(built(update.build())?).build())
+    }
+
+    pub fn delete(&self, key: &Key, condition: Condition) -> Result<TransactWriteItem, StoreError> {
+        let delete = Delete::builder()
+            .table_name(self.table())
+            .set_key(Some(key.item_key()))
+            .condition_expression(condition.expression)
+            .set_expression_attribute_values(non_empty(condition.values));
+        Ok(TransactWriteItem::builder().delete(built(delete.build())?).build())
+    }
+
+    pub fn check(&self, key: &Key, condition: Condition) -> Result<TransactWriteItem, StoreError> {
+        let check = ConditionCheck::builder()
+            .table_name(self.table())
+            .set_key(Some(key.item_key()))
+            .condition_expression(condition.expression)
+            .set_expression_attribute_values(non_empty(condition.values));
+        Ok(TransactWriteItem::builder().condition_check(built(check.build())?).build())
+    }
+}
+
+fn non_empty(values: HashMap<String, AttributeValue>) -> Option<HashMap<String, AttributeValue>> {
+    (!values.is_empty()).then_some(values)
+}

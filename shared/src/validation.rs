@@ -1,0 +1,48 @@
+//! Field-level validation failures: what every layer reports when input is wrong.
+//!
+//! The engine, the model and the HTTP layer all speak this one type, so a bad
+//! rule deep inside a request surfaces as `partnerGroup.rules[1].percentage`
+//! without any layer knowing about the others.
+
+use std::fmt;
+
+/// One problem with one input field. `field` is a dotted path such as
+/// `rules[1].percentage`; callers prefix it with the wrapper key they own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The same error seen from one level up: `percentage` under `rules[1]`
+    /// becomes `rules[1].percentage`.
+    pub fn under(self, parent: &str) -> Self {
+        let field = if self.field.is_empty() {
+            parent.to_string()
+        } else if self.field.starts_with('[') {
+            format!("{parent}{}", self.field)
+        } else {
+            format!("{parent}.{}", self.field)
+        };
+        Self { field, ..self }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Re-roots a whole list of errors under `parent`.
+pub fn under(errors: Vec<FieldError>, parent: &str) -> Vec<FieldError> {
+    errors.into_iter().map(|e| e.under(parent)).collect()
+}
