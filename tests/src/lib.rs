@@ -1,1 +1,9 @@
-//! placeholder
+//! Test harness: a fresh table per test in a real DynamoDB-compatible server
+//! (the emulator `make test` starts), the real routers called in-process, and
+//! an SDK interceptor that counts DynamoDB round trips.
+
+pub mod app;
+pub mod counter;
+
+pub use app::{Reply, TestEnv};
+pub use counter::RequestCounter;

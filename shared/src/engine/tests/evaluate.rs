@@ -290,3 +290,19 @@ fn effects_describe_each_rule() {
     );
     assert_eq!(effects(veteran), ["base amount 5"]);
 }
+
+#[test]
+fn the_highest_ltv_step_alone_applies_even_when_it_pays_less() {
+    let rules = rule_set(
+        r#"[{"type": "recurring", "percentage": 10},
+            {"type": "partner_ltv_upgrade", "min_ltv_total": 1000, "upgrade_percentage": 20},
+            {"type": "partner_ltv_upgrade", "min_ltv_total": 2000, "upgrade_percentage": 2}]"#,
+    );
+    let ctx = Context { partner_ltv: dec!(1750), first_paid_customer_bootstrap: true, ..context(dec!(200)) };
+    // With bootstrap a bigger charge crosses into the 2000 step, so it earns less.
+    #[rustfmt::skip]
+    check(&rules, &[
+        Case { name: "1950 reaches the 1000 step", ctx, fee: dec!(60), rate: Some(dec!(30)), bonus: dec!(0), applied: &[0, 1] },
+        Case { name: "2010 reaches the 2000 step", ctx: Context { charge_amount: dec!(260), ..ctx }, fee: dec!(31.2), rate: Some(dec!(12)), bonus: dec!(0), applied: &[0, 2] },
+    ]);
+}

@@ -1,0 +1,167 @@
+//! `TestEnv`: one fresh table, two bootstrapped accounts, and helpers to call
+//! the real routers with a key, the way API Gateway would.
+
+use std::path::PathBuf;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::{Credentials, Region};
+use axum::Router;
+use axum::body::Body;
+use http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use partner_ledger::money::Currency;
+use partner_ledger::store::Store;
+use partner_ledger::model::Id;
+use partner_ledger_admin::{bootstrap_account, issue_key};
+use partner_ledger_admin::schema::TableSchema;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use crate::counter::RequestCounter;
+
+/// The emulator's address: `make test` exports it.
+pub fn emulator_endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
+        .expect("AWS_ENDPOINT_URL_DYNAMODB is not set: run the integration tests through `make test`, which starts the emulator")
+}
+
+/// The workspace root, where `template.yaml` lives.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A DynamoDB client for the emulator, counting its requests.
+pub async fn client(counter: &RequestCounter) -> Client {
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(Credentials::new(
+            "test", "test", None, None, "tests",
+        )))
+        .endpoint_url(emulator_endpoint())
+        .build();
+    let dynamo = aws_sdk_dynamodb::config::Builder::from(&config)
+        .interceptor(counter.clone())
+        .build();
+    Client::from_conf(dynamo)
+}
+
+/// A fresh table named uniquely, created from `template.yaml`.
+pub async fn fresh_table(client: &Client) -> String {
+    let mut suffix = [0u8; 6];
+    getrandom::fill(&mut suffix).expect("random source");
+    let table = format!("test-{}", hex::encode(suffix));
+    TableSchema::from_template(&workspace_root().join("template.yaml"))
+        .expect("template.yaml declares the table")
+        .create(client, &table)
+        .await
+        .expect("the emulator creates the table");
+    table
+}
+
+/// An answer from a router: status and parsed JSON body (`Null` if empty).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The error envelope's `code`, for asserting on failures.
+    pub fn error_code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+/// A fresh table with two accounts, A and B, each holding a `*` key.
+pub struct TestEnv {
+    pub store: Store,
+    pub counter: RequestCounter,
+    pub account_a: String,
+    pub key_a: String,
+    pub account_b: String,
+    pub key_b: String,
+}
+
+impl TestEnv {
+    pub async fn new() -> Self {
+        let counter = RequestCounter::default();
+        let client = client(&counter).await;
+        let table = fresh_table(&client).await;
+        let store = Store::new(client, table);
+        let a = bootstrap_account(&store, "Account A", Currency::EUR, &["*".into()]).await.expect("bootstrap A");
+        let b = bootstrap_account(&store, "Account B", Currency::EUR, &["*".into()]).await.expect("bootstrap B");
+        counter.take();
+        Self {
+            store,
+            counter,
+            account_a: a.account.id.to_string(),
+            key_a: a.api_key,
+            account_b: b.account.id.to_string(),
+            key_b: b.api_key,
+        }
+    }
+
+    /// A second key for account A holding exactly `scopes`.
+    pub async fn key_with_scopes(&self, scopes: &[&str]) -> String {
+        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+        let account = Id::parse(&self.account_a).expect("account id");
+        issue_key(&self.store, &account, "scoped", &scopes).await.expect("issue key")
+    }
+
+    /// Every router of the API, merged as API Gateway routes them.
+    pub fn api(&self) -> Router {
+        partner_groups::router(self.store.clone()).merge(openapi::router())
+    }
+
+    /// Sends one request with `key` (if any) and an optional JSON body.
+    pub async fn call(&self, method: Method, path: &str, key: Option<&str>, body: Option<Value>) -> Reply {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(key) = key {
+            request = request.header("authorization", format!("Bearer {key}"));
+        }
+        let body = match body {
+            Some(json) => {
+                request = request.header("content-type", "application/json");
+                Body::from(json.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(request.body(body).expect("valid request")).await
+    }
+
+    /// Sends a raw request through the API.
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.api().oneshot(request).await.expect("routers are infallible");
+        let status = response.status();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Reply { status, body }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.call(Method::GET, path, Some(&self.key_a), None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Some(&self.key_a), Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Reply {
+        self.call(Method::PUT, path, Some(&self.key_a), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.call(Method::DELETE, path, Some(&self.key_a), None).await
+    }
+
+    /// Every item in the table, to prove that nothing was written.
+    pub async fn item_count(&self) -> usize {
+        let out = self.store.client().scan().table_name(self.store.table()).send().await.expect("scan");
+        out.items().len()
+    }
+}
