@@ -77,7 +77,7 @@ impl RuleSet {
             Commission::Percentage(base_rate) => {
                 let rate = (base_rate + self.upgrade_points(ctx, &mut applied_rules))
                     .min(Decimal::ONE_HUNDRED);
-                (ctx.charge_amount.saturating_mul(rate) / Decimal::ONE_HUNDRED, Some(rate))
+                (percent_of(ctx.charge_amount, rate), Some(rate))
             }
             Commission::Amount(amount) => (amount, None),
         };
@@ -123,5 +123,38 @@ impl RuleSet {
             points += step.value;
         }
         points
+    }
+}
+
+/// `amount × rate / 100`. Dividing by 100 only moves the decimal point, and
+/// rust_decimal's general division costs more than the rest of an evaluation,
+/// so it is kept for products whose scale is already at the maximum.
+fn percent_of(amount: Decimal, rate: Decimal) -> Decimal {
+    let mut product = amount.saturating_mul(rate);
+    match product.set_scale(product.scale() + 2) {
+        Ok(()) => product,
+        Err(_) => product / Decimal::ONE_HUNDRED,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn percent_of_equals_dividing_by_100() {
+        let cases = [
+            (dec!(299.9), dec!(25)),
+            (dec!(0.01), dec!(33.333)),
+            (dec!(-12.5), dec!(10)),
+            (dec!(1.00000000000000000000000001), dec!(7)),
+            (dec!(0.1234567890123456789012345678), dec!(50)),
+            (dec!(0.1234567890123456789012345678), dec!(12.5)),
+        ];
+        for (amount, rate) in cases {
+            assert_eq!(percent_of(amount, rate), amount * rate / Decimal::ONE_HUNDRED, "{rate}% of {amount}");
+        }
+        assert_eq!(percent_of(dec!(299.9), dec!(25)).to_string(), "74.975");
     }
 }
