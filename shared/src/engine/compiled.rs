@@ -25,11 +25,20 @@ impl Base {
             Commission::Percentage(rate) => format!("base rate {}%{scope}", rate.normalize()),
             Commission::Amount(amount) => format!("base amount {}{scope}", amount.normalize()),
         };
-        Base { index, kind, commission, effect }
+        Base {
+            index,
+            kind,
+            commission,
+            effect,
+        }
     }
 
     pub fn applied(&self) -> AppliedRule {
-        AppliedRule { index: self.index, kind: self.kind, effect: self.effect.clone() }
+        AppliedRule {
+            index: self.index,
+            kind: self.kind,
+            effect: self.effect.clone(),
+        }
     }
 }
 
@@ -76,7 +85,11 @@ pub(super) struct Step<K> {
 
 impl<K> Step<K> {
     pub fn applied(&self) -> AppliedRule {
-        AppliedRule { index: self.index, kind: self.kind, effect: self.effect.clone() }
+        AppliedRule {
+            index: self.index,
+            kind: self.kind,
+            effect: self.effect.clone(),
+        }
     }
 }
 
@@ -138,11 +151,19 @@ impl LimitRule {
             Limit::Months(max) => format!("commissions end after {}", count(max, "month")),
             Limit::Payments(max) => format!("commissions end after {}", count(max, "payment")),
         };
-        AppliedRule { index: self.index, kind: RuleType::CommissionLimit, effect }
+        AppliedRule {
+            index: self.index,
+            kind: RuleType::CommissionLimit,
+            effect,
+        }
     }
 }
 
 /// "1 month", "3 months".
 fn count(n: u32, noun: &str) -> String {
-    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }

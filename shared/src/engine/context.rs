@@ -38,13 +38,18 @@ impl Context {
         if self.payment_number == Some(0) {
             errors.push(FieldError::new("payment_number", "must be at least 1"));
         }
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     /// The payment number, defaulting to 1 in the customer's first month and
     /// to 2 afterwards: without a count, a later month cannot be the first payment.
     pub fn payment_number(&self) -> u32 {
-        self.payment_number.unwrap_or(if self.customer_months == 0 { 1 } else { 2 })
+        self.payment_number
+            .unwrap_or(if self.customer_months == 0 { 1 } else { 2 })
     }
 }
 
@@ -67,7 +72,11 @@ mod tests {
 
     #[test]
     fn accepts_the_smallest_valid_values() {
-        let ctx = Context { charge_amount: dec!(0.01), payment_number: Some(1), ..context() };
+        let ctx = Context {
+            charge_amount: dec!(0.01),
+            payment_number: Some(1),
+            ..context()
+        };
         assert_eq!(ctx.validate(), Ok(()));
     }
 
@@ -87,19 +96,39 @@ mod tests {
                 FieldError::new("payment_number", "must be at least 1"),
             ])
         );
-        let negative = Context { charge_amount: dec!(-5), ..context() };
+        let negative = Context {
+            charge_amount: dec!(-5),
+            ..context()
+        };
         assert_eq!(
             negative.validate(),
-            Err(vec![FieldError::new("charge_amount", "must be greater than 0")])
+            Err(vec![FieldError::new(
+                "charge_amount",
+                "must be greater than 0"
+            )])
         );
     }
 
     #[test]
     fn payment_number_defaults_from_customer_months() {
-        let cases = [(0, None, 1), (1, None, 2), (30, None, 2), (0, Some(4), 4), (7, Some(1), 1)];
+        let cases = [
+            (0, None, 1),
+            (1, None, 2),
+            (30, None, 2),
+            (0, Some(4), 4),
+            (7, Some(1), 1),
+        ];
         for (customer_months, payment_number, expected) in cases {
-            let ctx = Context { customer_months, payment_number, ..context() };
-            assert_eq!(ctx.payment_number(), expected, "{customer_months} {payment_number:?}");
+            let ctx = Context {
+                customer_months,
+                payment_number,
+                ..context()
+            };
+            assert_eq!(
+                ctx.payment_number(),
+                expected,
+                "{customer_months} {payment_number:?}"
+            );
         }
     }
 }

@@ -68,7 +68,10 @@ impl RuleSet {
 
         let base = match &self.first_payment {
             Some(first) if payment_number == 1 => first,
-            _ => self.time_tiers.applying(ctx.customer_months).unwrap_or(&self.recurring),
+            _ => self
+                .time_tiers
+                .applying(ctx.customer_months)
+                .unwrap_or(&self.recurring),
         };
         let mut applied_rules = Vec::with_capacity(4);
         applied_rules.push(base.applied());
@@ -90,7 +93,10 @@ impl RuleSet {
             None => Decimal::ZERO,
         };
 
-        let final_fee = ctx.currency.round(fee.saturating_add(bonus)).max(Decimal::ZERO);
+        let final_fee = ctx
+            .currency
+            .round(fee.saturating_add(bonus))
+            .max(Decimal::ZERO);
         Evaluation {
             final_fee: final_fee.normalize(),
             rate: rate.map(|r| r.normalize()),
@@ -153,7 +159,11 @@ mod tests {
             (dec!(0.1234567890123456789012345678), dec!(12.5)),
         ];
         for (amount, rate) in cases {
-            assert_eq!(percent_of(amount, rate), amount * rate / Decimal::ONE_HUNDRED, "{rate}% of {amount}");
+            assert_eq!(
+                percent_of(amount, rate),
+                amount * rate / Decimal::ONE_HUNDRED,
+                "{rate}% of {amount}"
+            );
         }
         assert_eq!(percent_of(dec!(299.9), dec!(25)).to_string(), "74.975");
     }

@@ -28,10 +28,22 @@ pub(super) enum Limit {
 pub(super) enum Rule {
     Recurring(Commission),
     FirstPayment(Commission),
-    TimeTier { max_months: u32, percentage: Decimal },
-    LtvUpgrade { min_ltv_total: Decimal, points: Decimal },
-    CustomersUpgrade { min_customers: u32, points: Decimal },
-    ChargeBonus { min_charge_total: Decimal, bonus: Decimal },
+    TimeTier {
+        max_months: u32,
+        percentage: Decimal,
+    },
+    LtvUpgrade {
+        min_ltv_total: Decimal,
+        points: Decimal,
+    },
+    CustomersUpgrade {
+        min_customers: u32,
+        points: Decimal,
+    },
+    ChargeBonus {
+        min_charge_total: Decimal,
+        bonus: Decimal,
+    },
     Limit(Limit),
 }
 
@@ -83,9 +95,7 @@ impl Param {
             RuleType::NewCustomerTimeTier => &[Param::MaxMonths, Param::Percentage],
             RuleType::PartnerLtvUpgrade => &[Param::MinLtvTotal, Param::UpgradePercentage],
             RuleType::ChargeThresholdBonus => &[Param::MinChargeTotal, Param::Bonus],
-            RuleType::QualifiedCustomersUpgrade => {
-                &[Param::MinCustomers, Param::UpgradePercentage]
-            }
+            RuleType::QualifiedCustomersUpgrade => &[Param::MinCustomers, Param::UpgradePercentage],
             RuleType::CommissionLimit => &[Param::MaxMonths, Param::MaxPayments],
         }
     }
@@ -121,7 +131,12 @@ impl Rule {
 
 /// `None` if `param` is absent from `spec`, otherwise whether its value is in range.
 fn range_check(spec: &RuleSpec, param: Param) -> Option<Result<(), &'static str>> {
-    let percentage = |p: Decimal| in_range(p >= Decimal::ZERO && p <= Decimal::ONE_HUNDRED, "must be between 0 and 100");
+    let percentage = |p: Decimal| {
+        in_range(
+            p >= Decimal::ZERO && p <= Decimal::ONE_HUNDRED,
+            "must be between 0 and 100",
+        )
+    };
     let non_negative = |a: Decimal| in_range(a >= Decimal::ZERO, "must be 0 or more");
     let positive = |a: Decimal| in_range(a > Decimal::ZERO, "must be greater than 0");
     let at_least_one = |n: u32| in_range(n >= 1, "must be at least 1");
@@ -153,22 +168,34 @@ fn shape(spec: &RuleSpec) -> Result<Rule, Vec<FieldError>> {
             required(kind, Param::MaxMonths, spec.max_months),
             required(kind, Param::Percentage, spec.percentage),
         )
-        .map(|(max_months, percentage)| Rule::TimeTier { max_months, percentage }),
+        .map(|(max_months, percentage)| Rule::TimeTier {
+            max_months,
+            percentage,
+        }),
         RuleType::PartnerLtvUpgrade => both(
             required(kind, Param::MinLtvTotal, spec.min_ltv_total),
             required(kind, Param::UpgradePercentage, spec.upgrade_percentage),
         )
-        .map(|(min_ltv_total, points)| Rule::LtvUpgrade { min_ltv_total, points }),
+        .map(|(min_ltv_total, points)| Rule::LtvUpgrade {
+            min_ltv_total,
+            points,
+        }),
         RuleType::QualifiedCustomersUpgrade => both(
             required(kind, Param::MinCustomers, spec.min_customers),
             required(kind, Param::UpgradePercentage, spec.upgrade_percentage),
         )
-        .map(|(min_customers, points)| Rule::CustomersUpgrade { min_customers, points }),
+        .map(|(min_customers, points)| Rule::CustomersUpgrade {
+            min_customers,
+            points,
+        }),
         RuleType::ChargeThresholdBonus => both(
             required(kind, Param::MinChargeTotal, spec.min_charge_total),
             required(kind, Param::Bonus, spec.bonus),
         )
-        .map(|(min_charge_total, bonus)| Rule::ChargeBonus { min_charge_total, bonus }),
+        .map(|(min_charge_total, bonus)| Rule::ChargeBonus {
+            min_charge_total,
+            bonus,
+        }),
         RuleType::CommissionLimit => match (spec.max_months, spec.max_payments) {
             (Some(months), None) => Ok(Rule::Limit(Limit::Months(months))),
             (None, Some(payments)) => Ok(Rule::Limit(Limit::Payments(payments))),

@@ -139,9 +139,7 @@ mod tests {
 
     #[test]
     fn rejects_unknown_fields_and_types() {
-        assert!(
-            serde_json::from_str::<RuleSpec>(r#"{"type":"recurring","percent":10}"#).is_err()
-        );
+        assert!(serde_json::from_str::<RuleSpec>(r#"{"type":"recurring","percent":10}"#).is_err());
         assert!(serde_json::from_str::<RuleSpec>(r#"{"type":"loyalty","percentage":10}"#).is_err());
         assert!(serde_json::from_str::<RuleSpec>(r#"{"percentage":10}"#).is_err());
     }
@@ -150,7 +148,13 @@ mod tests {
     fn schema_shows_decimals_as_numbers() {
         let schema = serde_json::to_value(RuleSpec::schema()).unwrap();
         let properties = &schema["properties"];
-        for field in ["percentage", "amount", "min_ltv_total", "upgrade_percentage", "bonus"] {
+        for field in [
+            "percentage",
+            "amount",
+            "min_ltv_total",
+            "upgrade_percentage",
+            "bonus",
+        ] {
             let types = properties[field]["type"].to_string();
             assert!(types.contains("number"), "{field}: {types}");
         }

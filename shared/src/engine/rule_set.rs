@@ -37,12 +37,20 @@ impl RuleSet {
         for (index, spec) in specs.iter().enumerate() {
             match Rule::from_spec(spec) {
                 Ok(rule) => builder.add(index, rule),
-                Err(errors) => builder.errors.extend(errors.into_iter().map(|e| e.under(&format!("[{index}]")))),
+                Err(errors) => builder
+                    .errors
+                    .extend(errors.into_iter().map(|e| e.under(&format!("[{index}]")))),
             }
         }
-        let recurring_rules = specs.iter().filter(|s| s.kind == RuleType::Recurring).count();
+        let recurring_rules = specs
+            .iter()
+            .filter(|s| s.kind == RuleType::Recurring)
+            .count();
         if recurring_rules != 1 {
-            builder.errors.insert(0, FieldError::new("", "must include exactly one recurring rule"));
+            builder.errors.insert(
+                0,
+                FieldError::new("", "must include exactly one recurring rule"),
+            );
         }
         match (builder.recurring, builder.errors.is_empty()) {
             (Some(recurring), true) => Ok(RuleSet {
@@ -87,13 +95,23 @@ impl Builder {
                 }
                 Ok(())
             }
-            Rule::FirstPayment(commission) => only_one(RuleType::FirstPayment, &mut self.first_payment, || {
-                Base::new(index, RuleType::FirstPayment, commission, " on the first payment")
-            }),
-            Rule::Limit(limit) => {
-                only_one(RuleType::CommissionLimit, &mut self.limit, || LimitRule { index, limit })
+            Rule::FirstPayment(commission) => {
+                only_one(RuleType::FirstPayment, &mut self.first_payment, || {
+                    Base::new(
+                        index,
+                        RuleType::FirstPayment,
+                        commission,
+                        " on the first payment",
+                    )
+                })
             }
-            Rule::TimeTier { max_months, percentage } => {
+            Rule::Limit(limit) => only_one(RuleType::CommissionLimit, &mut self.limit, || {
+                LimitRule { index, limit }
+            }),
+            Rule::TimeTier {
+                max_months,
+                percentage,
+            } => {
                 let scope = match max_months {
                     1 => " in the first month".to_string(),
                     n => format!(" in the first {n} months"),
@@ -106,38 +124,62 @@ impl Builder {
                 );
                 self.time_tiers
                     .insert(TimeTier { max_months, base })
-                    .map_err(|other| shared_threshold("max_months", RuleType::NewCustomerTimeTier, other))
+                    .map_err(|other| {
+                        shared_threshold("max_months", RuleType::NewCustomerTimeTier, other)
+                    })
             }
-            Rule::LtvUpgrade { min_ltv_total, points } => self
+            Rule::LtvUpgrade {
+                min_ltv_total,
+                points,
+            } => self
                 .ltv_upgrades
                 .insert(Step {
                     index,
                     kind: RuleType::PartnerLtvUpgrade,
                     threshold: min_ltv_total,
                     value: points,
-                    effect: format!("+{} points (LTV ≥ {})", points.normalize(), min_ltv_total.normalize()),
+                    effect: format!(
+                        "+{} points (LTV ≥ {})",
+                        points.normalize(),
+                        min_ltv_total.normalize()
+                    ),
                 })
-                .map_err(|other| shared_threshold("min_ltv_total", RuleType::PartnerLtvUpgrade, other)),
-            Rule::CustomersUpgrade { min_customers, points } => self
+                .map_err(|other| {
+                    shared_threshold("min_ltv_total", RuleType::PartnerLtvUpgrade, other)
+                }),
+            Rule::CustomersUpgrade {
+                min_customers,
+                points,
+            } => self
                 .customers_upgrades
                 .insert(Step {
                     index,
                     kind: RuleType::QualifiedCustomersUpgrade,
                     threshold: min_customers,
                     value: points,
-                    effect: format!("+{} points (qualified customers ≥ {min_customers})", points.normalize()),
+                    effect: format!(
+                        "+{} points (qualified customers ≥ {min_customers})",
+                        points.normalize()
+                    ),
                 })
                 .map_err(|other| {
                     shared_threshold("min_customers", RuleType::QualifiedCustomersUpgrade, other)
                 }),
-            Rule::ChargeBonus { min_charge_total, bonus } => self
+            Rule::ChargeBonus {
+                min_charge_total,
+                bonus,
+            } => self
                 .charge_bonuses
                 .insert(Step {
                     index,
                     kind: RuleType::ChargeThresholdBonus,
                     threshold: min_charge_total,
                     value: bonus,
-                    effect: format!("bonus {} (charge ≥ {})", bonus.normalize(), min_charge_total.normalize()),
+                    effect: format!(
+                        "bonus {} (charge ≥ {})",
+                        bonus.normalize(),
+                        min_charge_total.normalize()
+                    ),
                 })
                 .map_err(|other| {
                     shared_threshold("min_charge_total", RuleType::ChargeThresholdBonus, other)
@@ -150,9 +192,16 @@ impl Builder {
 }
 
 /// Fills an empty slot, or refuses a second rule of the same kind.
-fn only_one<T>(kind: RuleType, slot: &mut Option<T>, make: impl FnOnce() -> T) -> Result<(), FieldError> {
+fn only_one<T>(
+    kind: RuleType,
+    slot: &mut Option<T>,
+    make: impl FnOnce() -> T,
+) -> Result<(), FieldError> {
     match slot {
-        Some(_) => Err(FieldError::new("", format!("a rule set may have only one {kind} rule"))),
+        Some(_) => Err(FieldError::new(
+            "",
+            format!("a rule set may have only one {kind} rule"),
+        )),
         None => {
             *slot = Some(make());
             Ok(())
@@ -161,5 +210,8 @@ fn only_one<T>(kind: RuleType, slot: &mut Option<T>, make: impl FnOnce() -> T) -
 }
 
 fn shared_threshold(field: &str, kind: RuleType, other: usize) -> FieldError {
-    FieldError::new(field, format!("is already used by the {kind} rule at [{other}]"))
+    FieldError::new(
+        field,
+        format!("is already used by the {kind} rule at [{other}]"),
+    )
 }

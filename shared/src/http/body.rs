@@ -67,10 +67,14 @@ fn field_error(path: &str, err: &serde_json::Error) -> FieldError {
         return named(name, "is required");
     }
     if let Some(name) = backticked(text, "unknown field `") {
+        let message = match text.split_once(", expected ") {
+            Some((_, expected)) => format!("is not a known field (expected {expected})"),
+            None => "is not a known field".to_string(),
+        };
         if parent.rsplit('.').next() == Some(name) {
-            return FieldError::new(parent, "is not a known field");
+            return FieldError::new(parent, message);
         }
-        return named(name, "is not a known field");
+        return named(name, &message);
     }
     FieldError::new(if parent.is_empty() { "body" } else { parent }, text)
 }
@@ -115,7 +119,7 @@ mod tests {
     #[test]
     fn malformed_json_is_a_bad_request() {
         assert!(matches!(parse::<Outer>(b"{\"partnerGroup\":"), Err(ApiError::BadRequest(_))));
-        assert!(matches!(parse::<Outer>(b"{} trailing"), Err(ApiError::BadRequest(_))));
+        assert!(matches!(parse::<Outer>(br#"{"partnerGroup":{"name":"a"}} x"#), Err(ApiError::BadRequest(_))));
     }
 
     #[test]
@@ -123,7 +127,10 @@ mod tests {
         let missing = fields(parse::<Outer>(br#"{"partnerGroup":{}}"#).unwrap_err());
         assert_eq!(missing, vec![FieldError::new("partnerGroup.name", "is required")]);
         let unknown = fields(parse::<Outer>(br#"{"partnerGroup":{"name":"a","colour":1}}"#).unwrap_err());
-        assert_eq!(unknown, vec![FieldError::new("partnerGroup.colour", "is not a known field")]);
+        assert_eq!(
+            unknown,
+            vec![FieldError::new("partnerGroup.colour", "is not a known field (expected `name` or `amount`)")]
+        );
         let wrapper = fields(parse::<Outer>(br#"{}"#).unwrap_err());
         assert_eq!(wrapper, vec![FieldError::new("partnerGroup", "is required")]);
     }

@@ -22,7 +22,12 @@ fn check(rules: &RuleSet, cases: &[Case]) {
         let result = rules.evaluate(&case.ctx);
         let applied: Vec<usize> = result.applied_rules.iter().map(|r| r.index).collect();
         assert_eq!(
-            (result.final_fee, result.rate, result.bonus, applied.as_slice()),
+            (
+                result.final_fee,
+                result.rate,
+                result.bonus,
+                applied.as_slice()
+            ),
             (case.fee, case.rate, case.bonus, case.applied),
             "{}",
             case.name
@@ -48,7 +53,10 @@ const FULL_SET: &str = r#"[
 fn full_rule_set_boundaries() {
     let rules = rule_set(FULL_SET);
     let charge = context(dec!(100));
-    let after_tiers = Context { customer_months: 12, ..charge };
+    let after_tiers = Context {
+        customer_months: 12,
+        ..charge
+    };
     #[rustfmt::skip]
     let cases = [
         Case { name: "month 0: the smallest max_months wins", ctx: Context { customer_months: 0, ..charge }, fee: dec!(25), rate: Some(dec!(25)), bonus: dec!(0), applied: &[2] },
@@ -105,7 +113,10 @@ fn seed_simulation_gives_74_98_at_25_percent() {
         })
     );
     let text = serde_json::to_string(&result).unwrap();
-    assert!(text.starts_with(r#"{"final_fee":74.98,"rate":25,"bonus":0,"#), "{text}");
+    assert!(
+        text.starts_with(r#"{"final_fee":74.98,"rate":25,"bonus":0,"#),
+        "{text}"
+    );
 }
 
 #[test]
@@ -115,7 +126,11 @@ fn rate_is_capped_at_100() {
             {"type": "partner_ltv_upgrade", "min_ltv_total": 1, "upgrade_percentage": 8},
             {"type": "qualified_customers_upgrade", "min_customers": 1, "upgrade_percentage": 4}]"#,
     );
-    let ctx = Context { partner_ltv: dec!(1), qualified_customers: 1, ..context(dec!(80)) };
+    let ctx = Context {
+        partner_ltv: dec!(1),
+        qualified_customers: 1,
+        ..context(dec!(80))
+    };
     #[rustfmt::skip]
     check(&rules, &[
         Case { name: "95 + 8 + 4 is capped", ctx, fee: dec!(80), rate: Some(dec!(100)), bonus: dec!(0), applied: &[0, 1, 2] },
@@ -130,7 +145,10 @@ fn fixed_amount_base_ignores_upgrades_but_gets_the_bonus() {
             {"type": "partner_ltv_upgrade", "min_ltv_total": 1, "upgrade_percentage": 5},
             {"type": "charge_threshold_bonus", "min_charge_total": 100, "bonus": 2.5}]"#,
     );
-    let ctx = Context { partner_ltv: dec!(10), ..context(dec!(200)) };
+    let ctx = Context {
+        partner_ltv: dec!(10),
+        ..context(dec!(200))
+    };
     #[rustfmt::skip]
     check(&rules, &[
         Case { name: "amount plus bonus", ctx, fee: dec!(10), rate: None, bonus: dec!(2.5), applied: &[0, 2] },
@@ -166,7 +184,10 @@ fn first_payment_amount_is_fixed() {
             {"type": "first_payment", "amount": 30},
             {"type": "partner_ltv_upgrade", "min_ltv_total": 1, "upgrade_percentage": 5}]"#,
     );
-    let charge = Context { partner_ltv: dec!(5), ..context(dec!(100)) };
+    let charge = Context {
+        partner_ltv: dec!(5),
+        ..context(dec!(100))
+    };
     #[rustfmt::skip]
     check(&rules, &[
         Case { name: "first payment: fixed 30, no upgrade", ctx: Context { customer_months: 0, ..charge }, fee: dec!(30), rate: None, bonus: dec!(0), applied: &[1] },
@@ -177,7 +198,10 @@ fn first_payment_amount_is_fixed() {
 fn limited(rules: &RuleSet, ctx: &Context) -> Evaluation {
     let result = rules.evaluate(ctx);
     assert!(result.limit_reached, "{ctx:?}");
-    assert_eq!((result.final_fee, result.rate, result.bonus), (dec!(0), Some(dec!(0)), dec!(0)));
+    assert_eq!(
+        (result.final_fee, result.rate, result.bonus),
+        (dec!(0), Some(dec!(0)), dec!(0))
+    );
     result
 }
 
@@ -191,7 +215,13 @@ fn commission_limit_by_months() {
     check(&rules, &[
         Case { name: "month 11 is still paid", ctx: Context { customer_months: 11, ..context(dec!(100)) }, fee: dec!(10), rate: Some(dec!(10)), bonus: dec!(0), applied: &[0] },
     ]);
-    let result = limited(&rules, &Context { customer_months: 12, ..context(dec!(100)) });
+    let result = limited(
+        &rules,
+        &Context {
+            customer_months: 12,
+            ..context(dec!(100))
+        },
+    );
     assert_eq!(
         serde_json::to_value(&result).unwrap(),
         json!({
@@ -222,7 +252,13 @@ fn commission_limit_by_payments() {
         Case { name: "payment == max_payments is paid", ctx: Context { payment_number: Some(1), ..charge }, fee: dec!(55), rate: Some(dec!(50)), bonus: dec!(5), applied: &[1, 3] },
         Case { name: "month 0 defaults to payment 1", ctx: Context { customer_months: 0, ..charge }, fee: dec!(55), rate: Some(dec!(50)), bonus: dec!(5), applied: &[1, 3] },
     ]);
-    let result = limited(&rules, &Context { payment_number: Some(2), ..charge });
+    let result = limited(
+        &rules,
+        &Context {
+            payment_number: Some(2),
+            ..charge
+        },
+    );
     assert_eq!(
         result.limit_reason.as_deref(),
         Some("commissions end after 1 payment and this is payment 2")
@@ -235,21 +271,31 @@ fn commission_limit_by_payments() {
 
 #[test]
 fn rounds_once_to_the_currency_half_away_from_zero() {
-    let percent = |rate: &str| rule_set(&format!(r#"[{{"type": "recurring", "percentage": {rate}}}]"#));
+    let percent = |rate: &str| {
+        rule_set(&format!(
+            r#"[{{"type": "recurring", "percentage": {rate}}}]"#
+        ))
+    };
     let jpy = Currency::parse("JPY").unwrap();
     let kwd = Currency::parse("KWD").unwrap();
     let cases = [
-        ("12.5", dec!(1234), jpy, dec!(154)),      // 154.25
-        ("12.5", dec!(1236), jpy, dec!(155)),     // 154.5
-        ("10", dec!(12.345), kwd, dec!(1.235)),    // 1.2345
-        ("10", dec!(12.344), kwd, dec!(1.234)),    // 1.2344
+        ("12.5", dec!(1234), jpy, dec!(154)),            // 154.25
+        ("12.5", dec!(1236), jpy, dec!(155)),            // 154.5
+        ("10", dec!(12.345), kwd, dec!(1.235)),          // 1.2345
+        ("10", dec!(12.344), kwd, dec!(1.234)),          // 1.2344
         ("25", dec!(299.9), Currency::EUR, dec!(74.98)), // 74.975
         ("33.333", dec!(0.01), Currency::EUR, dec!(0)),  // 0.0033333
     ];
     for (rate, charge_amount, currency, fee) in cases {
-        let ctx = Context { currency, ..context(charge_amount) };
+        let ctx = Context {
+            currency,
+            ..context(charge_amount)
+        };
         let result = percent(rate).evaluate(&ctx);
-        assert_eq!(result.final_fee, fee, "{rate}% of {charge_amount} {currency}");
+        assert_eq!(
+            result.final_fee, fee,
+            "{rate}% of {charge_amount} {currency}"
+        );
         assert_eq!(result.currency, currency);
     }
 }
@@ -262,7 +308,10 @@ fn results_carry_no_trailing_zeros() {
     );
     let result = rules.evaluate(&context(dec!(100.00)));
     let text = serde_json::to_string(&result).unwrap();
-    assert!(text.starts_with(r#"{"final_fee":12.5,"rate":10,"bonus":2.5,"#), "{text}");
+    assert!(
+        text.starts_with(r#"{"final_fee":12.5,"rate":10,"bonus":2.5,"#),
+        "{text}"
+    );
     assert_eq!(result.applied_rules[0].effect, "base rate 10%");
     assert_eq!(result.applied_rules[1].effect, "bonus 2.5 (charge ≥ 1)");
 }
@@ -277,16 +326,40 @@ fn effects_describe_each_rule() {
             {"type": "qualified_customers_upgrade", "min_customers": 3, "upgrade_percentage": 1.5}]"#,
     );
     let effects = |ctx: Context| -> Vec<String> {
-        rules.evaluate(&ctx).applied_rules.into_iter().map(|r| r.effect).collect()
+        rules
+            .evaluate(&ctx)
+            .applied_rules
+            .into_iter()
+            .map(|r| r.effect)
+            .collect()
     };
-    let veteran = Context { partner_ltv: dec!(10000), qualified_customers: 3, ..context(dec!(50)) };
+    let veteran = Context {
+        partner_ltv: dec!(10000),
+        qualified_customers: 3,
+        ..context(dec!(50))
+    };
     assert_eq!(
-        effects(Context { customer_months: 0, ..veteran }),
-        ["base rate 30% on the first payment", "+5 points (LTV ≥ 10000)", "+1.5 points (qualified customers ≥ 3)"]
+        effects(Context {
+            customer_months: 0,
+            ..veteran
+        }),
+        [
+            "base rate 30% on the first payment",
+            "+5 points (LTV ≥ 10000)",
+            "+1.5 points (qualified customers ≥ 3)"
+        ]
     );
     assert_eq!(
-        effects(Context { customer_months: 0, payment_number: Some(2), ..veteran }),
-        ["base rate 20% in the first month", "+5 points (LTV ≥ 10000)", "+1.5 points (qualified customers ≥ 3)"]
+        effects(Context {
+            customer_months: 0,
+            payment_number: Some(2),
+            ..veteran
+        }),
+        [
+            "base rate 20% in the first month",
+            "+5 points (LTV ≥ 10000)",
+            "+1.5 points (qualified customers ≥ 3)"
+        ]
     );
     assert_eq!(effects(veteran), ["base amount 5"]);
 }
@@ -298,7 +371,11 @@ fn the_highest_ltv_step_alone_applies_even_when_it_pays_less() {
             {"type": "partner_ltv_upgrade", "min_ltv_total": 1000, "upgrade_percentage": 20},
             {"type": "partner_ltv_upgrade", "min_ltv_total": 2000, "upgrade_percentage": 2}]"#,
     );
-    let ctx = Context { partner_ltv: dec!(1750), first_paid_customer_bootstrap: true, ..context(dec!(200)) };
+    let ctx = Context {
+        partner_ltv: dec!(1750),
+        first_paid_customer_bootstrap: true,
+        ..context(dec!(200))
+    };
     // With bootstrap a bigger charge crosses into the 2000 step, so it earns less.
     #[rustfmt::skip]
     check(&rules, &[

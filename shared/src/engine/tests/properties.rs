@@ -43,8 +43,14 @@ fn base_rule(kind: RuleType) -> impl Strategy<Value = RuleSpec> {
 
 fn limit_rule() -> impl Strategy<Value = RuleSpec> {
     prop_oneof![
-        (1..36u32).prop_map(|m| RuleSpec { max_months: Some(m), ..spec(RuleType::CommissionLimit) }),
-        (1..24u32).prop_map(|p| RuleSpec { max_payments: Some(p), ..spec(RuleType::CommissionLimit) }),
+        (1..36u32).prop_map(|m| RuleSpec {
+            max_months: Some(m),
+            ..spec(RuleType::CommissionLimit)
+        }),
+        (1..24u32).prop_map(|p| RuleSpec {
+            max_payments: Some(p),
+            ..spec(RuleType::CommissionLimit)
+        }),
     ]
 }
 
@@ -60,32 +66,34 @@ fn rule_specs(with_bonuses: bool) -> impl Strategy<Value = Vec<RuleSpec>> {
         proptest::collection::btree_map(money(2_000), money(500), bonuses),
         proptest::option::of(limit_rule()),
     )
-        .prop_map(|(recurring, first, tiers, ltv, customers, bonuses, limit)| {
-            let mut specs = vec![recurring];
-            specs.extend(first);
-            specs.extend(limit);
-            specs.extend(tiers.into_iter().map(|(m, p)| RuleSpec {
-                max_months: Some(m),
-                percentage: Some(p),
-                ..spec(RuleType::NewCustomerTimeTier)
-            }));
-            specs.extend(ltv.into_iter().map(|(t, p)| RuleSpec {
-                min_ltv_total: Some(t),
-                upgrade_percentage: Some(p),
-                ..spec(RuleType::PartnerLtvUpgrade)
-            }));
-            specs.extend(customers.into_iter().map(|(n, p)| RuleSpec {
-                min_customers: Some(n),
-                upgrade_percentage: Some(p),
-                ..spec(RuleType::QualifiedCustomersUpgrade)
-            }));
-            specs.extend(bonuses.into_iter().map(|(t, b)| RuleSpec {
-                min_charge_total: Some(t),
-                bonus: Some(b),
-                ..spec(RuleType::ChargeThresholdBonus)
-            }));
-            specs
-        })
+        .prop_map(
+            |(recurring, first, tiers, ltv, customers, bonuses, limit)| {
+                let mut specs = vec![recurring];
+                specs.extend(first);
+                specs.extend(limit);
+                specs.extend(tiers.into_iter().map(|(m, p)| RuleSpec {
+                    max_months: Some(m),
+                    percentage: Some(p),
+                    ..spec(RuleType::NewCustomerTimeTier)
+                }));
+                specs.extend(ltv.into_iter().map(|(t, p)| RuleSpec {
+                    min_ltv_total: Some(t),
+                    upgrade_percentage: Some(p),
+                    ..spec(RuleType::PartnerLtvUpgrade)
+                }));
+                specs.extend(customers.into_iter().map(|(n, p)| RuleSpec {
+                    min_customers: Some(n),
+                    upgrade_percentage: Some(p),
+                    ..spec(RuleType::QualifiedCustomersUpgrade)
+                }));
+                specs.extend(bonuses.into_iter().map(|(t, b)| RuleSpec {
+                    min_charge_total: Some(t),
+                    bonus: Some(b),
+                    ..spec(RuleType::ChargeThresholdBonus)
+                }));
+                specs
+            },
+        )
         .prop_shuffle()
 }
 
@@ -104,28 +112,48 @@ fn contexts() -> impl Strategy<Value = Context> {
         proptest::option::of(1..30u32),
         currency(),
     )
-        .prop_map(|(charge_amount, customer_months, partner_ltv, qualified_customers, bootstrap, payment_number, currency)| {
-            Context {
+        .prop_map(
+            |(
                 charge_amount,
                 customer_months,
                 partner_ltv,
                 qualified_customers,
-                first_paid_customer_bootstrap: bootstrap,
+                bootstrap,
                 payment_number,
                 currency,
-            }
-        })
+            )| {
+                Context {
+                    charge_amount,
+                    customer_months,
+                    partner_ltv,
+                    qualified_customers,
+                    first_paid_customer_bootstrap: bootstrap,
+                    payment_number,
+                    currency,
+                }
+            },
+        )
 }
 
 /// Any Decimal at all, including huge, negative and 28-decimal ones.
 fn any_decimal() -> impl Strategy<Value = Decimal> {
-    (any::<u32>(), any::<u32>(), any::<u32>(), any::<bool>(), 0..=28u32)
-        .prop_map(|(lo, mid, hi, negative, scale)| Decimal::from_parts(lo, mid, hi, negative, scale))
+    (
+        any::<u32>(),
+        any::<u32>(),
+        any::<u32>(),
+        any::<bool>(),
+        0..=28u32,
+    )
+        .prop_map(|(lo, mid, hi, negative, scale)| {
+            Decimal::from_parts(lo, mid, hi, negative, scale)
+        })
 }
 
 /// SPEC §2 read literally: (final fee, rate, limit reached).
 fn reference(specs: &[RuleSpec], ctx: &Context) -> (Decimal, Option<Decimal>, bool) {
-    let payment_number = ctx.payment_number.unwrap_or(if ctx.customer_months == 0 { 1 } else { 2 });
+    let payment_number = ctx
+        .payment_number
+        .unwrap_or(if ctx.customer_months == 0 { 1 } else { 2 });
     let of = |kind: RuleType| specs.iter().filter(move |s| s.kind == kind);
     let limit_reached = of(RuleType::CommissionLimit).any(|s| {
         s.max_months.is_some_and(|m| ctx.customer_months >= m)
@@ -138,9 +166,17 @@ fn reference(specs: &[RuleSpec], ctx: &Context) -> (Decimal, Option<Decimal>, bo
     let tier = of(RuleType::NewCustomerTimeTier)
         .filter(|s| s.max_months.is_some_and(|m| ctx.customer_months < m))
         .min_by_key(|s| s.max_months);
-    let base = first_payment.or(tier).or(of(RuleType::Recurring).next()).expect("one recurring rule");
+    let base = first_payment
+        .or(tier)
+        .or(of(RuleType::Recurring).next())
+        .expect("one recurring rule");
 
-    let ltv = ctx.partner_ltv + if ctx.first_paid_customer_bootstrap { ctx.charge_amount } else { Decimal::ZERO };
+    let ltv = ctx.partner_ltv
+        + if ctx.first_paid_customer_bootstrap {
+            ctx.charge_amount
+        } else {
+            Decimal::ZERO
+        };
     let customers = ctx.qualified_customers + u32::from(ctx.first_paid_customer_bootstrap);
     let ltv_points = of(RuleType::PartnerLtvUpgrade)
         .filter(|s| s.min_ltv_total.is_some_and(|t| t <= ltv))
@@ -165,7 +201,11 @@ fn reference(specs: &[RuleSpec], ctx: &Context) -> (Decimal, Option<Decimal>, bo
         }
         (None, amount) => (amount.expect("a base has percentage or amount"), None),
     };
-    (ctx.currency.round(fee + bonus).max(Decimal::ZERO), rate, false)
+    (
+        ctx.currency.round(fee + bonus).max(Decimal::ZERO),
+        rate,
+        false,
+    )
 }
 
 /// Reorders LTV upgrade points to rise with their thresholds. Without that,
@@ -173,8 +213,10 @@ fn reference(specs: &[RuleSpec], ctx: &Context) -> (Decimal, Option<Decimal>, bo
 /// points ("the highest qualifying threshold alone applies"), and a bigger
 /// charge can then earn a smaller fee.
 fn with_rising_ltv_points(mut specs: Vec<RuleSpec>) -> Vec<RuleSpec> {
-    let mut steps: Vec<&mut RuleSpec> =
-        specs.iter_mut().filter(|s| s.kind == RuleType::PartnerLtvUpgrade).collect();
+    let mut steps: Vec<&mut RuleSpec> = specs
+        .iter_mut()
+        .filter(|s| s.kind == RuleType::PartnerLtvUpgrade)
+        .collect();
     steps.sort_by_key(|s| s.min_ltv_total);
     let mut points: Vec<Decimal> = steps.iter().filter_map(|s| s.upgrade_percentage).collect();
     points.sort();

@@ -12,16 +12,22 @@ fn errors(json: &str) -> Vec<(String, String)> {
     }
 }
 
-fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
-    expected.iter().map(|(f, m)| (f.to_string(), m.to_string())).collect()
+fn pairs(expected: Expected) -> Vec<(String, String)> {
+    expected
+        .iter()
+        .map(|(f, m)| (f.to_string(), m.to_string()))
+        .collect()
 }
+
+/// (field, message) pairs in the order they are reported.
+type Expected<'a> = &'a [(&'a str, &'a str)];
 
 const ONE_RECURRING: &str = "must include exactly one recurring rule";
 
 #[test]
 fn rejects_invalid_sets_with_exact_paths() {
     #[rustfmt::skip]
-    let cases: &[(&str, &str, &[(&str, &str)])] = &[
+    let cases: &[(&str, &str, Expected)] = &[
         ("no rules", r#"[]"#, &[("", ONE_RECURRING)]),
         ("missing recurring", r#"[{"type": "new_customer_time_tier", "max_months": 3, "percentage": 25}]"#, &[("", ONE_RECURRING)]),
         ("two recurring", r#"[{"type": "recurring", "percentage": 10}, {"type": "recurring", "amount": 5}]"#, &[("", ONE_RECURRING)]),
@@ -69,9 +75,15 @@ fn reports_every_problem_at_once() {
             ("", ONE_RECURRING),
             ("[0].percentage", "must be between 0 and 100"),
             ("[0].max_months", "must be at least 1"),
-            ("[0].bonus", "is not a parameter of a new_customer_time_tier rule"),
+            (
+                "[0].bonus",
+                "is not a parameter of a new_customer_time_tier rule"
+            ),
             ("[1].upgrade_percentage", "must be between 0 and 100"),
-            ("[1].min_ltv_total", "is required for a partner_ltv_upgrade rule"),
+            (
+                "[1].min_ltv_total",
+                "is required for a partner_ltv_upgrade rule"
+            ),
             ("[2]", "must set percentage or amount, not both"),
         ])
     );
@@ -79,15 +91,19 @@ fn reports_every_problem_at_once() {
 
 #[test]
 fn paths_reroot_under_the_callers_wrapper() {
-    let Err(errs) = RuleSet::parse(specs(r#"[{"type": "new_customer_time_tier", "max_months": 3, "percentage": 101}]"#))
-    else {
+    let Err(errs) = RuleSet::parse(specs(
+        r#"[{"type": "new_customer_time_tier", "max_months": 3, "percentage": 101}]"#,
+    )) else {
         panic!("expected rejection");
     };
     assert_eq!(
         validation::under(errs, "partnerGroup.rules"),
         [
             FieldError::new("partnerGroup.rules", ONE_RECURRING),
-            FieldError::new("partnerGroup.rules[0].percentage", "must be between 0 and 100"),
+            FieldError::new(
+                "partnerGroup.rules[0].percentage",
+                "must be between 0 and 100"
+            ),
         ]
     );
 }
