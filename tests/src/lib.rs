@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod counter;
+pub mod runtime_api;
 
 pub use app::{Reply, TestEnv};
 pub use counter::RequestCounter;

@@ -12,15 +12,28 @@ use super::rule::RuleType;
 /// first payment.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) struct Base {
-    pub index: usize,
-    pub kind: RuleType,
+    index: usize,
+    kind: RuleType,
     pub commission: Commission,
     effect: String,
 }
 
 impl Base {
+    pub fn recurring(index: usize, commission: Commission) -> Base {
+        Base::new(index, RuleType::Recurring, commission, "")
+    }
+
+    pub fn first_payment(index: usize, commission: Commission) -> Base {
+        Base::new(
+            index,
+            RuleType::FirstPayment,
+            commission,
+            " on the first payment",
+        )
+    }
+
     /// `scope` says when the base applies, e.g. " on the first payment".
-    pub fn new(index: usize, kind: RuleType, commission: Commission, scope: &str) -> Base {
+    fn new(index: usize, kind: RuleType, commission: Commission, scope: &str) -> Base {
         let effect = match commission {
             Commission::Percentage(rate) => format!("base rate {}%{scope}", rate.normalize()),
             Commission::Amount(amount) => format!("base amount {}{scope}", amount.normalize()),
@@ -44,8 +57,22 @@ impl Base {
 
 #[derive(Clone, Debug, PartialEq)]
 pub(super) struct TimeTier {
-    pub max_months: u32,
-    pub base: Base,
+    max_months: u32,
+    base: Base,
+}
+
+impl TimeTier {
+    pub fn new(index: usize, max_months: u32, percentage: Decimal) -> TimeTier {
+        let scope = match max_months {
+            1 => " in the first month".to_string(),
+            n => format!(" in the first {n} months"),
+        };
+        let commission = Commission::Percentage(percentage);
+        TimeTier {
+            max_months,
+            base: Base::new(index, RuleType::NewCustomerTimeTier, commission, &scope),
+        }
+    }
 }
 
 /// Time tiers in ascending `max_months`: the first one the customer is still
@@ -54,7 +81,7 @@ pub(super) struct TimeTier {
 pub(super) struct TimeTiers(Vec<TimeTier>);
 
 impl TimeTiers {
-    /// The index of an existing tier with the same `max_months`, if any.
+    /// Refuses a tier whose `max_months` is taken, with the other rule's index.
     pub fn insert(&mut self, tier: TimeTier) -> Result<(), usize> {
         let at = self.0.partition_point(|t| t.max_months < tier.max_months);
         match self.0.get(at) {
@@ -76,11 +103,59 @@ impl TimeTiers {
 /// (upgrade points or a bonus).
 #[derive(Clone, Debug, PartialEq)]
 pub(super) struct Step<K> {
-    pub index: usize,
-    pub kind: RuleType,
-    pub threshold: K,
+    index: usize,
+    kind: RuleType,
+    threshold: K,
     pub value: Decimal,
-    pub effect: String,
+    effect: String,
+}
+
+impl Step<Decimal> {
+    pub fn ltv_upgrade(index: usize, min_ltv_total: Decimal, points: Decimal) -> Self {
+        let effect = format!(
+            "+{} points (LTV ≥ {})",
+            points.normalize(),
+            min_ltv_total.normalize()
+        );
+        Step {
+            index,
+            kind: RuleType::PartnerLtvUpgrade,
+            threshold: min_ltv_total,
+            value: points,
+            effect,
+        }
+    }
+
+    pub fn charge_bonus(index: usize, min_charge_total: Decimal, bonus: Decimal) -> Self {
+        let effect = format!(
+            "bonus {} (charge ≥ {})",
+            bonus.normalize(),
+            min_charge_total.normalize()
+        );
+        Step {
+            index,
+            kind: RuleType::ChargeThresholdBonus,
+            threshold: min_charge_total,
+            value: bonus,
+            effect,
+        }
+    }
+}
+
+impl Step<u32> {
+    pub fn customers_upgrade(index: usize, min_customers: u32, points: Decimal) -> Self {
+        let effect = format!(
+            "+{} points (qualified customers ≥ {min_customers})",
+            points.normalize()
+        );
+        Step {
+            index,
+            kind: RuleType::QualifiedCustomersUpgrade,
+            threshold: min_customers,
+            value: points,
+            effect,
+        }
+    }
 }
 
 impl<K> Step<K> {
@@ -105,7 +180,7 @@ impl<K> Default for Ladder<K> {
 }
 
 impl<K: Ord + Copy> Ladder<K> {
-    /// The index of an existing step with the same threshold, if any.
+    /// Refuses a step whose threshold is taken, with the other rule's index.
     pub fn insert(&mut self, step: Step<K>) -> Result<(), usize> {
         let at = self.0.partition_point(|s| s.threshold < step.threshold);
         match self.0.get(at) {

@@ -11,7 +11,7 @@
 use rust_decimal::Decimal;
 
 use super::compiled::{Base, Ladder, LimitRule, Step, TimeTier, TimeTiers};
-use super::params::{Commission, Rule};
+use super::params::Rule;
 use super::rule::{RuleSpec, RuleType};
 use crate::validation::FieldError;
 
@@ -87,22 +87,17 @@ struct Builder {
 
 impl Builder {
     fn add(&mut self, index: usize, rule: Rule) {
-        let duplicate = match rule {
+        let added = match rule {
             Rule::Recurring(commission) => {
                 // A second recurring rule is reported once, for the whole set.
                 if self.recurring.is_none() {
-                    self.recurring = Some(Base::new(index, RuleType::Recurring, commission, ""));
+                    self.recurring = Some(Base::recurring(index, commission));
                 }
                 Ok(())
             }
             Rule::FirstPayment(commission) => {
                 only_one(RuleType::FirstPayment, &mut self.first_payment, || {
-                    Base::new(
-                        index,
-                        RuleType::FirstPayment,
-                        commission,
-                        " on the first payment",
-                    )
+                    Base::first_payment(index, commission)
                 })
             }
             Rule::Limit(limit) => only_one(RuleType::CommissionLimit, &mut self.limit, || {
@@ -111,81 +106,41 @@ impl Builder {
             Rule::TimeTier {
                 max_months,
                 percentage,
-            } => {
-                let scope = match max_months {
-                    1 => " in the first month".to_string(),
-                    n => format!(" in the first {n} months"),
-                };
-                let base = Base::new(
-                    index,
-                    RuleType::NewCustomerTimeTier,
-                    Commission::Percentage(percentage),
-                    &scope,
-                );
-                self.time_tiers
-                    .insert(TimeTier { max_months, base })
-                    .map_err(|other| {
-                        shared_threshold("max_months", RuleType::NewCustomerTimeTier, other)
-                    })
-            }
+            } => self
+                .time_tiers
+                .insert(TimeTier::new(index, max_months, percentage))
+                .map_err(|other| {
+                    shared_threshold(RuleType::NewCustomerTimeTier, "max_months", other)
+                }),
             Rule::LtvUpgrade {
                 min_ltv_total,
                 points,
             } => self
                 .ltv_upgrades
-                .insert(Step {
-                    index,
-                    kind: RuleType::PartnerLtvUpgrade,
-                    threshold: min_ltv_total,
-                    value: points,
-                    effect: format!(
-                        "+{} points (LTV ≥ {})",
-                        points.normalize(),
-                        min_ltv_total.normalize()
-                    ),
-                })
+                .insert(Step::ltv_upgrade(index, min_ltv_total, points))
                 .map_err(|other| {
-                    shared_threshold("min_ltv_total", RuleType::PartnerLtvUpgrade, other)
+                    shared_threshold(RuleType::PartnerLtvUpgrade, "min_ltv_total", other)
                 }),
             Rule::CustomersUpgrade {
                 min_customers,
                 points,
             } => self
                 .customers_upgrades
-                .insert(Step {
-                    index,
-                    kind: RuleType::QualifiedCustomersUpgrade,
-                    threshold: min_customers,
-                    value: points,
-                    effect: format!(
-                        "+{} points (qualified customers ≥ {min_customers})",
-                        points.normalize()
-                    ),
-                })
+                .insert(Step::customers_upgrade(index, min_customers, points))
                 .map_err(|other| {
-                    shared_threshold("min_customers", RuleType::QualifiedCustomersUpgrade, other)
+                    shared_threshold(RuleType::QualifiedCustomersUpgrade, "min_customers", other)
                 }),
             Rule::ChargeBonus {
                 min_charge_total,
                 bonus,
             } => self
                 .charge_bonuses
-                .insert(Step {
-                    index,
-                    kind: RuleType::ChargeThresholdBonus,
-                    threshold: min_charge_total,
-                    value: bonus,
-                    effect: format!(
-                        "bonus {} (charge ≥ {})",
-                        bonus.normalize(),
-                        min_charge_total.normalize()
-                    ),
-                })
+                .insert(Step::charge_bonus(index, min_charge_total, bonus))
                 .map_err(|other| {
-                    shared_threshold("min_charge_total", RuleType::ChargeThresholdBonus, other)
+                    shared_threshold(RuleType::ChargeThresholdBonus, "min_charge_total", other)
                 }),
         };
-        if let Err(error) = duplicate {
+        if let Err(error) = added {
             self.errors.push(error.under(&format!("[{index}]")));
         }
     }
@@ -209,7 +164,7 @@ fn only_one<T>(
     }
 }
 
-fn shared_threshold(field: &str, kind: RuleType, other: usize) -> FieldError {
+fn shared_threshold(kind: RuleType, field: &str, other: usize) -> FieldError {
     FieldError::new(
         field,
         format!("is already used by the {kind} rule at [{other}]"),

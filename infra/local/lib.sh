@@ -1,0 +1,232 @@
+# shellcheck shell=bash
+# infra/local/lib.sh: the shared helpers of the local stack, sourced (never run) by the other
+# infra/local/*.sh scripts. It owns:
+#   - paths (REPO_ROOT, VENV, LOCAL_DIR, TARGET_DIR) and logging;
+#   - the environment every local process gets (fake AWS credentials, region, endpoint, TABLE_NAME);
+#   - free-port finding and polling until something answers (no sleeps as synchronisation);
+#   - starting and stopping background processes in their own process group, and the EXIT trap
+#     that stops them all, in reverse order, even when a step fails;
+#   - the DynamoDB emulator (moto_server) and the API server (cargo lambda watch).
+
+# Guard against being sourced twice.
+[[ -n ${_PARTNER_LEDGER_LIB:-} ]] && return 0
+_PARTNER_LEDGER_LIB=1
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+LOCAL_SCRIPTS="$REPO_ROOT/infra/local"
+VENV="$REPO_ROOT/.venv"
+LOCAL_DIR="$REPO_ROOT/.local"
+TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
+PYTHON="${PYTHON:-python3}"
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }
+die() {
+  printf '\033[1;31merror:\033[0m %s\n' "$*" >&2
+  exit 1
+}
+
+# Put the project venv (moto_server, cfn-lint, st, cargo-lambda) first on PATH.
+use_venv() {
+  [[ -x $VENV/bin/python ]] || die "no $VENV: run infra/local/venv.sh first"
+  export PATH="$VENV/bin:$PATH"
+  export VIRTUAL_ENV="$VENV"
+}
+
+# export_aws_env PORT: point the AWS SDK (functions, admin CLI, tests) at the emulator on PORT,
+# with fake credentials so no real AWS account is ever reached.
+export_aws_env() {
+  local port=$1
+  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$port"
+  export AWS_REGION="${AWS_REGION:-eu-west-1}"
+  export AWS_DEFAULT_REGION="$AWS_REGION"
+  export AWS_ACCESS_KEY_ID=local-testing
+  export AWS_SECRET_ACCESS_KEY=local-testing
+  unset AWS_SESSION_TOKEN AWS_PROFILE
+  export AWS_EC2_METADATA_DISABLED=true
+  export TABLE_NAME="${TABLE_NAME:-partner-ledger}"
+}
+
+# free_port: print a TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+  "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# port_is_free PORT: true when PORT can be bound on 127.0.0.1 (nothing listens there).
+port_is_free() {
+  "$PYTHON" - "$1" <<'PY'
+import socket, sys
+s = socket.socket()
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+finally:
+    s.close()
+PY
+}
+
+# http_status URL [TIMEOUT]: print the HTTP status URL answers with (any status counts as an
+# answer), or 000 when nothing answers. Python, because CI machines need not have curl.
+http_status() {
+  "$PYTHON" - "$1" "${2:-5}" <<'PY'
+import sys, urllib.request, urllib.error
+try:
+    with urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2])) as r:
+        print(r.status)
+except urllib.error.HTTPError as e:
+    print(e.code)
+except Exception:
+    print("000")
+PY
+}
+
+# is_running PID: true while PID exists and is not a zombie.
+is_running() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat%% *} != Z ]]
+}
+
+# wait_until DESCRIPTION TIMEOUT_SECONDS WATCHED_PID COMMAND...: poll COMMAND until it succeeds.
+# Fails early if WATCHED_PID (the process that should answer; "-" for none) has exited.
+wait_until() {
+  local what=$1 timeout=$2 pid=$3
+  shift 3
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if [[ $pid != - ]] && ! is_running "$pid"; then
+      die "$what: the process (pid $pid) exited before it was ready"
+    fi
+    ((SECONDS < deadline)) || die "$what: not ready after ${timeout}s"
+    sleep 0.2
+  done
+}
+
+# answers URL [STATUS]: true when URL answers at all, or answers with STATUS.
+answers() {
+  local got
+  got=$(http_status "$1" 30)
+  if [[ -n ${2:-} ]]; then [[ $got == "$2" ]]; else [[ $got != 000 ]]; fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Background processes and teardown.
+#
+# start_bg NAME LOGFILE COMMAND...: start COMMAND in the background in its own process group
+# (setsid), with its output in LOGFILE (or the terminal when LOGFILE is "-"), and register it for
+# teardown. Sets BG_PID. Teardown (stop_all, run from the EXIT trap that install_teardown sets)
+# sends SIGTERM to each, newest first, waits for it, then clears what is left of its group.
+_BG_PIDS=()
+_BG_NAMES=()
+
+start_bg() {
+  local name=$1 logfile=$2
+  shift 2
+  if [[ $logfile == - ]]; then
+    setsid "$@" &
+  else
+    setsid "$@" >"$logfile" 2>&1 &
+  fi
+  BG_PID=$!
+  _BG_PIDS+=("$BG_PID")
+  _BG_NAMES+=("$name")
+}
+
+# stop_pid NAME PID [GRACE_SECONDS]: SIGTERM, wait up to GRACE_SECONDS, then SIGKILL; then the
+# same for whatever else is left in its process group (children it did not stop itself).
+stop_pid() {
+  local name=$1 pid=$2 grace=${3:-20}
+  if is_running "$pid"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + grace))
+    while is_running "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
+    if is_running "$pid"; then
+      warn "$name (pid $pid) ignored SIGTERM for ${grace}s: killing it"
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  wait "$pid" 2>/dev/null || true
+  # Leftovers of its process group (pgid == pid, thanks to setsid).
+  if kill -0 -- "-$pid" 2>/dev/null; then
+    kill -TERM -- "-$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + 5))
+    while kill -0 -- "-$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  fi
+}
+
+stop_all() {
+  local i
+  for ((i = ${#_BG_PIDS[@]} - 1; i >= 0; i--)); do
+    stop_pid "${_BG_NAMES[i]}" "${_BG_PIDS[i]}"
+  done
+  _BG_PIDS=()
+  _BG_NAMES=()
+}
+
+_on_exit() {
+  local status=$?
+  trap - EXIT INT TERM HUP
+  if ((${#_BG_PIDS[@]})); then
+    log "stopping: ${_BG_NAMES[*]}"
+    stop_all
+  fi
+  exit "$status"
+}
+
+install_teardown() {
+  trap _on_exit EXIT
+  # A signal becomes an ordinary exit (status 128+n), which runs the EXIT trap once.
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  trap 'exit 129' HUP
+}
+
+# ---------------------------------------------------------------------------------------------
+# The DynamoDB emulator.
+
+# emulator_start PORT LOGFILE: start moto_server on 127.0.0.1:PORT, wait until it answers, and
+# export the AWS environment pointing at it. Needs use_venv and install_teardown first.
+emulator_start() {
+  local port=$1 logfile=$2
+  port_is_free "$port" || die "port $port is already in use (DynamoDB emulator): set another port"
+  log "starting the DynamoDB emulator (moto_server) on 127.0.0.1:$port (log: ${logfile#"$REPO_ROOT"/})"
+  start_bg "dynamodb-emulator" "$logfile" moto_server -H 127.0.0.1 -p "$port"
+  EMULATOR_PID=$BG_PID
+  wait_until "DynamoDB emulator on port $port" 60 "$EMULATOR_PID" answers "http://127.0.0.1:$port/"
+  export_aws_env "$port"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The API: every function behind one local HTTP server, routed by
+# [workspace.metadata.lambda.watch.router] in Cargo.toml, exactly as `make run` serves it.
+
+# api_start PORT LOGFILE [EXTRA cargo-lambda-watch ARGS...]: start `cargo lambda watch` on
+# 127.0.0.1:PORT. It inherits this shell's environment (TABLE_NAME, the AWS variables).
+api_start() {
+  local port=$1 logfile=$2
+  shift 2
+  port_is_free "$port" || die "port $port is already in use (API): set another port"
+  start_bg "api (cargo lambda watch)" "$logfile" \
+    cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" "$@"
+  API_PID=$BG_PID
+}
+
+# api_wait PORT: wait until the API serves its OpenAPI document (the first request may compile).
+api_wait() {
+  local port=$1
+  wait_until "API on port $port" 900 "$API_PID" answers "http://127.0.0.1:$port/2026-02-01/openapi.json" 200
+}
+
+# seed_account NAME KEY_FILE: create the table (idempotent) and an account with a `*` key; the
+# key goes to KEY_FILE. Uses the admin binary built by `cargo build`.
+seed_account() {
+  local name=$1 key_file=$2 admin="$TARGET_DIR/debug/partner-ledger-admin"
+  [[ -x $admin ]] || die "$admin is missing: cargo build -p partner-ledger-admin first"
+  mkdir -p "$(dirname "$key_file")"
+  (cd "$REPO_ROOT" && "$admin" create-table --template template.yaml) >&2
+  "$admin" create-account --name "$name" --scopes '*' --key-file "$key_file" >/dev/null
+  [[ -s $key_file ]] || die "create-account wrote no key to $key_file"
+}
