@@ -21,6 +21,7 @@ pub struct Evaluation {
     /// The percentage of the charge paid, upgrades included and capped at
     /// 100; null when the fee is a fixed amount, 0 when a limit was reached.
     #[serde(with = "rust_decimal::serde::arbitrary_precision_option")]
+    #[schema(required = true)]
     pub rate: Option<Decimal>,
     /// The charge-threshold bonus included in the fee, 0 if none.
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]

@@ -113,6 +113,7 @@ mod tests {
     #[test]
     fn decimals_stay_exact() {
         let outer: Outer = parse(br#"{"partnerGroup":{"name":"a","amount":299.9}}"#).unwrap();
+        assert_eq!(outer.partner_group.name, "a");
         assert_eq!(outer.partner_group.amount.unwrap().to_string(), "299.9");
     }
 

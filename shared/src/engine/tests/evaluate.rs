@@ -383,3 +383,25 @@ fn the_highest_ltv_step_alone_applies_even_when_it_pays_less() {
         Case { name: "2010 reaches the 2000 step", ctx: Context { charge_amount: dec!(260), ..ctx }, fee: dec!(31.2), rate: Some(dec!(12)), bonus: dec!(0), applied: &[0, 2] },
     ]);
 }
+
+#[test]
+fn schema_shows_numbers_and_an_always_present_rate() {
+    use utoipa::PartialSchema;
+    let schema = serde_json::to_value(Evaluation::schema()).unwrap();
+    assert_eq!(schema["properties"]["final_fee"]["type"], "number");
+    assert_eq!(
+        schema["properties"]["rate"]["type"],
+        json!(["number", "null"])
+    );
+    assert_eq!(
+        schema["required"],
+        json!([
+            "final_fee",
+            "rate",
+            "bonus",
+            "currency",
+            "applied_rules",
+            "limit_reached"
+        ])
+    );
+}
