@@ -81,8 +81,8 @@ pub async fn create_group(
 /// Update Partner Group.
 ///
 /// Partial: only the given fields change; rules are replaced only when given.
-#[utoipa::path(put, path = "/2026-02-01/partners/groups/{partnerGroupId}.json", tag = TAG, request_body = UpdateGroupRequest,
-    params(("partnerGroupId" = String, Path, description = "Partner group identifier.")),
+#[utoipa::path(put, path = "/2026-02-01/partners/groups/{groupId}.json", tag = TAG, request_body = UpdateGroupRequest,
+    params(("groupId" = String, Path, description = "The unique identifier of the partner group.")),
     security(("api_key" = [])),
     responses((status = 200, description = "Partner group updated.", body = GroupRef), WriteErrors))]
 pub async fn update_group(
@@ -118,8 +118,8 @@ pub async fn update_group(
 /// Delete Partner Group.
 ///
 /// The default group cannot be deleted (409).
-#[utoipa::path(delete, path = "/2026-02-01/partners/groups/{partnerGroupId}.json", tag = TAG,
-    params(("partnerGroupId" = String, Path, description = "Partner group identifier.")),
+#[utoipa::path(delete, path = "/2026-02-01/partners/groups/{groupId}.json", tag = TAG,
+    params(("groupId" = String, Path, description = "The unique identifier of the partner group.")),
     security(("api_key" = [])),
     responses((status = 200, description = "Partner group deleted.", body = DeletedGroup), WriteErrors))]
 pub async fn delete_group(

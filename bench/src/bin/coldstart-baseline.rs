@@ -1,0 +1,32 @@
+//! The cold-start baseline of DESIGN.md §5: a minimal `lambda_http` function
+//! that builds the DynamoDB client once, from the standard AWS environment,
+//! and does one GetItem per request. Its logging is the runtime's default, as
+//! in the functions.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use lambda_http::{Body, Error, Request, Response, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let client = Client::new(&config);
+    let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
+    run(service_fn(|_: Request| get_one(&client, &table))).await
+}
+
+async fn get_one(client: &Client, table: &str) -> Result<Response<Body>, Error> {
+    let output = client
+        .get_item()
+        .table_name(table)
+        .key("pk", AttributeValue::S("baseline".into()))
+        .key("sk", AttributeValue::S("baseline".into()))
+        .send()
+        .await?;
+    let body = format!(r#"{{"found":{}}}"#, output.item.is_some());
+    Ok(Response::builder()
+        .status(200)
+        .header("content-type", "application/json")
+        .body(body.into())?)
+}

@@ -1,0 +1,11 @@
+//! The figures `make bench` prints (DESIGN.md §5), one module per figure,
+//! each measured against the real code: criterion for the engine, the SDK
+//! interceptor for DynamoDB requests, release builds for binary size, and the
+//! local Runtime API for cold start.
+
+pub mod binaries;
+pub mod cold_start;
+pub mod engine;
+pub mod requests;
+pub mod table;
+pub mod workspace;

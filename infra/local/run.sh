@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# infra/local/run.sh: `make run`, the local developer stack (DESIGN.md §3). It owns:
+#   the venv (moto, cargo-lambda) -> the DynamoDB emulator on 127.0.0.1:$DYNAMODB_PORT (8000)
+#   -> the table and a dev account whose `*` key goes to .local/dev-api-key
+#   -> the whole API on http://127.0.0.1:$PORT (9000) via `cargo lambda watch`, until Ctrl-C.
+# The emulator is in-memory, so every run creates the table and a new key again. On exit, however
+# it happens, the API server and the emulator are stopped.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+
+PORT=${PORT:-9000}
+DYNAMODB_PORT=${DYNAMODB_PORT:-8000}
+KEY_FILE="$LOCAL_DIR/dev-api-key"
+
+install_teardown
+bash "$LOCAL_SCRIPTS/venv.sh" run
+use_venv
+mkdir -p "$LOCAL_DIR"
+
+# Fail before the long build if a port is taken (an earlier `make run` still up, say).
+port_is_free "$DYNAMODB_PORT" || die "port $DYNAMODB_PORT is in use: is another \`make run\` up? (or set DYNAMODB_PORT)"
+port_is_free "$PORT" || die "port $PORT is in use: is another \`make run\` up? (or set PORT)"
+
+# cargo lambda watch builds each function on its first request with `cargo run --bin NAME`:
+# build each binary the same way now, so that first request does not wait for the compiler.
+log "building the functions and the admin CLI (dev profile)"
+for bin in partner-ledger-admin partner-groups openapi; do
+  cargo build --bin "$bin"
+done
+
+emulator_start "$DYNAMODB_PORT" "$LOCAL_DIR/dynamodb.log"
+log "creating table $TABLE_NAME and a dev account"
+seed_account dev "$KEY_FILE"
+KEY=$(<"$KEY_FILE")
+BASE="http://127.0.0.1:$PORT"
+
+cat >&2 <<BANNER
+
+  ============================================================================================
+   partner-ledger is starting on $BASE  (DynamoDB emulator: $AWS_ENDPOINT_URL_DYNAMODB)
+
+   dev API key (scope *), also in .local/dev-api-key:
+
+       $KEY
+
+   try:
+       curl -s -H "Authorization: Bearer \$(cat .local/dev-api-key)" \\
+         $BASE/2026-02-01/partners/groups.json
+
+       curl -s $BASE/2026-02-01/openapi.json
+
+   Ctrl-C stops the API and the emulator (whose data is in memory only).
+  ============================================================================================
+
+BANNER
+
+api_start "$PORT" -
+# `wait` (unlike a foreground command) returns as soon as Ctrl-C arrives, so the trap runs at once.
+wait "$API_PID"
