@@ -37,7 +37,10 @@ async fn a_rule_set_without_recurring_is_rejected() {
     .await;
     assert_eq!(body["error"]["code"], json!("validation_failed"));
     assert_eq!(body["error"]["status"], json!(422));
-    assert_eq!(body["error"]["fields"][0]["message"], json!("must include exactly one recurring rule"));
+    assert_eq!(
+        body["error"]["fields"][0]["message"],
+        json!("must include exactly one recurring rule")
+    );
 }
 
 #[tokio::test]
@@ -69,7 +72,9 @@ async fn an_unknown_rule_type_is_rejected() {
     let env = TestEnv::new().await;
     rejected(
         &env,
-        with_rules(json!([{"type": "recurring", "percentage": 10}, {"type": "mystery_bonus", "bonus": 5}])),
+        with_rules(
+            json!([{"type": "recurring", "percentage": 10}, {"type": "mystery_bonus", "bonus": 5}]),
+        ),
         StatusCode::UNPROCESSABLE_ENTITY,
         "partnerGroup.rules[1].type",
     )
@@ -81,7 +86,13 @@ async fn unknown_fields_are_rejected() {
     let env = TestEnv::new().await;
     let mut body = with_rules(json!([{"type": "recurring", "percentage": 10}]));
     body["partnerGroup"]["colour"] = json!("blue");
-    rejected(&env, body, StatusCode::UNPROCESSABLE_ENTITY, "partnerGroup.colour").await;
+    rejected(
+        &env,
+        body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "partnerGroup.colour",
+    )
+    .await;
     rejected(
         &env,
         with_rules(json!([{"type": "recurring", "percentage": 10, "max_payments": 3}])),
@@ -94,13 +105,43 @@ async fn unknown_fields_are_rejected() {
 #[tokio::test]
 async fn missing_required_fields_are_named() {
     let env = TestEnv::new().await;
-    rejected(&env, json!({"partnerGroup": {"rules": []}}), StatusCode::UNPROCESSABLE_ENTITY, "partnerGroup.name").await;
-    rejected(&env, json!({"partnerGroup": {"name": "No rules"}}), StatusCode::UNPROCESSABLE_ENTITY, "partnerGroup.rules").await;
-    rejected(&env, json!({}), StatusCode::UNPROCESSABLE_ENTITY, "partnerGroup").await;
-    let unwrapped = rejected(&env, json!({"name": "Unwrapped"}), StatusCode::UNPROCESSABLE_ENTITY, "name").await;
+    rejected(
+        &env,
+        json!({"partnerGroup": {"rules": []}}),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "partnerGroup.name",
+    )
+    .await;
+    rejected(
+        &env,
+        json!({"partnerGroup": {"name": "No rules"}}),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "partnerGroup.rules",
+    )
+    .await;
+    rejected(
+        &env,
+        json!({}),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "partnerGroup",
+    )
+    .await;
+    let unwrapped = rejected(
+        &env,
+        json!({"name": "Unwrapped"}),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "name",
+    )
+    .await;
     let message = unwrapped["error"]["fields"][0]["message"].as_str().unwrap();
     assert!(message.contains("partnerGroup"), "{message}");
-    rejected(&env, with_rules(json!([{"type": "recurring", "percentage": "ten"}])), StatusCode::UNPROCESSABLE_ENTITY, "partnerGroup.rules[0].percentage").await;
+    rejected(
+        &env,
+        with_rules(json!([{"type": "recurring", "percentage": "ten"}])),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "partnerGroup.rules[0].percentage",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -128,7 +169,9 @@ async fn a_wrong_content_type_is_a_400() {
         .uri(GROUPS)
         .header("authorization", format!("Bearer {}", env.key_a))
         .header("content-type", "text/plain")
-        .body(Body::from(with_rules(json!([{"type": "recurring", "percentage": 10}])).to_string()))
+        .body(Body::from(
+            with_rules(json!([{"type": "recurring", "percentage": 10}])).to_string(),
+        ))
         .unwrap();
     assert_eq!(env.send(request).await.status, StatusCode::BAD_REQUEST);
 }
@@ -151,10 +194,18 @@ async fn size_and_page_out_of_range_are_422() {
         let reply = env.get(&format!("{GROUPS}?{query}")).await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
         let field = query.split('=').next().unwrap();
-        assert_eq!(reply.body["error"]["fields"][0]["field"], json!(field), "{query}");
+        assert_eq!(
+            reply.body["error"]["fields"][0]["field"],
+            json!(field),
+            "{query}"
+        );
     }
     for query in ["size=1", "size=100", "page=1&size=50"] {
-        assert_eq!(env.get(&format!("{GROUPS}?{query}")).await.status, StatusCode::OK, "{query}");
+        assert_eq!(
+            env.get(&format!("{GROUPS}?{query}")).await.status,
+            StatusCode::OK,
+            "{query}"
+        );
     }
 }
 
@@ -184,17 +235,30 @@ async fn simulation_errors_name_rules_and_context_fields_together() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<&str> = reply.body["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = reply.body["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
     assert_eq!(
         fields,
-        vec!["partnerGroupSimulation.rules[0].percentage", "partnerGroupSimulation.simulation.charge_amount"]
+        vec![
+            "partnerGroupSimulation.rules[0].percentage",
+            "partnerGroupSimulation.simulation.charge_amount"
+        ]
     );
 }
 
 #[tokio::test]
 async fn updates_validate_too_and_write_nothing() {
     let env = TestEnv::new().await;
-    let created = env.post(GROUPS, with_rules(json!([{"type": "recurring", "percentage": 10}]))).await;
+    let created = env
+        .post(
+            GROUPS,
+            with_rules(json!([{"type": "recurring", "percentage": 10}])),
+        )
+        .await;
     let id = created.body["group"]["id"].as_str().unwrap().to_string();
     let path = format!("/2026-02-01/partners/groups/{id}.json");
     let before = env.get(&path).await.body;

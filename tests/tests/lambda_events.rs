@@ -12,23 +12,35 @@ use serde_json::{Value, json};
 
 /// A function's debug binary; `make test` builds the workspace before testing.
 fn binary(name: &str) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from);
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace_root().join("target"), PathBuf::from);
     let path = target.join("debug").join(name);
-    assert!(path.exists(), "{} is missing: run `cargo build --workspace` first (make test does)", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace` first (make test does)",
+        path.display()
+    );
     path
 }
 
 fn fixture(name: &str, key: &str, group: &str) -> Value {
     let path = workspace_root().join("infra/events").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text.replace("__API_KEY__", key).replace("__GROUP_ID__", group)).expect("fixture is JSON")
+    serde_json::from_str(
+        &text
+            .replace("__API_KEY__", key)
+            .replace("__GROUP_ID__", group),
+    )
+    .expect("fixture is JSON")
 }
 
 /// Invokes and unpacks an API Gateway v2 response: status and parsed body.
 async fn invoke(runtime: &RuntimeApi, event: Value) -> (u64, Value) {
     let response = runtime.invoke(event).await.expect("the function answers");
     let status = response["statusCode"].as_u64().expect("statusCode");
-    let body = response["body"].as_str().map_or(Value::Null, |b| serde_json::from_str(b).expect("JSON body"));
+    let body = response["body"]
+        .as_str()
+        .map_or(Value::Null, |b| serde_json::from_str(b).expect("JSON body"));
     (status, body)
 }
 
@@ -63,22 +75,37 @@ async fn partner_group_fixtures_go_through_the_real_entry_point() {
     let (status, body) = invoke(&runtime, fixture("get-group.json", &key, &id)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["name"], json!("Performance Agencies"));
-    assert_eq!(body["rules"][0], json!({"type": "new_customer_time_tier", "max_months": 6, "percentage": 30}));
+    assert_eq!(
+        body["rules"][0],
+        json!({"type": "new_customer_time_tier", "max_months": 6, "percentage": 30})
+    );
 
     let (status, body) = invoke(&runtime, fixture("list-groups.json", &key, "")).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!((body["count"].clone(), body["per_page"].clone()), (json!(2), json!(10)), "query string survived");
+    assert_eq!(
+        (body["count"].clone(), body["per_page"].clone()),
+        (json!(2), json!(10)),
+        "query string survived"
+    );
 
     let (status, body) = invoke(&runtime, fixture("update-group.json", &key, &id)).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(env.get(&format!("/2026-02-01/partners/groups/{id}.json")).await.body["name"], json!("Performance Agencies v2"));
+    assert_eq!(
+        env.get(&format!("/2026-02-01/partners/groups/{id}.json"))
+            .await
+            .body["name"],
+        json!("Performance Agencies v2")
+    );
 
     let (status, body) = invoke(&runtime, fixture("simulate-rules.json", &key, "")).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["result"]["final_fee"].to_string(), "74.98");
 
     let restore = env
-        .put(&format!("/2026-02-01/partners/groups/{default_id}.json"), json!({"partnerGroup": {"default": true}}))
+        .put(
+            &format!("/2026-02-01/partners/groups/{default_id}.json"),
+            json!({"partnerGroup": {"default": true}}),
+        )
         .await;
     assert_eq!(restore.status, 200);
     let (status, body) = invoke(&runtime, fixture("delete-group.json", &key, &id)).await;

@@ -71,7 +71,10 @@ async fn seed_create_answers_201_with_only_the_id() {
     let id = reply.body["group"]["id"].as_str().expect("id");
     assert_eq!(reply.body, json!({"group": {"id": id}}));
     assert_eq!(id.len(), 24);
-    assert!(id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    assert!(
+        id.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    );
 }
 
 #[tokio::test]
@@ -118,11 +121,21 @@ async fn seed_update_renames_replaces_rules_and_takes_the_default() {
 
     let group = env.get(&group_path(&id)).await.body;
     assert_eq!(group["name"], json!("Performance Agencies v2"));
-    assert_eq!(group["rules"], json!([{"type": "recurring", "percentage": 14}]));
-    assert_eq!(group["tags"], json!("managed,performance"), "fields not given are kept");
+    assert_eq!(
+        group["rules"],
+        json!([{"type": "recurring", "percentage": 14}])
+    );
+    assert_eq!(
+        group["tags"],
+        json!("managed,performance"),
+        "fields not given are kept"
+    );
     assert_eq!(group["default"], json!(true));
     assert_eq!(defaults(&env).await, vec![id]);
-    assert_eq!(env.get(&group_path(&first)).await.body["default"], json!(false));
+    assert_eq!(
+        env.get(&group_path(&first)).await.body["default"],
+        json!(false)
+    );
 }
 
 #[tokio::test]
@@ -136,7 +149,10 @@ async fn seed_delete_answers_deleted_and_a_later_get_is_404() {
     let gone = env.get(&group_path(&id)).await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
     assert_eq!(gone.error_code(), "not_found");
-    assert_eq!(env.delete(&group_path(&id)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        env.delete(&group_path(&id)).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -170,7 +186,10 @@ async fn seed_simulation_gives_74_98() {
     assert_eq!(result["bonus"].to_string(), "0");
     assert_eq!(result["currency"], json!("EUR"));
     assert_eq!(result["limit_reached"], json!(false));
-    assert_eq!(result["applied_rules"][0]["type"], json!("new_customer_time_tier"));
+    assert_eq!(
+        result["applied_rules"][0]["type"],
+        json!("new_customer_time_tier")
+    );
     assert_eq!(env.item_count().await, 4, "simulation stores nothing");
 }
 
@@ -187,7 +206,11 @@ async fn simulation_rounds_in_the_requested_currency() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
-    assert_eq!(reply.body["result"]["final_fee"].to_string(), "125", "125.125 JPY rounds to 125");
+    assert_eq!(
+        reply.body["result"]["final_fee"].to_string(),
+        "125",
+        "125.125 JPY rounds to 125"
+    );
 }
 
 #[tokio::test]
@@ -208,7 +231,12 @@ async fn the_default_group_cannot_be_deleted_or_unset() {
     let delete = env.delete(&group_path(&id)).await;
     assert_eq!(delete.status, StatusCode::CONFLICT);
     assert_eq!(delete.error_code(), "default_group");
-    let unset = env.put(&group_path(&id), json!({"partnerGroup": {"default": false}})).await;
+    let unset = env
+        .put(
+            &group_path(&id),
+            json!({"partnerGroup": {"default": false}}),
+        )
+        .await;
     assert_eq!(unset.status, StatusCode::CONFLICT);
     assert_eq!(defaults(&env).await, vec![id]);
 }
@@ -218,7 +246,10 @@ async fn concurrent_first_creates_leave_exactly_one_default() {
     let env = TestEnv::new().await;
     let creates = (0..6).map(|i| env.post(GROUPS, minimal_group(&format!("G{i}"), false)));
     let replies = join_all(creates).await;
-    assert!(replies.iter().all(|r| r.status == StatusCode::CREATED), "{replies:?}");
+    assert!(
+        replies.iter().all(|r| r.status == StatusCode::CREATED),
+        "{replies:?}"
+    );
     assert_eq!(defaults(&env).await.len(), 1);
 }
 
@@ -233,11 +264,15 @@ async fn concurrent_default_switches_leave_exactly_one_default() {
         .iter()
         .map(|id| (group_path(id), json!({"partnerGroup": {"default": true}})))
         .collect();
-    let switches = bodies.iter().map(|(path, body)| env.put(path, body.clone()));
+    let switches = bodies
+        .iter()
+        .map(|(path, body)| env.put(path, body.clone()));
     let replies = join_all(switches).await;
     assert!(replies.iter().any(|r| r.status == StatusCode::OK));
     assert!(
-        replies.iter().all(|r| r.status == StatusCode::OK || r.status == StatusCode::CONFLICT),
+        replies
+            .iter()
+            .all(|r| r.status == StatusCode::OK || r.status == StatusCode::CONFLICT),
         "{replies:?}"
     );
     let winners = defaults(&env).await;
@@ -248,7 +283,12 @@ async fn concurrent_default_switches_leave_exactly_one_default() {
 async fn a_partial_update_changes_only_what_it_names() {
     let env = TestEnv::new().await;
     let id = create(&env, seed_create()).await;
-    let reply = env.put(&group_path(&id), json!({"partnerGroup": {"description": "Renamed tier"}})).await;
+    let reply = env
+        .put(
+            &group_path(&id),
+            json!({"partnerGroup": {"description": "Renamed tier"}}),
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::OK);
     let group = env.get(&group_path(&id)).await.body;
     assert_eq!(group["description"], json!("Renamed tier"));
@@ -268,7 +308,10 @@ async fn an_invalid_update_changes_nothing() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(reply.body["error"]["fields"][0]["field"], json!("partnerGroup.rules"));
+    assert_eq!(
+        reply.body["error"]["fields"][0]["field"],
+        json!("partnerGroup.rules")
+    );
     assert_eq!(env.get(&group_path(&id)).await.body, before);
 }
 
@@ -297,7 +340,12 @@ async fn list_pages_with_size_and_page() {
     assert_eq!(page["count"], json!(5));
     assert_eq!(page["per_page"], json!(2));
     assert_eq!(page["pages"], json!({"current": 3, "max": 3}));
-    let elements: Vec<&str> = page["elements"].as_array().unwrap().iter().map(|g| g["id"].as_str().unwrap()).collect();
+    let elements: Vec<&str> = page["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["id"].as_str().unwrap())
+        .collect();
     assert_eq!(elements, vec![ids[4].as_str()], "ids sort by creation time");
 }
 
@@ -309,7 +357,15 @@ async fn routes_stay_within_their_dynamodb_request_budget() {
     env.get(&group_path(&id)).await;
     assert_eq!(env.counter.take(), vec!["BatchGetItem"], "get: 1 request");
     env.get(GROUPS).await;
-    assert_eq!(env.counter.take(), vec!["BatchGetItem", "Query"], "list page: 2 requests");
+    assert_eq!(
+        env.counter.take(),
+        vec!["BatchGetItem", "Query"],
+        "list page: 2 requests"
+    );
     env.post(GROUPS, minimal_group("Another", false)).await;
-    assert_eq!(env.counter.take(), vec!["BatchGetItem", "TransactWriteItems"], "create: 1 read + 1 transaction");
+    assert_eq!(
+        env.counter.take(),
+        vec!["BatchGetItem", "TransactWriteItems"],
+        "create: 1 read + 1 transaction"
+    );
 }

@@ -30,7 +30,9 @@ pub fn document() -> utoipa::openapi::OpenApi {
 
 /// Serves the document, rendered once per cold start.
 pub fn router() -> Router {
-    let body = document().to_json().expect("the OpenAPI document serializes");
+    let body = document()
+        .to_json()
+        .expect("the OpenAPI document serializes");
     let routes = Router::new().route(
         PATH,
         get(move || {

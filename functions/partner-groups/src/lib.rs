@@ -26,11 +26,19 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// This group's routes, ready for `lambda_http::run` or an in-process test.
 pub fn router(store: Store) -> Router {
     let routes = Router::new()
-        .route("/2026-02-01/partners/groups.json", get(routes::list_groups).post(routes::create_group))
-        .route("/2026-02-01/partners/groups/simulate-rules.json", post(routes::simulate_rules))
+        .route(
+            "/2026-02-01/partners/groups.json",
+            get(routes::list_groups).post(routes::create_group),
+        )
+        .route(
+            "/2026-02-01/partners/groups/simulate-rules.json",
+            post(routes::simulate_rules),
+        )
         .route(
             "/2026-02-01/partners/groups/{group}",
-            get(routes::get_group).put(routes::update_group).delete(routes::delete_group),
+            get(routes::get_group)
+                .put(routes::update_group)
+                .delete(routes::delete_group),
         );
     partner_ledger::http::finish(routes).with_state(store)
 }

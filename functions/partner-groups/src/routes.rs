@@ -7,9 +7,11 @@ use chrono::Utc;
 use partner_ledger::engine::RuleSet;
 use partner_ledger::http::openapi::{ListErrors, ReadErrors, WriteErrors};
 use partner_ledger::http::scopes::{PartnerGroupsRead, PartnerGroupsWrite};
-use partner_ledger::http::{ApiError, Caller, JsonBody, JsonId, ListEnvelope, Paging, retry_contended};
+use partner_ledger::http::{
+    ApiError, Caller, JsonBody, JsonId, ListEnvelope, Paging, retry_contended,
+};
 use partner_ledger::model::PartnerGroup;
-use partner_ledger::store::{Key, Store, accounts, partner_groups};
+use partner_ledger::store::{Item, Key, Store, accounts, partner_groups};
 use partner_ledger::validation::{FieldError, under};
 
 use crate::views::*;
@@ -18,6 +20,13 @@ const TAG: &str = "Partner Groups";
 
 fn invalid(errors: Vec<FieldError>, wrapper: &str) -> ApiError {
     ApiError::Validation(under(errors, wrapper))
+}
+
+/// The group read from `item`, or the 404 an unknown (or foreign) id gets.
+fn existing(item: Option<Item>) -> Result<PartnerGroup, ApiError> {
+    item.map(partner_groups::from_item)
+        .transpose()?
+        .ok_or(ApiError::NotFound("partner group"))
 }
 
 /// List Partner Groups.
@@ -33,8 +42,15 @@ pub async fn list_groups(
 ) -> Result<Json<ListEnvelope<GroupSummary>>, ApiError> {
     let (account, []) = caller.read(&store, []).await?;
     let groups = partner_groups::list(&store, &account.id).await?;
-    let elements = groups.into_iter().map(|g| GroupSummary::of(g, &account)).collect();
-    Ok(Json(ListEnvelope::page_of("PartnerGroup", elements, paging)))
+    let elements = groups
+        .into_iter()
+        .map(|g| GroupSummary::of(g, &account))
+        .collect();
+    Ok(Json(ListEnvelope::page_of(
+        "PartnerGroup",
+        elements,
+        paging,
+    )))
 }
 
 /// Retrieve Group Configuration & Rules.
@@ -47,8 +63,10 @@ pub async fn get_group(
     caller: Caller<PartnerGroupsRead>,
     JsonId(id): JsonId,
 ) -> Result<Json<GroupDetail>, ApiError> {
-    let (account, [group]) = caller.read(&store, [&Key::partner_group(caller.account_id(), &id)]).await?;
-    let group = group.map(partner_groups::from_item).transpose()?.ok_or(ApiError::NotFound("partner group"))?;
+    let (account, [group]) = caller
+        .read(&store, [&Key::partner_group(caller.account_id(), &id)])
+        .await?;
+    let group = existing(group)?;
     Ok(Json(GroupDetail::of(group, &account)))
 }
 
@@ -64,18 +82,29 @@ pub async fn create_group(
     JsonBody(request): JsonBody<CreateGroupRequest>,
 ) -> Result<(StatusCode, Json<GroupRef>), ApiError> {
     let wants_default = request.partner_group.default;
-    let group = PartnerGroup::create(request.partner_group, Utc::now()).map_err(|e| invalid(e, "partnerGroup"))?;
+    let group = PartnerGroup::create(request.partner_group, Utc::now())
+        .map_err(|e| invalid(e, "partnerGroup"))?;
     retry_contended(|| async {
         let (account, []) = caller.read(&store, []).await?;
         let mut writes = vec![partner_groups::insert(&store, &account.id, &group)?];
         if wants_default || account.default_group_id.is_none() {
             let previous = account.default_group_id.as_ref();
-            writes.push(accounts::set_default_group(&store, &account.id, &group.id, previous)?);
+            writes.push(accounts::set_default_group(
+                &store,
+                &account.id,
+                &group.id,
+                previous,
+            )?);
         }
         Ok(store.transact(writes).await?)
     })
     .await?;
-    Ok((StatusCode::CREATED, Json(GroupRef { group: GroupId { id: group.id } })))
+    Ok((
+        StatusCode::CREATED,
+        Json(GroupRef {
+            group: GroupId { id: group.id },
+        }),
+    ))
 }
 
 /// Update Partner Group.
@@ -93,8 +122,10 @@ pub async fn update_group(
 ) -> Result<Json<GroupRef>, ApiError> {
     let changes = request.partner_group;
     retry_contended(|| async {
-        let (account, [group]) = caller.read(&store, [&Key::partner_group(caller.account_id(), &id)]).await?;
-        let mut group = group.map(partner_groups::from_item).transpose()?.ok_or(ApiError::NotFound("partner group"))?;
+        let (account, [group]) = caller
+            .read(&store, [&Key::partner_group(caller.account_id(), &id)])
+            .await?;
+        let mut group = existing(group)?;
         let is_default = account.is_default_group(&id);
         if changes.default == Some(false) && is_default {
             return Err(ApiError::conflict(
@@ -103,16 +134,30 @@ pub async fn update_group(
             ));
         }
         let expected_version = group.version;
-        group.apply(changes.clone(), Utc::now()).map_err(|e| invalid(e, "partnerGroup"))?;
-        let mut writes = vec![partner_groups::replace(&store, &account.id, &group, expected_version)?];
+        group
+            .apply(changes.clone(), Utc::now())
+            .map_err(|e| invalid(e, "partnerGroup"))?;
+        let mut writes = vec![partner_groups::replace(
+            &store,
+            &account.id,
+            &group,
+            expected_version,
+        )?];
         if changes.default == Some(true) && !is_default {
             let previous = account.default_group_id.as_ref();
-            writes.push(accounts::set_default_group(&store, &account.id, &id, previous)?);
+            writes.push(accounts::set_default_group(
+                &store,
+                &account.id,
+                &id,
+                previous,
+            )?);
         }
         Ok(store.transact(writes).await?)
     })
     .await?;
-    Ok(Json(GroupRef { group: GroupId { id } }))
+    Ok(Json(GroupRef {
+        group: GroupId { id },
+    }))
 }
 
 /// Delete Partner Group.
@@ -128,8 +173,10 @@ pub async fn delete_group(
     JsonId(id): JsonId,
 ) -> Result<Json<DeletedGroup>, ApiError> {
     retry_contended(|| async {
-        let (account, [group]) = caller.read(&store, [&Key::partner_group(caller.account_id(), &id)]).await?;
-        let group = group.map(partner_groups::from_item).transpose()?.ok_or(ApiError::NotFound("partner group"))?;
+        let (account, [group]) = caller
+            .read(&store, [&Key::partner_group(caller.account_id(), &id)])
+            .await?;
+        let group = existing(group)?;
         if account.is_default_group(&id) {
             return Err(ApiError::conflict(
                 "default_group",
@@ -171,7 +218,12 @@ pub async fn simulate_rules(
             result: rules.evaluate(&context),
         })),
         (rules, checked) => {
-            let errors = rules.err().into_iter().chain(checked.err()).flatten().collect();
+            let errors = rules
+                .err()
+                .into_iter()
+                .chain(checked.err())
+                .flatten()
+                .collect();
             Err(invalid(errors, "partnerGroupSimulation"))
         }
     }

@@ -33,11 +33,19 @@ pub async fn bootstrap_account(
 }
 
 /// Adds a key with `scopes` to an existing account; returns the plaintext key.
-pub async fn issue_key(store: &Store, account: &Id, name: &str, scopes: &[String]) -> Result<String, String> {
+pub async fn issue_key(
+    store: &Store,
+    account: &Id,
+    name: &str,
+    scopes: &[String],
+) -> Result<String, String> {
     check_scopes(scopes)?;
     let (api_key, key) = new_key(account, name, scopes);
     let write = api_keys::insert(store, &key).map_err(|e| e.to_string())?;
-    store.transact(vec![write]).await.map_err(|e| e.to_string())?;
+    store
+        .transact(vec![write])
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(api_key)
 }
 

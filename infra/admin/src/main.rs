@@ -37,7 +37,10 @@ async fn main() -> ExitCode {
 
 /// The value after `--name`, if given.
 fn option<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str)
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
 }
 
 async fn store() -> Result<Store, String> {
@@ -48,7 +51,12 @@ async fn create_table(args: &[String]) -> Result<(), String> {
     let template = PathBuf::from(option(args, "--template").unwrap_or("template.yaml"));
     let schema = TableSchema::from_template(&template)?;
     let store = store().await?;
-    let existing = store.client().list_tables().send().await.map_err(|e| e.to_string())?;
+    let existing = store
+        .client()
+        .list_tables()
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
     if existing.table_names().iter().any(|t| t == store.table()) {
         println!("table {} already exists", store.table());
         return Ok(());
@@ -61,7 +69,8 @@ async fn create_table(args: &[String]) -> Result<(), String> {
 async fn create_account(args: &[String]) -> Result<(), String> {
     let name = option(args, "--name").ok_or(USAGE)?;
     let currency = option(args, "--currency").unwrap_or("EUR");
-    let currency = Currency::parse(currency).map_err(|e| format!("--currency {currency}: {}", e.message))?;
+    let currency =
+        Currency::parse(currency).map_err(|e| format!("--currency {currency}: {}", e.message))?;
     let scopes: Vec<String> = option(args, "--scopes")
         .unwrap_or("*")
         .split(',')
@@ -69,7 +78,8 @@ async fn create_account(args: &[String]) -> Result<(), String> {
         .collect();
     let created = bootstrap_account(&store().await?, name, currency, &scopes).await?;
     if let Some(path) = option(args, "--key-file") {
-        std::fs::write(path, format!("{}\n", created.api_key)).map_err(|e| format!("{path}: {e}"))?;
+        std::fs::write(path, format!("{}\n", created.api_key))
+            .map_err(|e| format!("{path}: {e}"))?;
     }
     println!("account_id={}", created.account.id);
     println!("api_key={}", created.api_key);

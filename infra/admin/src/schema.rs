@@ -7,8 +7,8 @@ use std::path::Path;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType,
 };
 use serde::Deserialize;
 
@@ -56,13 +56,15 @@ impl TableSchema {
     /// style tags elsewhere in the file parse as tagged values and are ignored.
     pub fn from_template(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let template: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let template: serde_yaml::Value =
+            serde_yaml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         let properties = template
             .get("Resources")
             .and_then(|r| r.get("Table"))
             .and_then(|t| t.get("Properties"))
             .ok_or_else(|| format!("{}: no Resources.Table.Properties", path.display()))?;
-        serde_yaml::from_value(properties.clone()).map_err(|e| format!("{}: Table: {e}", path.display()))
+        serde_yaml::from_value(properties.clone())
+            .map_err(|e| format!("{}: Table: {e}", path.display()))
     }
 
     /// Creates `table` with this schema.
@@ -99,7 +101,9 @@ impl TableSchema {
                     .set_key_schema(Some(key_schema(&i.key_schema)?))
                     .projection(
                         Projection::builder()
-                            .projection_type(ProjectionType::from(i.projection.projection_type.as_str()))
+                            .projection_type(ProjectionType::from(
+                                i.projection.projection_type.as_str(),
+                            ))
                             .build(),
                     )
                     .build()

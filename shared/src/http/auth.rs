@@ -73,15 +73,30 @@ impl<S: RequiredScope> Caller<S> {
 
     /// Verifies the key and reads the caller's account plus `keys`, all in
     /// one round trip.
-    pub async fn read<const N: usize>(&self, store: &Store, keys: [&Key; N]) -> Result<(Account, [Option<Item>; N]), ApiError> {
+    pub async fn read<const N: usize>(
+        &self,
+        store: &Store,
+        keys: [&Key; N],
+    ) -> Result<(Account, [Option<Item>; N]), ApiError> {
         let account = &self.token.account_id;
-        let (key_item, account_item) = (Key::api_key(account, &self.token.key_id), Key::account(account));
+        let (key_item, account_item) = (
+            Key::api_key(account, &self.token.key_id),
+            Key::account(account),
+        );
         let mut wanted = Vec::with_capacity(N + 2);
         wanted.extend([&key_item, &account_item]);
         wanted.extend(keys);
         let mut items = store.get_many(&wanted).await?.into_iter();
-        let api_key = items.next().flatten().map(api_keys::from_item).transpose()?;
-        let account = items.next().flatten().map(accounts::from_item).transpose()?;
+        let api_key = items
+            .next()
+            .flatten()
+            .map(api_keys::from_item)
+            .transpose()?;
+        let account = items
+            .next()
+            .flatten()
+            .map(accounts::from_item)
+            .transpose()?;
         match (api_key, account) {
             (Some(key), Some(account)) if key.is_presented_by(&self.token) => {
                 if !key.allows(S::SCOPE) {
@@ -89,7 +104,10 @@ impl<S: RequiredScope> Caller<S> {
                 }
                 tracing::Span::current().record("account", account.id.as_str());
                 let rest: Vec<Option<Item>> = items.collect();
-                Ok((account, rest.try_into().expect("get_many answers every key asked")))
+                Ok((
+                    account,
+                    rest.try_into().expect("get_many answers every key asked"),
+                ))
             }
             _ => Err(ApiError::Unauthorized),
         }

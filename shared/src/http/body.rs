@@ -28,7 +28,9 @@ impl<T: DeserializeOwned, S: Sync> FromRequest<S> for JsonBody<T> {
             .and_then(|v| v.split(';').next())
             .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
         if !is_json {
-            return Err(ApiError::BadRequest("Content-Type must be application/json".into()));
+            return Err(ApiError::BadRequest(
+                "Content-Type must be application/json".into(),
+            ));
         }
         let bytes = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
             .await
@@ -45,7 +47,9 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = err.into_inner();
         match inner.classify() {
             Category::Data => ApiError::Validation(vec![field_error(&path, &inner)]),
-            Category::Syntax | Category::Eof | Category::Io => ApiError::BadRequest(format!("malformed JSON: {inner}")),
+            Category::Syntax | Category::Eof | Category::Io => {
+                ApiError::BadRequest(format!("malformed JSON: {inner}"))
+            }
         }
     })?;
     deserializer
@@ -60,7 +64,11 @@ fn field_error(path: &str, err: &serde_json::Error) -> FieldError {
     let text = text.split(" at line ").next().unwrap_or(&text);
     let parent = if path == "." { "" } else { path };
     let named = |name: &str, message: &str| {
-        let field = if parent.is_empty() { name.to_string() } else { format!("{parent}.{name}") };
+        let field = if parent.is_empty() {
+            name.to_string()
+        } else {
+            format!("{parent}.{name}")
+        };
         FieldError::new(field, message)
     };
     if let Some(name) = backticked(text, "missing field `") {
@@ -119,21 +127,37 @@ mod tests {
 
     #[test]
     fn malformed_json_is_a_bad_request() {
-        assert!(matches!(parse::<Outer>(b"{\"partnerGroup\":"), Err(ApiError::BadRequest(_))));
-        assert!(matches!(parse::<Outer>(br#"{"partnerGroup":{"name":"a"}} x"#), Err(ApiError::BadRequest(_))));
+        assert!(matches!(
+            parse::<Outer>(b"{\"partnerGroup\":"),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse::<Outer>(br#"{"partnerGroup":{"name":"a"}} x"#),
+            Err(ApiError::BadRequest(_))
+        ));
     }
 
     #[test]
     fn missing_and_unknown_fields_are_named() {
         let missing = fields(parse::<Outer>(br#"{"partnerGroup":{}}"#).unwrap_err());
-        assert_eq!(missing, vec![FieldError::new("partnerGroup.name", "is required")]);
-        let unknown = fields(parse::<Outer>(br#"{"partnerGroup":{"name":"a","colour":1}}"#).unwrap_err());
+        assert_eq!(
+            missing,
+            vec![FieldError::new("partnerGroup.name", "is required")]
+        );
+        let unknown =
+            fields(parse::<Outer>(br#"{"partnerGroup":{"name":"a","colour":1}}"#).unwrap_err());
         assert_eq!(
             unknown,
-            vec![FieldError::new("partnerGroup.colour", "is not a known field (expected `name` or `amount`)")]
+            vec![FieldError::new(
+                "partnerGroup.colour",
+                "is not a known field (expected `name` or `amount`)"
+            )]
         );
         let wrapper = fields(parse::<Outer>(br#"{}"#).unwrap_err());
-        assert_eq!(wrapper, vec![FieldError::new("partnerGroup", "is required")]);
+        assert_eq!(
+            wrapper,
+            vec![FieldError::new("partnerGroup", "is required")]
+        );
     }
 
     #[test]

@@ -113,7 +113,11 @@ impl IntoResponse for ApiError {
             _ => Vec::new(),
         };
         let message = match &self {
-            ApiError::Validation(errors) => errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+            ApiError::Validation(errors) => errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
             other => other.to_string(),
         };
         let body = ErrorEnvelope {

@@ -40,7 +40,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Paging {
             Some(text) => match text.parse::<u32>() {
                 Ok(n) if (1..=max).contains(&n) => n,
                 _ => {
-                    errors.push(FieldError::new(name, format!("must be an integer between 1 and {max}")));
+                    errors.push(FieldError::new(
+                        name,
+                        format!("must be an integer between 1 and {max}"),
+                    ));
                     default
                 }
             },
@@ -49,7 +52,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Paging {
             size: number("size", Self::MAX_SIZE, Self::MAX_SIZE),
             page: number("page", 1, Self::MAX_PAGE),
         };
-        if errors.is_empty() { Ok(paging) } else { Err(ApiError::Validation(errors)) }
+        if errors.is_empty() {
+            Ok(paging)
+        } else {
+            Err(ApiError::Validation(errors))
+        }
     }
 }
 
@@ -104,7 +111,10 @@ mod tests {
         let page = ListEnvelope::page_of("N", (1..=7).collect(), Paging { size: 3, page: 3 });
         assert_eq!((page.count, page.pages.max, page.elements), (7, 3, vec![7]));
         let empty = ListEnvelope::page_of("N", Vec::<u8>::new(), Paging { size: 100, page: 1 });
-        assert_eq!((empty.count, empty.pages.max, empty.elements.len()), (0, 1, 0));
+        assert_eq!(
+            (empty.count, empty.pages.max, empty.elements.len()),
+            (0, 1, 0)
+        );
         let beyond = ListEnvelope::page_of("N", (1..=7).collect(), Paging { size: 3, page: 9 });
         assert!(beyond.elements.is_empty());
     }

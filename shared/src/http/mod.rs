@@ -46,9 +46,10 @@ where
         }
     }
     attempt().await.map_err(|err| match err {
-        ApiError::Internal(e) if e.is_contention() => {
-            ApiError::conflict("concurrent_modification", "the object was changed concurrently; retry the request")
-        }
+        ApiError::Internal(e) if e.is_contention() => ApiError::conflict(
+            "concurrent_modification",
+            "the object was changed concurrently; retry the request",
+        ),
         other => other,
     })
 }

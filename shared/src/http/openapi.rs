@@ -21,7 +21,9 @@ impl Modify for BearerKey {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An API key of the account, sent as `Authorization: Bearer <key>`."))
+                    .description(Some(
+                        "An API key of the account, sent as `Authorization: Bearer <key>`.",
+                    ))
                     .build(),
             ),
         );
@@ -33,7 +35,9 @@ fn error_response(description: &str) -> RefOr<Response> {
         .description(description)
         .content(
             "application/json",
-            ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorEnvelope"))).build(),
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorEnvelope")))
+                .build(),
         )
         .build()
         .into()

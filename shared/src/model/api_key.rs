@@ -28,7 +28,8 @@ impl ApiToken {
     /// Parses the token's shape. `None` means it cannot be one of ours.
     pub fn parse(token: &str) -> Option<Self> {
         let mut parts = token.split('_');
-        let (prefix, account, key, secret) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let (prefix, account, key, secret) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
         let well_formed = prefix == PREFIX
             && parts.next().is_none()
             && secret.len() == SECRET_BYTES * 2

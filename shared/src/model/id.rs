@@ -23,14 +23,17 @@ impl Id {
         // Seconds fit in four bytes until 2106; truncation is the documented layout.
         bytes[..4].copy_from_slice(&(now.timestamp() as u32).to_be_bytes());
         bytes[4..6].copy_from_slice(&(now.timestamp_subsec_millis() as u16).to_be_bytes());
-        getrandom::fill(&mut bytes[6..]).expect("the operating system's random source is available");
+        getrandom::fill(&mut bytes[6..])
+            .expect("the operating system's random source is available");
         Self(hex::encode(bytes))
     }
 
     /// Accepts only the canonical form, so a parsed id is always safe to put in a key.
     pub fn parse(text: &str) -> Option<Self> {
         let canonical = text.len() == Self::LEN
-            && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         canonical.then(|| Self(text.to_string()))
     }
 

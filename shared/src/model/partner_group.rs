@@ -70,7 +70,12 @@ impl PartnerGroup {
         let mut errors = Vec::new();
         let name = checked_name(&draft.name, &mut errors);
         let rules = checked_rules(draft.rules, &mut errors);
-        check_texts(&draft.description, &draft.external_id, &draft.tags, &mut errors);
+        check_texts(
+            &draft.description,
+            &draft.external_id,
+            &draft.tags,
+            &mut errors,
+        );
         match rules {
             Some(rules) if errors.is_empty() => Ok(Self {
                 id: Id::generate(now),
@@ -88,11 +93,23 @@ impl PartnerGroup {
     }
 
     /// Applies a partial update. Nothing changes unless every given field is valid.
-    pub fn apply(&mut self, changes: GroupChanges, now: DateTime<Utc>) -> Result<(), Vec<FieldError>> {
+    pub fn apply(
+        &mut self,
+        changes: GroupChanges,
+        now: DateTime<Utc>,
+    ) -> Result<(), Vec<FieldError>> {
         let mut errors = Vec::new();
-        let name = changes.name.as_deref().map(|n| checked_name(n, &mut errors));
+        let name = changes
+            .name
+            .as_deref()
+            .map(|n| checked_name(n, &mut errors));
         let rules = changes.rules.map(|r| checked_rules(r, &mut errors));
-        check_texts(&changes.description, &changes.external_id, &changes.tags, &mut errors);
+        check_texts(
+            &changes.description,
+            &changes.external_id,
+            &changes.tags,
+            &mut errors,
+        );
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -122,7 +139,10 @@ fn checked_name(name: &str, errors: &mut Vec<FieldError>) -> String {
     if name.is_empty() {
         errors.push(FieldError::new("name", "must not be empty"));
     } else if name.chars().count() > MAX_NAME {
-        errors.push(FieldError::new("name", format!("must be at most {MAX_NAME} characters")));
+        errors.push(FieldError::new(
+            "name",
+            format!("must be at most {MAX_NAME} characters"),
+        ));
     }
     name.to_string()
 }
@@ -139,9 +159,16 @@ fn check_texts(
     tags: &Option<String>,
     errors: &mut Vec<FieldError>,
 ) {
-    for (field, value) in [("description", description), ("external_id", external_id), ("tags", tags)] {
+    for (field, value) in [
+        ("description", description),
+        ("external_id", external_id),
+        ("tags", tags),
+    ] {
         if value.as_ref().is_some_and(|v| v.chars().count() > MAX_TEXT) {
-            errors.push(FieldError::new(field, format!("must be at most {MAX_TEXT} characters")));
+            errors.push(FieldError::new(
+                field,
+                format!("must be at most {MAX_TEXT} characters"),
+            ));
         }
     }
 }

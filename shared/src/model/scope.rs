@@ -100,7 +100,9 @@ impl ScopeGrant {
         let invalid = || {
             FieldError::new(
                 "",
-                format!("`{text}` is not a scope; use `<resource>:read`, `<resource>:write`, `<resource>:*` or `*`"),
+                format!(
+                    "`{text}` is not a scope; use `<resource>:read`, `<resource>:write`, `<resource>:*` or `*`"
+                ),
             )
         };
         let (resource, access) = text.split_once(':').ok_or_else(invalid)?;
@@ -157,7 +159,13 @@ mod tests {
 
     #[test]
     fn malformed_grants_are_rejected_and_grant_nothing() {
-        for bad in ["partner_groups", "partner_groups:admin", "nope:read", "*:read", ""] {
+        for bad in [
+            "partner_groups",
+            "partner_groups:admin",
+            "nope:read",
+            "*:read",
+            "",
+        ] {
             assert!(ScopeGrant::parse(bad).is_err(), "{bad}");
             assert!(!granted(&grants(&[bad]), READ), "{bad}");
         }
@@ -166,6 +174,9 @@ mod tests {
     #[test]
     fn scopes_print_as_documented() {
         assert_eq!(WRITE.to_string(), "partner_groups:write");
-        assert_eq!(Scope::new(Resource::ApiKeys, Access::Read).to_string(), "api_keys:read");
+        assert_eq!(
+            Scope::new(Resource::ApiKeys, Access::Read).to_string(),
+            "api_keys:read"
+        );
     }
 }

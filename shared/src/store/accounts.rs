@@ -12,7 +12,11 @@ pub fn from_item(item: Item) -> Result<Account, StoreError> {
 }
 
 /// Creates an account together with its first API key (the operator's bootstrap).
-pub async fn create_with_key(store: &Store, account: &Account, key: &ApiKey) -> Result<(), StoreError> {
+pub async fn create_with_key(
+    store: &Store,
+    account: &Account,
+    key: &ApiKey,
+) -> Result<(), StoreError> {
     let account_item = encode(&Key::account(&account.id), ENTITY, account)?;
     store
         .transact(vec![
@@ -45,7 +49,11 @@ pub fn set_default_group(
 }
 
 /// Guards a write on `group` not being the account's default.
-pub fn require_not_default(store: &Store, account: &Id, group: &Id) -> Result<TransactWriteItem, StoreError> {
+pub fn require_not_default(
+    store: &Store,
+    account: &Id,
+    group: &Id,
+) -> Result<TransactWriteItem, StoreError> {
     store.check(
         &Key::account(account),
         Condition::new("attribute_not_exists(default_group_id) OR default_group_id <> :group")

@@ -85,16 +85,30 @@ mod tests {
 
     #[test]
     fn every_key_starts_with_its_account() {
-        let (a, b) = (Id::parse("68f76721000000000000000a").unwrap(), Id::parse("68f76721000000000000000b").unwrap());
-        for key in [Key::account(&a), Key::api_key(&a, &b), Key::partner_group(&a, &b)] {
+        let (a, b) = (
+            Id::parse("68f76721000000000000000a").unwrap(),
+            Id::parse("68f76721000000000000000b").unwrap(),
+        );
+        for key in [
+            Key::account(&a),
+            Key::api_key(&a, &b),
+            Key::partner_group(&a, &b),
+        ] {
             assert!(key.pk.starts_with("A#68f76721000000000000000a"), "{key:?}");
         }
-        assert!(Collection::partner_groups(&a).pk.starts_with("A#68f76721000000000000000a"));
+        assert!(
+            Collection::partner_groups(&a)
+                .pk
+                .starts_with("A#68f76721000000000000000a")
+        );
     }
 
     #[test]
     fn group_keys_fall_inside_the_group_collection() {
-        let (a, g) = (Id::parse("68f76721000000000000000a").unwrap(), Id::parse("68f76721000000000000000b").unwrap());
+        let (a, g) = (
+            Id::parse("68f76721000000000000000a").unwrap(),
+            Id::parse("68f76721000000000000000b").unwrap(),
+        );
         let key = Key::partner_group(&a, &g);
         let groups = Collection::partner_groups(&a);
         assert_eq!(key.pk, groups.pk);

@@ -76,7 +76,8 @@ impl Store {
     /// `AWS_ENDPOINT_URL_DYNAMODB` points it at a local emulator) and the table
     /// from `TABLE_NAME`.
     pub async fn from_env() -> Result<Self, StoreError> {
-        let table = std::env::var("TABLE_NAME").map_err(|_| StoreError::Config("TABLE_NAME is not set".into()))?;
+        let table = std::env::var("TABLE_NAME")
+            .map_err(|_| StoreError::Config("TABLE_NAME is not set".into()))?;
         let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         Ok(Self::new(Client::new(&config), table))
     }
@@ -107,7 +108,11 @@ impl Store {
                 .send()
                 .await
                 .map_err(StoreError::dynamo)?;
-            for item in output.responses.and_then(|mut r| r.remove(self.table.as_ref())).unwrap_or_default() {
+            for item in output
+                .responses
+                .and_then(|mut r| r.remove(self.table.as_ref()))
+                .unwrap_or_default()
+            {
                 if let Some(key) = Key::of_item(&item) {
                     found.insert(key, item);
                 }
@@ -133,7 +138,10 @@ impl Store {
                 .table_name(self.table.as_ref())
                 .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
                 .expression_attribute_values(":pk", AttributeValue::S(collection.pk.clone()))
-                .expression_attribute_values(":prefix", AttributeValue::S(collection.sk_prefix.to_string()))
+                .expression_attribute_values(
+                    ":prefix",
+                    AttributeValue::S(collection.sk_prefix.to_string()),
+                )
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()
@@ -158,14 +166,18 @@ impl Store {
         match result {
             Ok(_) => Ok(()),
             Err(err) => match err.into_service_error() {
-                TransactWriteItemsError::TransactionCanceledException(cancelled) => Err(StoreError::Cancelled {
-                    reasons: cancelled
-                        .cancellation_reasons()
-                        .iter()
-                        .map(|r| r.code().unwrap_or("None").to_string())
-                        .collect(),
-                }),
-                other => Err(StoreError::Dynamo(aws_sdk_dynamodb::error::DisplayErrorContext(other).to_string())),
+                TransactWriteItemsError::TransactionCanceledException(cancelled) => {
+                    Err(StoreError::Cancelled {
+                        reasons: cancelled
+                            .cancellation_reasons()
+                            .iter()
+                            .map(|r| r.code().unwrap_or("None").to_string())
+                            .collect(),
+                    })
+                }
+                other => Err(StoreError::Dynamo(
+                    aws_sdk_dynamodb::error::DisplayErrorContext(other).to_string(),
+                )),
             },
         }
     }

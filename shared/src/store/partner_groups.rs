@@ -29,7 +29,8 @@ struct GroupRecord {
 }
 
 fn to_item(account: &Id, group: &PartnerGroup) -> Result<Item, StoreError> {
-    let rules = serde_json::to_string(group.rules.specs()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let rules = serde_json::to_string(group.rules.specs())
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let record = GroupRecord {
         id: group.id.clone(),
         name: group.name.clone(),
@@ -46,8 +47,10 @@ fn to_item(account: &Id, group: &PartnerGroup) -> Result<Item, StoreError> {
 
 pub fn from_item(item: Item) -> Result<PartnerGroup, StoreError> {
     let record: GroupRecord = decode(item)?;
-    let specs: Vec<RuleSpec> = serde_json::from_str(&record.rules).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let rules = RuleSet::parse(specs).map_err(|e| StoreError::Corrupt(format!("stored rules no longer validate: {e:?}")))?;
+    let specs: Vec<RuleSpec> =
+        serde_json::from_str(&record.rules).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let rules = RuleSet::parse(specs)
+        .map_err(|e| StoreError::Corrupt(format!("stored rules no longer validate: {e:?}")))?;
     Ok(PartnerGroup {
         id: record.id,
         name: record.name,
@@ -71,15 +74,34 @@ pub async fn list(store: &Store, account: &Id) -> Result<Vec<PartnerGroup>, Stor
         .collect()
 }
 
-pub fn insert(store: &Store, account: &Id, group: &PartnerGroup) -> Result<TransactWriteItem, StoreError> {
+pub fn insert(
+    store: &Store,
+    account: &Id,
+    group: &PartnerGroup,
+) -> Result<TransactWriteItem, StoreError> {
     store.put(to_item(account, group)?, Condition::absent())
 }
 
 /// Replaces the group, provided nobody changed it since `expected_version`.
-pub fn replace(store: &Store, account: &Id, group: &PartnerGroup, expected_version: u64) -> Result<TransactWriteItem, StoreError> {
-    store.put(to_item(account, group)?, Condition::at_version(expected_version))
+pub fn replace(
+    store: &Store,
+    account: &Id,
+    group: &PartnerGroup,
+    expected_version: u64,
+) -> Result<TransactWriteItem, StoreError> {
+    store.put(
+        to_item(account, group)?,
+        Condition::at_version(expected_version),
+    )
 }
 
-pub fn delete(store: &Store, account: &Id, group: &PartnerGroup) -> Result<TransactWriteItem, StoreError> {
-    store.delete(&Key::partner_group(account, &group.id), Condition::at_version(group.version))
+pub fn delete(
+    store: &Store,
+    account: &Id,
+    group: &PartnerGroup,
+) -> Result<TransactWriteItem, StoreError> {
+    store.delete(
+        &Key::partner_group(account, &group.id),
+        Condition::at_version(group.version),
+    )
 }

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update,
+};
 
 use super::{Item, Key, Store, StoreError};
 
@@ -34,7 +36,8 @@ impl Condition {
 
     /// The item must still be at `version` (optimistic locking).
     pub fn at_version(version: u64) -> Self {
-        Self::new("version = :expected_version").value(":expected_version", AttributeValue::N(version.to_string()))
+        Self::new("version = :expected_version")
+            .value(":expected_version", AttributeValue::N(version.to_string()))
     }
 
     pub fn value(mut self, name: &str, value: AttributeValue) -> Self {
@@ -54,7 +57,9 @@ impl Store {
             .set_item(Some(item))
             .condition_expression(condition.expression)
             .set_expression_attribute_values(non_empty(condition.values));
-        Ok(TransactWriteItem::builder().put(built(put.build())?).build())
+        Ok(TransactWriteItem::builder()
+            .put(built(put.build())?)
+            .build())
     }
 
     /// `SET`/`REMOVE`/`ADD` on one item; `values` and the condition's values share one namespace.
@@ -73,7 +78,9 @@ impl Store {
             .update_expression(expression)
             .condition_expression(condition.expression)
             .set_expression_attribute_values(non_empty(all));
-        Ok(TransactWriteItem::builder().update(built(update.build())?).build())
+        Ok(TransactWriteItem::builder()
+            .update(built(update.build())?)
+            .build())
     }
 
     pub fn delete(&self, key: &Key, condition: Condition) -> Result<TransactWriteItem, StoreError> {
@@ -82,7 +89,9 @@ impl Store {
             .set_key(Some(key.item_key()))
             .condition_expression(condition.expression)
             .set_expression_attribute_values(non_empty(condition.values));
-        Ok(TransactWriteItem::builder().delete(built(delete.build())?).build())
+        Ok(TransactWriteItem::builder()
+            .delete(built(delete.build())?)
+            .build())
     }
 
     pub fn check(&self, key: &Key, condition: Condition) -> Result<TransactWriteItem, StoreError> {
@@ -91,7 +100,9 @@ impl Store {
             .set_key(Some(key.item_key()))
             .condition_expression(condition.expression)
             .set_expression_attribute_values(non_empty(condition.values));
-        Ok(TransactWriteItem::builder().condition_check(built(check.build())?).build())
+        Ok(TransactWriteItem::builder()
+            .condition_check(built(check.build())?)
+            .build())
     }
 }
 
