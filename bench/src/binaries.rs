@@ -16,7 +16,10 @@ pub fn measure(target: &Path) -> Vec<Figure> {
     FUNCTIONS
         .iter()
         .map(|function| {
-            let name = format!("release binary `{function}`, stripped ({})", std::env::consts::ARCH);
+            let name = format!(
+                "release binary `{function}`, stripped ({})",
+                std::env::consts::ARCH
+            );
             match size(target, function) {
                 Ok(bytes) => Figure::budgeted(
                     name,

@@ -26,7 +26,14 @@ struct Sample {
 
 pub async fn measure(env: &TestEnv, target: &Path) -> Result<Vec<Figure>, String> {
     cargo(&["build", "--release", "-p", "partner-groups"])?;
-    cargo(&["build", "--release", "-p", "bench", "--bin", "coldstart-baseline"])?;
+    cargo(&[
+        "build",
+        "--release",
+        "-p",
+        "bench",
+        "--bin",
+        "coldstart-baseline",
+    ])?;
     let ours = target.join("release/partner-groups");
     let baseline = target.join("release/coldstart-baseline");
 
@@ -71,13 +78,20 @@ pub async fn measure(env: &TestEnv, target: &Path) -> Result<Vec<Figure>, String
 
 /// `infra/events/get-group.json` for a fresh group of account A, with A's key.
 async fn get_group_event(env: &TestEnv) -> Result<Value, String> {
-    let created = env.post("/2026-02-01/partners/groups.json", create_body()).await;
-    let id = created.body["group"]["id"]
-        .as_str()
-        .ok_or_else(|| format!("creating the cold-start group answered {}: {}", created.status, created.body))?;
+    let created = env
+        .post("/2026-02-01/partners/groups.json", create_body())
+        .await;
+    let id = created.body["group"]["id"].as_str().ok_or_else(|| {
+        format!(
+            "creating the cold-start group answered {}: {}",
+            created.status, created.body
+        )
+    })?;
     let path = workspace_root().join("infra/events/get-group.json");
     let fixture = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let event = fixture.replace("__API_KEY__", &env.key_a).replace("__GROUP_ID__", id);
+    let event = fixture
+        .replace("__API_KEY__", &env.key_a)
+        .replace("__GROUP_ID__", id);
     serde_json::from_str(&event).map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -91,7 +105,10 @@ async fn start_once(binary: &Path, event: &Value, env: &[(&str, &str)]) -> Resul
     let response = api.invoke(event).await;
     let elapsed = started.elapsed();
     // The peak so far: after the response the function only waits for the next event.
-    let peak_rss_kib = function.id().ok_or_else(|| "the function exited".to_string()).and_then(peak_rss_kib);
+    let peak_rss_kib = function
+        .id()
+        .ok_or_else(|| "the function exited".to_string())
+        .and_then(peak_rss_kib);
     let _ = function.kill().await;
     let response = response?;
     if response["statusCode"] != 200 {
@@ -105,7 +122,8 @@ async fn start_once(binary: &Path, event: &Value, env: &[(&str, &str)]) -> Resul
 
 /// `VmHWM`, the peak resident set of a live process, in KiB.
 fn peak_rss_kib(pid: u32) -> Result<u64, String> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| format!("/proc/{pid}/status: {e}"))?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map_err(|e| format!("/proc/{pid}/status: {e}"))?;
     status
         .lines()
         .find_map(|line| line.strip_prefix("VmHWM:"))
@@ -119,7 +137,10 @@ fn medians(samples: &[Sample]) -> (f64, u64) {
     let mut rss: Vec<u64> = samples.iter().map(|s| s.peak_rss_kib).collect();
     times.sort();
     rss.sort();
-    (times[times.len() / 2].as_secs_f64() * 1e3, rss[rss.len() / 2])
+    (
+        times[times.len() / 2].as_secs_f64() * 1e3,
+        rss[rss.len() / 2],
+    )
 }
 
 fn mib(kib: u64) -> String {

@@ -28,12 +28,15 @@ pub fn measure(target: &Path) -> Result<Vec<Figure>, String> {
     // Criterion turns the id's `/` into `_` for the directory name.
     let path = target.join("criterion/engine_evaluate_5_rules/new/estimates.json");
     let unreadable = |e: std::io::Error| format!("{}: {e}", path.display());
-    let modified = std::fs::metadata(&path).and_then(|m| m.modified()).map_err(unreadable)?;
+    let modified = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .map_err(unreadable)?;
     if modified < started {
         return Err(format!("{} is older than this run", path.display()));
     }
-    let estimates: Value = serde_json::from_str(&std::fs::read_to_string(&path).map_err(unreadable)?)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let estimates: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).map_err(unreadable)?)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
     let mean_ns = estimates["mean"]["point_estimate"]
         .as_f64()
         .ok_or_else(|| format!("{} has no mean", path.display()))?;

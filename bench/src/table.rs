@@ -22,7 +22,11 @@ pub struct Figure {
 
 impl Figure {
     pub fn budgeted(name: impl Into<String>, measured: String, budget: &str, within: bool) -> Self {
-        let verdict = if within { Verdict::Within } else { Verdict::Over };
+        let verdict = if within {
+            Verdict::Within
+        } else {
+            Verdict::Over
+        };
         Self {
             name: name.into(),
             measured,

@@ -25,8 +25,8 @@ pub fn target_dir() -> Result<PathBuf, String> {
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
-    let metadata: Value =
-        serde_json::from_slice(&output.stdout).map_err(|e| format!("cargo metadata is not JSON: {e}"))?;
+    let metadata: Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("cargo metadata is not JSON: {e}"))?;
     metadata["target_directory"]
         .as_str()
         .map(PathBuf::from)
@@ -37,6 +37,8 @@ pub fn target_dir() -> Result<PathBuf, String> {
 fn command(args: &[&str]) -> Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
-    command.args(args).current_dir(harness::app::workspace_root());
+    command
+        .args(args)
+        .current_dir(harness::app::workspace_root());
     command
 }

@@ -114,10 +114,11 @@ answers() {
 # ---------------------------------------------------------------------------------------------
 # Background processes and teardown.
 #
-# start_bg NAME LOGFILE COMMAND...: start COMMAND in the background in its own process group
-# (setsid), with its output in LOGFILE (or the terminal when LOGFILE is "-"), and register it for
+# start_bg NAME LOGFILE COMMAND...: start COMMAND in the background in a session of its own
+# (setsid: a Ctrl-C at the terminal reaches only the script, whose trap then stops everything in
+# order), with its output in LOGFILE (or the terminal when LOGFILE is "-"), and register it for
 # teardown. Sets BG_PID. Teardown (stop_all, run from the EXIT trap that install_teardown sets)
-# sends SIGTERM to each, newest first, waits for it, then clears what is left of its group.
+# stops each, newest first, with stop_pid.
 _BG_PIDS=()
 _BG_NAMES=()
 
@@ -134,27 +135,60 @@ start_bg() {
   _BG_NAMES+=("$name")
 }
 
-# stop_pid NAME PID [GRACE_SECONDS]: SIGTERM, wait up to GRACE_SECONDS, then SIGKILL; then the
-# same for whatever else is left in its process group (children it did not stop itself).
+# descendants PID: print the pids of PID's descendants (children, grandchildren...), from /proc.
+descendants() {
+  local -A children=()
+  local stat pid ppid rest
+  for stat in /proc/[0-9]*/stat; do
+    { read -r rest <"$stat"; } 2>/dev/null || continue
+    pid=${rest%% *}
+    rest=${rest##*) }
+    rest=${rest#* }
+    ppid=${rest%% *}
+    children[$ppid]+=" $pid"
+  done
+  local queue=("$1") next
+  while ((${#queue[@]})); do
+    next=${queue[0]}
+    queue=("${queue[@]:1}")
+    for pid in ${children[$next]:-}; do
+      echo "$pid"
+      queue+=("$pid")
+    done
+  done
+}
+
+# stop_pid NAME PID [GRACE_SECONDS]: SIGTERM, wait up to GRACE_SECONDS, then SIGKILL. Then the
+# same for every descendant it left behind (cargo-lambda, for one, starts the functions in process
+# groups of their own), so nothing outlives its parent.
 stop_pid() {
-  local name=$1 pid=$2 grace=${3:-20}
-  if is_running "$pid"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    local deadline=$((SECONDS + grace))
-    while is_running "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
-    if is_running "$pid"; then
-      warn "$name (pid $pid) ignored SIGTERM for ${grace}s: killing it"
-      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
+  local name=$1 pid=$2 grace=${3:-20} left
+  local -a family
+  mapfile -t family < <(descendants "$pid")
+  _terminate "$name" "$grace" "$pid"
   wait "$pid" 2>/dev/null || true
-  # Leftovers of its process group (pgid == pid, thanks to setsid).
-  if kill -0 -- "-$pid" 2>/dev/null; then
-    kill -TERM -- "-$pid" 2>/dev/null || true
-    local deadline=$((SECONDS + 5))
-    while kill -0 -- "-$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
-    kill -KILL -- "-$pid" 2>/dev/null || true
+  left=()
+  for pid in "${family[@]}"; do is_running "$pid" && left+=("$pid"); done
+  if ((${#left[@]})); then
+    _terminate "what $name left behind" 5 "${left[@]}"
   fi
+}
+
+# _terminate NAME GRACE PID...: SIGTERM the PIDs, wait up to GRACE seconds, SIGKILL survivors.
+_terminate() {
+  local name=$1 grace=$2 pid alive
+  shift 2
+  kill -TERM "$@" 2>/dev/null || true
+  local deadline=$((SECONDS + grace))
+  while :; do
+    alive=()
+    for pid in "$@"; do is_running "$pid" && alive+=("$pid"); done
+    ((${#alive[@]})) || return 0
+    ((SECONDS < deadline)) || break
+    sleep 0.1
+  done
+  warn "$name (pid ${alive[*]}) ignored SIGTERM for ${grace}s: killing it"
+  kill -KILL "${alive[@]}" 2>/dev/null || true
 }
 
 stop_all() {
@@ -169,13 +203,18 @@ stop_all() {
 _on_exit() {
   local status=$?
   trap - EXIT INT TERM HUP
+  if ((status != 0)) && declare -F on_failure >/dev/null; then
+    on_failure || true
+  fi
   if ((${#_BG_PIDS[@]})); then
-    log "stopping: ${_BG_NAMES[*]}"
+    log "stopping the background processes"
     stop_all
   fi
   exit "$status"
 }
 
+# install_teardown: stop every start_bg process when the script exits, however it exits. A script
+# may define on_failure(), which then runs first when the exit status is non-zero.
 install_teardown() {
   trap _on_exit EXIT
   # A signal becomes an ordinary exit (status 128+n), which runs the EXIT trap once.

@@ -14,6 +14,7 @@ DYNAMODB_PORT=${DYNAMODB_PORT:-8000}
 KEY_FILE="$LOCAL_DIR/dev-api-key"
 
 install_teardown
+trap 'exit 0' INT # Ctrl-C is how this is meant to end: the EXIT trap then stops everything.
 bash "$LOCAL_SCRIPTS/venv.sh" run
 use_venv
 mkdir -p "$LOCAL_DIR"

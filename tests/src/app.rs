@@ -9,11 +9,11 @@ use axum::Router;
 use axum::body::Body;
 use http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
+use partner_ledger::model::Id;
 use partner_ledger::money::Currency;
 use partner_ledger::store::Store;
-use partner_ledger::model::Id;
-use partner_ledger_admin::{bootstrap_account, issue_key};
 use partner_ledger_admin::schema::TableSchema;
+use partner_ledger_admin::{bootstrap_account, issue_key};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -35,9 +35,9 @@ pub async fn client(counter: &RequestCounter) -> Client {
     let config = aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(Credentials::new(
-            "test", "test", None, None, "tests",
-        )))
+        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
+            Credentials::new("test", "test", None, None, "tests"),
+        ))
         .endpoint_url(emulator_endpoint())
         .build();
     let dynamo = aws_sdk_dynamodb::config::Builder::from(&config)
@@ -89,8 +89,12 @@ impl TestEnv {
         let client = client(&counter).await;
         let table = fresh_table(&client).await;
         let store = Store::new(client, table);
-        let a = bootstrap_account(&store, "Account A", Currency::EUR, &["*".into()]).await.expect("bootstrap A");
-        let b = bootstrap_account(&store, "Account B", Currency::EUR, &["*".into()]).await.expect("bootstrap B");
+        let a = bootstrap_account(&store, "Account A", Currency::EUR, &["*".into()])
+            .await
+            .expect("bootstrap A");
+        let b = bootstrap_account(&store, "Account B", Currency::EUR, &["*".into()])
+            .await
+            .expect("bootstrap B");
         counter.take();
         Self {
             store,
@@ -106,7 +110,9 @@ impl TestEnv {
     pub async fn key_with_scopes(&self, scopes: &[&str]) -> String {
         let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
         let account = Id::parse(&self.account_a).expect("account id");
-        issue_key(&self.store, &account, "scoped", &scopes).await.expect("issue key")
+        issue_key(&self.store, &account, "scoped", &scopes)
+            .await
+            .expect("issue key")
     }
 
     /// The function API Gateway would route `path` to (see template.yaml).
@@ -119,7 +125,13 @@ impl TestEnv {
     }
 
     /// Sends one request with `key` (if any) and an optional JSON body.
-    pub async fn call(&self, method: Method, path: &str, key: Option<&str>, body: Option<Value>) -> Reply {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
         let mut request = Request::builder().method(method).uri(path);
         if let Some(key) = key {
             request = request.header("authorization", format!("Bearer {key}"));
@@ -137,13 +149,22 @@ impl TestEnv {
     /// Sends a raw request through the API.
     pub async fn send(&self, request: Request<Body>) -> Reply {
         let function = self.function_for(request.uri().path());
-        let response = function.oneshot(request).await.expect("routers are infallible");
+        let response = function
+            .oneshot(request)
+            .await
+            .expect("routers are infallible");
         let status = response.status();
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
         Reply { status, body }
     }
@@ -153,20 +174,30 @@ impl TestEnv {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Reply {
-        self.call(Method::POST, path, Some(&self.key_a), Some(body)).await
+        self.call(Method::POST, path, Some(&self.key_a), Some(body))
+            .await
     }
 
     pub async fn put(&self, path: &str, body: Value) -> Reply {
-        self.call(Method::PUT, path, Some(&self.key_a), Some(body)).await
+        self.call(Method::PUT, path, Some(&self.key_a), Some(body))
+            .await
     }
 
     pub async fn delete(&self, path: &str) -> Reply {
-        self.call(Method::DELETE, path, Some(&self.key_a), None).await
+        self.call(Method::DELETE, path, Some(&self.key_a), None)
+            .await
     }
 
     /// Every item in the table, to prove that nothing was written.
     pub async fn item_count(&self) -> usize {
-        let out = self.store.client().scan().table_name(self.store.table()).send().await.expect("scan");
+        let out = self
+            .store
+            .client()
+            .scan()
+            .table_name(self.store.table())
+            .send()
+            .await
+            .expect("scan");
         out.items().len()
     }
 }

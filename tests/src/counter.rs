@@ -32,7 +32,10 @@ impl Intercept for RequestCounter {
         _components: &RuntimeComponents,
         config: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let operation = config.load::<Metadata>().map_or("unknown", |m| m.name()).to_string();
+        let operation = config
+            .load::<Metadata>()
+            .map_or("unknown", |m| m.name())
+            .to_string();
         self.0.lock().expect("counter lock").push(operation);
         Ok(())
     }

@@ -6,11 +6,9 @@
 //! then posts `/runtime/invocation/{id}/response` or `/runtime/invocation/{id}/error`;
 //! a function that fails to start posts `/runtime/init/error`.
 //!
-//! ```ignore
-//! let api = RuntimeApi::start().await;
-//! let _function = spawn_function(&binary, &api.address(), &[("TABLE_NAME", &table)]);
-//! let response = api.invoke(event).await?; // the API Gateway response JSON
-//! ```
+//! Usage: `RuntimeApi::start()`, then `spawn_function(binary, &api.address(), env)`,
+//! then `api.invoke(event)` for the API Gateway response JSON
+//! (`tests/tests/lambda_events.rs` shows it end to end).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -97,15 +95,22 @@ impl RuntimeApi {
         });
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(response),
+            )
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .layer(DefaultBodyLimit::max(MAX_PAYLOAD))
             .with_state(shared.clone());
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the runtime API");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the runtime API");
         let address = listener.local_addr().expect("runtime API address");
         let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("runtime API server");
+            axum::serve(listener, app)
+                .await
+                .expect("runtime API server");
         });
         Self {
             address,
@@ -134,14 +139,19 @@ impl RuntimeApi {
             waiters.by_id.insert(id.clone(), waiter);
         }
         self.events
-            .send(Invocation { id: id.clone(), event })
+            .send(Invocation {
+                id: id.clone(),
+                event,
+            })
             .expect("the runtime API holds its queue");
         match tokio::time::timeout(INVOKE_TIMEOUT, answer).await {
             Ok(Ok(outcome)) => outcome,
             Ok(Err(_)) => Err("the runtime API dropped the invocation".into()),
             Err(_) => {
                 self.shared.waiters().by_id.remove(&id);
-                Err(format!("no response to invocation {id} within {INVOKE_TIMEOUT:?}"))
+                Err(format!(
+                    "no response to invocation {id} within {INVOKE_TIMEOUT:?}"
+                ))
             }
         }
     }
@@ -159,7 +169,10 @@ impl Drop for RuntimeApi {
 /// The function's stdout (its logs) goes to this process's stderr. The child
 /// is killed when dropped.
 pub fn spawn_function(binary: &Path, runtime_api: &str, env: &[(&str, &str)]) -> Child {
-    let name = binary.file_stem().and_then(|s| s.to_str()).unwrap_or("function");
+    let name = binary
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("function");
     let task_root = binary.parent().unwrap_or(Path::new("."));
     Command::new(binary)
         .env_clear()
@@ -170,7 +183,10 @@ pub fn spawn_function(binary: &Path, runtime_api: &str, env: &[(&str, &str)]) ->
         .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
         .env("AWS_LAMBDA_LOG_LEVEL", "INFO")
         .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", format!("local/[$LATEST]{}", request_id()))
+        .env(
+            "AWS_LAMBDA_LOG_STREAM_NAME",
+            format!("local/[$LATEST]{}", request_id()),
+        )
         .env("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
         .env("AWS_REGION", "us-east-1")
         .env("AWS_DEFAULT_REGION", "us-east-1")
@@ -196,19 +212,33 @@ async fn next(State(shared): State<Arc<Shared>>) -> Response {
         return StatusCode::GONE.into_response();
     };
     let deadline = SystemTime::now() + FUNCTION_TIMEOUT;
-    let deadline_ms = deadline.duration_since(UNIX_EPOCH).expect("clock after 1970").as_millis();
+    let deadline_ms = deadline
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis();
     let headers = [
-        (header::CONTENT_TYPE.as_str(), "application/json".to_string()),
+        (
+            header::CONTENT_TYPE.as_str(),
+            "application/json".to_string(),
+        ),
         ("lambda-runtime-aws-request-id", id),
         ("lambda-runtime-deadline-ms", deadline_ms.to_string()),
-        ("lambda-runtime-invoked-function-arn", FUNCTION_ARN.to_string()),
+        (
+            "lambda-runtime-invoked-function-arn",
+            FUNCTION_ARN.to_string(),
+        ),
         ("lambda-runtime-trace-id", trace_id()),
     ];
     (headers, event.to_string()).into_response()
 }
 
-async fn response(State(shared): State<Arc<Shared>>, UrlPath(id): UrlPath<String>, body: Bytes) -> StatusCode {
-    let payload = serde_json::from_slice(&body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into()));
+async fn response(
+    State(shared): State<Arc<Shared>>,
+    UrlPath(id): UrlPath<String>,
+    body: Bytes,
+) -> StatusCode {
+    let payload = serde_json::from_slice(&body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into()));
     shared.settle(&id, Ok(payload))
 }
 
@@ -222,7 +252,11 @@ async fn error(
 }
 
 /// Records the failure and fails every invocation, waiting or to come.
-async fn init_error(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn init_error(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
     let error = describe_error(&headers, &body);
     let mut waiters = shared.waiters();
     for (_, waiter) in waiters.by_id.drain() {
@@ -244,13 +278,27 @@ fn describe_error(headers: &HeaderMap, body: &[u8]) -> String {
 /// A UUID-shaped request id, as Lambda's.
 fn request_id() -> String {
     let hex = random_hex(16);
-    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
 }
 
 /// An X-Ray trace header, as Lambda passes it.
 fn trace_id() -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs();
-    format!("Root=1-{now:08x}-{};Parent={};Sampled=0", random_hex(12), random_hex(8))
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs();
+    format!(
+        "Root=1-{now:08x}-{};Parent={};Sampled=0",
+        random_hex(12),
+        random_hex(8)
+    )
 }
 
 fn random_hex(bytes: usize) -> String {

@@ -30,15 +30,22 @@ async fn measure() -> Vec<Figure> {
     eprintln!("bench: release binaries");
     figures.extend(binaries::measure(&target));
     if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_none() {
-        let missing = "AWS_ENDPOINT_URL_DYNAMODB is not set: run `make bench`, which starts the emulator";
+        let missing =
+            "AWS_ENDPOINT_URL_DYNAMODB is not set: run `make bench`, which starts the emulator";
         figures.push(Figure::failed("DynamoDB requests", missing));
         figures.push(Figure::failed("cold start", missing));
         return figures;
     }
     let env = TestEnv::new().await;
     eprintln!("bench: DynamoDB requests per route");
-    figures.extend(or_failed("DynamoDB requests", requests::measure(&env).await));
+    figures.extend(or_failed(
+        "DynamoDB requests",
+        requests::measure(&env).await,
+    ));
     eprintln!("bench: cold start");
-    figures.extend(or_failed("cold start", cold_start::measure(&env, &target).await));
+    figures.extend(or_failed(
+        "cold start",
+        cold_start::measure(&env, &target).await,
+    ));
     figures
 }

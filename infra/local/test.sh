@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# infra/local/test.sh: `make test`, everything CI checks (.ci/run calls `make test`). In order:
+#   venv (pinned tools) -> cargo fmt --check -> clippy -D warnings -> cfn-lint template.yaml
+#   -> a DynamoDB emulator of its own on a free port -> cargo build --workspace
+#   -> cargo test --workspace -> schemathesis against the API served by cargo lambda watch.
+# Uses only free ports, so it runs beside `make run`. Whatever fails, the EXIT trap stops the
+# emulator and the API server; the exit status is non-zero on any failure.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+
+install_teardown
+logs="$LOCAL_DIR/test"
+mkdir -p "$logs"
+
+started=$SECONDS
+timings=()
+step() {
+  local name=$1 t0=$SECONDS
+  shift
+  log "$name"
+  "$@"
+  timings+=("$(printf '%5ds  %s' $((SECONDS - t0)) "$name")")
+}
+
+step "python tools (.venv)" bash "$LOCAL_SCRIPTS/venv.sh" test
+use_venv
+step "cargo fmt --check" cargo fmt --all -- --check
+step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
+step "cfn-lint template.yaml" cfn-lint template.yaml
+
+step "DynamoDB emulator" emulator_start "$(free_port)" "$logs/emulator.log"
+# The integration tests spawn target/debug/partner-groups and openapi: build everything first.
+step "cargo build --workspace" cargo build --workspace
+step "cargo test --workspace" cargo test --workspace
+step "schemathesis" bash "$LOCAL_SCRIPTS/schemathesis.sh"
+
+log "make test passed in $((SECONDS - started))s:"
+printf '  %s\n' "${timings[@]}" >&2
