@@ -117,10 +117,20 @@ impl TestEnv {
 
     /// The function API Gateway would route `path` to (see template.yaml).
     pub fn function_for(&self, path: &str) -> Router {
+        let store = self.store.clone();
+        let under = |prefix: &str| path.starts_with(&format!("/2026-02-01/{prefix}"));
         if path.starts_with(openapi::PATH) {
             openapi::router()
+        } else if under("partners/groups") {
+            partner_groups::router(store)
+        } else if under("partners") {
+            partners::router(store)
+        } else if under("campaigns") {
+            campaigns::router(store)
+        } else if under("referrals") {
+            referrals::router(store)
         } else {
-            partner_groups::router(self.store.clone())
+            partner_groups::router(store)
         }
     }
 

@@ -15,7 +15,7 @@ pub const PATH: &str = "/2026-02-01/openapi.json";
     info(
         title = "partner-ledger",
         version = "2026-02-01",
-        description = "Partner (affiliate) program backend: partner groups and their commission rules engine."
+        description = "Partner (affiliate) program backend: partner groups and their commission rules engine, partners, campaigns and referrals."
     ),
     components(schemas(ErrorEnvelope, ErrorBody, FieldIssue))
 )]
@@ -25,6 +25,9 @@ struct Base;
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = Base::openapi();
     doc.merge(partner_groups::openapi());
+    doc.merge(partners::openapi());
+    doc.merge(campaigns::openapi());
+    doc.merge(referrals::openapi());
     doc
 }
 

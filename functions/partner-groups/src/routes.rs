@@ -11,7 +11,7 @@ use partner_ledger::http::{
     ApiError, Caller, JsonBody, JsonId, ListEnvelope, Paging, retry_contended,
 };
 use partner_ledger::model::PartnerGroup;
-use partner_ledger::store::{Item, Key, Store, accounts, partner_groups};
+use partner_ledger::store::{Item, Key, Store, Tally, accounts, partner_groups, tallies};
 use partner_ledger::validation::{FieldError, under};
 
 use crate::views::*;
@@ -162,7 +162,7 @@ pub async fn update_group(
 
 /// Delete Partner Group.
 ///
-/// The default group cannot be deleted (409).
+/// The default group, and a group that still has partners, cannot be deleted (409).
 #[utoipa::path(delete, path = "/2026-02-01/partners/groups/{groupId}.json", tag = TAG,
     params(("groupId" = String, Path, description = "The unique identifier of the partner group.")),
     security(("api_key" = [])),
@@ -172,9 +172,16 @@ pub async fn delete_group(
     caller: Caller<PartnerGroupsWrite>,
     JsonId(id): JsonId,
 ) -> Result<Json<DeletedGroup>, ApiError> {
+    let members = Tally::partners_in_group(&id);
     retry_contended(|| async {
-        let (account, [group]) = caller
-            .read(&store, [&Key::partner_group(caller.account_id(), &id)])
+        let (account, [group, tally]) = caller
+            .read(
+                &store,
+                [
+                    &Key::partner_group(caller.account_id(), &id),
+                    &Key::tally(caller.account_id(), &members),
+                ],
+            )
             .await?;
         let group = existing(group)?;
         if account.is_default_group(&id) {
@@ -183,9 +190,17 @@ pub async fn delete_group(
                 "the default group cannot be deleted; make another group the default first",
             ));
         }
+        let partners = tallies::count(tally.as_ref())?;
+        if partners > 0 {
+            return Err(ApiError::conflict(
+                "group_has_partners",
+                format!("the group still has {partners} partner(s); move them to another group first"),
+            ));
+        }
         Ok(store
             .transact(vec![
                 accounts::require_not_default(&store, &account.id, &id)?,
+                tallies::require_zero(&store, &account.id, &members)?,
                 partner_groups::delete(&store, &account.id, &group)?,
             ])
             .await?)

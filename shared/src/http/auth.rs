@@ -38,6 +38,12 @@ macro_rules! route_scopes {
 route_scopes! {
     PartnerGroupsRead => PartnerGroups: Read,
     PartnerGroupsWrite => PartnerGroups: Write,
+    PartnersRead => Partners: Read,
+    PartnersWrite => Partners: Write,
+    CampaignsRead => Campaigns: Read,
+    CampaignsWrite => Campaigns: Write,
+    ReferralsRead => Referrals: Read,
+    ReferralsWrite => Referrals: Write,
 }
 
 /// A caller that presented a well-formed key for a route requiring `S`.

@@ -1,13 +1,17 @@
-//! The list envelope and its `size`/`page` parameters (SPEC §1).
+//! The list envelope and its parameters (SPEC §1): `size`/`page` for every
+//! list, plus the opaque `cursor` of collections that can grow large.
 
 use std::collections::HashMap;
 
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::ApiError;
+use crate::model::Id;
 use crate::validation::FieldError;
 
 /// `size` (1–100, default 100) and `page` (1-based, default 1).
@@ -30,10 +34,19 @@ impl Paging {
 impl<S: Send + Sync> FromRequestParts<S> for Paging {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Query(query) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Self::read(&query_of(parts)?)
+    }
+}
+
+fn query_of(parts: &Parts) -> Result<HashMap<String, String>, ApiError> {
+    Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
+        .map(|Query(query)| query)
+        .map_err(|e| ApiError::BadRequest(e.body_text()))
+}
+
+impl Paging {
+    fn read(query: &HashMap<String, String>) -> Result<Self, ApiError> {
         let mut errors = Vec::new();
         let mut number = |name: &str, default: u32, max: u32| match query.get(name) {
             None => default,
@@ -60,6 +73,98 @@ impl<S: Send + Sync> FromRequestParts<S> for Paging {
     }
 }
 
+/// `size`, `page` and `cursor` of a collection that can grow large.
+///
+/// Following `pages.next_cursor` costs the same on every page. `page`
+/// without a cursor reads past the earlier pages, so it only reaches
+/// [`CursorPaging::MAX_SKIPPED`] items deep.
+#[derive(Clone, Debug, PartialEq, Eq, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CursorPaging {
+    /// Maximum records per page (1–100, default 100).
+    #[param(minimum = 1, maximum = 100)]
+    pub size: u32,
+    /// Target page index, 1-based. Ignored when `cursor` is given.
+    #[param(minimum = 1)]
+    pub page: u32,
+    /// `pages.next_cursor` of the previous page.
+    #[param(value_type = Option<String>)]
+    pub cursor: Option<Cursor>,
+}
+
+/// Where the next page starts: an opaque token to clients.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    /// The number of the page it leads to.
+    pub page: u32,
+    /// The last element of the page before.
+    pub after: Id,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{}:{}", self.page, self.after))
+    }
+
+    pub fn decode(text: &str) -> Option<Self> {
+        let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
+        let text = String::from_utf8(bytes).ok()?;
+        let (page, after) = text.split_once(':')?;
+        Some(Self {
+            page: page.parse().ok().filter(|p| *p >= 1)?,
+            after: Id::parse(after)?,
+        })
+    }
+}
+
+impl CursorPaging {
+    /// The deepest `page` reaches without a cursor, in items.
+    pub const MAX_SKIPPED: usize = 10_000;
+
+    /// Items to pass over before the page: none when a cursor says where to start.
+    pub fn skip(&self) -> usize {
+        match self.cursor {
+            Some(_) => 0,
+            None => (self.page as usize - 1) * self.size as usize,
+        }
+    }
+
+    /// The page number this request reads.
+    pub fn current(&self) -> u32 {
+        self.cursor.as_ref().map_or(self.page, |c| c.page)
+    }
+
+    pub fn after(&self) -> Option<&Id> {
+        self.cursor.as_ref().map(|c| &c.after)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CursorPaging {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = query_of(parts)?;
+        let Paging { size, page } = Paging::read(&query)?;
+        let cursor = match query.get("cursor") {
+            None => None,
+            Some(text) => Some(Cursor::decode(text).ok_or_else(|| {
+                ApiError::validation("cursor", "is not a cursor this list returned")
+            })?),
+        };
+        let paging = Self { size, page, cursor };
+        if paging.skip() > Self::MAX_SKIPPED {
+            return Err(ApiError::validation(
+                "page",
+                format!(
+                    "reaches past {} items; follow pages.next_cursor to go deeper",
+                    Self::MAX_SKIPPED
+                ),
+            ));
+        }
+        Ok(paging)
+    }
+}
+
 /// `{"entities", "count", "per_page", "pages": {"current", "max"}, "elements"}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ListEnvelope<T> {
@@ -76,6 +181,9 @@ pub struct ListEnvelope<T> {
 pub struct Pages {
     pub current: u32,
     pub max: u32,
+    /// Present when more elements follow: pass it as `cursor` for the next page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 impl<T> ListEnvelope<T> {
@@ -96,6 +204,37 @@ impl<T> ListEnvelope<T> {
             pages: Pages {
                 current: paging.page,
                 max: u32::try_from(max).unwrap_or(u32::MAX),
+                next_cursor: None,
+            },
+            elements,
+        }
+    }
+
+    /// One page read with a cursor. `count` comes from the list's tally;
+    /// `last` is the page's last element when more follow.
+    pub fn cursor_page(
+        entities: &str,
+        elements: Vec<T>,
+        count: u64,
+        paging: &CursorPaging,
+        last: Option<&Id>,
+    ) -> Self {
+        let max = count.div_ceil(u64::from(paging.size)).max(1);
+        let current = paging.current();
+        Self {
+            entities: entities.to_string(),
+            count: usize::try_from(count).unwrap_or(usize::MAX),
+            per_page: paging.size,
+            pages: Pages {
+                current,
+                max: u32::try_from(max).unwrap_or(u32::MAX),
+                next_cursor: last.map(|after| {
+                    Cursor {
+                        page: current.saturating_add(1),
+                        after: after.clone(),
+                    }
+                    .encode()
+                }),
             },
             elements,
         }
@@ -105,6 +244,18 @@ impl<T> ListEnvelope<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_forgeries() {
+        let cursor = Cursor {
+            page: 3,
+            after: Id::parse("68f76721000000000000000a").unwrap(),
+        };
+        assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
+        for forged in ["", "!!", "MzoxMjM", "MDo2OGY3NjcyMTAwMDAwMDAwMDAwMDAwMGE"] {
+            assert_eq!(Cursor::decode(forged), None, "{forged}");
+        }
+    }
 
     #[test]
     fn pages_slice_the_collection() {

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod body;
 pub mod error;
+pub mod filters;
 pub mod list;
 pub mod openapi;
 pub mod path;
@@ -18,8 +19,9 @@ use tracing::Instrument;
 pub use auth::{Caller, RequiredScope, scopes};
 pub use body::JsonBody;
 pub use error::ApiError;
-pub use list::{ListEnvelope, Paging};
-pub use path::JsonId;
+pub use filters::Filters;
+pub use list::{CursorPaging, ListEnvelope, Paging};
+pub use path::{JsonId, PathId};
 
 /// Adds what every group's router needs: one span per request (method,
 /// route, account), JSON 404/405 answers for anything unrouted.

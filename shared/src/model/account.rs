@@ -1,4 +1,5 @@
-//! The account (tenant): its settings and the pointer to its default partner group.
+//! The account (tenant): its settings and the pointers to its default partner
+//! group and default campaign.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -22,6 +23,10 @@ pub struct Account {
     /// makes "at most one default group" true by construction.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_group_id: Option<Id>,
+    /// The campaign new partners join when they name none; one item again,
+    /// so at most one campaign is the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_campaign_id: Option<Id>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -37,11 +42,16 @@ impl Account {
             hold_days: Self::DEFAULT_HOLD_DAYS,
             min_payout: Decimal::from(50),
             default_group_id: None,
+            default_campaign_id: None,
             created_at: now,
         }
     }
 
     pub fn is_default_group(&self, group: &Id) -> bool {
         self.default_group_id.as_ref() == Some(group)
+    }
+
+    pub fn is_default_campaign(&self, campaign: &Id) -> bool {
+        self.default_campaign_id.as_ref() == Some(campaign)
     }
 }

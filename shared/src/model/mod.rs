@@ -2,12 +2,16 @@
 
 pub mod account;
 pub mod api_key;
+pub mod campaign;
 pub mod id;
+pub mod partner;
 pub mod partner_group;
+pub mod referral;
 pub mod scope;
 
 pub use account::Account;
 pub use api_key::{ApiKey, ApiToken};
 pub use id::Id;
+pub use partner::{Link, Partner, PartnerStats, PromoCode};
 pub use partner_group::{GroupChanges, GroupDraft, PartnerGroup};
 pub use scope::{Access, Resource, Scope, ScopeGrant};

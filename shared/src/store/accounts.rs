@@ -1,4 +1,4 @@
-//! Account items and the default-group pointer they hold.
+//! Account items and the default-group and default-campaign pointers they hold.
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 
@@ -35,17 +35,48 @@ pub fn set_default_group(
     group: &Id,
     previous: Option<&Id>,
 ) -> Result<TransactWriteItem, StoreError> {
+    set_pointer(store, account, "default_group_id", Some(group), previous)
+}
+
+/// Points the account's default campaign at `campaign` (`None` clears it),
+/// provided the pointer is still what the caller read.
+pub fn set_default_campaign(
+    store: &Store,
+    account: &Id,
+    campaign: Option<&Id>,
+    previous: Option<&Id>,
+) -> Result<TransactWriteItem, StoreError> {
+    set_pointer(store, account, "default_campaign_id", campaign, previous)
+}
+
+fn set_pointer(
+    store: &Store,
+    account: &Id,
+    pointer: &'static str,
+    target: Option<&Id>,
+    previous: Option<&Id>,
+) -> Result<TransactWriteItem, StoreError> {
     let condition = match previous {
-        None => Condition::new("attribute_exists(pk) AND attribute_not_exists(default_group_id)"),
-        Some(previous) => Condition::new("default_group_id = :previous_default")
+        None => Condition::new(format!(
+            "attribute_exists(pk) AND attribute_not_exists({pointer})"
+        )),
+        Some(previous) => Condition::new(format!("{pointer} = :previous_default"))
             .value(":previous_default", AttributeValue::S(previous.to_string())),
     };
-    store.update(
-        &Key::account(account),
-        "SET default_group_id = :group",
-        [(":group", AttributeValue::S(group.to_string()))],
-        condition,
-    )
+    match target {
+        Some(target) => store.update(
+            &Key::account(account),
+            &format!("SET {pointer} = :target"),
+            [(":target", AttributeValue::S(target.to_string()))],
+            condition,
+        ),
+        None => store.update(
+            &Key::account(account),
+            &format!("REMOVE {pointer}"),
+            [],
+            condition,
+        ),
+    }
 }
 
 /// Guards a write on `group` not being the account's default.

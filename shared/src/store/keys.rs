@@ -1,4 +1,4 @@
-//! The key builder: the only place that formats table keys.
+//! The key builder: the only place that formats table and index keys.
 //!
 //! Every partition key starts with `A#<account>`, so an item of one tenant can
 //! never be addressed with another tenant's account id. Read this module next
@@ -24,29 +24,147 @@ pub struct Collection {
     pub sk_prefix: &'static str,
 }
 
+/// A global secondary index of the table (schema in `template.yaml`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Index {
+    Gsi1,
+    Gsi2,
+}
+
+impl Index {
+    pub fn name(self) -> &'static str {
+        match self {
+            Index::Gsi1 => "gsi1",
+            Index::Gsi2 => "gsi2",
+        }
+    }
+
+    fn attributes(self) -> (&'static str, &'static str) {
+        match self {
+            Index::Gsi1 => ("gsi1pk", "gsi1sk"),
+            Index::Gsi2 => ("gsi2pk", "gsi2sk"),
+        }
+    }
+}
+
+/// An item's entry in one index: the index keys stored on the item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexEntry {
+    pub index: Index,
+    pub pk: String,
+    pub sk: String,
+}
+
+/// A value that at most one object of an account may hold. Each is its own
+/// item, written in the same transaction as its owner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UniqueValue<'a> {
+    /// A partner's email, compared case-insensitively.
+    PartnerEmail(&'a str),
+    /// A partner's link code, compared case-insensitively.
+    LinkCode(&'a str),
+    /// A partner's promo code, compared case-insensitively.
+    PromoCode(&'a str),
+    /// A Stripe customer id: one referral per customer.
+    StripeCustomer(&'a str),
+}
+
+impl UniqueValue<'_> {
+    fn sort_key(self) -> String {
+        match self {
+            UniqueValue::PartnerEmail(v) => format!("UNIQUE#email#{}", v.to_lowercase()),
+            UniqueValue::LinkCode(v) => format!("UNIQUE#link#{}", v.to_lowercase()),
+            UniqueValue::PromoCode(v) => format!("UNIQUE#promo#{}", v.to_lowercase()),
+            UniqueValue::StripeCustomer(v) => format!("UNIQUE#customer#{v}"),
+        }
+    }
+}
+
+/// A counter of one list's members, kept in step with the list by the
+/// transactions that add or move members. It is what a list's `count` reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tally(String);
+
+impl Tally {
+    pub fn partners() -> Self {
+        Self("partners".into())
+    }
+
+    pub fn partners_in_group(group: &Id) -> Self {
+        Self(format!("partners#group#{group}"))
+    }
+
+    pub fn campaigns() -> Self {
+        Self("campaigns".into())
+    }
+
+    /// The referrals list, filtered by partner and/or subscription status or not at all.
+    pub fn referrals(partner: Option<&Id>, status: Option<&str>) -> Self {
+        let mut name = String::from("referrals");
+        if let Some(partner) = partner {
+            name.push_str(&format!("#partner#{partner}"));
+        }
+        if let Some(status) = status {
+            name.push_str(&format!("#status#{status}"));
+        }
+        Self(name)
+    }
+}
+
 fn account_partition(account: &Id) -> String {
     format!("A#{account}")
 }
 
+fn partner_referrals_partition(account: &Id, partner: &Id) -> String {
+    format!("{}#{PARTNER}{partner}#REFERRALS", account_partition(account))
+}
+
+fn status_referrals_partition(account: &Id, status: &str) -> String {
+    format!("{}#REFERRALS#STATUS#{status}", account_partition(account))
+}
+
+const GROUP: &str = "GROUP#";
+const PARTNER: &str = "PARTNER#";
+const CAMPAIGN: &str = "CAMPAIGN#";
+const REFERRAL: &str = "REFERRAL#";
+
 impl Key {
     pub fn account(account: &Id) -> Self {
-        Self {
-            pk: account_partition(account),
-            sk: "ACCOUNT".into(),
-        }
+        Self::of(account, "ACCOUNT".into())
     }
 
     pub fn api_key(account: &Id, key: &Id) -> Self {
-        Self {
-            pk: account_partition(account),
-            sk: format!("KEY#{key}"),
-        }
+        Self::of(account, format!("KEY#{key}"))
     }
 
     pub fn partner_group(account: &Id, group: &Id) -> Self {
+        Self::of(account, format!("{GROUP}{group}"))
+    }
+
+    pub fn partner(account: &Id, partner: &Id) -> Self {
+        Self::of(account, format!("{PARTNER}{partner}"))
+    }
+
+    pub fn campaign(account: &Id, campaign: &Id) -> Self {
+        Self::of(account, format!("{CAMPAIGN}{campaign}"))
+    }
+
+    pub fn referral(account: &Id, referral: &Id) -> Self {
+        Self::of(account, format!("{REFERRAL}{referral}"))
+    }
+
+    pub fn unique(account: &Id, value: UniqueValue) -> Self {
+        Self::of(account, value.sort_key())
+    }
+
+    pub fn tally(account: &Id, tally: &Tally) -> Self {
+        Self::of(account, format!("TALLY#{}", tally.0))
+    }
+
+    fn of(account: &Id, sk: String) -> Self {
         Self {
             pk: account_partition(account),
-            sk: format!("{}{group}", Collection::GROUP_PREFIX),
+            sk,
         }
     }
 
@@ -68,14 +186,127 @@ impl Key {
     }
 }
 
-impl Collection {
-    const GROUP_PREFIX: &'static str = "GROUP#";
+impl IndexEntry {
+    /// A referral in its partner's referral list.
+    pub fn referral_by_partner(account: &Id, partner: &Id, referral: &Id) -> Self {
+        Self {
+            index: Index::Gsi1,
+            pk: partner_referrals_partition(account, partner),
+            sk: format!("{REFERRAL}{referral}"),
+        }
+    }
 
+    /// A referral in the list of referrals with its subscription status.
+    pub fn referral_by_status(account: &Id, status: &str, referral: &Id) -> Self {
+        Self {
+            index: Index::Gsi2,
+            pk: status_referrals_partition(account, status),
+            sk: format!("{REFERRAL}{referral}"),
+        }
+    }
+
+    /// The attributes that put an item into this index.
+    pub fn attributes(&self) -> [(&'static str, AttributeValue); 2] {
+        let (pk, sk) = self.index.attributes();
+        [
+            (pk, AttributeValue::S(self.pk.clone())),
+            (sk, AttributeValue::S(self.sk.clone())),
+        ]
+    }
+}
+
+impl Collection {
     pub fn partner_groups(account: &Id) -> Self {
         Self {
             pk: account_partition(account),
-            sk_prefix: Self::GROUP_PREFIX,
+            sk_prefix: GROUP,
         }
+    }
+}
+
+/// Where a cursor-paged list reads: the account's items of one kind in the
+/// table, or one partition of an index. Items sort by id, so "after this id"
+/// is a complete cursor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listing {
+    account: Id,
+    prefix: &'static str,
+    index: Option<(Index, String)>,
+}
+
+impl Listing {
+    pub fn partners(account: &Id) -> Self {
+        Self::table(account, PARTNER)
+    }
+
+    pub fn campaigns(account: &Id) -> Self {
+        Self::table(account, CAMPAIGN)
+    }
+
+    pub fn referrals(account: &Id) -> Self {
+        Self::table(account, REFERRAL)
+    }
+
+    pub fn referrals_of_partner(account: &Id, partner: &Id) -> Self {
+        Self::indexed(
+            account,
+            REFERRAL,
+            Index::Gsi1,
+            partner_referrals_partition(account, partner),
+        )
+    }
+
+    pub fn referrals_with_status(account: &Id, status: &str) -> Self {
+        Self::indexed(
+            account,
+            REFERRAL,
+            Index::Gsi2,
+            status_referrals_partition(account, status),
+        )
+    }
+
+    fn table(account: &Id, prefix: &'static str) -> Self {
+        Self {
+            account: account.clone(),
+            prefix,
+            index: None,
+        }
+    }
+
+    fn indexed(account: &Id, prefix: &'static str, index: Index, partition: String) -> Self {
+        Self {
+            account: account.clone(),
+            prefix,
+            index: Some((index, partition)),
+        }
+    }
+
+    /// The index to query, if not the table.
+    pub fn index(&self) -> Option<Index> {
+        self.index.as_ref().map(|(index, _)| *index)
+    }
+
+    /// The key attribute names and values of the Query: partition, sort-key prefix.
+    pub fn condition(&self) -> (&'static str, String, &'static str, &'static str) {
+        match &self.index {
+            None => ("pk", account_partition(&self.account), "sk", self.prefix),
+            Some((index, pk)) => {
+                let (pk_name, sk_name) = index.attributes();
+                (pk_name, pk.clone(), sk_name, self.prefix)
+            }
+        }
+    }
+
+    /// The `ExclusiveStartKey` that continues the list after the item `id`.
+    pub fn start_after(&self, id: &Id) -> HashMap<String, AttributeValue> {
+        let sk = format!("{}{id}", self.prefix);
+        let mut start = Key::of(&self.account, sk.clone()).item_key();
+        if let Some((index, pk)) = &self.index {
+            let (pk_name, sk_name) = index.attributes();
+            start.insert(pk_name.into(), AttributeValue::S(pk.clone()));
+            start.insert(sk_name.into(), AttributeValue::S(sk));
+        }
+        start
     }
 }
 
@@ -83,35 +314,90 @@ impl Collection {
 mod tests {
     use super::*;
 
-    #[test]
-    fn every_key_starts_with_its_account() {
-        let (a, b) = (
+    fn ids() -> (Id, Id) {
+        (
             Id::parse("68f76721000000000000000a").unwrap(),
             Id::parse("68f76721000000000000000b").unwrap(),
-        );
+        )
+    }
+
+    #[test]
+    fn every_key_starts_with_its_account() {
+        let (a, b) = ids();
+        let tally = Tally::referrals(Some(&b), Some("active"));
         for key in [
             Key::account(&a),
             Key::api_key(&a, &b),
             Key::partner_group(&a, &b),
+            Key::partner(&a, &b),
+            Key::campaign(&a, &b),
+            Key::referral(&a, &b),
+            Key::unique(&a, UniqueValue::PartnerEmail("x@example.com")),
+            Key::tally(&a, &tally),
         ] {
             assert!(key.pk.starts_with("A#68f76721000000000000000a"), "{key:?}");
+        }
+        for entry in [
+            IndexEntry::referral_by_partner(&a, &b, &b),
+            IndexEntry::referral_by_status(&a, "active", &b),
+        ] {
+            assert!(entry.pk.starts_with("A#68f76721000000000000000a"), "{entry:?}");
         }
         assert!(
             Collection::partner_groups(&a)
                 .pk
                 .starts_with("A#68f76721000000000000000a")
         );
+        for listing in [
+            Listing::partners(&a),
+            Listing::referrals_of_partner(&a, &b),
+            Listing::referrals_with_status(&a, "active"),
+        ] {
+            assert!(listing.condition().1.starts_with("A#68f76721000000000000000a"));
+        }
     }
 
     #[test]
     fn group_keys_fall_inside_the_group_collection() {
-        let (a, g) = (
-            Id::parse("68f76721000000000000000a").unwrap(),
-            Id::parse("68f76721000000000000000b").unwrap(),
-        );
+        let (a, g) = ids();
         let key = Key::partner_group(&a, &g);
         let groups = Collection::partner_groups(&a);
         assert_eq!(key.pk, groups.pk);
         assert!(key.sk.starts_with(groups.sk_prefix));
+    }
+
+    #[test]
+    fn unique_values_ignore_case_except_stripe_ids() {
+        let (a, _) = ids();
+        assert_eq!(
+            Key::unique(&a, UniqueValue::PartnerEmail("Ann@Example.com")),
+            Key::unique(&a, UniqueValue::PartnerEmail("ann@example.com"))
+        );
+        assert_eq!(
+            Key::unique(&a, UniqueValue::LinkCode("ANN")),
+            Key::unique(&a, UniqueValue::LinkCode("ann"))
+        );
+        assert_ne!(
+            Key::unique(&a, UniqueValue::LinkCode("ann")),
+            Key::unique(&a, UniqueValue::PromoCode("ann"))
+        );
+        assert_ne!(
+            Key::unique(&a, UniqueValue::StripeCustomer("cus_A")),
+            Key::unique(&a, UniqueValue::StripeCustomer("cus_a"))
+        );
+    }
+
+    #[test]
+    fn a_listing_continues_after_the_item_it_lists() {
+        let (a, p) = ids();
+        let referral = Id::parse("68f76721000000000000000c").unwrap();
+        let entry = IndexEntry::referral_by_partner(&a, &p, &referral);
+        let start = Listing::referrals_of_partner(&a, &p).start_after(&referral);
+        assert_eq!(start["gsi1pk"].as_s().unwrap(), &entry.pk);
+        assert_eq!(start["gsi1sk"].as_s().unwrap(), &entry.sk);
+        assert_eq!(
+            start["sk"].as_s().unwrap(),
+            &Key::referral(&a, &referral).sk
+        );
     }
 }

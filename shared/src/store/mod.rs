@@ -6,9 +6,15 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod campaigns;
 mod codec;
 pub mod keys;
+mod pages;
 pub mod partner_groups;
+pub mod partners;
+pub mod referrals;
+pub mod tallies;
+pub mod unique;
 mod write;
 
 use std::collections::HashMap;
@@ -20,7 +26,8 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem};
 
 pub use codec::{decode, encode};
-pub use keys::{Collection, Key};
+pub use keys::{Collection, Index, IndexEntry, Key, Listing, Tally, UniqueValue};
+pub use pages::{Page, PageRequest};
 pub use write::Condition;
 
 /// A raw table item.

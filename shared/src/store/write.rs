@@ -44,6 +44,17 @@ impl Condition {
         self.values.insert(name.to_string(), value);
         self
     }
+
+    /// Both conditions must hold.
+    pub fn and(mut self, other: Condition) -> Self {
+        self.expression = format!("({}) AND ({})", self.expression, other.expression);
+        self.values.extend(other.values);
+        self
+    }
+
+    pub(super) fn into_parts(self) -> (String, HashMap<String, AttributeValue>) {
+        (self.expression, self.values)
+    }
 }
 
 fn built<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<T, StoreError> {
@@ -78,6 +89,50 @@ impl Store {
             .update_expression(expression)
             .condition_expression(condition.expression)
             .set_expression_attribute_values(non_empty(all));
+        Ok(TransactWriteItem::builder()
+            .update(built(update.build())?)
+            .build())
+    }
+
+    /// Sets `fields` (attribute name → value) on an existing item and leaves
+    /// every other attribute alone, counters included.
+    pub fn assign(
+        &self,
+        key: &Key,
+        fields: Item,
+        condition: Condition,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut names = HashMap::with_capacity(fields.len());
+        let mut values = condition.values;
+        let mut sets = Vec::with_capacity(fields.len());
+        for (n, (name, value)) in fields.into_iter().enumerate() {
+            if name == "pk" || name == "sk" {
+                continue;
+            }
+            sets.push(format!("#f{n} = :f{n}"));
+            names.insert(format!("#f{n}"), name);
+            values.insert(format!(":f{n}"), value);
+        }
+        let update = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(key.item_key()))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression(condition.expression)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(non_empty(values));
+        Ok(TransactWriteItem::builder()
+            .update(built(update.build())?)
+            .build())
+    }
+
+    /// Adds `delta` to the counter item at `key`, creating it at zero if absent.
+    pub fn increment(&self, key: &Key, delta: i64) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(key.item_key()))
+            .update_expression("SET entity = :entity ADD n :delta")
+            .expression_attribute_values(":entity", AttributeValue::S("tally".into()))
+            .expression_attribute_values(":delta", AttributeValue::N(delta.to_string()));
         Ok(TransactWriteItem::builder()
             .update(built(update.build())?)
             .build())

@@ -1,0 +1,1 @@
+//! Campaigns: placeholder until the campaigns work lands.
