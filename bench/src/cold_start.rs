@@ -6,12 +6,11 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use harness::TestEnv;
+use harness::{TestEnv, seed};
 use harness::app::{emulator_endpoint, workspace_root};
 use harness::runtime_api::{RuntimeApi, spawn_function};
 use serde_json::Value;
 
-use crate::requests::create_body;
 use crate::table::Figure;
 use crate::workspace::cargo;
 
@@ -79,7 +78,7 @@ pub async fn measure(env: &TestEnv, target: &Path) -> Result<Vec<Figure>, String
 /// `infra/events/get-group.json` for a fresh group of account A, with A's key.
 async fn get_group_event(env: &TestEnv) -> Result<Value, String> {
     let created = env
-        .post("/2026-02-01/partners/groups.json", create_body())
+        .post("/2026-02-01/partners/groups.json", seed::group_create())
         .await;
     let id = created.body["group"]["id"].as_str().ok_or_else(|| {
         format!(

@@ -1,14 +1,19 @@
-//! DynamoDB requests per partner-groups route: each call goes through the real
-//! router in-process, and the harness's SDK interceptor names every request
-//! it sent. Bodies are the API seed's examples.
+//! DynamoDB requests per route: each call goes through the real router
+//! in-process, and the harness's SDK interceptor names every request it sent.
+//! Bodies are the API seed's examples and the harness's sample bodies.
 
-use harness::{Reply, TestEnv};
-use serde_json::{Value, json};
+use harness::{Reply, TestEnv, seed};
 
 use crate::table::Figure;
 
-const COLLECTION: &str = "/2026-02-01/partners/groups.json";
-const SIMULATE: &str = "/2026-02-01/partners/groups/simulate-rules.json";
+const GROUPS: &str = "/2026-02-01/partners/groups.json";
+const PARTNERS: &str = "/2026-02-01/partners.json";
+const CAMPAIGNS: &str = "/2026-02-01/campaigns.json";
+const REFERRALS: &str = "/2026-02-01/referrals.json";
+
+/// DESIGN.md §5's budgets: a get is one request, a list page at most two.
+const GET: Option<usize> = Some(1);
+const LIST: Option<usize> = Some(2);
 
 /// One route's requests; `budget` is the most DESIGN.md §5 allows, if it says.
 struct Counted {
@@ -18,49 +23,126 @@ struct Counted {
     budget: Option<usize>,
 }
 
-pub async fn measure(env: &TestEnv) -> Result<Vec<Figure>, String> {
-    env.counter.take();
-    let mut counted = Vec::new();
-
-    let created = env.post(COLLECTION, create_body()).await;
-    let id = created.body["group"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    counted.push(Counted::new(env, "create group", created, None));
-    let member = format!("/2026-02-01/partners/groups/{id}.json");
-
-    let list = env.get(COLLECTION).await;
-    counted.push(Counted::new(env, "list groups (one page)", list, Some(2)));
-    let get = env.get(&member).await;
-    counted.push(Counted::new(env, "get group", get, Some(1)));
-    let update = env.put(&member, update_body()).await;
-    counted.push(Counted::new(env, "update group", update, None));
-    let simulate = env.post(SIMULATE, simulate_body()).await;
-    counted.push(Counted::new(env, "simulate rules", simulate, None));
-    // The first group is the account's default, which cannot be deleted: delete another.
-    let spare = env.post(COLLECTION, create_body()).await;
-    env.counter.take();
-    let spare_id = spare.body["group"]["id"].as_str().unwrap_or_default();
-    let delete = env
-        .delete(&format!("/2026-02-01/partners/groups/{spare_id}.json"))
-        .await;
-    counted.push(Counted::new(env, "delete group", delete, None));
-
-    counted.into_iter().map(Counted::figure).collect()
+/// The routes measured so far, each taking the requests sent since the last.
+struct Run<'a> {
+    env: &'a TestEnv,
+    counted: Vec<Counted>,
 }
 
-impl Counted {
-    /// Takes the requests sent since the last route's.
-    fn new(env: &TestEnv, route: &'static str, reply: Reply, budget: Option<usize>) -> Self {
+impl<'a> Run<'a> {
+    fn new(env: &'a TestEnv) -> Self {
+        env.counter.take();
         Self {
-            route,
-            reply,
-            operations: env.counter.take(),
-            budget,
+            env,
+            counted: Vec::new(),
         }
     }
 
+    /// Records `reply` as `route`'s requests and returns the id it created, if any.
+    fn count(&mut self, route: &'static str, reply: Reply, budget: Option<usize>) -> String {
+        let id = id_in(&reply);
+        self.counted.push(Counted {
+            route,
+            reply,
+            operations: self.env.counter.take(),
+            budget,
+        });
+        id
+    }
+
+    /// Sets something up without counting it.
+    fn prepare(&self, reply: Reply) -> String {
+        self.env.counter.take();
+        id_in(&reply)
+    }
+}
+
+/// The id a create answered with, whatever its wrapper key.
+fn id_in(reply: &Reply) -> String {
+    ["group", "partner", "campaign", "referral"]
+        .iter()
+        .find_map(|wrapper| reply.body[wrapper]["id"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+pub async fn measure(env: &TestEnv) -> Result<Vec<Figure>, String> {
+    let mut run = Run::new(env);
+
+    let group = run.count("create group", env.post(GROUPS, seed::group_create()).await, None);
+    let group_path = format!("/2026-02-01/partners/groups/{group}.json");
+    run.count("list groups (one page)", env.get(GROUPS).await, LIST);
+    run.count("get group", env.get(&group_path).await, GET);
+    let update = env.put(&group_path, seed::group_update()).await;
+    run.count("update group", update, None);
+    let simulate = env
+        .post("/2026-02-01/partners/groups/simulate-rules.json", seed::simulation())
+        .await;
+    run.count("simulate rules", simulate, None);
+    // The account's default group cannot be deleted: delete another.
+    let spare = run.prepare(env.post(GROUPS, seed::group_create()).await);
+    let delete = env
+        .delete(&format!("/2026-02-01/partners/groups/{spare}.json"))
+        .await;
+    run.count("delete group", delete, None);
+
+    let campaign = env.post(CAMPAIGNS, seed::campaign_create("Launch")).await;
+    let campaign = run.count("create campaign", campaign, None);
+    let campaign_path = format!("/2026-02-01/campaigns/{campaign}.json");
+    run.count("list campaigns (one page)", env.get(CAMPAIGNS).await, LIST);
+    run.count("get campaign", env.get(&campaign_path).await, GET);
+    let update = env
+        .put(&campaign_path, serde_json::json!({"campaign": {"commission_amount": 22.5}}))
+        .await;
+    run.count("update campaign", update, None);
+
+    let partner = env.post(PARTNERS, seed::partner_create("ann")).await;
+    let partner = run.count("create partner", partner, None);
+    let partner_path = format!("/2026-02-01/partners/{partner}");
+    run.count("list partners (one page)", env.get(PARTNERS).await, LIST);
+    let get = env.get(&format!("{partner_path}.json")).await;
+    run.count("get partner", get, GET);
+    let update = env
+        .put(
+            &format!("{partner_path}.json"),
+            serde_json::json!({"partner": {"first_name": "Annie"}}),
+        )
+        .await;
+    run.count("update partner", update, None);
+    let ban = env
+        .post(&format!("{partner_path}/ban.json"), serde_json::json!({}))
+        .await;
+    run.count("ban partner", ban, None);
+    run.prepare(
+        env.post(&format!("{partner_path}/unban.json"), serde_json::json!({}))
+            .await,
+    );
+
+    let by_id = serde_json::json!({"referral": {"email": "c1@example.com", "partner_id": partner}});
+    run.count("create referral (by partner id)", env.post(REFERRALS, by_id).await, None);
+    let by_code = env
+        .post(REFERRALS, seed::referral_create("c2@example.com", "ann"))
+        .await;
+    let referral = run.count("create referral (by link code)", by_code, None);
+    let referral_path = format!("/2026-02-01/referrals/{referral}.json");
+    run.count("list referrals (one page)", env.get(REFERRALS).await, LIST);
+    let filtered = env
+        .get(&format!("{REFERRALS}?partner_id={partner}&status=active"))
+        .await;
+    run.count("list referrals by partner and status (one page)", filtered, LIST);
+    run.count("get referral", env.get(&referral_path).await, GET);
+    let update = env
+        .put(
+            &referral_path,
+            serde_json::json!({"referral": {"subscription_status": "active"}}),
+        )
+        .await;
+    run.count("update referral", update, None);
+
+    run.counted.into_iter().map(Counted::figure).collect()
+}
+
+impl Counted {
     fn figure(self) -> Result<Figure, String> {
         if !self.reply.status.is_success() {
             return Err(format!(
@@ -80,42 +162,4 @@ impl Counted {
             None => Figure::reported(name, measured),
         })
     }
-}
-
-pub fn create_body() -> Value {
-    json!({"partnerGroup": {
-        "name": "Performance Agencies",
-        "description": "Tier for high-volume agencies",
-        "external_id": "P-GROUP-PERF",
-        "tags": "managed,performance",
-        "default": false,
-        "rules": [
-            {"type": "new_customer_time_tier", "max_months": 6, "percentage": 30},
-            {"type": "recurring", "percentage": 12}
-        ]
-    }})
-}
-
-fn update_body() -> Value {
-    json!({"partnerGroup": {
-        "name": "Performance Agencies v2",
-        "default": true,
-        "rules": [{"type": "recurring", "percentage": 14}]
-    }})
-}
-
-fn simulate_body() -> Value {
-    json!({"partnerGroupSimulation": {
-        "rules": [
-            {"type": "new_customer_time_tier", "max_months": 3, "percentage": 25},
-            {"type": "recurring", "percentage": 10}
-        ],
-        "simulation": {
-            "charge_amount": 299.9,
-            "customer_months": 2,
-            "partner_ltv": 4500,
-            "qualified_customers": 12,
-            "first_paid_customer_bootstrap": false
-        }
-    }})
 }

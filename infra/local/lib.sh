@@ -226,13 +226,14 @@ install_teardown() {
 # ---------------------------------------------------------------------------------------------
 # The DynamoDB emulator.
 
-# emulator_start PORT LOGFILE: start moto_server on 127.0.0.1:PORT, wait until it answers, and
-# export the AWS environment pointing at it. Needs use_venv and install_teardown first.
+# emulator_start PORT LOGFILE: start the DynamoDB emulator (moto, one request at a time: see
+# dynamodb_emulator.py) on 127.0.0.1:PORT, wait until it answers, and export the AWS environment
+# pointing at it. Needs use_venv and install_teardown first.
 emulator_start() {
   local port=$1 logfile=$2
   port_is_free "$port" || die "port $port is already in use (DynamoDB emulator): set another port"
-  log "starting the DynamoDB emulator (moto_server) on 127.0.0.1:$port (log: ${logfile#"$REPO_ROOT"/})"
-  start_bg "dynamodb-emulator" "$logfile" moto_server -H 127.0.0.1 -p "$port"
+  log "starting the DynamoDB emulator (moto) on 127.0.0.1:$port (log: ${logfile#"$REPO_ROOT"/})"
+  start_bg "dynamodb-emulator" "$logfile" python "$LOCAL_SCRIPTS/dynamodb_emulator.py" 127.0.0.1 "$port"
   EMULATOR_PID=$BG_PID
   wait_until "DynamoDB emulator on port $port" 60 "$EMULATOR_PID" answers "http://127.0.0.1:$port/"
   export_aws_env "$port"

@@ -38,30 +38,48 @@ on_failure() {
 api_wait "$port"
 
 base="http://127.0.0.1:$port"
-# Random ids only ever reach the 404 branch of the {groupId} routes: create a few real groups (the
-# seed's create body, through the API) and have schemathesis use their ids half of the time.
+# Random ids only ever reach the 404 branch of the item routes: create a few real objects through
+# the API (the seed's group body, sample partners, campaigns and referrals) and have schemathesis
+# use their ids half of the time.
 config="$logs/schemathesis.toml"
 "$PYTHON" - "$base" "$KEY" "$config" <<'PY'
 import json, sys, urllib.request
 
 base, key, config = sys.argv[1:]
-ids = []
+
+def create(collection, wrapper, body):
+    request = urllib.request.Request(
+        f"{base}/2026-02-01/{collection}.json", data=json.dumps({wrapper: body}).encode(),
+        method="POST", headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 201, response.status
+        answer = json.load(response)
+        return (answer.get(wrapper) or answer["group"])["id"]
+
+ids = {"groups": [], "partners": [], "campaigns": [], "referrals": []}
 for n in range(3):
-    body = {"partnerGroup": {
+    ids["groups"].append(create("partners/groups", "partnerGroup", {
         "name": f"Performance Agencies {n}", "description": "Tier for high-volume agencies",
         "external_id": f"P-GROUP-PERF-{n}", "tags": "managed,performance", "default": False,
         "rules": [{"type": "new_customer_time_tier", "max_months": 6, "percentage": 30},
-                  {"type": "recurring", "percentage": 12}]}}
-    request = urllib.request.Request(
-        f"{base}/2026-02-01/partners/groups.json", data=json.dumps(body).encode(), method="POST",
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        assert response.status == 201, response.status
-        ids.append(json.load(response)["group"]["id"])
+                  {"type": "recurring", "percentage": 12}]}))
+    ids["campaigns"].append(create("campaigns", "campaign", {
+        "name": f"Launch {n}", "commission_type": "percentage", "commission_amount": 20,
+        "limit_type": "months", "limit_amount": 12}))
+    ids["partners"].append(create("partners", "partner", {
+        "email": f"partner{n}@example.com",
+        "links": [{"url": f"https://example.com/?via=p{n}", "code": f"p{n}"}]}))
+    ids["referrals"].append(create("referrals", "referral", {
+        "email": f"customer{n}@example.org", "code": f"p{n}"}))
 with open(config, "w") as f:
     f.write("# Written by infra/local/schemathesis.sh for one run.\n")
-    f.write(f"[dictionaries.groups]\nvalues = {json.dumps(ids)}\n\n")
-    f.write('[parameters]\n"path.groupId" = { dictionary = "groups", probability = 0.5 }\n')
+    for name, values in ids.items():
+        f.write(f"[dictionaries.{name}]\nvalues = {json.dumps(values)}\n\n")
+    f.write("[parameters]\n")
+    for parameter, name in [("path.groupId", "groups"), ("path.partnerId", "partners"),
+                            ("path.campaignId", "campaigns"), ("path.referralId", "referrals"),
+                            ("query.partner_id", "partners")]:
+        f.write(f'"{parameter}" = {{ dictionary = "{name}", probability = 0.5 }}\n')
 PY
 
 log "schemathesis against $base/2026-02-01/openapi.json"

@@ -46,3 +46,26 @@ impl fmt::Display for FieldError {
 pub fn under(errors: Vec<FieldError>, parent: &str) -> Vec<FieldError> {
     errors.into_iter().map(|e| e.under(parent)).collect()
 }
+
+/// Checks an email address the way the API needs it: trimmed, at most 254
+/// characters, one `@` with something on both sides and no whitespace.
+/// Returns the trimmed address.
+pub fn email(field: &str, value: &str, errors: &mut Vec<FieldError>) -> String {
+    let value = value.trim();
+    let well_formed = value.chars().count() <= 254
+        && !value.chars().any(char::is_whitespace)
+        && value
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
+    if !well_formed {
+        errors.push(FieldError::new(field, "must be an email address"));
+    }
+    value.to_string()
+}
+
+/// Checks that an optional text is at most `max` characters.
+pub fn max_chars(field: &str, value: Option<&str>, max: usize, errors: &mut Vec<FieldError>) {
+    if value.is_some_and(|v| v.chars().count() > max) {
+        errors.push(FieldError::new(field, format!("must be at most {max} characters")));
+    }
+}

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod counter;
 pub mod runtime_api;
+pub mod seed;
 
 pub use app::{Reply, TestEnv};
 pub use counter::RequestCounter;

@@ -23,15 +23,34 @@ fn binary(name: &str) -> PathBuf {
     path
 }
 
-fn fixture(name: &str, key: &str, group: &str) -> Value {
+/// A fixture with `__API_KEY__` and the `__GROUP_ID__`-style id placeholders filled in.
+fn fixture_with(name: &str, key: &str, ids: &[(&str, &str)]) -> Value {
     let path = workspace_root().join("infra/events").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(
-        &text
-            .replace("__API_KEY__", key)
-            .replace("__GROUP_ID__", group),
+    let text = ids
+        .iter()
+        .fold(text.replace("__API_KEY__", key), |text, (placeholder, id)| {
+            text.replace(placeholder, id)
+        });
+    serde_json::from_str(&text).expect("fixture is JSON")
+}
+
+fn fixture(name: &str, key: &str, group: &str) -> Value {
+    fixture_with(name, key, &[("__GROUP_ID__", group)])
+}
+
+/// Starts a function's debug binary against the test table, as Lambda would.
+fn start(env: &TestEnv, runtime: &RuntimeApi, name: &str) -> tokio::process::Child {
+    spawn_function(
+        &binary(name),
+        &runtime.address(),
+        &[
+            ("TABLE_NAME", env.store.table()),
+            ("AWS_ENDPOINT_URL_DYNAMODB", &emulator_endpoint()),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+        ],
     )
-    .expect("fixture is JSON")
 }
 
 /// Invokes and unpacks an API Gateway v2 response: status and parsed body.
@@ -48,17 +67,7 @@ async fn invoke(runtime: &RuntimeApi, event: Value) -> (u64, Value) {
 async fn partner_group_fixtures_go_through_the_real_entry_point() {
     let env = TestEnv::new().await;
     let runtime = RuntimeApi::start().await;
-    let endpoint = emulator_endpoint();
-    let _function = spawn_function(
-        &binary("partner-groups"),
-        &runtime.address(),
-        &[
-            ("TABLE_NAME", env.store.table()),
-            ("AWS_ENDPOINT_URL_DYNAMODB", &endpoint),
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
-        ],
-    );
+    let _function = start(&env, &runtime, "partner-groups");
     let key = env.key_a.clone();
     let default = env
         .post(
@@ -116,6 +125,96 @@ async fn partner_group_fixtures_go_through_the_real_entry_point() {
     assert_eq!(status, 401);
 }
 
+async fn default_group(env: &TestEnv) {
+    let reply = env
+        .post(
+            "/2026-02-01/partners/groups.json",
+            json!({"partnerGroup": {"name": "Default", "rules": [{"type": "recurring", "percentage": 10}]}}),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+}
+
+#[tokio::test]
+async fn partner_fixtures_go_through_the_real_entry_point() {
+    let env = TestEnv::new().await;
+    default_group(&env).await;
+    let runtime = RuntimeApi::start().await;
+    let _function = start(&env, &runtime, "partners");
+    let key = env.key_a.clone();
+
+    let (status, body) = invoke(&runtime, fixture_with("create-partner.json", &key, &[])).await;
+    assert_eq!(status, 201, "base64 body decoded: {body}");
+    assert_eq!(body["partner"]["links"][0]["code"], json!("ann"));
+    let id = body["partner"]["id"].as_str().expect("id").to_string();
+    let ids = [("__PARTNER_ID__", id.as_str())];
+
+    let (status, body) = invoke(&runtime, fixture_with("get-partner.json", &key, &ids)).await;
+    assert_eq!((status, body["partner"]["email"].clone()), (200, json!("ann@example.com")));
+    let (status, body) = invoke(&runtime, fixture_with("list-partners.json", &key, &ids)).await;
+    assert_eq!((status, body["count"].clone(), body["per_page"].clone()), (200, json!(1), json!(10)));
+    let (status, body) = invoke(&runtime, fixture_with("update-partner.json", &key, &ids)).await;
+    assert_eq!((status, body["partner"]["first_name"].clone()), (200, json!("Annie")));
+    let (status, body) = invoke(&runtime, fixture_with("ban-partner.json", &key, &ids)).await;
+    assert_eq!((status, body["partner"]["banned"].clone()), (200, json!(true)));
+    let (status, body) = invoke(&runtime, fixture_with("unban-partner.json", &key, &ids)).await;
+    assert_eq!((status, body["partner"]["banned"].clone()), (200, json!(false)));
+    let (status, body) = invoke(&runtime, fixture_with("approve-partner.json", &key, &ids)).await;
+    assert_eq!((status, body["partner"]["approved"].clone()), (200, json!(true)));
+}
+
+#[tokio::test]
+async fn campaign_fixtures_go_through_the_real_entry_point() {
+    let env = TestEnv::new().await;
+    let runtime = RuntimeApi::start().await;
+    let _function = start(&env, &runtime, "campaigns");
+    let key = env.key_a.clone();
+
+    let (status, body) = invoke(&runtime, fixture_with("create-campaign.json", &key, &[])).await;
+    assert_eq!(status, 201, "base64 body decoded: {body}");
+    assert_eq!(body["campaign"]["is_default"], json!(true));
+    let id = body["campaign"]["id"].as_str().expect("id").to_string();
+    let ids = [("__CAMPAIGN_ID__", id.as_str())];
+
+    let (status, body) = invoke(&runtime, fixture_with("get-campaign.json", &key, &ids)).await;
+    assert_eq!((status, body["campaign"]["name"].clone()), (200, json!("Launch partners")));
+    let (status, body) = invoke(&runtime, fixture_with("list-campaigns.json", &key, &ids)).await;
+    assert_eq!((status, body["count"].clone()), (200, json!(1)));
+    let (status, body) = invoke(&runtime, fixture_with("update-campaign.json", &key, &ids)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["campaign"]["commission_amount"].to_string(), "22.5");
+}
+
+#[tokio::test]
+async fn referral_fixtures_go_through_the_real_entry_point() {
+    let env = TestEnv::new().await;
+    default_group(&env).await;
+    let partner = env
+        .post(
+            "/2026-02-01/partners.json",
+            json!({"partner": {"email": "ann@example.com", "links": [{"url": "https://example.com/?via=ann", "code": "ann"}]}}),
+        )
+        .await;
+    assert_eq!(partner.status, 201, "{:?}", partner.body);
+    let partner = partner.body["partner"]["id"].as_str().unwrap().to_string();
+    let runtime = RuntimeApi::start().await;
+    let _function = start(&env, &runtime, "referrals");
+    let key = env.key_a.clone();
+
+    let (status, body) = invoke(&runtime, fixture_with("create-referral.json", &key, &[])).await;
+    assert_eq!(status, 201, "base64 body decoded: {body}");
+    assert_eq!(body["referral"]["partner_id"], json!(partner));
+    let id = body["referral"]["id"].as_str().expect("id").to_string();
+    let ids = [("__REFERRAL_ID__", id.as_str()), ("__PARTNER_ID__", partner.as_str())];
+
+    let (status, body) = invoke(&runtime, fixture_with("get-referral.json", &key, &ids)).await;
+    assert_eq!((status, body["referral"]["ip"].clone()), (200, json!("198.51.100.7")));
+    let (status, body) = invoke(&runtime, fixture_with("list-referrals.json", &key, &ids)).await;
+    assert_eq!((status, body["count"].clone()), (200, json!(1)), "partner filter survived: {body}");
+    let (status, body) = invoke(&runtime, fixture_with("update-referral.json", &key, &ids)).await;
+    assert_eq!((status, body["referral"]["subscription_status"].clone()), (200, json!("active")));
+}
+
 #[tokio::test]
 async fn the_openapi_fixture_goes_through_the_real_entry_point() {
     let runtime = RuntimeApi::start().await;
@@ -128,6 +227,13 @@ async fn the_openapi_fixture_goes_through_the_real_entry_point() {
         "/2026-02-01/partners/groups.json",
         "/2026-02-01/partners/groups/{groupId}.json",
         "/2026-02-01/partners/groups/simulate-rules.json",
+        "/2026-02-01/partners.json",
+        "/2026-02-01/partners/{partnerId}.json",
+        "/2026-02-01/partners/{partnerId}/ban.json",
+        "/2026-02-01/campaigns.json",
+        "/2026-02-01/campaigns/{campaignId}.json",
+        "/2026-02-01/referrals.json",
+        "/2026-02-01/referrals/{referralId}.json",
     ] {
         assert!(paths.contains_key(path), "{path} documented");
     }

@@ -2,7 +2,7 @@
 //! invariant and partial updates, against the emulator.
 
 use futures::future::join_all;
-use harness::TestEnv;
+use harness::{TestEnv, seed};
 use http::StatusCode;
 use serde_json::{Value, json};
 
@@ -11,34 +11,6 @@ const SIMULATE: &str = "/2026-02-01/partners/groups/simulate-rules.json";
 
 fn group_path(id: &str) -> String {
     format!("/2026-02-01/partners/groups/{id}.json")
-}
-
-/// The seed's create example, verbatim.
-fn seed_create() -> Value {
-    json!({
-      "partnerGroup": {
-        "name": "Performance Agencies",
-        "description": "Tier for high-volume agencies",
-        "external_id": "P-GROUP-PERF",
-        "tags": "managed,performance",
-        "default": false,
-        "rules": [
-          {"type": "new_customer_time_tier", "max_months": 6, "percentage": 30},
-          {"type": "recurring", "percentage": 12}
-        ]
-      }
-    })
-}
-
-/// The seed's update example, verbatim.
-fn seed_update() -> Value {
-    json!({
-      "partnerGroup": {
-        "name": "Performance Agencies v2",
-        "default": true,
-        "rules": [{"type": "recurring", "percentage": 14}]
-      }
-    })
 }
 
 fn minimal_group(name: &str, default: bool) -> Value {
@@ -66,7 +38,7 @@ async fn defaults(env: &TestEnv) -> Vec<String> {
 #[tokio::test]
 async fn seed_create_answers_201_with_only_the_id() {
     let env = TestEnv::new().await;
-    let reply = env.post(GROUPS, seed_create()).await;
+    let reply = env.post(GROUPS, seed::group_create()).await;
     assert_eq!(reply.status, StatusCode::CREATED);
     let id = reply.body["group"]["id"].as_str().expect("id");
     assert_eq!(reply.body, json!({"group": {"id": id}}));
@@ -80,7 +52,7 @@ async fn seed_create_answers_201_with_only_the_id() {
 #[tokio::test]
 async fn seed_list_uses_the_documented_envelope() {
     let env = TestEnv::new().await;
-    let id = create(&env, seed_create()).await;
+    let id = create(&env, seed::group_create()).await;
     let reply = env.get(GROUPS).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(
@@ -98,7 +70,7 @@ async fn seed_list_uses_the_documented_envelope() {
 #[tokio::test]
 async fn seed_get_returns_rules_tags_and_description() {
     let env = TestEnv::new().await;
-    let id = create(&env, seed_create()).await;
+    let id = create(&env, seed::group_create()).await;
     let reply = env.get(&group_path(&id)).await;
     assert_eq!(reply.status, StatusCode::OK);
     let group = &reply.body;
@@ -107,15 +79,15 @@ async fn seed_get_returns_rules_tags_and_description() {
     assert_eq!(group["external_id"], json!("P-GROUP-PERF"));
     assert_eq!(group["tags"], json!("managed,performance"));
     assert_eq!(group["description"], json!("Tier for high-volume agencies"));
-    assert_eq!(group["rules"], seed_create()["partnerGroup"]["rules"]);
+    assert_eq!(group["rules"], seed::group_create()["partnerGroup"]["rules"]);
 }
 
 #[tokio::test]
 async fn seed_update_renames_replaces_rules_and_takes_the_default() {
     let env = TestEnv::new().await;
     let first = create(&env, minimal_group("First", false)).await;
-    let id = create(&env, seed_create()).await;
-    let reply = env.put(&group_path(&id), seed_update()).await;
+    let id = create(&env, seed::group_create()).await;
+    let reply = env.put(&group_path(&id), seed::group_update()).await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     assert_eq!(reply.body, json!({"group": {"id": id}}));
 
@@ -142,7 +114,7 @@ async fn seed_update_renames_replaces_rules_and_takes_the_default() {
 async fn seed_delete_answers_deleted_and_a_later_get_is_404() {
     let env = TestEnv::new().await;
     create(&env, minimal_group("Default", false)).await;
-    let id = create(&env, seed_create()).await;
+    let id = create(&env, seed::group_create()).await;
     let reply = env.delete(&group_path(&id)).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.body, json!({"group": {"id": id, "deleted": true}}));
@@ -158,26 +130,7 @@ async fn seed_delete_answers_deleted_and_a_later_get_is_404() {
 #[tokio::test]
 async fn seed_simulation_gives_74_98() {
     let env = TestEnv::new().await;
-    let reply = env
-        .post(
-            SIMULATE,
-            json!({
-              "partnerGroupSimulation": {
-                "rules": [
-                  {"type": "new_customer_time_tier", "max_months": 3, "percentage": 25},
-                  {"type": "recurring", "percentage": 10}
-                ],
-                "simulation": {
-                  "charge_amount": 299.9,
-                  "customer_months": 2,
-                  "partner_ltv": 4500,
-                  "qualified_customers": 12,
-                  "first_paid_customer_bootstrap": false
-                }
-              }
-            }),
-        )
-        .await;
+    let reply = env.post(SIMULATE, seed::simulation()).await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     assert_eq!(reply.body["status"], json!("success"));
     let result = &reply.body["result"];
@@ -282,7 +235,7 @@ async fn concurrent_default_switches_leave_exactly_one_default() {
 #[tokio::test]
 async fn a_partial_update_changes_only_what_it_names() {
     let env = TestEnv::new().await;
-    let id = create(&env, seed_create()).await;
+    let id = create(&env, seed::group_create()).await;
     let reply = env
         .put(
             &group_path(&id),
@@ -293,13 +246,13 @@ async fn a_partial_update_changes_only_what_it_names() {
     let group = env.get(&group_path(&id)).await.body;
     assert_eq!(group["description"], json!("Renamed tier"));
     assert_eq!(group["name"], json!("Performance Agencies"));
-    assert_eq!(group["rules"], seed_create()["partnerGroup"]["rules"]);
+    assert_eq!(group["rules"], seed::group_create()["partnerGroup"]["rules"]);
 }
 
 #[tokio::test]
 async fn an_invalid_update_changes_nothing() {
     let env = TestEnv::new().await;
-    let id = create(&env, seed_create()).await;
+    let id = create(&env, seed::group_create()).await;
     let before = env.get(&group_path(&id)).await.body;
     let reply = env
         .put(
@@ -352,7 +305,7 @@ async fn list_pages_with_size_and_page() {
 #[tokio::test]
 async fn routes_stay_within_their_dynamodb_request_budget() {
     let env = TestEnv::new().await;
-    let id = create(&env, seed_create()).await;
+    let id = create(&env, seed::group_create()).await;
     env.counter.take();
     env.get(&group_path(&id)).await;
     assert_eq!(env.counter.take(), vec!["BatchGetItem"], "get: 1 request");

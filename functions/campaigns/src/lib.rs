@@ -1,12 +1,22 @@
-//! The Campaigns endpoint group: Campaigns: list, get, create and update, with their commission settings.
+//! The Campaigns endpoint group: list, get, create and update campaigns with
+//! PromoteKit's fields. A campaign's commission settings translate into
+//! engine rules (`Campaign::rules` in the shared crate).
+
+mod routes;
+mod views;
 
 use axum::Router;
+use axum::routing::get;
 use partner_ledger::http::openapi::BearerKey;
 use partner_ledger::store::Store;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
-#[openapi(modifiers(&BearerKey))]
+#[openapi(
+    paths(routes::list_campaigns, routes::get_campaign, routes::create_campaign, routes::update_campaign),
+    modifiers(&BearerKey),
+    tags((name = "Campaigns", description = "What partners promote and the commission terms they earn on. A campaign that sets no commission leaves pricing to the partner's group."))
+)]
 struct ApiDoc;
 
 /// This group's part of the OpenAPI document.
@@ -16,5 +26,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// This group's routes, ready for `lambda_http::run` or an in-process test.
 pub fn router(store: Store) -> Router {
-    partner_ledger::http::finish(Router::new()).with_state(store)
+    let routes = Router::new()
+        .route(
+            "/2026-02-01/campaigns.json",
+            get(routes::list_campaigns).post(routes::create_campaign),
+        )
+        .route(
+            "/2026-02-01/campaigns/{campaign}",
+            get(routes::get_campaign).put(routes::update_campaign),
+        );
+    partner_ledger::http::finish(routes).with_state(store)
 }

@@ -1,12 +1,21 @@
-//! The Referrals endpoint group: Referrals: list, get, create and update, with attribution to a partner.
+//! The Referrals endpoint group: list (by partner and subscription status),
+//! get, create with attribution to a partner, and update.
+
+mod routes;
+mod views;
 
 use axum::Router;
+use axum::routing::get;
 use partner_ledger::http::openapi::BearerKey;
 use partner_ledger::store::Store;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
-#[openapi(modifiers(&BearerKey))]
+#[openapi(
+    paths(routes::list_referrals, routes::get_referral, routes::create_referral, routes::update_referral),
+    modifiers(&BearerKey),
+    tags((name = "Referrals", description = "Customers a partner referred, attributed by partner id, link code or promo code."))
+)]
 struct ApiDoc;
 
 /// This group's part of the OpenAPI document.
@@ -16,5 +25,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// This group's routes, ready for `lambda_http::run` or an in-process test.
 pub fn router(store: Store) -> Router {
-    partner_ledger::http::finish(Router::new()).with_state(store)
+    let routes = Router::new()
+        .route(
+            "/2026-02-01/referrals.json",
+            get(routes::list_referrals).post(routes::create_referral),
+        )
+        .route(
+            "/2026-02-01/referrals/{referral}",
+            get(routes::get_referral).put(routes::update_referral),
+        );
+    partner_ledger::http::finish(routes).with_state(store)
 }

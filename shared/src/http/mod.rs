@@ -33,17 +33,21 @@ pub fn finish<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> 
 }
 
 /// Runs a read-decide-write `attempt` again when its transaction lost a race
-/// (a condition on state it read no longer held). After the last attempt the
-/// race is reported as a 409 rather than a server error.
+/// (a condition on state it read no longer held, or another transaction held
+/// an item, such as a busy tally). Attempts back off with jitter so racing
+/// writers spread out. After the last attempt the race is reported as a 409
+/// rather than a server error.
 pub async fn retry_contended<T, F, Fut>(mut attempt: F) -> Result<T, ApiError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, ApiError>>,
 {
-    const ATTEMPTS: usize = 3;
-    for _ in 1..ATTEMPTS {
+    const ATTEMPTS: u32 = 5;
+    for round in 1..ATTEMPTS {
         match attempt().await {
-            Err(ApiError::Internal(e)) if e.is_contention() => continue,
+            Err(ApiError::Internal(e)) if e.is_contention() => {
+                tokio::time::sleep(backoff(round)).await;
+            }
             done => return done,
         }
     }
@@ -54,6 +58,14 @@ where
         ),
         other => other,
     })
+}
+
+/// A random wait of up to 10 ms × 2^round ("full jitter").
+fn backoff(round: u32) -> std::time::Duration {
+    let mut random = [0u8; 2];
+    getrandom::fill(&mut random).expect("the operating system's random source is available");
+    let ceiling = 10u64 << round;
+    std::time::Duration::from_millis(u64::from(u16::from_le_bytes(random)) % ceiling)
 }
 
 async fn request_span(request: Request, next: Next) -> Response {

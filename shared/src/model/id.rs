@@ -8,11 +8,22 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct Id(String);
+
+/// Only canonical ids deserialize, so an id from a request body is as safe to
+/// put in a key as one from a path.
+impl<'de> Deserialize<'de> for Id {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Id::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom("must be an id: 24 lowercase hexadecimal characters")
+        })
+    }
+}
 
 impl Id {
     pub const LEN: usize = 24;

@@ -11,7 +11,12 @@ pub mod scope;
 
 pub use account::Account;
 pub use api_key::{ApiKey, ApiToken};
+pub use campaign::{
+    Campaign, CampaignChanges, CampaignDraft, CodeMode, CommissionSettings, CommissionTerms,
+    CommissionType, FirstPaymentCommission, LimitType,
+};
 pub use id::Id;
 pub use partner::{Link, Partner, PartnerStats, PromoCode};
+pub use referral::{Attribution, FraudCheck, Referral, ReferralChanges, ReferralDraft, SubscriptionStatus};
 pub use partner_group::{GroupChanges, GroupDraft, PartnerGroup};
 pub use scope::{Access, Resource, Scope, ScopeGrant};

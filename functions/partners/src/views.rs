@@ -1,0 +1,100 @@
+//! What the Partners routes accept and answer: bodies wrapped in `partner`,
+//! and the full partner object with its read-only statistics.
+
+use chrono::{DateTime, Utc};
+use partner_ledger::model::partner::{PartnerChanges, PartnerDraft};
+use partner_ledger::model::{Id, Link, Partner, PromoCode};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePartnerRequest {
+    pub partner: PartnerDraft,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePartnerRequest {
+    pub partner: PartnerChanges,
+}
+
+/// `{"partner": {...}}`: the answer of every route naming one partner.
+#[derive(Serialize, ToSchema)]
+pub struct PartnerResponse {
+    pub partner: PartnerDetail,
+}
+
+/// A partner in full. The statistics are read-only: commissions keep them.
+#[derive(Serialize, ToSchema)]
+pub struct PartnerDetail {
+    #[schema(value_type = String, example = "68f76721a1b2c3d4e5f60718")]
+    pub id: Id,
+    #[schema(example = "ann@example.com")]
+    pub email: String,
+    #[schema(required = true)]
+    pub first_name: Option<String>,
+    #[schema(required = true)]
+    pub last_name: Option<String>,
+    #[schema(required = true)]
+    pub payout_email: Option<String>,
+    #[schema(value_type = String, example = "68f76721a1b2c3d4e5f60719")]
+    pub group_id: Id,
+    #[schema(value_type = Option<String>, required = true)]
+    pub campaign_id: Option<Id>,
+    #[schema(value_type = Option<String>, required = true)]
+    pub parent_partner_id: Option<Id>,
+    pub links: Vec<Link>,
+    pub promo_codes: Vec<PromoCode>,
+    pub approved: bool,
+    pub banned: bool,
+    #[schema(required = true)]
+    pub details: Option<String>,
+    /// Clicks on the partner's links.
+    pub clicks: u64,
+    /// Referred customers who have paid at least once.
+    pub qualified_customers: u64,
+    /// The sum of paid charges by the customers the partner referred.
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    pub ltv_total: Decimal,
+    /// The sum of the partner's commissions.
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    pub commissions_total: Decimal,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Partner> for PartnerDetail {
+    fn from(partner: Partner) -> Self {
+        Self {
+            id: partner.id,
+            email: partner.email,
+            first_name: partner.first_name,
+            last_name: partner.last_name,
+            payout_email: partner.payout_email,
+            group_id: partner.group_id,
+            campaign_id: partner.campaign_id,
+            parent_partner_id: partner.parent_partner_id,
+            links: partner.links,
+            promo_codes: partner.promo_codes,
+            approved: partner.approved,
+            banned: partner.banned,
+            details: partner.details,
+            clicks: partner.stats.clicks,
+            qualified_customers: partner.stats.qualified_customers,
+            ltv_total: partner.stats.ltv_total,
+            commissions_total: partner.stats.commissions_total,
+            created_at: partner.created_at,
+            updated_at: partner.updated_at,
+        }
+    }
+}
+
+impl From<Partner> for PartnerResponse {
+    fn from(partner: Partner) -> Self {
+        Self {
+            partner: partner.into(),
+        }
+    }
+}

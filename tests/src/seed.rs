@@ -1,0 +1,80 @@
+//! Request bodies shared by the integration tests and `make bench`: the API
+//! seed's examples verbatim, and one realistic body per newer resource.
+
+use serde_json::{Value, json};
+
+/// The partner-groups seed's create example.
+pub fn group_create() -> Value {
+    json!({
+      "partnerGroup": {
+        "name": "Performance Agencies",
+        "description": "Tier for high-volume agencies",
+        "external_id": "P-GROUP-PERF",
+        "tags": "managed,performance",
+        "default": false,
+        "rules": [
+          {"type": "new_customer_time_tier", "max_months": 6, "percentage": 30},
+          {"type": "recurring", "percentage": 12}
+        ]
+      }
+    })
+}
+
+/// The partner-groups seed's update example.
+pub fn group_update() -> Value {
+    json!({
+      "partnerGroup": {
+        "name": "Performance Agencies v2",
+        "default": true,
+        "rules": [{"type": "recurring", "percentage": 14}]
+      }
+    })
+}
+
+/// The partner-groups seed's simulation example (74.98 EUR at 25 %).
+pub fn simulation() -> Value {
+    json!({
+      "partnerGroupSimulation": {
+        "rules": [
+          {"type": "new_customer_time_tier", "max_months": 3, "percentage": 25},
+          {"type": "recurring", "percentage": 10}
+        ],
+        "simulation": {
+          "charge_amount": 299.9,
+          "customer_months": 2,
+          "partner_ltv": 4500,
+          "qualified_customers": 12,
+          "first_paid_customer_bootstrap": false
+        }
+      }
+    })
+}
+
+/// A partner with one link code and one promo code, both derived from `handle`.
+pub fn partner_create(handle: &str) -> Value {
+    json!({"partner": {
+        "email": format!("{handle}@example.com"),
+        "first_name": "Ann",
+        "last_name": "Lee",
+        "links": [{"url": format!("https://example.com/?via={handle}"), "code": handle}],
+        "promo_codes": [{"code": format!("{}10", handle.to_uppercase())}]
+    }})
+}
+
+/// A campaign paying 20 % for 12 months, 50 % on the first payment.
+pub fn campaign_create(name: &str) -> Value {
+    json!({"campaign": {
+        "name": name,
+        "website_url": "https://example.com",
+        "commission_type": "percentage",
+        "commission_amount": 20,
+        "limit_type": "months",
+        "limit_amount": 12,
+        "first_payment_commission": {"enabled": true, "type": "percentage", "amount": 50}
+    }})
+}
+
+/// A referral attributed by link code.
+pub fn referral_create(email: &str, link_code: &str) -> Value {
+    json!({"referral": {"email": email, "code": link_code}})
+}

@@ -1,0 +1,421 @@
+//! Referrals against the emulator: attribution by partner id, link code and
+//! promo code; refusals for banned and unapproved partners; self-referrals;
+//! one referral per Stripe customer, also under concurrent creates; filters,
+//! counts and cursor paging; tenancy, scopes and bad input.
+
+use std::collections::HashSet;
+
+use futures::future::join_all;
+use harness::TestEnv;
+use http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const REFERRALS: &str = "/2026-02-01/referrals.json";
+
+fn referral_path(id: &str) -> String {
+    format!("/2026-02-01/referrals/{id}.json")
+}
+
+/// Account A with a default group and an approved partner Ann, who owns link
+/// code `ann` and promo code `ANN10`. Returns Ann's id.
+async fn with_partner(env: &TestEnv) -> String {
+    let group = env
+        .post(
+            "/2026-02-01/partners/groups.json",
+            json!({"partnerGroup": {"name": "Default", "rules": [{"type": "recurring", "percentage": 10}]}}),
+        )
+        .await;
+    assert_eq!(group.status, StatusCode::CREATED, "{:?}", group.body);
+    partner(env, "ann@example.com", "ann", "ANN10").await
+}
+
+async fn partner(env: &TestEnv, email: &str, code: &str, promo: &str) -> String {
+    let reply = env
+        .post(
+            "/2026-02-01/partners.json",
+            json!({"partner": {
+                "email": email,
+                "links": [{"url": format!("https://example.com/?via={code}"), "code": code}],
+                "promo_codes": [{"code": promo}]
+            }}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    reply.body["partner"]["id"].as_str().unwrap().to_string()
+}
+
+async fn create(env: &TestEnv, referral: Value) -> Value {
+    let reply = env.post(REFERRALS, json!({ "referral": referral })).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    reply.body["referral"].clone()
+}
+
+/// Every referral of a list, following `pages.next_cursor`.
+async fn walk(env: &TestEnv, query: &str) -> (Vec<String>, Value) {
+    let mut ids = Vec::new();
+    let mut path = format!("{REFERRALS}?{query}");
+    let first = env.get(&path).await;
+    let mut reply = first;
+    let envelope = reply.body.clone();
+    loop {
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        for element in reply.body["elements"].as_array().unwrap() {
+            ids.push(element["id"].as_str().unwrap().to_string());
+        }
+        match reply.body["pages"]["next_cursor"].as_str() {
+            Some(cursor) => {
+                path = format!("{REFERRALS}?{query}&cursor={cursor}");
+                reply = env.get(&path).await;
+            }
+            None => return (ids, envelope),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_referral_is_attributed_by_partner_id_link_code_or_promo_code() {
+    let env = TestEnv::new().await;
+    let ann = with_partner(&env).await;
+    let by_id = create(&env, json!({"email": "c1@example.com", "partner_id": ann})).await;
+    let by_link = create(&env, json!({"email": "c2@example.com", "code": "ANN"})).await;
+    let by_promo = create(&env, json!({"email": "c3@example.com", "promo_code": "ann10"})).await;
+    for (referral, code, promo) in [
+        (&by_id, Value::Null, Value::Null),
+        (&by_link, json!("ANN"), Value::Null),
+        (&by_promo, Value::Null, json!("ann10")),
+    ] {
+        assert_eq!(referral["partner_id"], json!(ann));
+        assert_eq!(referral["code"], code);
+        assert_eq!(referral["promo_code"], promo);
+        assert_eq!(referral["is_self_referral"], json!(false));
+        assert_eq!(referral["fraud_check"], json!("no_suspicion"));
+        assert_eq!(referral["acquired_at"], Value::Null);
+    }
+    let got = env.get(&referral_path(by_link["id"].as_str().unwrap())).await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!(got.body["referral"], by_link);
+}
+
+#[tokio::test]
+async fn attribution_must_name_exactly_one_partner_that_exists() {
+    let env = TestEnv::new().await;
+    let ann = with_partner(&env).await;
+    let before = env.item_count().await;
+    let cases = [
+        (json!({"email": "c@example.com"}), "referral.partner_id", "exactly one"),
+        (json!({"email": "c@example.com", "partner_id": ann, "code": "ann"}), "referral.partner_id", "exactly one"),
+        (json!({"email": "c@example.com", "code": "nobody"}), "referral.code", "link code"),
+        (json!({"email": "c@example.com", "promo_code": "NOBODY"}), "referral.promo_code", "promo code"),
+        (json!({"email": "c@example.com", "partner_id": "68f76721000000000000abcd"}), "referral.partner_id", "no partner"),
+        (json!({"email": "c@example.com", "code": "ann", "campaign_id": "68f76721000000000000abcd"}), "referral.campaign_id", "no campaign"),
+    ];
+    for (body, field, message) in cases {
+        let reply = env.post(REFERRALS, json!({ "referral": body })).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {:?}", reply.body);
+        let fields = &reply.body["error"]["fields"];
+        assert_eq!(fields[0]["field"], json!(field), "{body}: {fields}");
+        assert!(fields[0]["message"].as_str().unwrap().contains(message), "{fields}");
+    }
+    assert_eq!(env.item_count().await, before, "nothing was written");
+}
+
+#[tokio::test]
+async fn banned_and_unapproved_partners_cannot_be_credited() {
+    let env = TestEnv::new().await;
+    let ann = with_partner(&env).await;
+    let banned = env.post(&format!("/2026-02-01/partners/{ann}/ban.json"), json!({})).await;
+    assert_eq!(banned.status, StatusCode::OK, "{:?}", banned.body);
+    let pending = env
+        .post(
+            "/2026-02-01/partners.json",
+            json!({"partner": {"email": "new@example.com", "approved": false}}),
+        )
+        .await;
+    assert_eq!(pending.status, StatusCode::CREATED, "{:?}", pending.body);
+    let pending = pending.body["partner"]["id"].as_str().unwrap().to_string();
+    let before = env.item_count().await;
+    for (body, field, reason) in [
+        (json!({"email": "c@example.com", "code": "ann"}), "referral.code", "banned"),
+        (json!({"email": "c@example.com", "partner_id": ann}), "referral.partner_id", "banned"),
+        (json!({"email": "c@example.com", "partner_id": pending}), "referral.partner_id", "not approved"),
+    ] {
+        let reply = env.post(REFERRALS, json!({ "referral": body })).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", reply.body);
+        assert_eq!(reply.body["error"]["fields"][0]["field"], json!(field));
+        assert!(reply.body["error"]["message"].as_str().unwrap().contains(reason), "{:?}", reply.body);
+    }
+    assert_eq!(env.item_count().await, before, "nothing was written");
+    let unbanned = env.post(&format!("/2026-02-01/partners/{ann}/unban.json"), json!({})).await;
+    assert_eq!(unbanned.status, StatusCode::OK);
+    create(&env, json!({"email": "c@example.com", "code": "ann"})).await;
+}
+
+#[tokio::test]
+async fn the_partners_own_email_is_flagged_as_a_self_referral() {
+    let env = TestEnv::new().await;
+    with_partner(&env).await;
+    let own = create(&env, json!({"email": "ANN@Example.com", "code": "ann"})).await;
+    assert_eq!(own["is_self_referral"], json!(true));
+    assert_eq!(own["fraud_check"], json!("same_promoter_email"));
+    let fixed = env
+        .put(
+            &referral_path(own["id"].as_str().unwrap()),
+            json!({"referral": {"email": "someone.else@example.com"}}),
+        )
+        .await;
+    assert_eq!(fixed.status, StatusCode::OK, "{:?}", fixed.body);
+    assert_eq!(fixed.body["referral"]["is_self_referral"], json!(false));
+    assert_eq!(fixed.body["referral"]["fraud_check"], json!("no_suspicion"));
+}
+
+#[tokio::test]
+async fn signup_date_defaults_to_now_and_acquired_at_stays_empty() {
+    let env = TestEnv::new().await;
+    with_partner(&env).await;
+    let before = chrono::Utc::now();
+    let fresh = create(&env, json!({"email": "c@example.com", "code": "ann"})).await;
+    let signup: chrono::DateTime<chrono::Utc> = fresh["signup_date"].as_str().unwrap().parse().unwrap();
+    assert!(signup >= before - chrono::Duration::seconds(1) && signup <= chrono::Utc::now());
+    assert_eq!(fresh["acquired_at"], Value::Null);
+    let dated = create(
+        &env,
+        json!({"email": "d@example.com", "code": "ann", "signup_date": "2026-01-15T10:00:00Z"}),
+    )
+    .await;
+    assert_eq!(dated["signup_date"], json!("2026-01-15T10:00:00Z"));
+}
+
+#[tokio::test]
+async fn a_stripe_customer_has_one_referral_even_under_concurrent_creates() {
+    let env = TestEnv::new().await;
+    with_partner(&env).await;
+    let attempts = (0..10).map(|n| {
+        env.post(
+            REFERRALS,
+            json!({"referral": {"email": format!("c{n}@example.com"), "code": "ann", "stripe_customer_id": "cus_Concurrent1"}}),
+        )
+    });
+    let replies = join_all(attempts).await;
+    let created = replies.iter().filter(|r| r.status == StatusCode::CREATED).count();
+    let refused: Vec<_> = replies.iter().filter(|r| r.status == StatusCode::CONFLICT).collect();
+    assert_eq!((created, refused.len()), (1, 9), "{replies:?}");
+    assert!(refused.iter().all(|r| r.error_code() == "duplicate_customer"));
+    let list = env.get(REFERRALS).await;
+    assert_eq!(list.body["count"], json!(1));
+    assert_eq!(list.body["elements"].as_array().unwrap().len(), 1);
+
+    let again = env
+        .post(
+            REFERRALS,
+            json!({"referral": {"email": "x@example.com", "code": "ann", "stripe_customer_id": "cus_Concurrent1"}}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn changing_the_stripe_customer_frees_the_old_one() {
+    let env = TestEnv::new().await;
+    with_partner(&env).await;
+    let first = create(&env, json!({"email": "a@example.com", "code": "ann", "stripe_customer_id": "cus_A"})).await;
+    let second = create(&env, json!({"email": "b@example.com", "code": "ann"})).await;
+    let (first, second) = (first["id"].as_str().unwrap(), second["id"].as_str().unwrap());
+    let taken = env
+        .put(&referral_path(second), json!({"referral": {"stripe_customer_id": "cus_A"}}))
+        .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{:?}", taken.body);
+    let moved = env
+        .put(&referral_path(first), json!({"referral": {"stripe_customer_id": "cus_B"}}))
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
+    assert_eq!(moved.body["referral"]["stripe_customer_id"], json!("cus_B"));
+    let freed = env
+        .put(&referral_path(second), json!({"referral": {"stripe_customer_id": "cus_A"}}))
+        .await;
+    assert_eq!(freed.status, StatusCode::OK, "{:?}", freed.body);
+}
+
+#[tokio::test]
+async fn lists_filter_by_partner_and_status_with_exact_counts() {
+    let env = TestEnv::new().await;
+    let ann = with_partner(&env).await;
+    let bob = partner(&env, "bob@example.com", "bob", "BOB10").await;
+    for (n, (code, status)) in [("ann", "active"), ("ann", "trialing"), ("ann", "active"), ("bob", "active"), ("bob", "")]
+        .into_iter()
+        .enumerate()
+    {
+        let mut body = json!({"email": format!("c{n}@example.com"), "code": code});
+        if !status.is_empty() {
+            body["subscription_status"] = json!(status);
+        }
+        create(&env, body).await;
+    }
+    for (query, expected) in [
+        (String::new(), 5),
+        (format!("partner_id={ann}"), 3),
+        (format!("partner_id={bob}"), 2),
+        ("status=active".to_string(), 3),
+        ("status=trialing".to_string(), 1),
+        (format!("partner_id={ann}&status=active"), 2),
+        (format!("partner_id={bob}&status=trialing"), 0),
+    ] {
+        let (ids, envelope) = walk(&env, &format!("size=2&{query}")).await;
+        assert_eq!(ids.len(), expected, "{query}");
+        assert_eq!(envelope["count"], json!(expected), "{query}");
+        assert_eq!(envelope["entities"], json!("Referral"));
+    }
+    // Moving a referral to another status moves it between the filtered lists and counts.
+    let (trialing, _) = walk(&env, "status=trialing").await;
+    let moved = env
+        .put(&referral_path(&trialing[0]), json!({"referral": {"subscription_status": "active"}}))
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
+    let (active, envelope) = walk(&env, &format!("partner_id={ann}&status=active")).await;
+    assert_eq!((active.len(), envelope["count"].clone()), (3, json!(3)));
+    let (_, envelope) = walk(&env, "status=trialing").await;
+    assert_eq!(envelope["count"], json!(0));
+}
+
+#[tokio::test]
+async fn cursor_paging_walks_more_than_250_referrals_without_gaps_or_duplicates() {
+    let env = TestEnv::new().await;
+    let ann = with_partner(&env).await;
+    let mut created = Vec::new();
+    for n in 0..260 {
+        let status = if n % 2 == 0 { "active" } else { "canceled" };
+        let referral = create(
+            &env,
+            json!({"email": format!("c{n}@example.com"), "code": "ann", "subscription_status": status}),
+        )
+        .await;
+        created.push(referral["id"].as_str().unwrap().to_string());
+    }
+    for query in ["size=100".to_string(), format!("size=100&partner_id={ann}")] {
+        let (ids, envelope) = walk(&env, &query).await;
+        assert_eq!(ids, created, "{query}: every referral once, in creation order");
+        assert_eq!(envelope["count"], json!(260));
+        assert_eq!(envelope["pages"]["max"], json!(3));
+    }
+    let evens: Vec<String> = created.iter().step_by(2).cloned().collect();
+    for query in ["size=30&status=active".to_string(), format!("size=30&partner_id={ann}&status=active")] {
+        let (ids, envelope) = walk(&env, &query).await;
+        assert_eq!(ids, evens, "{query}");
+        assert_eq!(envelope["count"], json!(130));
+    }
+    let unique: HashSet<&String> = created.iter().collect();
+    assert_eq!(unique.len(), 260);
+
+    // `page` without a cursor reaches the same page as following the cursor.
+    let second = env.get(&format!("{REFERRALS}?size=100&page=2")).await;
+    let first = env.get(&format!("{REFERRALS}?size=100")).await;
+    let cursor = first.body["pages"]["next_cursor"].as_str().unwrap();
+    let followed = env.get(&format!("{REFERRALS}?size=100&cursor={cursor}")).await;
+    assert_eq!(second.body["elements"], followed.body["elements"]);
+    assert_eq!(followed.body["pages"]["current"], json!(2));
+    let last = env.get(&format!("{REFERRALS}?size=100&page=3")).await;
+    assert_eq!(last.body["elements"].as_array().unwrap().len(), 60);
+    assert!(last.body["pages"].get("next_cursor").is_none());
+}
+
+#[tokio::test]
+async fn a_get_is_one_request_and_a_list_page_two() {
+    let env = TestEnv::new().await;
+    with_partner(&env).await;
+    let referral = create(&env, json!({"email": "c@example.com", "code": "ann"})).await;
+    env.counter.take();
+    env.get(&referral_path(referral["id"].as_str().unwrap())).await;
+    assert_eq!(env.counter.take(), ["BatchGetItem"]);
+    env.get(&format!("{REFERRALS}?size=10")).await;
+    assert_eq!(env.counter.take(), ["BatchGetItem", "Query"]);
+}
+
+#[tokio::test]
+async fn every_route_checks_key_scope_and_tenant() {
+    let env = TestEnv::new().await;
+    let ann = with_partner(&env).await;
+    let referral = create(&env, json!({"email": "c@example.com", "code": "ann"})).await;
+    let item = referral_path(referral["id"].as_str().unwrap());
+    let create_body = json!({"referral": {"email": "d@example.com", "partner_id": ann}});
+    let update_body = json!({"referral": {"subscription_status": "active"}});
+    let routes = [
+        (Method::GET, REFERRALS.to_string(), None, "referrals:read"),
+        (Method::POST, REFERRALS.to_string(), Some(create_body.clone()), "referrals:write"),
+        (Method::GET, item.clone(), None, "referrals:read"),
+        (Method::PUT, item.clone(), Some(update_body.clone()), "referrals:write"),
+    ];
+    let wrong = env.key_with_scopes(&["partners:*", "campaigns:*"]).await;
+    let read_only = env.key_with_scopes(&["referrals:read"]).await;
+    let before = env.item_count().await;
+    for (method, path, body, scope) in &routes {
+        let anonymous = env.call(method.clone(), path, None, body.clone()).await;
+        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{method} {path}");
+        let refused = env.call(method.clone(), path, Some(&wrong), body.clone()).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{method} {path}");
+        assert!(refused.body["error"]["message"].as_str().unwrap().contains(scope));
+        if scope.ends_with("write") {
+            let reply = env.call(method.clone(), path, Some(&read_only), body.clone()).await;
+            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{method} {path}");
+        }
+    }
+    // Account B sees nothing of A's, and cannot credit A's partner.
+    let foreign_get = env.call(Method::GET, &item, Some(&env.key_b), None).await;
+    assert_eq!(foreign_get.status, StatusCode::NOT_FOUND);
+    let foreign_put = env.call(Method::PUT, &item, Some(&env.key_b), Some(update_body)).await;
+    assert_eq!(foreign_put.status, StatusCode::NOT_FOUND);
+    let foreign_list = env.call(Method::GET, REFERRALS, Some(&env.key_b), None).await;
+    assert_eq!(foreign_list.body["count"], json!(0));
+    let foreign_create = env.call(Method::POST, REFERRALS, Some(&env.key_b), Some(create_body)).await;
+    assert_eq!(foreign_create.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let foreign_code = env
+        .call(Method::POST, REFERRALS, Some(&env.key_b), Some(json!({"referral": {"email": "e@example.com", "code": "ann"}})))
+        .await;
+    assert_eq!(foreign_code.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(env.item_count().await, before, "nothing was written");
+    let mine = env.get(&item).await;
+    assert_eq!(mine.body["referral"]["subscription_status"], Value::Null);
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_and_nothing_is_written() {
+    let env = TestEnv::new().await;
+    let ann = with_partner(&env).await;
+    let referral = create(&env, json!({"email": "c@example.com", "code": "ann"})).await;
+    let item = referral_path(referral["id"].as_str().unwrap());
+    let before = env.item_count().await;
+    let creates = [
+        (json!({"referral": {"email": "not-an-email", "partner_id": ann}}), "referral.email"),
+        (json!({"referral": {"partner_id": ann}}), "referral.email"),
+        (json!({"referral": {"email": "d@example.com", "partner_id": ann, "acquired_at": "2026-01-01T00:00:00Z"}}), "referral.acquired_at"),
+        (json!({"referral": {"email": "d@example.com", "partner_id": ann, "subscription_status": "gone"}}), "referral.subscription_status"),
+        (json!({"referral": {"email": "d@example.com", "partner_id": ann, "ip": "1.2.3"}}), "referral.ip"),
+        (json!({"referral": {"email": "d@example.com", "partner_id": "ANN"}}), "referral.partner_id"),
+        (json!({"referral": {"email": "d@example.com", "partner_id": ann, "stripe_customer_id": "cus 1"}}), "referral.stripe_customer_id"),
+        (json!({"referral": {"email": "d@example.com", "partner_id": ann, "signup_date": "yesterday"}}), "referral.signup_date"),
+    ];
+    for (body, field) in creates {
+        let reply = env.post(REFERRALS, body.clone()).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {:?}", reply.body);
+        assert_eq!(reply.body["error"]["fields"][0]["field"], json!(field), "{body}");
+    }
+    let update = env.put(&item, json!({"referral": {"partner_id": ann}})).await;
+    assert_eq!(update.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let update = env.put(&item, json!({"referral": {"email": "nope"}})).await;
+    assert_eq!(update.body["error"]["fields"][0]["field"], json!("referral.email"));
+    let malformed = env
+        .send(
+            http::Request::post(REFERRALS)
+                .header("authorization", format!("Bearer {}", env.key_a))
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from("{\"referral\": "))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+    for query in ["status=gone", "partner_id=nope", "size=0", "cursor=forged"] {
+        let reply = env.get(&format!("{REFERRALS}?{query}")).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {:?}", reply.body);
+    }
+    let unknown = env.get(&referral_path("68f76721000000000000abcd")).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(env.item_count().await, before, "nothing was written");
+}
