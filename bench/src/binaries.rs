@@ -8,7 +8,13 @@ use crate::table::Figure;
 use crate::workspace::cargo;
 
 /// Every Lambda function binary in the workspace.
-const FUNCTIONS: [&str; 5] = ["partner-groups", "partners", "campaigns", "referrals", "openapi"];
+const FUNCTIONS: [&str; 5] = [
+    "partner-groups",
+    "partners",
+    "campaigns",
+    "referrals",
+    "openapi",
+];
 
 const BUDGET_BYTES: u64 = 12_000_000;
 

@@ -6,9 +6,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use harness::{TestEnv, seed};
 use harness::app::{emulator_endpoint, workspace_root};
 use harness::runtime_api::{RuntimeApi, spawn_function};
+use harness::{TestEnv, seed};
 use serde_json::Value;
 
 use crate::table::Figure;

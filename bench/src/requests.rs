@@ -69,14 +69,21 @@ fn id_in(reply: &Reply) -> String {
 pub async fn measure(env: &TestEnv) -> Result<Vec<Figure>, String> {
     let mut run = Run::new(env);
 
-    let group = run.count("create group", env.post(GROUPS, seed::group_create()).await, None);
+    let group = run.count(
+        "create group",
+        env.post(GROUPS, seed::group_create()).await,
+        None,
+    );
     let group_path = format!("/2026-02-01/partners/groups/{group}.json");
     run.count("list groups (one page)", env.get(GROUPS).await, LIST);
     run.count("get group", env.get(&group_path).await, GET);
     let update = env.put(&group_path, seed::group_update()).await;
     run.count("update group", update, None);
     let simulate = env
-        .post("/2026-02-01/partners/groups/simulate-rules.json", seed::simulation())
+        .post(
+            "/2026-02-01/partners/groups/simulate-rules.json",
+            seed::simulation(),
+        )
         .await;
     run.count("simulate rules", simulate, None);
     // The account's default group cannot be deleted: delete another.
@@ -92,7 +99,10 @@ pub async fn measure(env: &TestEnv) -> Result<Vec<Figure>, String> {
     run.count("list campaigns (one page)", env.get(CAMPAIGNS).await, LIST);
     run.count("get campaign", env.get(&campaign_path).await, GET);
     let update = env
-        .put(&campaign_path, serde_json::json!({"campaign": {"commission_amount": 22.5}}))
+        .put(
+            &campaign_path,
+            serde_json::json!({"campaign": {"commission_amount": 22.5}}),
+        )
         .await;
     run.count("update campaign", update, None);
 
@@ -119,7 +129,11 @@ pub async fn measure(env: &TestEnv) -> Result<Vec<Figure>, String> {
     );
 
     let by_id = serde_json::json!({"referral": {"email": "c1@example.com", "partner_id": partner}});
-    run.count("create referral (by partner id)", env.post(REFERRALS, by_id).await, None);
+    run.count(
+        "create referral (by partner id)",
+        env.post(REFERRALS, by_id).await,
+        None,
+    );
     let by_code = env
         .post(REFERRALS, seed::referral_create("c2@example.com", "ann"))
         .await;
@@ -129,7 +143,11 @@ pub async fn measure(env: &TestEnv) -> Result<Vec<Figure>, String> {
     let filtered = env
         .get(&format!("{REFERRALS}?partner_id={partner}&status=active"))
         .await;
-    run.count("list referrals by partner and status (one page)", filtered, LIST);
+    run.count(
+        "list referrals by partner and status (one page)",
+        filtered,
+        LIST,
+    );
     run.count("get referral", env.get(&referral_path).await, GET);
     let update = env
         .put(

@@ -54,9 +54,9 @@ pub fn email(field: &str, value: &str, errors: &mut Vec<FieldError>) -> String {
     let value = value.trim();
     let well_formed = value.chars().count() <= 254
         && !value.chars().any(char::is_whitespace)
-        && value
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
+        && value.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+        });
     if !well_formed {
         errors.push(FieldError::new(field, "must be an email address"));
     }
@@ -66,6 +66,9 @@ pub fn email(field: &str, value: &str, errors: &mut Vec<FieldError>) -> String {
 /// Checks that an optional text is at most `max` characters.
 pub fn max_chars(field: &str, value: Option<&str>, max: usize, errors: &mut Vec<FieldError>) {
     if value.is_some_and(|v| v.chars().count() > max) {
-        errors.push(FieldError::new(field, format!("must be at most {max} characters")));
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
     }
 }

@@ -27,11 +27,10 @@ fn binary(name: &str) -> PathBuf {
 fn fixture_with(name: &str, key: &str, ids: &[(&str, &str)]) -> Value {
     let path = workspace_root().join("infra/events").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let text = ids
-        .iter()
-        .fold(text.replace("__API_KEY__", key), |text, (placeholder, id)| {
-            text.replace(placeholder, id)
-        });
+    let text = ids.iter().fold(
+        text.replace("__API_KEY__", key),
+        |text, (placeholder, id)| text.replace(placeholder, id),
+    );
     serde_json::from_str(&text).expect("fixture is JSON")
 }
 
@@ -150,17 +149,35 @@ async fn partner_fixtures_go_through_the_real_entry_point() {
     let ids = [("__PARTNER_ID__", id.as_str())];
 
     let (status, body) = invoke(&runtime, fixture_with("get-partner.json", &key, &ids)).await;
-    assert_eq!((status, body["partner"]["email"].clone()), (200, json!("ann@example.com")));
+    assert_eq!(
+        (status, body["partner"]["email"].clone()),
+        (200, json!("ann@example.com"))
+    );
     let (status, body) = invoke(&runtime, fixture_with("list-partners.json", &key, &ids)).await;
-    assert_eq!((status, body["count"].clone(), body["per_page"].clone()), (200, json!(1), json!(10)));
+    assert_eq!(
+        (status, body["count"].clone(), body["per_page"].clone()),
+        (200, json!(1), json!(10))
+    );
     let (status, body) = invoke(&runtime, fixture_with("update-partner.json", &key, &ids)).await;
-    assert_eq!((status, body["partner"]["first_name"].clone()), (200, json!("Annie")));
+    assert_eq!(
+        (status, body["partner"]["first_name"].clone()),
+        (200, json!("Annie"))
+    );
     let (status, body) = invoke(&runtime, fixture_with("ban-partner.json", &key, &ids)).await;
-    assert_eq!((status, body["partner"]["banned"].clone()), (200, json!(true)));
+    assert_eq!(
+        (status, body["partner"]["banned"].clone()),
+        (200, json!(true))
+    );
     let (status, body) = invoke(&runtime, fixture_with("unban-partner.json", &key, &ids)).await;
-    assert_eq!((status, body["partner"]["banned"].clone()), (200, json!(false)));
+    assert_eq!(
+        (status, body["partner"]["banned"].clone()),
+        (200, json!(false))
+    );
     let (status, body) = invoke(&runtime, fixture_with("approve-partner.json", &key, &ids)).await;
-    assert_eq!((status, body["partner"]["approved"].clone()), (200, json!(true)));
+    assert_eq!(
+        (status, body["partner"]["approved"].clone()),
+        (200, json!(true))
+    );
 }
 
 #[tokio::test]
@@ -177,7 +194,10 @@ async fn campaign_fixtures_go_through_the_real_entry_point() {
     let ids = [("__CAMPAIGN_ID__", id.as_str())];
 
     let (status, body) = invoke(&runtime, fixture_with("get-campaign.json", &key, &ids)).await;
-    assert_eq!((status, body["campaign"]["name"].clone()), (200, json!("Launch partners")));
+    assert_eq!(
+        (status, body["campaign"]["name"].clone()),
+        (200, json!("Launch partners"))
+    );
     let (status, body) = invoke(&runtime, fixture_with("list-campaigns.json", &key, &ids)).await;
     assert_eq!((status, body["count"].clone()), (200, json!(1)));
     let (status, body) = invoke(&runtime, fixture_with("update-campaign.json", &key, &ids)).await;
@@ -205,14 +225,27 @@ async fn referral_fixtures_go_through_the_real_entry_point() {
     assert_eq!(status, 201, "base64 body decoded: {body}");
     assert_eq!(body["referral"]["partner_id"], json!(partner));
     let id = body["referral"]["id"].as_str().expect("id").to_string();
-    let ids = [("__REFERRAL_ID__", id.as_str()), ("__PARTNER_ID__", partner.as_str())];
+    let ids = [
+        ("__REFERRAL_ID__", id.as_str()),
+        ("__PARTNER_ID__", partner.as_str()),
+    ];
 
     let (status, body) = invoke(&runtime, fixture_with("get-referral.json", &key, &ids)).await;
-    assert_eq!((status, body["referral"]["ip"].clone()), (200, json!("198.51.100.7")));
+    assert_eq!(
+        (status, body["referral"]["ip"].clone()),
+        (200, json!("198.51.100.7"))
+    );
     let (status, body) = invoke(&runtime, fixture_with("list-referrals.json", &key, &ids)).await;
-    assert_eq!((status, body["count"].clone()), (200, json!(1)), "partner filter survived: {body}");
+    assert_eq!(
+        (status, body["count"].clone()),
+        (200, json!(1)),
+        "partner filter survived: {body}"
+    );
     let (status, body) = invoke(&runtime, fixture_with("update-referral.json", &key, &ids)).await;
-    assert_eq!((status, body["referral"]["subscription_status"].clone()), (200, json!("active")));
+    assert_eq!(
+        (status, body["referral"]["subscription_status"].clone()),
+        (200, json!("active"))
+    );
 }
 
 #[tokio::test]

@@ -79,7 +79,10 @@ async fn seed_get_returns_rules_tags_and_description() {
     assert_eq!(group["external_id"], json!("P-GROUP-PERF"));
     assert_eq!(group["tags"], json!("managed,performance"));
     assert_eq!(group["description"], json!("Tier for high-volume agencies"));
-    assert_eq!(group["rules"], seed::group_create()["partnerGroup"]["rules"]);
+    assert_eq!(
+        group["rules"],
+        seed::group_create()["partnerGroup"]["rules"]
+    );
 }
 
 #[tokio::test]
@@ -246,7 +249,10 @@ async fn a_partial_update_changes_only_what_it_names() {
     let group = env.get(&group_path(&id)).await.body;
     assert_eq!(group["description"], json!("Renamed tier"));
     assert_eq!(group["name"], json!("Performance Agencies"));
-    assert_eq!(group["rules"], seed::group_create()["partnerGroup"]["rules"]);
+    assert_eq!(
+        group["rules"],
+        seed::group_create()["partnerGroup"]["rules"]
+    );
 }
 
 #[tokio::test]

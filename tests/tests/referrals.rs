@@ -78,7 +78,11 @@ async fn a_referral_is_attributed_by_partner_id_link_code_or_promo_code() {
     let ann = with_partner(&env).await;
     let by_id = create(&env, json!({"email": "c1@example.com", "partner_id": ann})).await;
     let by_link = create(&env, json!({"email": "c2@example.com", "code": "ANN"})).await;
-    let by_promo = create(&env, json!({"email": "c3@example.com", "promo_code": "ann10"})).await;
+    let by_promo = create(
+        &env,
+        json!({"email": "c3@example.com", "promo_code": "ann10"}),
+    )
+    .await;
     for (referral, code, promo) in [
         (&by_id, Value::Null, Value::Null),
         (&by_link, json!("ANN"), Value::Null),
@@ -91,7 +95,9 @@ async fn a_referral_is_attributed_by_partner_id_link_code_or_promo_code() {
         assert_eq!(referral["fraud_check"], json!("no_suspicion"));
         assert_eq!(referral["acquired_at"], Value::Null);
     }
-    let got = env.get(&referral_path(by_link["id"].as_str().unwrap())).await;
+    let got = env
+        .get(&referral_path(by_link["id"].as_str().unwrap()))
+        .await;
     assert_eq!(got.status, StatusCode::OK);
     assert_eq!(got.body["referral"], by_link);
 }
@@ -102,19 +108,51 @@ async fn attribution_must_name_exactly_one_partner_that_exists() {
     let ann = with_partner(&env).await;
     let before = env.item_count().await;
     let cases = [
-        (json!({"email": "c@example.com"}), "referral.partner_id", "exactly one"),
-        (json!({"email": "c@example.com", "partner_id": ann, "code": "ann"}), "referral.partner_id", "exactly one"),
-        (json!({"email": "c@example.com", "code": "nobody"}), "referral.code", "link code"),
-        (json!({"email": "c@example.com", "promo_code": "NOBODY"}), "referral.promo_code", "promo code"),
-        (json!({"email": "c@example.com", "partner_id": "68f76721000000000000abcd"}), "referral.partner_id", "no partner"),
-        (json!({"email": "c@example.com", "code": "ann", "campaign_id": "68f76721000000000000abcd"}), "referral.campaign_id", "no campaign"),
+        (
+            json!({"email": "c@example.com"}),
+            "referral.partner_id",
+            "exactly one",
+        ),
+        (
+            json!({"email": "c@example.com", "partner_id": ann, "code": "ann"}),
+            "referral.partner_id",
+            "exactly one",
+        ),
+        (
+            json!({"email": "c@example.com", "code": "nobody"}),
+            "referral.code",
+            "link code",
+        ),
+        (
+            json!({"email": "c@example.com", "promo_code": "NOBODY"}),
+            "referral.promo_code",
+            "promo code",
+        ),
+        (
+            json!({"email": "c@example.com", "partner_id": "68f76721000000000000abcd"}),
+            "referral.partner_id",
+            "no partner",
+        ),
+        (
+            json!({"email": "c@example.com", "code": "ann", "campaign_id": "68f76721000000000000abcd"}),
+            "referral.campaign_id",
+            "no campaign",
+        ),
     ];
     for (body, field, message) in cases {
         let reply = env.post(REFERRALS, json!({ "referral": body })).await;
-        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {:?}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {:?}",
+            reply.body
+        );
         let fields = &reply.body["error"]["fields"];
         assert_eq!(fields[0]["field"], json!(field), "{body}: {fields}");
-        assert!(fields[0]["message"].as_str().unwrap().contains(message), "{fields}");
+        assert!(
+            fields[0]["message"].as_str().unwrap().contains(message),
+            "{fields}"
+        );
     }
     assert_eq!(env.item_count().await, before, "nothing was written");
 }
@@ -123,7 +161,9 @@ async fn attribution_must_name_exactly_one_partner_that_exists() {
 async fn banned_and_unapproved_partners_cannot_be_credited() {
     let env = TestEnv::new().await;
     let ann = with_partner(&env).await;
-    let banned = env.post(&format!("/2026-02-01/partners/{ann}/ban.json"), json!({})).await;
+    let banned = env
+        .post(&format!("/2026-02-01/partners/{ann}/ban.json"), json!({}))
+        .await;
     assert_eq!(banned.status, StatusCode::OK, "{:?}", banned.body);
     let pending = env
         .post(
@@ -135,17 +175,43 @@ async fn banned_and_unapproved_partners_cannot_be_credited() {
     let pending = pending.body["partner"]["id"].as_str().unwrap().to_string();
     let before = env.item_count().await;
     for (body, field, reason) in [
-        (json!({"email": "c@example.com", "code": "ann"}), "referral.code", "banned"),
-        (json!({"email": "c@example.com", "partner_id": ann}), "referral.partner_id", "banned"),
-        (json!({"email": "c@example.com", "partner_id": pending}), "referral.partner_id", "not approved"),
+        (
+            json!({"email": "c@example.com", "code": "ann"}),
+            "referral.code",
+            "banned",
+        ),
+        (
+            json!({"email": "c@example.com", "partner_id": ann}),
+            "referral.partner_id",
+            "banned",
+        ),
+        (
+            json!({"email": "c@example.com", "partner_id": pending}),
+            "referral.partner_id",
+            "not approved",
+        ),
     ] {
         let reply = env.post(REFERRALS, json!({ "referral": body })).await;
-        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{:?}",
+            reply.body
+        );
         assert_eq!(reply.body["error"]["fields"][0]["field"], json!(field));
-        assert!(reply.body["error"]["message"].as_str().unwrap().contains(reason), "{:?}", reply.body);
+        assert!(
+            reply.body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(reason),
+            "{:?}",
+            reply.body
+        );
     }
     assert_eq!(env.item_count().await, before, "nothing was written");
-    let unbanned = env.post(&format!("/2026-02-01/partners/{ann}/unban.json"), json!({})).await;
+    let unbanned = env
+        .post(&format!("/2026-02-01/partners/{ann}/unban.json"), json!({}))
+        .await;
     assert_eq!(unbanned.status, StatusCode::OK);
     create(&env, json!({"email": "c@example.com", "code": "ann"})).await;
 }
@@ -174,7 +240,8 @@ async fn signup_date_defaults_to_now_and_acquired_at_stays_empty() {
     with_partner(&env).await;
     let before = chrono::Utc::now();
     let fresh = create(&env, json!({"email": "c@example.com", "code": "ann"})).await;
-    let signup: chrono::DateTime<chrono::Utc> = fresh["signup_date"].as_str().unwrap().parse().unwrap();
+    let signup: chrono::DateTime<chrono::Utc> =
+        fresh["signup_date"].as_str().unwrap().parse().unwrap();
     assert!(signup >= before - chrono::Duration::seconds(1) && signup <= chrono::Utc::now());
     assert_eq!(fresh["acquired_at"], Value::Null);
     let dated = create(
@@ -196,10 +263,20 @@ async fn a_stripe_customer_has_one_referral_even_under_concurrent_creates() {
         )
     });
     let replies = join_all(attempts).await;
-    let created = replies.iter().filter(|r| r.status == StatusCode::CREATED).count();
-    let refused: Vec<_> = replies.iter().filter(|r| r.status == StatusCode::CONFLICT).collect();
+    let created = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::CREATED)
+        .count();
+    let refused: Vec<_> = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::CONFLICT)
+        .collect();
     assert_eq!((created, refused.len()), (1, 9), "{replies:?}");
-    assert!(refused.iter().all(|r| r.error_code() == "duplicate_customer"));
+    assert!(
+        refused
+            .iter()
+            .all(|r| r.error_code() == "duplicate_customer")
+    );
     let list = env.get(REFERRALS).await;
     assert_eq!(list.body["count"], json!(1));
     assert_eq!(list.body["elements"].as_array().unwrap().len(), 1);
@@ -217,20 +294,36 @@ async fn a_stripe_customer_has_one_referral_even_under_concurrent_creates() {
 async fn changing_the_stripe_customer_frees_the_old_one() {
     let env = TestEnv::new().await;
     with_partner(&env).await;
-    let first = create(&env, json!({"email": "a@example.com", "code": "ann", "stripe_customer_id": "cus_A"})).await;
+    let first = create(
+        &env,
+        json!({"email": "a@example.com", "code": "ann", "stripe_customer_id": "cus_A"}),
+    )
+    .await;
     let second = create(&env, json!({"email": "b@example.com", "code": "ann"})).await;
-    let (first, second) = (first["id"].as_str().unwrap(), second["id"].as_str().unwrap());
+    let (first, second) = (
+        first["id"].as_str().unwrap(),
+        second["id"].as_str().unwrap(),
+    );
     let taken = env
-        .put(&referral_path(second), json!({"referral": {"stripe_customer_id": "cus_A"}}))
+        .put(
+            &referral_path(second),
+            json!({"referral": {"stripe_customer_id": "cus_A"}}),
+        )
         .await;
     assert_eq!(taken.status, StatusCode::CONFLICT, "{:?}", taken.body);
     let moved = env
-        .put(&referral_path(first), json!({"referral": {"stripe_customer_id": "cus_B"}}))
+        .put(
+            &referral_path(first),
+            json!({"referral": {"stripe_customer_id": "cus_B"}}),
+        )
         .await;
     assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
     assert_eq!(moved.body["referral"]["stripe_customer_id"], json!("cus_B"));
     let freed = env
-        .put(&referral_path(second), json!({"referral": {"stripe_customer_id": "cus_A"}}))
+        .put(
+            &referral_path(second),
+            json!({"referral": {"stripe_customer_id": "cus_A"}}),
+        )
         .await;
     assert_eq!(freed.status, StatusCode::OK, "{:?}", freed.body);
 }
@@ -240,9 +333,15 @@ async fn lists_filter_by_partner_and_status_with_exact_counts() {
     let env = TestEnv::new().await;
     let ann = with_partner(&env).await;
     let bob = partner(&env, "bob@example.com", "bob", "BOB10").await;
-    for (n, (code, status)) in [("ann", "active"), ("ann", "trialing"), ("ann", "active"), ("bob", "active"), ("bob", "")]
-        .into_iter()
-        .enumerate()
+    for (n, (code, status)) in [
+        ("ann", "active"),
+        ("ann", "trialing"),
+        ("ann", "active"),
+        ("bob", "active"),
+        ("bob", ""),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let mut body = json!({"email": format!("c{n}@example.com"), "code": code});
         if !status.is_empty() {
@@ -267,7 +366,10 @@ async fn lists_filter_by_partner_and_status_with_exact_counts() {
     // Moving a referral to another status moves it between the filtered lists and counts.
     let (trialing, _) = walk(&env, "status=trialing").await;
     let moved = env
-        .put(&referral_path(&trialing[0]), json!({"referral": {"subscription_status": "active"}}))
+        .put(
+            &referral_path(&trialing[0]),
+            json!({"referral": {"subscription_status": "active"}}),
+        )
         .await;
     assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
     let (active, envelope) = walk(&env, &format!("partner_id={ann}&status=active")).await;
@@ -292,12 +394,18 @@ async fn cursor_paging_walks_more_than_250_referrals_without_gaps_or_duplicates(
     }
     for query in ["size=100".to_string(), format!("size=100&partner_id={ann}")] {
         let (ids, envelope) = walk(&env, &query).await;
-        assert_eq!(ids, created, "{query}: every referral once, in creation order");
+        assert_eq!(
+            ids, created,
+            "{query}: every referral once, in creation order"
+        );
         assert_eq!(envelope["count"], json!(260));
         assert_eq!(envelope["pages"]["max"], json!(3));
     }
     let evens: Vec<String> = created.iter().step_by(2).cloned().collect();
-    for query in ["size=30&status=active".to_string(), format!("size=30&partner_id={ann}&status=active")] {
+    for query in [
+        "size=30&status=active".to_string(),
+        format!("size=30&partner_id={ann}&status=active"),
+    ] {
         let (ids, envelope) = walk(&env, &query).await;
         assert_eq!(ids, evens, "{query}");
         assert_eq!(envelope["count"], json!(130));
@@ -309,7 +417,9 @@ async fn cursor_paging_walks_more_than_250_referrals_without_gaps_or_duplicates(
     let second = env.get(&format!("{REFERRALS}?size=100&page=2")).await;
     let first = env.get(&format!("{REFERRALS}?size=100")).await;
     let cursor = first.body["pages"]["next_cursor"].as_str().unwrap();
-    let followed = env.get(&format!("{REFERRALS}?size=100&cursor={cursor}")).await;
+    let followed = env
+        .get(&format!("{REFERRALS}?size=100&cursor={cursor}"))
+        .await;
     assert_eq!(second.body["elements"], followed.body["elements"]);
     assert_eq!(followed.body["pages"]["current"], json!(2));
     let last = env.get(&format!("{REFERRALS}?size=100&page=3")).await;
@@ -323,7 +433,8 @@ async fn a_get_is_one_request_and_a_list_page_two() {
     with_partner(&env).await;
     let referral = create(&env, json!({"email": "c@example.com", "code": "ann"})).await;
     env.counter.take();
-    env.get(&referral_path(referral["id"].as_str().unwrap())).await;
+    env.get(&referral_path(referral["id"].as_str().unwrap()))
+        .await;
     assert_eq!(env.counter.take(), ["BatchGetItem"]);
     env.get(&format!("{REFERRALS}?size=10")).await;
     assert_eq!(env.counter.take(), ["BatchGetItem", "Query"]);
@@ -339,35 +450,69 @@ async fn every_route_checks_key_scope_and_tenant() {
     let update_body = json!({"referral": {"subscription_status": "active"}});
     let routes = [
         (Method::GET, REFERRALS.to_string(), None, "referrals:read"),
-        (Method::POST, REFERRALS.to_string(), Some(create_body.clone()), "referrals:write"),
+        (
+            Method::POST,
+            REFERRALS.to_string(),
+            Some(create_body.clone()),
+            "referrals:write",
+        ),
         (Method::GET, item.clone(), None, "referrals:read"),
-        (Method::PUT, item.clone(), Some(update_body.clone()), "referrals:write"),
+        (
+            Method::PUT,
+            item.clone(),
+            Some(update_body.clone()),
+            "referrals:write",
+        ),
     ];
     let wrong = env.key_with_scopes(&["partners:*", "campaigns:*"]).await;
     let read_only = env.key_with_scopes(&["referrals:read"]).await;
     let before = env.item_count().await;
     for (method, path, body, scope) in &routes {
         let anonymous = env.call(method.clone(), path, None, body.clone()).await;
-        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{method} {path}");
-        let refused = env.call(method.clone(), path, Some(&wrong), body.clone()).await;
+        assert_eq!(
+            anonymous.status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {path}"
+        );
+        let refused = env
+            .call(method.clone(), path, Some(&wrong), body.clone())
+            .await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN, "{method} {path}");
-        assert!(refused.body["error"]["message"].as_str().unwrap().contains(scope));
+        assert!(
+            refused.body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(scope)
+        );
         if scope.ends_with("write") {
-            let reply = env.call(method.clone(), path, Some(&read_only), body.clone()).await;
+            let reply = env
+                .call(method.clone(), path, Some(&read_only), body.clone())
+                .await;
             assert_eq!(reply.status, StatusCode::FORBIDDEN, "{method} {path}");
         }
     }
     // Account B sees nothing of A's, and cannot credit A's partner.
     let foreign_get = env.call(Method::GET, &item, Some(&env.key_b), None).await;
     assert_eq!(foreign_get.status, StatusCode::NOT_FOUND);
-    let foreign_put = env.call(Method::PUT, &item, Some(&env.key_b), Some(update_body)).await;
+    let foreign_put = env
+        .call(Method::PUT, &item, Some(&env.key_b), Some(update_body))
+        .await;
     assert_eq!(foreign_put.status, StatusCode::NOT_FOUND);
-    let foreign_list = env.call(Method::GET, REFERRALS, Some(&env.key_b), None).await;
+    let foreign_list = env
+        .call(Method::GET, REFERRALS, Some(&env.key_b), None)
+        .await;
     assert_eq!(foreign_list.body["count"], json!(0));
-    let foreign_create = env.call(Method::POST, REFERRALS, Some(&env.key_b), Some(create_body)).await;
+    let foreign_create = env
+        .call(Method::POST, REFERRALS, Some(&env.key_b), Some(create_body))
+        .await;
     assert_eq!(foreign_create.status, StatusCode::UNPROCESSABLE_ENTITY);
     let foreign_code = env
-        .call(Method::POST, REFERRALS, Some(&env.key_b), Some(json!({"referral": {"email": "e@example.com", "code": "ann"}})))
+        .call(
+            Method::POST,
+            REFERRALS,
+            Some(&env.key_b),
+            Some(json!({"referral": {"email": "e@example.com", "code": "ann"}})),
+        )
         .await;
     assert_eq!(foreign_code.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(env.item_count().await, before, "nothing was written");
@@ -383,24 +528,59 @@ async fn bad_input_is_refused_and_nothing_is_written() {
     let item = referral_path(referral["id"].as_str().unwrap());
     let before = env.item_count().await;
     let creates = [
-        (json!({"referral": {"email": "not-an-email", "partner_id": ann}}), "referral.email"),
+        (
+            json!({"referral": {"email": "not-an-email", "partner_id": ann}}),
+            "referral.email",
+        ),
         (json!({"referral": {"partner_id": ann}}), "referral.email"),
-        (json!({"referral": {"email": "d@example.com", "partner_id": ann, "acquired_at": "2026-01-01T00:00:00Z"}}), "referral.acquired_at"),
-        (json!({"referral": {"email": "d@example.com", "partner_id": ann, "subscription_status": "gone"}}), "referral.subscription_status"),
-        (json!({"referral": {"email": "d@example.com", "partner_id": ann, "ip": "1.2.3"}}), "referral.ip"),
-        (json!({"referral": {"email": "d@example.com", "partner_id": "ANN"}}), "referral.partner_id"),
-        (json!({"referral": {"email": "d@example.com", "partner_id": ann, "stripe_customer_id": "cus 1"}}), "referral.stripe_customer_id"),
-        (json!({"referral": {"email": "d@example.com", "partner_id": ann, "signup_date": "yesterday"}}), "referral.signup_date"),
+        (
+            json!({"referral": {"email": "d@example.com", "partner_id": ann, "acquired_at": "2026-01-01T00:00:00Z"}}),
+            "referral.acquired_at",
+        ),
+        (
+            json!({"referral": {"email": "d@example.com", "partner_id": ann, "subscription_status": "gone"}}),
+            "referral.subscription_status",
+        ),
+        (
+            json!({"referral": {"email": "d@example.com", "partner_id": ann, "ip": "1.2.3"}}),
+            "referral.ip",
+        ),
+        (
+            json!({"referral": {"email": "d@example.com", "partner_id": "ANN"}}),
+            "referral.partner_id",
+        ),
+        (
+            json!({"referral": {"email": "d@example.com", "partner_id": ann, "stripe_customer_id": "cus 1"}}),
+            "referral.stripe_customer_id",
+        ),
+        (
+            json!({"referral": {"email": "d@example.com", "partner_id": ann, "signup_date": "yesterday"}}),
+            "referral.signup_date",
+        ),
     ];
     for (body, field) in creates {
         let reply = env.post(REFERRALS, body.clone()).await;
-        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {:?}", reply.body);
-        assert_eq!(reply.body["error"]["fields"][0]["field"], json!(field), "{body}");
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {:?}",
+            reply.body
+        );
+        assert_eq!(
+            reply.body["error"]["fields"][0]["field"],
+            json!(field),
+            "{body}"
+        );
     }
-    let update = env.put(&item, json!({"referral": {"partner_id": ann}})).await;
+    let update = env
+        .put(&item, json!({"referral": {"partner_id": ann}}))
+        .await;
     assert_eq!(update.status, StatusCode::UNPROCESSABLE_ENTITY);
     let update = env.put(&item, json!({"referral": {"email": "nope"}})).await;
-    assert_eq!(update.body["error"]["fields"][0]["field"], json!("referral.email"));
+    assert_eq!(
+        update.body["error"]["fields"][0]["field"],
+        json!("referral.email")
+    );
     let malformed = env
         .send(
             http::Request::post(REFERRALS)
@@ -413,7 +593,12 @@ async fn bad_input_is_refused_and_nothing_is_written() {
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
     for query in ["status=gone", "partner_id=nope", "size=0", "cursor=forged"] {
         let reply = env.get(&format!("{REFERRALS}?{query}")).await;
-        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {:?}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {:?}",
+            reply.body
+        );
     }
     let unknown = env.get(&referral_path("68f76721000000000000abcd")).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);

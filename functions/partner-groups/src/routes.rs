@@ -194,7 +194,9 @@ pub async fn delete_group(
         if partners > 0 {
             return Err(ApiError::conflict(
                 "group_has_partners",
-                format!("the group still has {partners} partner(s); move them to another group first"),
+                format!(
+                    "the group still has {partners} partner(s); move them to another group first"
+                ),
             ));
         }
         Ok(store

@@ -78,7 +78,10 @@ pub async fn list_referrals(
         .into_iter()
         .map(|item| referrals::from_item(item).map(ReferralView::from))
         .collect::<Result<_, _>>()?;
-    let last = page.more.then(|| elements.last().map(|r| r.id.clone())).flatten();
+    let last = page
+        .more
+        .then(|| elements.last().map(|r| r.id.clone()))
+        .flatten();
     Ok(Json(ListEnvelope::cursor_page(
         "Referral",
         elements,
@@ -217,7 +220,11 @@ pub async fn update_referral(
     Ok(Json(ReferralEnvelope::of(referral)))
 }
 
-async fn partner_of(store: &Store, account: &Id, partner: &Id) -> Result<Option<Partner>, ApiError> {
+async fn partner_of(
+    store: &Store,
+    account: &Id,
+    partner: &Id,
+) -> Result<Option<Partner>, ApiError> {
     let [item] = store
         .get_many(&[&Key::partner(account, partner)])
         .await?

@@ -17,6 +17,8 @@ pub use campaign::{
 };
 pub use id::Id;
 pub use partner::{Link, Partner, PartnerStats, PromoCode};
-pub use referral::{Attribution, FraudCheck, Referral, ReferralChanges, ReferralDraft, SubscriptionStatus};
 pub use partner_group::{GroupChanges, GroupDraft, PartnerGroup};
+pub use referral::{
+    Attribution, FraudCheck, Referral, ReferralChanges, ReferralDraft, SubscriptionStatus,
+};
 pub use scope::{Access, Resource, Scope, ScopeGrant};

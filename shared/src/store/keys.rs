@@ -116,7 +116,10 @@ fn account_partition(account: &Id) -> String {
 }
 
 fn partner_referrals_partition(account: &Id, partner: &Id) -> String {
-    format!("{}#{PARTNER}{partner}#REFERRALS", account_partition(account))
+    format!(
+        "{}#{PARTNER}{partner}#REFERRALS",
+        account_partition(account)
+    )
 }
 
 fn status_referrals_partition(account: &Id, status: &str) -> String {
@@ -341,7 +344,10 @@ mod tests {
             IndexEntry::referral_by_partner(&a, &b, &b),
             IndexEntry::referral_by_status(&a, "active", &b),
         ] {
-            assert!(entry.pk.starts_with("A#68f76721000000000000000a"), "{entry:?}");
+            assert!(
+                entry.pk.starts_with("A#68f76721000000000000000a"),
+                "{entry:?}"
+            );
         }
         assert!(
             Collection::partner_groups(&a)
@@ -353,7 +359,12 @@ mod tests {
             Listing::referrals_of_partner(&a, &b),
             Listing::referrals_with_status(&a, "active"),
         ] {
-            assert!(listing.condition().1.starts_with("A#68f76721000000000000000a"));
+            assert!(
+                listing
+                    .condition()
+                    .1
+                    .starts_with("A#68f76721000000000000000a")
+            );
         }
     }
 

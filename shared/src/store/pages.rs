@@ -33,7 +33,11 @@ pub struct Page {
 impl Store {
     /// Reads one page. Index reads are eventually consistent (DynamoDB offers
     /// nothing else on a GSI); table reads are strongly consistent.
-    pub async fn page(&self, listing: &Listing, request: PageRequest<'_>) -> Result<Page, StoreError> {
+    pub async fn page(
+        &self,
+        listing: &Listing,
+        request: PageRequest<'_>,
+    ) -> Result<Page, StoreError> {
         let (pk_name, pk, sk_name, prefix) = listing.condition();
         let wanted = request.skip + request.limit + 1;
         let (filter, filter_values) = match request.filter {

@@ -8,8 +8,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 
 use super::{
     Condition, IndexEntry, Item, Key, Listing, Store, StoreError, Tally, UniqueValue, decode,
-    encode,
-    tallies, unique,
+    encode, tallies, unique,
 };
 use crate::model::{Id, Referral, SubscriptionStatus};
 
@@ -62,7 +61,11 @@ pub fn from_item(item: Item) -> Result<Referral, StoreError> {
 fn to_item(account: &Id, referral: &Referral) -> Result<Item, StoreError> {
     let mut item = encode(&Key::referral(account, &referral.id), ENTITY, referral)?;
     for entry in index_entries(account, referral) {
-        item.extend(entry.attributes().map(|(name, value)| (name.to_string(), value)));
+        item.extend(
+            entry
+                .attributes()
+                .map(|(name, value)| (name.to_string(), value)),
+        );
     }
     Ok(item)
 }
@@ -86,7 +89,10 @@ fn index_entries(account: &Id, referral: &Referral) -> Vec<IndexEntry> {
 /// The lists a referral with this partner and status belongs to.
 fn tallies_of(partner: &Id, status: Option<SubscriptionStatus>) -> Vec<Tally> {
     let status = status.map(SubscriptionStatus::as_str);
-    let mut lists = vec![Tally::referrals(None, None), Tally::referrals(Some(partner), None)];
+    let mut lists = vec![
+        Tally::referrals(None, None),
+        Tally::referrals(Some(partner), None),
+    ];
     if status.is_some() {
         lists.push(Tally::referrals(None, status));
         lists.push(Tally::referrals(Some(partner), status));
@@ -198,7 +204,11 @@ pub struct ReferralList {
 }
 
 /// The referrals of `partner` and/or with `status` (all when both are `None`).
-pub fn list(account: &Id, partner: Option<&Id>, status: Option<SubscriptionStatus>) -> ReferralList {
+pub fn list(
+    account: &Id,
+    partner: Option<&Id>,
+    status: Option<SubscriptionStatus>,
+) -> ReferralList {
     let status_name = status.map(SubscriptionStatus::as_str);
     let tally = Tally::referrals(partner, status_name);
     let (listing, filter) = match (partner, status_name) {
