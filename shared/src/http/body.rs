@@ -58,10 +58,15 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// serde_json's arbitrary-precision numbers travel as a private one-field
+/// map, whose key shows up in paths of numbers that fail to convert.
+const NUMBER_TOKEN: &str = ".$serde_json::private::Number";
+
 /// Turns serde's wording into a field path plus a message about that field.
 fn field_error(path: &str, err: &serde_json::Error) -> FieldError {
     let text = err.to_string();
     let text = text.split(" at line ").next().unwrap_or(&text);
+    let path = path.strip_suffix(NUMBER_TOKEN).unwrap_or(path);
     let parent = if path == "." { "" } else { path };
     let named = |name: &str, message: &str| {
         let field = if parent.is_empty() {
@@ -123,6 +128,15 @@ mod tests {
         let outer: Outer = parse(br#"{"partnerGroup":{"name":"a","amount":299.9}}"#).unwrap();
         assert_eq!(outer.partner_group.name, "a");
         assert_eq!(outer.partner_group.amount.unwrap().to_string(), "299.9");
+    }
+
+    #[test]
+    fn a_number_out_of_decimal_range_names_its_field() {
+        let huge = fields(
+            parse::<Outer>(br#"{"partnerGroup":{"name":"a","amount":1e400}}"#).unwrap_err(),
+        );
+        assert_eq!(huge.len(), 1);
+        assert_eq!(huge[0].field, "partnerGroup.amount");
     }
 
     #[test]
