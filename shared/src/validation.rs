@@ -48,11 +48,12 @@ pub fn under(errors: Vec<FieldError>, parent: &str) -> Vec<FieldError> {
 }
 
 /// Checks an email address the way the API needs it: trimmed, at most 254
-/// characters, one `@` with something on both sides and no whitespace.
-/// Returns the trimmed address.
+/// bytes (RFC 5321's limit, which also keeps it well inside a DynamoDB sort
+/// key when it is a unique value), one `@` with something on both sides and
+/// no whitespace. Returns the trimmed address.
 pub fn email(field: &str, value: &str, errors: &mut Vec<FieldError>) -> String {
     let value = value.trim();
-    let well_formed = value.chars().count() <= 254
+    let well_formed = value.len() <= 254
         && !value.chars().any(char::is_whitespace)
         && value.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty() && !domain.is_empty() && !domain.contains('@')

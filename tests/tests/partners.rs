@@ -299,6 +299,48 @@ async fn partners_join_the_default_group_unless_they_name_another() {
 }
 
 #[tokio::test]
+async fn partners_join_the_default_campaign_and_wait_if_it_needs_approval() {
+    let env = TestEnv::new().await;
+    group(&env, "Default").await;
+    let campaign = |name: &str, default: bool, approval: bool| json!({"campaign": {"name": name, "is_default": default, "approval_needed": approval}});
+    let open = env
+        .post("/2026-02-01/campaigns.json", campaign("Open", false, false))
+        .await;
+    let vetted = env
+        .post("/2026-02-01/campaigns.json", campaign("Vetted", true, true))
+        .await;
+    assert_eq!(
+        (open.status, vetted.status),
+        (StatusCode::CREATED, StatusCode::CREATED)
+    );
+    let (open, vetted) = (&open.body["campaign"]["id"], &vetted.body["campaign"]["id"]);
+
+    let waiting = create(&env, with_email("ann@example.com")).await;
+    assert_eq!(
+        (&waiting["campaign_id"], &waiting["approved"]),
+        (vetted, &json!(false))
+    );
+    let told = create(
+        &env,
+        json!({"partner": {"email": "bob@example.com", "approved": true}}),
+    )
+    .await;
+    assert_eq!(
+        (&told["campaign_id"], &told["approved"]),
+        (vetted, &json!(true))
+    );
+    let elsewhere = create(
+        &env,
+        json!({"partner": {"email": "cy@example.com", "campaign_id": open}}),
+    )
+    .await;
+    assert_eq!(
+        (&elsewhere["campaign_id"], &elsewhere["approved"]),
+        (open, &json!(true))
+    );
+}
+
+#[tokio::test]
 async fn without_any_group_no_partner_can_be_created() {
     let env = TestEnv::new().await;
     let before = env.item_count().await;

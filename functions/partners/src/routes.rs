@@ -11,6 +11,7 @@ use partner_ledger::http::{
 };
 use partner_ledger::model::partner::StandingChange;
 use partner_ledger::model::{Id, Partner};
+use partner_ledger::store::campaigns;
 use partner_ledger::store::partners::{self, Guard, Refusal};
 use partner_ledger::store::{Item, Key, PageRequest, Store, Tally, tallies};
 use partner_ledger::validation::{FieldError, under};
@@ -130,7 +131,7 @@ pub async fn get_partner(
 
 /// Create Partner.
 ///
-/// Joins the account's default group unless `group_id` names another. The email, link codes and promo codes must be free in the account (409 otherwise).
+/// Joins the account's default group and campaign unless the body names others, and starts approved unless that campaign has `approval_needed`. The email, link codes and promo codes must be free in the account (409 otherwise).
 #[utoipa::path(post, path = "/2026-02-01/partners.json", tag = TAG, request_body = CreatePartnerRequest,
     security(("api_key" = [])),
     responses((status = 201, description = "Partner created.", body = PartnerResponse), WriteErrors))]
@@ -142,7 +143,18 @@ pub async fn create_partner(
     let draft = request.partner;
     let partner = retry_contended(|| async {
         let (account, []) = caller.read(&store, []).await?;
-        let partner = Partner::create(draft.clone(), &account, Utc::now()).map_err(invalid)?;
+        let campaign = draft
+            .campaign_id
+            .as_ref()
+            .or(account.default_campaign_id.as_ref());
+        let needs_approval = match (draft.approved, campaign) {
+            (None, Some(campaign)) => {
+                campaigns::needs_approval(&store, &account.id, campaign).await?
+            }
+            _ => false,
+        };
+        let partner = Partner::create(draft.clone(), &account, needs_approval, Utc::now())
+            .map_err(invalid)?;
         partners::create(&store, &account.id, &partner)?
             .run(&store)
             .await

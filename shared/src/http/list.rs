@@ -19,10 +19,10 @@ use crate::validation::FieldError;
 #[into_params(parameter_in = Query)]
 pub struct Paging {
     /// Maximum records per page (1–100, default 100).
-    #[param(minimum = 1, maximum = 100)]
+    #[param(minimum = 1, maximum = 100, required = false)]
     pub size: u32,
-    /// Target page index, 1-based.
-    #[param(minimum = 1)]
+    /// Target page index, 1-based (default 1).
+    #[param(minimum = 1, required = false)]
     pub page: u32,
 }
 
@@ -82,10 +82,10 @@ impl Paging {
 #[into_params(parameter_in = Query)]
 pub struct CursorPaging {
     /// Maximum records per page (1–100, default 100).
-    #[param(minimum = 1, maximum = 100)]
+    #[param(minimum = 1, maximum = 100, required = false)]
     pub size: u32,
-    /// Target page index, 1-based. Ignored when `cursor` is given.
-    #[param(minimum = 1)]
+    /// Target page index, 1-based (default 1). Ignored when `cursor` is given.
+    #[param(minimum = 1, required = false)]
     pub page: u32,
     /// `pages.next_cursor` of the previous page.
     #[param(value_type = Option<String>)]

@@ -19,9 +19,6 @@ const MAX_DETAILS: usize = 5000;
 const MAX_URL: usize = 2000;
 const MAX_CODE: usize = 64;
 const MAX_CODES: usize = 20;
-/// An email becomes part of its unique-value item's sort key, which DynamoDB
-/// caps at 1024 bytes: 254 characters could be four bytes each.
-const MAX_EMAIL_BYTES: usize = 254;
 
 /// A partner as the domain sees it.
 #[derive(Clone, Debug, PartialEq)]
@@ -111,7 +108,8 @@ pub struct PartnerDraft {
     /// At most 20 promo codes.
     #[serde(default)]
     pub promo_codes: Vec<PromoCode>,
-    /// Whether the partner may be credited with referrals; defaults to true.
+    /// Whether the partner may be credited with referrals; defaults to true,
+    /// or to false when the partner's campaign has `approval_needed`.
     pub approved: Option<bool>,
     /// A banned partner is credited with nothing; defaults to false.
     pub banned: Option<bool>,
@@ -183,18 +181,20 @@ impl Partner {
     pub const MAX_LINEAGE: usize = 10;
 
     /// Validates a draft into a new partner of `account`, which supplies the
-    /// default group and campaign. Statistics start at zero. Field paths are
-    /// relative to the draft.
+    /// default group and campaign. Unless the draft says otherwise, the
+    /// partner starts approved when its campaign needs no approval. Statistics
+    /// start at zero. Field paths are relative to the draft.
     pub fn create(
         draft: PartnerDraft,
         account: &Account,
+        campaign_needs_approval: bool,
         now: DateTime<Utc>,
     ) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let email = checked_email("email", &draft.email, &mut errors);
+        let email = validation::email("email", &draft.email, &mut errors);
         let payout_email = draft
             .payout_email
-            .map(|e| checked_email("payout_email", &e, &mut errors));
+            .map(|e| validation::email("payout_email", &e, &mut errors));
         check_texts(
             &draft.first_name,
             &draft.last_name,
@@ -224,7 +224,7 @@ impl Partner {
                 parent_partner_id: draft.parent_partner_id,
                 links: draft.links,
                 promo_codes: draft.promo_codes,
-                approved: draft.approved.unwrap_or(true),
+                approved: draft.approved.unwrap_or(!campaign_needs_approval),
                 banned: draft.banned.unwrap_or(false),
                 details: draft.details,
                 stats: PartnerStats::default(),
@@ -246,10 +246,10 @@ impl Partner {
         let mut errors = Vec::new();
         let email = changes
             .email
-            .map(|e| checked_email("email", &e, &mut errors));
+            .map(|e| validation::email("email", &e, &mut errors));
         let payout_email = changes
             .payout_email
-            .map(|e| checked_email("payout_email", &e, &mut errors));
+            .map(|e| validation::email("payout_email", &e, &mut errors));
         check_texts(
             &changes.first_name,
             &changes.last_name,
@@ -353,18 +353,6 @@ fn replace<T>(field: &mut T, change: Option<T>) {
     if let Some(value) = change {
         *field = value;
     }
-}
-
-fn checked_email(field: &str, value: &str, errors: &mut Vec<FieldError>) -> String {
-    let reported = errors.len();
-    let email = validation::email(field, value, errors);
-    if errors.len() == reported && email.len() > MAX_EMAIL_BYTES {
-        errors.push(FieldError::new(
-            field,
-            format!("must be at most {MAX_EMAIL_BYTES} bytes"),
-        ));
-    }
-    email
 }
 
 fn check_texts(
@@ -490,7 +478,8 @@ mod tests {
 
     #[test]
     fn a_draft_takes_the_account_defaults_and_starts_approved_with_zero_stats() {
-        let partner = Partner::create(draft("  Ann@Example.com "), &account(), Utc::now()).unwrap();
+        let partner =
+            Partner::create(draft("  Ann@Example.com "), &account(), false, Utc::now()).unwrap();
         assert_eq!(partner.email, "Ann@Example.com");
         assert_eq!(Some(&partner.group_id), account().default_group_id.as_ref());
         assert_eq!(partner.campaign_id, None);
@@ -500,10 +489,24 @@ mod tests {
     }
 
     #[test]
+    fn a_campaign_needing_approval_holds_new_partners_back_unless_told() {
+        let waiting = Partner::create(draft("ann@example.com"), &account(), true, Utc::now());
+        assert!(!waiting.unwrap().approved);
+        let mut approved = draft("ann@example.com");
+        approved.approved = Some(true);
+        assert!(
+            Partner::create(approved, &account(), true, Utc::now())
+                .unwrap()
+                .approved
+        );
+    }
+
+    #[test]
     fn without_a_group_there_is_no_partner() {
         let mut account = account();
         account.default_group_id = None;
-        let errors = Partner::create(draft("ann@example.com"), &account, Utc::now()).unwrap_err();
+        let errors =
+            Partner::create(draft("ann@example.com"), &account, false, Utc::now()).unwrap_err();
         assert_eq!(fields(errors), vec!["group_id"]);
     }
 
@@ -525,7 +528,7 @@ mod tests {
             code: "x".repeat(65),
             external_id: None,
         }];
-        let errors = Partner::create(bad, &account(), Utc::now()).unwrap_err();
+        let errors = Partner::create(bad, &account(), false, Utc::now()).unwrap_err();
         assert_eq!(
             fields(errors),
             vec![
@@ -545,7 +548,7 @@ mod tests {
     fn lists_are_capped_at_twenty() {
         let mut many = draft("ann@example.com");
         many.links = (0..21).map(|i| link(&format!("c{i}"))).collect();
-        let errors = Partner::create(many, &account(), Utc::now()).unwrap_err();
+        let errors = Partner::create(many, &account(), false, Utc::now()).unwrap_err();
         assert_eq!(fields(errors), vec!["links"]);
     }
 
@@ -577,14 +580,14 @@ mod tests {
     #[test]
     fn an_email_too_long_for_its_key_is_refused() {
         let email = format!("{}@example.com", "é".repeat(200));
-        let errors = Partner::create(draft(&email), &account(), Utc::now()).unwrap_err();
+        let errors = Partner::create(draft(&email), &account(), false, Utc::now()).unwrap_err();
         assert_eq!(fields(errors), vec!["email"]);
     }
 
     #[test]
     fn an_update_replaces_only_what_it_names_and_bumps_the_version() {
         let mut partner =
-            Partner::create(draft("ann@example.com"), &account(), Utc::now()).unwrap();
+            Partner::create(draft("ann@example.com"), &account(), false, Utc::now()).unwrap();
         partner.first_name = Some("Ann".into());
         let changes = PartnerChanges {
             last_name: Some("Lee".into()),
@@ -601,7 +604,7 @@ mod tests {
     #[test]
     fn an_invalid_update_changes_nothing() {
         let mut partner =
-            Partner::create(draft("ann@example.com"), &account(), Utc::now()).unwrap();
+            Partner::create(draft("ann@example.com"), &account(), false, Utc::now()).unwrap();
         let before = partner.clone();
         let changes = PartnerChanges {
             first_name: Some("Annie".into()),
@@ -616,7 +619,7 @@ mod tests {
     #[test]
     fn standing_changes_are_idempotent() {
         let mut partner =
-            Partner::create(draft("ann@example.com"), &account(), Utc::now()).unwrap();
+            Partner::create(draft("ann@example.com"), &account(), false, Utc::now()).unwrap();
         assert!(!partner.change_standing(StandingChange::Approve, Utc::now()));
         assert!(partner.change_standing(StandingChange::Ban, Utc::now()));
         assert!(!partner.change_standing(StandingChange::Ban, Utc::now()));
@@ -627,7 +630,8 @@ mod tests {
 
     #[test]
     fn a_lineage_must_exist_avoid_the_partner_and_end_within_reach() {
-        let make = |email: &str| Partner::create(draft(email), &account(), Utc::now()).unwrap();
+        let make =
+            |email: &str| Partner::create(draft(email), &account(), false, Utc::now()).unwrap();
         let child = make("child@example.com");
         let mut parent = make("parent@example.com");
         assert_eq!(child.check_lineage(&[]), Err(Reference::Parent.unknown()));

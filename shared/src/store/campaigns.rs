@@ -173,3 +173,21 @@ pub fn replace(
         Condition::at_version(expected_version),
     )
 }
+
+/// Whether partners joining `campaign` wait for a person to approve them
+/// (`false` for a campaign that does not exist: the write that names it fails).
+pub async fn needs_approval(
+    store: &Store,
+    account: &Id,
+    campaign: &Id,
+) -> Result<bool, StoreError> {
+    let [item] = store
+        .get_many(&[&Key::campaign(account, campaign)])
+        .await?
+        .try_into()
+        .expect("get_many answers every key asked");
+    Ok(item
+        .map(from_item)
+        .transpose()?
+        .is_some_and(|campaign| campaign.approval_needed))
+}

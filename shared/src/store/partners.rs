@@ -428,7 +428,7 @@ mod tests {
             "promo_codes": [{"code": "ANN10"}, {"code": "ANN20", "external_id": "promo_1"}]
         }))
         .unwrap();
-        let partner = Partner::create(draft, &account, Utc::now()).unwrap();
+        let partner = Partner::create(draft, &account, false, Utc::now()).unwrap();
         (account.id, partner)
     }
 
