@@ -10,7 +10,7 @@ use partner_ledger::http::{
     ApiError, Caller, CursorPaging, JsonBody, JsonId, ListEnvelope, retry_contended,
 };
 use partner_ledger::model::Campaign;
-use partner_ledger::store::{Item, Key, PageRequest, Store, Tally, accounts, campaigns, tallies};
+use partner_ledger::store::{Item, Key, Store, Tally, accounts, campaigns, tallies};
 use partner_ledger::validation::{FieldError, under};
 
 use crate::views::*;
@@ -45,13 +45,7 @@ pub async fn list_campaigns(
             [&Key::tally(caller.account_id(), &Tally::campaigns())],
         )
         .await?;
-    let request = PageRequest {
-        after: paging.after(),
-        skip: paging.skip(),
-        limit: paging.size as usize,
-        filter: None,
-    };
-    let (page, more) = campaigns::page(&store, &account.id, request).await?;
+    let (page, more) = campaigns::page(&store, &account.id, paging.request()).await?;
     let last = page.last().filter(|_| more).map(|c| c.id.clone());
     let elements = page
         .into_iter()

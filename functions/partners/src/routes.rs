@@ -13,7 +13,7 @@ use partner_ledger::model::partner::StandingChange;
 use partner_ledger::model::{Id, Partner};
 use partner_ledger::store::campaigns;
 use partner_ledger::store::partners::{self, Guard, Refusal};
-use partner_ledger::store::{Item, Key, PageRequest, Store, Tally, tallies};
+use partner_ledger::store::{Item, Key, Store, Tally, tallies};
 use partner_ledger::validation::{FieldError, under};
 
 use crate::views::*;
@@ -95,13 +95,7 @@ pub async fn list_partners(
             [&Key::tally(caller.account_id(), &Tally::partners())],
         )
         .await?;
-    let request = PageRequest {
-        after: paging.after(),
-        skip: paging.skip(),
-        limit: paging.size as usize,
-        filter: None,
-    };
-    let (page, last) = partners::page(&store, &account.id, request).await?;
+    let (page, last) = partners::page(&store, &account.id, paging.request()).await?;
     let elements = page.into_iter().map(PartnerDetail::from).collect();
     let count = tallies::count(tally.as_ref())?;
     Ok(Json(ListEnvelope::cursor_page(

@@ -66,10 +66,8 @@ pub async fn list_referrals(
         .page(
             &list.listing,
             PageRequest {
-                after: paging.after(),
-                skip: paging.skip(),
-                limit: paging.size as usize,
                 filter: list.filter,
+                ..paging.request()
             },
         )
         .await?;

@@ -132,9 +132,8 @@ mod tests {
 
     #[test]
     fn a_number_out_of_decimal_range_names_its_field() {
-        let huge = fields(
-            parse::<Outer>(br#"{"partnerGroup":{"name":"a","amount":1e400}}"#).unwrap_err(),
-        );
+        let huge =
+            fields(parse::<Outer>(br#"{"partnerGroup":{"name":"a","amount":1e400}}"#).unwrap_err());
         assert_eq!(huge.len(), 1);
         assert_eq!(huge[0].field, "partnerGroup.amount");
     }

@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::ApiError;
 use crate::model::Id;
+use crate::store::PageRequest;
 use crate::validation::FieldError;
 
 /// `size` (1–100, default 100) and `page` (1-based, default 1).
@@ -136,6 +137,16 @@ impl CursorPaging {
 
     pub fn after(&self) -> Option<&Id> {
         self.cursor.as_ref().map(|c| &c.after)
+    }
+
+    /// The store read this page needs, unfiltered.
+    pub fn request(&self) -> PageRequest<'_> {
+        PageRequest {
+            after: self.after(),
+            skip: self.skip(),
+            limit: self.size as usize,
+            filter: None,
+        }
     }
 }
 
