@@ -73,3 +73,14 @@ pub fn max_chars(field: &str, value: Option<&str>, max: usize, errors: &mut Vec<
         ));
     }
 }
+
+/// Checks a display name: trimmed, not empty, at most `max` characters.
+/// Returns the trimmed name.
+pub fn name(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
+    let value = value.trim();
+    if value.is_empty() {
+        errors.push(FieldError::new(field, "must not be empty"));
+    }
+    max_chars(field, Some(value), max, errors);
+    value.to_string()
+}

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::id::Id;
 use crate::engine::{RuleSet, RuleSpec, RuleType};
-use crate::validation::FieldError;
+use crate::validation::{self, FieldError};
 
 const MAX_NAME: usize = 200;
 const MAX_URL: usize = 2000;
@@ -399,7 +399,7 @@ impl Campaign {
     /// Validates a draft into a new campaign. Field paths are relative to the draft.
     pub fn create(draft: CampaignDraft, now: DateTime<Utc>) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let name = checked_name(&draft.name, &mut errors);
+        let name = validation::name("name", &draft.name, MAX_NAME, &mut errors);
         check_texts(
             &Texts {
                 website_url: draft.website_url.as_deref(),
@@ -453,7 +453,7 @@ impl Campaign {
         let name = changes
             .name
             .as_deref()
-            .map(|n| checked_name(n, &mut errors));
+            .map(|n| validation::name("name", n, MAX_NAME, &mut errors));
         check_texts(
             &Texts {
                 website_url: changes.website_url.as_deref(),
@@ -548,16 +548,6 @@ struct Texts<'a> {
     welcome_message: Option<&'a str>,
     dashboard_text: Option<&'a str>,
     details_text: Option<&'a str>,
-}
-
-fn checked_name(name: &str, errors: &mut Vec<FieldError>) -> String {
-    let name = name.trim();
-    if name.is_empty() {
-        errors.push(FieldError::new("name", "must not be empty"));
-    } else if name.chars().count() > MAX_NAME {
-        errors.push(too_long("name", MAX_NAME));
-    }
-    name.to_string()
 }
 
 fn check_texts(texts: &Texts, errors: &mut Vec<FieldError>) {

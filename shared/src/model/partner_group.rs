@@ -68,7 +68,7 @@ impl PartnerGroup {
     /// Validates a draft into a new group. Field paths are relative to the draft.
     pub fn create(draft: GroupDraft, now: DateTime<Utc>) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let name = checked_name(&draft.name, &mut errors);
+        let name = validation::name("name", &draft.name, MAX_NAME, &mut errors);
         let rules = checked_rules(draft.rules, &mut errors);
         check_texts(
             &draft.description,
@@ -102,7 +102,7 @@ impl PartnerGroup {
         let name = changes
             .name
             .as_deref()
-            .map(|n| checked_name(n, &mut errors));
+            .map(|n| validation::name("name", n, MAX_NAME, &mut errors));
         let rules = changes.rules.map(|r| checked_rules(r, &mut errors));
         check_texts(
             &changes.description,
@@ -132,19 +132,6 @@ impl PartnerGroup {
         self.version += 1;
         Ok(())
     }
-}
-
-fn checked_name(name: &str, errors: &mut Vec<FieldError>) -> String {
-    let name = name.trim();
-    if name.is_empty() {
-        errors.push(FieldError::new("name", "must not be empty"));
-    } else if name.chars().count() > MAX_NAME {
-        errors.push(FieldError::new(
-            "name",
-            format!("must be at most {MAX_NAME} characters"),
-        ));
-    }
-    name.to_string()
 }
 
 fn checked_rules(specs: Vec<RuleSpec>, errors: &mut Vec<FieldError>) -> Option<RuleSet> {
