@@ -2,6 +2,7 @@
 //! (the emulator `make test` starts), the real routers called in-process, and
 //! an SDK interceptor that counts DynamoDB round trips.
 
+pub mod access;
 pub mod app;
 pub mod counter;
 pub mod runtime_api;

@@ -6,6 +6,9 @@ use std::collections::HashSet;
 
 use axum::body::Body;
 use futures::future::join_all;
+use harness::access::{
+    Route, assert_keys_are_required, assert_other_accounts_get_404, assert_scopes_are_enforced,
+};
 use harness::{Reply, TestEnv};
 use http::{Method, Request, StatusCode};
 use serde_json::{Value, json};
@@ -303,45 +306,14 @@ async fn cursor_pages_cover_every_campaign_exactly_once() {
     assert_eq!(second.body["pages"]["current"], json!(2));
 }
 
-struct Route {
-    method: Method,
-    path: String,
-    body: Option<Value>,
-    scope: &'static str,
-    names_object: bool,
-}
-
 fn routes(campaign: &str) -> Vec<Route> {
     let item = campaign_path(campaign);
     vec![
-        Route {
-            method: Method::GET,
-            path: CAMPAIGNS.into(),
-            body: None,
-            scope: "campaigns:read",
-            names_object: false,
-        },
-        Route {
-            method: Method::POST,
-            path: CAMPAIGNS.into(),
-            body: Some(named("X", false)),
-            scope: "campaigns:write",
-            names_object: false,
-        },
-        Route {
-            method: Method::GET,
-            path: item.clone(),
-            body: None,
-            scope: "campaigns:read",
-            names_object: true,
-        },
-        Route {
-            method: Method::PUT,
-            path: item,
-            body: Some(json!({"campaign": {"name": "Y"}})),
-            scope: "campaigns:write",
-            names_object: true,
-        },
+        Route::collection(Method::GET, CAMPAIGNS, "campaigns:read"),
+        Route::collection(Method::POST, CAMPAIGNS, "campaigns:write").with_body(named("X", false)),
+        Route::object(Method::GET, &item, "campaigns:read"),
+        Route::object(Method::PUT, item, "campaigns:write")
+            .with_body(json!({"campaign": {"name": "Y"}})),
     ]
 }
 
@@ -351,39 +323,9 @@ async fn every_route_requires_a_key_and_its_scope() {
     let campaign = id_of(&create(&env, full_campaign()).await);
     let wrong = env.key_with_scopes(&["partners:*"]).await;
     let read_only = env.key_with_scopes(&["campaigns:read"]).await;
-    let before = env.item_count().await;
-    for route in routes(&campaign) {
-        let label = format!("{} {}", route.method, route.path);
-        let call = async |key: Option<&str>| {
-            env.call(route.method.clone(), &route.path, key, route.body.clone())
-                .await
-        };
-
-        let anonymous = call(None).await;
-        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{label}");
-        assert_eq!(anonymous.error_code(), "unauthorized");
-
-        let forbidden = call(Some(&wrong)).await;
-        assert_eq!(forbidden.status, StatusCode::FORBIDDEN, "{label}");
-        let message = forbidden.body["error"]["message"].as_str().unwrap();
-        assert!(
-            message.contains(route.scope),
-            "{message} names {}",
-            route.scope
-        );
-
-        let expected = if route.scope == "campaigns:read" {
-            StatusCode::OK
-        } else {
-            StatusCode::FORBIDDEN
-        };
-        assert_eq!(
-            call(Some(&read_only)).await.status,
-            expected,
-            "read-only key on {label}"
-        );
-    }
-    assert_eq!(env.item_count().await, before, "nothing was written");
+    let routes = routes(&campaign);
+    assert_keys_are_required(&env, &routes).await;
+    assert_scopes_are_enforced(&env, &routes, &wrong, &read_only).await;
 }
 
 #[tokio::test]
@@ -391,32 +333,7 @@ async fn another_account_cannot_see_or_touch_a_campaign() {
     let env = TestEnv::new().await;
     let created = create(&env, full_campaign()).await;
     let campaign = id_of(&created);
-    for route in routes(&campaign).into_iter().filter(|r| r.names_object) {
-        let reply = env
-            .call(
-                route.method.clone(),
-                &route.path,
-                Some(&env.key_b),
-                route.body.clone(),
-            )
-            .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::NOT_FOUND,
-            "{} {}",
-            route.method,
-            route.path
-        );
-        assert_eq!(reply.body["error"]["message"], json!("campaign not found"));
-    }
-    let list_b = env
-        .call(Method::GET, CAMPAIGNS, Some(&env.key_b), None)
-        .await;
-    assert_eq!(list_b.status, StatusCode::OK);
-    assert_eq!(
-        (&list_b.body["count"], &list_b.body["elements"]),
-        (&json!(0), &json!([]))
-    );
+    assert_other_accounts_get_404(&env, &routes(&campaign), "campaign not found").await;
     assert_eq!(
         env.get(&campaign_path(&campaign)).await.body,
         json!({"campaign": created}),

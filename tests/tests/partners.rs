@@ -6,6 +6,9 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use axum::body::Body;
 use futures::future::join_all;
+use harness::access::{
+    Route, assert_keys_are_required, assert_other_accounts_get_404, assert_scopes_are_enforced,
+};
 use harness::{Reply, TestEnv};
 use http::{Method, Request, StatusCode};
 use partner_ledger::model::Id;
@@ -835,61 +838,24 @@ async fn cursor_pages_walk_more_than_250_partners() {
     );
 }
 
-struct Route {
-    method: Method,
-    path: String,
-    body: Option<Value>,
-    scope: &'static str,
-    names_partner: bool,
-}
-
 fn routes(partner: &str) -> Vec<Route> {
-    let route = |method: Method, path: String, body: Option<Value>, scope, names_partner| Route {
-        method,
-        path,
-        body,
-        scope,
-        names_partner,
-    };
+    let item = partner_path(partner);
     let mut routes = vec![
-        route(Method::GET, PARTNERS.into(), None, "partners:read", false),
-        route(
-            Method::POST,
-            PARTNERS.into(),
-            Some(with_email("new@example.com")),
-            "partners:write",
-            false,
-        ),
-        route(
-            Method::GET,
-            partner_path(partner),
-            None,
-            "partners:read",
-            true,
-        ),
-        route(
-            Method::PUT,
-            partner_path(partner),
-            Some(json!({"partner": {"first_name": "Mallory"}})),
-            "partners:write",
-            true,
-        ),
+        Route::collection(Method::GET, PARTNERS, "partners:read"),
+        Route::collection(Method::POST, PARTNERS, "partners:write")
+            .with_body(with_email("new@example.com")),
+        Route::object(Method::GET, &item, "partners:read"),
+        Route::object(Method::PUT, item, "partners:write")
+            .with_body(json!({"partner": {"first_name": "Mallory"}})),
     ];
     for action in ACTIONS {
-        routes.push(route(
+        routes.push(Route::object(
             Method::POST,
             action_path(partner, action),
-            None,
             "partners:write",
-            true,
         ));
     }
     routes
-}
-
-async fn call(env: &TestEnv, route: &Route, key: Option<&str>) -> Reply {
-    env.call(route.method.clone(), &route.path, key, route.body.clone())
-        .await
 }
 
 #[tokio::test]
@@ -901,40 +867,9 @@ async fn every_route_needs_a_key_with_its_scope() {
         .key_with_scopes(&["partner_groups:*", "campaigns:read"])
         .await;
     let read_only = env.key_with_scopes(&["partners:read"]).await;
-    let before = env.item_count().await;
-    for route in routes(&partner) {
-        let anonymous = call(&env, &route, None).await;
-        assert_eq!(
-            anonymous.status,
-            StatusCode::UNAUTHORIZED,
-            "{} {}",
-            route.method,
-            route.path
-        );
-        let forbidden = call(&env, &route, Some(&wrong)).await;
-        assert_eq!(
-            forbidden.status,
-            StatusCode::FORBIDDEN,
-            "{} {}",
-            route.method,
-            route.path
-        );
-        let message = forbidden.body["error"]["message"].as_str().unwrap();
-        assert!(
-            message.contains(route.scope),
-            "{message} names {}",
-            route.scope
-        );
-        let reading = call(&env, &route, Some(&read_only)).await;
-        if route.scope == "partners:write" {
-            assert_eq!(reading.status, StatusCode::FORBIDDEN, "{}", route.path);
-            let message = reading.body["error"]["message"].as_str().unwrap();
-            assert!(message.contains("partners:write"), "{message}");
-        } else {
-            assert_eq!(reading.status, StatusCode::OK, "{}", route.path);
-        }
-    }
-    assert_eq!(env.item_count().await, before, "nothing was written");
+    let routes = routes(&partner);
+    assert_keys_are_required(&env, &routes).await;
+    assert_scopes_are_enforced(&env, &routes, &wrong, &read_only).await;
 }
 
 #[tokio::test]
@@ -943,30 +878,7 @@ async fn another_account_cannot_see_or_touch_a_partner() {
     group(&env, "Default").await;
     let partner = create(&env, with_email("ann@example.com")).await;
     let id = id_of(&partner);
-    for route in routes(&id).into_iter().filter(|r| r.names_partner) {
-        let reply = env
-            .call(
-                route.method.clone(),
-                &route.path,
-                Some(&env.key_b),
-                route.body.clone(),
-            )
-            .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::NOT_FOUND,
-            "{} {}",
-            route.method,
-            route.path
-        );
-        assert_eq!(reply.body["error"]["message"], json!("partner not found"));
-    }
-    let list_b = env
-        .call(Method::GET, PARTNERS, Some(&env.key_b), None)
-        .await;
-    assert_eq!(list_b.status, StatusCode::OK);
-    assert_eq!(list_b.body["count"], json!(0));
-    assert_eq!(list_b.body["elements"], json!([]));
+    assert_other_accounts_get_404(&env, &routes(&id), "partner not found").await;
     assert_eq!(env.get(&partner_path(&id)).await.body["partner"], partner);
     let b_reuses_the_email = env
         .call(

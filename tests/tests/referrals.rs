@@ -7,6 +7,9 @@ use std::collections::HashSet;
 
 use futures::future::join_all;
 use harness::TestEnv;
+use harness::access::{
+    Route, assert_keys_are_required, assert_other_accounts_get_404, assert_scopes_are_enforced,
+};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -449,59 +452,19 @@ async fn every_route_checks_key_scope_and_tenant() {
     let create_body = json!({"referral": {"email": "d@example.com", "partner_id": ann}});
     let update_body = json!({"referral": {"subscription_status": "active"}});
     let routes = [
-        (Method::GET, REFERRALS.to_string(), None, "referrals:read"),
-        (
-            Method::POST,
-            REFERRALS.to_string(),
-            Some(create_body.clone()),
-            "referrals:write",
-        ),
-        (Method::GET, item.clone(), None, "referrals:read"),
-        (
-            Method::PUT,
-            item.clone(),
-            Some(update_body.clone()),
-            "referrals:write",
-        ),
+        Route::collection(Method::GET, REFERRALS, "referrals:read"),
+        Route::collection(Method::POST, REFERRALS, "referrals:write")
+            .with_body(create_body.clone()),
+        Route::object(Method::GET, &item, "referrals:read"),
+        Route::object(Method::PUT, &item, "referrals:write").with_body(update_body),
     ];
     let wrong = env.key_with_scopes(&["partners:*", "campaigns:*"]).await;
     let read_only = env.key_with_scopes(&["referrals:read"]).await;
     let before = env.item_count().await;
-    for (method, path, body, scope) in &routes {
-        let anonymous = env.call(method.clone(), path, None, body.clone()).await;
-        assert_eq!(
-            anonymous.status,
-            StatusCode::UNAUTHORIZED,
-            "{method} {path}"
-        );
-        let refused = env
-            .call(method.clone(), path, Some(&wrong), body.clone())
-            .await;
-        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{method} {path}");
-        assert!(
-            refused.body["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains(scope)
-        );
-        if scope.ends_with("write") {
-            let reply = env
-                .call(method.clone(), path, Some(&read_only), body.clone())
-                .await;
-            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{method} {path}");
-        }
-    }
+    assert_keys_are_required(&env, &routes).await;
+    assert_scopes_are_enforced(&env, &routes, &wrong, &read_only).await;
     // Account B sees nothing of A's, and cannot credit A's partner.
-    let foreign_get = env.call(Method::GET, &item, Some(&env.key_b), None).await;
-    assert_eq!(foreign_get.status, StatusCode::NOT_FOUND);
-    let foreign_put = env
-        .call(Method::PUT, &item, Some(&env.key_b), Some(update_body))
-        .await;
-    assert_eq!(foreign_put.status, StatusCode::NOT_FOUND);
-    let foreign_list = env
-        .call(Method::GET, REFERRALS, Some(&env.key_b), None)
-        .await;
-    assert_eq!(foreign_list.body["count"], json!(0));
+    assert_other_accounts_get_404(&env, &routes, "referral not found").await;
     let foreign_create = env
         .call(Method::POST, REFERRALS, Some(&env.key_b), Some(create_body))
         .await;
