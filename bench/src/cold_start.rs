@@ -1,14 +1,16 @@
 //! Cold start: process start to first response through the local Runtime API,
-//! for `partner-groups` serving an authenticated GET of a group and for the
-//! baseline (`coldstart-baseline`: bare `lambda_http`, one GetItem), with each
-//! process's peak RSS. Runs alternate between the two so drift hits both.
+//! for every data function serving an authenticated GET of one of its objects
+//! (the `infra/events/get-*.json` fixtures) and for the baseline
+//! (`coldstart-baseline`: bare `lambda_http`, one GetItem), with each
+//! process's peak RSS. Each run starts the baseline and then every function,
+//! so drift hits all of them alike.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use harness::app::{emulator_endpoint, workspace_root};
 use harness::runtime_api::{RuntimeApi, spawn_function};
-use harness::{TestEnv, seed};
+use harness::{Reply, TestEnv, seed};
 use serde_json::Value;
 
 use crate::table::Figure;
@@ -23,8 +25,25 @@ struct Sample {
     peak_rss_kib: u64,
 }
 
+/// A function and the GET it answers on its first invocation.
+struct Subject {
+    function: &'static str,
+    binary: PathBuf,
+    event: Value,
+    samples: Vec<Sample>,
+}
+
 pub async fn measure(env: &TestEnv, target: &Path) -> Result<Vec<Figure>, String> {
-    cargo(&["build", "--release", "-p", "partner-groups"])?;
+    let mut subjects = Vec::new();
+    for (function, fixture, placeholder, id) in objects(env).await? {
+        cargo(&["build", "--release", "-p", function])?;
+        subjects.push(Subject {
+            function,
+            binary: target.join("release").join(function),
+            event: fixture_event(env, fixture, placeholder, &id)?,
+            samples: Vec::new(),
+        });
+    }
     cargo(&[
         "build",
         "--release",
@@ -33,10 +52,8 @@ pub async fn measure(env: &TestEnv, target: &Path) -> Result<Vec<Figure>, String
         "--bin",
         "coldstart-baseline",
     ])?;
-    let ours = target.join("release/partner-groups");
     let baseline = target.join("release/coldstart-baseline");
 
-    let event = get_group_event(env).await?;
     let endpoint = emulator_endpoint();
     let function_env = [
         ("TABLE_NAME", env.store.table()),
@@ -46,51 +63,116 @@ pub async fn measure(env: &TestEnv, target: &Path) -> Result<Vec<Figure>, String
         ("RUST_LOG", "info"),
     ];
 
-    let (mut our_samples, mut baseline_samples) = (Vec::new(), Vec::new());
+    let mut baseline_samples = Vec::new();
     for run in 1..=RUNS {
         eprintln!("cold start run {run}/{RUNS}");
-        baseline_samples.push(start_once(&baseline, &event, &function_env).await?);
-        our_samples.push(start_once(&ours, &event, &function_env).await?);
+        let first = &subjects[0].event;
+        baseline_samples.push(start_once(&baseline, first, &function_env).await?);
+        for subject in &mut subjects {
+            let sample = start_once(&subject.binary, &subject.event, &function_env).await?;
+            subject.samples.push(sample);
+        }
     }
-    let (ours_ms, ours_rss) = medians(&our_samples);
     let (baseline_ms, baseline_rss) = medians(&baseline_samples);
-    let ratio = ours_ms / baseline_ms;
-    Ok(vec![
-        Figure::reported(
-            format!("cold start: partner-groups, authenticated GET (median of {RUNS})"),
-            format!("{ours_ms:.1} ms"),
-        ),
+    let mut figures = vec![
         Figure::reported(
             format!("cold start: baseline, `lambda_http` + 1 GetItem (median of {RUNS})"),
             format!("{baseline_ms:.1} ms"),
         ),
-        Figure::budgeted(
-            "cold start ratio, partner-groups / baseline",
-            format!("{ratio:.2}×"),
-            "≤ 1.5×",
-            ratio <= BUDGET_RATIO,
-        ),
-        Figure::reported("peak RSS: partner-groups (median)", mib(ours_rss)),
         Figure::reported("peak RSS: baseline (median)", mib(baseline_rss)),
+    ];
+    for subject in &subjects {
+        let (ms, rss) = medians(&subject.samples);
+        let ratio = ms / baseline_ms;
+        let function = subject.function;
+        figures.extend([
+            Figure::reported(
+                format!("cold start: {function}, authenticated GET (median of {RUNS})"),
+                format!("{ms:.1} ms"),
+            ),
+            Figure::budgeted(
+                format!("cold start ratio, {function} / baseline"),
+                format!("{ratio:.2}×"),
+                "≤ 1.5×",
+                ratio <= BUDGET_RATIO,
+            ),
+            Figure::reported(format!("peak RSS: {function} (median)"), mib(rss)),
+        ]);
+    }
+    Ok(figures)
+}
+
+/// One object per data function, created through the API as account A:
+/// (function, its GET fixture, the fixture's id placeholder, the id).
+async fn objects(
+    env: &TestEnv,
+) -> Result<Vec<(&'static str, &'static str, &'static str, String)>, String> {
+    let group = created(
+        env.post("/2026-02-01/partners/groups.json", seed::group_create())
+            .await,
+        "group",
+    )?;
+    let campaign = created(
+        env.post("/2026-02-01/campaigns.json", seed::campaign_create("Cold"))
+            .await,
+        "campaign",
+    )?;
+    let partner = created(
+        env.post("/2026-02-01/partners.json", seed::partner_create("cold"))
+            .await,
+        "partner",
+    )?;
+    let referral = created(
+        env.post(
+            "/2026-02-01/referrals.json",
+            seed::referral_create("c@example.com", "cold"),
+        )
+        .await,
+        "referral",
+    )?;
+    Ok(vec![
+        ("partner-groups", "get-group.json", "__GROUP_ID__", group),
+        ("partners", "get-partner.json", "__PARTNER_ID__", partner),
+        (
+            "campaigns",
+            "get-campaign.json",
+            "__CAMPAIGN_ID__",
+            campaign,
+        ),
+        (
+            "referrals",
+            "get-referral.json",
+            "__REFERRAL_ID__",
+            referral,
+        ),
     ])
 }
 
-/// `infra/events/get-group.json` for a fresh group of account A, with A's key.
-async fn get_group_event(env: &TestEnv) -> Result<Value, String> {
-    let created = env
-        .post("/2026-02-01/partners/groups.json", seed::group_create())
-        .await;
-    let id = created.body["group"]["id"].as_str().ok_or_else(|| {
-        format!(
-            "creating the cold-start group answered {}: {}",
-            created.status, created.body
-        )
-    })?;
-    let path = workspace_root().join("infra/events/get-group.json");
-    let fixture = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let event = fixture
+/// The id in a create's answer, under `wrapper`.
+fn created(reply: Reply, wrapper: &str) -> Result<String, String> {
+    reply.body[wrapper]["id"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| {
+            format!(
+                "creating the cold-start {wrapper} answered {}: {}",
+                reply.status, reply.body
+            )
+        })
+}
+
+/// A fixture of `infra/events/` for object `id`, with A's key.
+fn fixture_event(
+    env: &TestEnv,
+    fixture: &str,
+    placeholder: &str,
+    id: &str,
+) -> Result<Value, String> {
+    let path = workspace_root().join("infra/events").join(fixture);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let event = text
         .replace("__API_KEY__", &env.key_a)
-        .replace("__GROUP_ID__", id);
+        .replace(placeholder, id);
     serde_json::from_str(&event).map_err(|e| format!("{}: {e}", path.display()))
 }
 
