@@ -112,6 +112,25 @@ pub struct RuleSpec {
     pub description: Option<String>,
 }
 
+impl RuleSpec {
+    /// A rule of `kind` with no parameters yet; callers set the ones it takes.
+    pub fn of(kind: RuleType) -> Self {
+        Self {
+            kind,
+            percentage: None,
+            amount: None,
+            max_months: None,
+            max_payments: None,
+            min_ltv_total: None,
+            upgrade_percentage: None,
+            min_charge_total: None,
+            bonus: None,
+            min_customers: None,
+            description: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -228,11 +228,11 @@ fn translate(settings: &CommissionSettings) -> Option<Vec<RuleSpec>> {
     match (settings.limit_type, settings.limit_amount) {
         (LimitType::Months, Some(months)) => rules.push(RuleSpec {
             max_months: Some(months),
-            ..rule(RuleType::CommissionLimit)
+            ..RuleSpec::of(RuleType::CommissionLimit)
         }),
         (LimitType::Payments, Some(payments)) => rules.push(RuleSpec {
             max_payments: Some(payments),
-            ..rule(RuleType::CommissionLimit)
+            ..RuleSpec::of(RuleType::CommissionLimit)
         }),
         _ => {}
     }
@@ -252,28 +252,12 @@ fn paying(rule_type: RuleType, kind: CommissionType, amount: Decimal) -> RuleSpe
     match kind {
         CommissionType::Percentage => RuleSpec {
             percentage: Some(amount),
-            ..rule(rule_type)
+            ..RuleSpec::of(rule_type)
         },
         CommissionType::Fixed => RuleSpec {
             amount: Some(amount),
-            ..rule(rule_type)
+            ..RuleSpec::of(rule_type)
         },
-    }
-}
-
-fn rule(kind: RuleType) -> RuleSpec {
-    RuleSpec {
-        kind,
-        percentage: None,
-        amount: None,
-        max_months: None,
-        max_payments: None,
-        min_ltv_total: None,
-        upgrade_percentage: None,
-        min_charge_total: None,
-        bonus: None,
-        min_customers: None,
-        description: None,
     }
 }
 

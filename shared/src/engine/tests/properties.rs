@@ -8,22 +8,6 @@ use rust_decimal::Decimal;
 use crate::engine::{Context, RuleSet, RuleSpec, RuleType};
 use crate::money::Currency;
 
-fn spec(kind: RuleType) -> RuleSpec {
-    RuleSpec {
-        kind,
-        percentage: None,
-        amount: None,
-        max_months: None,
-        max_payments: None,
-        min_ltv_total: None,
-        upgrade_percentage: None,
-        min_charge_total: None,
-        bonus: None,
-        min_customers: None,
-        description: None,
-    }
-}
-
 /// 0.01 to `max` in cents.
 fn money(max: i64) -> impl Strategy<Value = Decimal> {
     (1..=max * 100).prop_map(|cents| Decimal::new(cents, 2))
@@ -36,8 +20,8 @@ fn percent(max: i64) -> impl Strategy<Value = Decimal> {
 
 fn base_rule(kind: RuleType) -> impl Strategy<Value = RuleSpec> {
     prop_oneof![
-        3 => percent(100).prop_map(move |p| RuleSpec { percentage: Some(p), ..spec(kind) }),
-        1 => (0..=10_000i64).prop_map(move |c| RuleSpec { amount: Some(Decimal::new(c, 2)), ..spec(kind) }),
+        3 => percent(100).prop_map(move |p| RuleSpec { percentage: Some(p), ..RuleSpec::of(kind) }),
+        1 => (0..=10_000i64).prop_map(move |c| RuleSpec { amount: Some(Decimal::new(c, 2)), ..RuleSpec::of(kind) }),
     ]
 }
 
@@ -45,11 +29,11 @@ fn limit_rule() -> impl Strategy<Value = RuleSpec> {
     prop_oneof![
         (1..36u32).prop_map(|m| RuleSpec {
             max_months: Some(m),
-            ..spec(RuleType::CommissionLimit)
+            ..RuleSpec::of(RuleType::CommissionLimit)
         }),
         (1..24u32).prop_map(|p| RuleSpec {
             max_payments: Some(p),
-            ..spec(RuleType::CommissionLimit)
+            ..RuleSpec::of(RuleType::CommissionLimit)
         }),
     ]
 }
@@ -74,22 +58,22 @@ fn rule_specs(with_bonuses: bool) -> impl Strategy<Value = Vec<RuleSpec>> {
                 specs.extend(tiers.into_iter().map(|(m, p)| RuleSpec {
                     max_months: Some(m),
                     percentage: Some(p),
-                    ..spec(RuleType::NewCustomerTimeTier)
+                    ..RuleSpec::of(RuleType::NewCustomerTimeTier)
                 }));
                 specs.extend(ltv.into_iter().map(|(t, p)| RuleSpec {
                     min_ltv_total: Some(t),
                     upgrade_percentage: Some(p),
-                    ..spec(RuleType::PartnerLtvUpgrade)
+                    ..RuleSpec::of(RuleType::PartnerLtvUpgrade)
                 }));
                 specs.extend(customers.into_iter().map(|(n, p)| RuleSpec {
                     min_customers: Some(n),
                     upgrade_percentage: Some(p),
-                    ..spec(RuleType::QualifiedCustomersUpgrade)
+                    ..RuleSpec::of(RuleType::QualifiedCustomersUpgrade)
                 }));
                 specs.extend(bonuses.into_iter().map(|(t, b)| RuleSpec {
                     min_charge_total: Some(t),
                     bonus: Some(b),
-                    ..spec(RuleType::ChargeThresholdBonus)
+                    ..RuleSpec::of(RuleType::ChargeThresholdBonus)
                 }));
                 specs
             },
