@@ -179,6 +179,19 @@ impl TestEnv {
         Reply { status, body }
     }
 
+    /// POSTs `body` exactly as given, with A's key and `content_type`: for
+    /// bodies that are not JSON or not sent as JSON.
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: &str) -> Reply {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("authorization", format!("Bearer {}", self.key_a))
+            .header("content-type", content_type)
+            .body(Body::from(body.to_string()))
+            .expect("valid request");
+        self.send(request).await
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         self.call(Method::GET, path, Some(&self.key_a), None).await
     }

@@ -1,8 +1,7 @@
 //! Bad input gets the right 4xx, names the field, and writes nothing (SPEC §1, §4 invariant 6).
 
-use axum::body::Body;
 use harness::TestEnv;
-use http::{Method, Request, StatusCode};
+use http::StatusCode;
 use serde_json::{Value, json};
 
 const GROUPS: &str = "/2026-02-01/partners/groups.json";
@@ -148,14 +147,13 @@ async fn missing_required_fields_are_named() {
 async fn malformed_json_is_a_400() {
     let env = TestEnv::new().await;
     let before = env.item_count().await;
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri(GROUPS)
-        .header("authorization", format!("Bearer {}", env.key_a))
-        .header("content-type", "application/json")
-        .body(Body::from(r#"{"partnerGroup": {"name": "x", "rules": [}"#))
-        .unwrap();
-    let reply = env.send(request).await;
+    let reply = env
+        .post_raw(
+            GROUPS,
+            "application/json",
+            r#"{"partnerGroup": {"name": "x", "rules": [}"#,
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.error_code(), "bad_request");
     assert_eq!(env.item_count().await, before);
@@ -164,16 +162,9 @@ async fn malformed_json_is_a_400() {
 #[tokio::test]
 async fn a_wrong_content_type_is_a_400() {
     let env = TestEnv::new().await;
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri(GROUPS)
-        .header("authorization", format!("Bearer {}", env.key_a))
-        .header("content-type", "text/plain")
-        .body(Body::from(
-            with_rules(json!([{"type": "recurring", "percentage": 10}])).to_string(),
-        ))
-        .unwrap();
-    assert_eq!(env.send(request).await.status, StatusCode::BAD_REQUEST);
+    let body = with_rules(json!([{"type": "recurring", "percentage": 10}])).to_string();
+    let reply = env.post_raw(GROUPS, "text/plain", &body).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]

@@ -4,13 +4,12 @@
 
 use std::collections::HashSet;
 
-use axum::body::Body;
 use futures::future::join_all;
 use harness::access::{
     Route, assert_keys_are_required, assert_other_accounts_get_404, assert_scopes_are_enforced,
 };
 use harness::{Reply, TestEnv};
-use http::{Method, Request, StatusCode};
+use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 const CAMPAIGNS: &str = "/2026-02-01/campaigns.json";
@@ -430,14 +429,7 @@ async fn malformed_json_and_wrong_content_types_are_400() {
         ("application/json", r#"{"campaign": {"name": "x""#),
         ("text/plain", r#"{"campaign": {"name": "x"}}"#),
     ] {
-        let request = Request::builder()
-            .method(Method::POST)
-            .uri(CAMPAIGNS)
-            .header("authorization", format!("Bearer {}", env.key_a))
-            .header("content-type", content_type)
-            .body(Body::from(body))
-            .unwrap();
-        let reply = env.send(request).await;
+        let reply = env.post_raw(CAMPAIGNS, content_type, body).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{content_type}");
         assert_eq!(reply.error_code(), "bad_request");
     }

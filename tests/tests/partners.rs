@@ -4,13 +4,12 @@
 //! access, bad input and request budgets.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use axum::body::Body;
 use futures::future::join_all;
 use harness::access::{
     Route, assert_keys_are_required, assert_other_accounts_get_404, assert_scopes_are_enforced,
 };
 use harness::{Reply, TestEnv};
-use http::{Method, Request, StatusCode};
+use http::{Method, StatusCode};
 use partner_ledger::model::Id;
 use partner_ledger::store::Key;
 use serde_json::{Value, json};
@@ -1034,14 +1033,7 @@ async fn malformed_json_and_wrong_content_types_are_400() {
         ),
         ("text/plain", with_email("a@example.com").to_string()),
     ] {
-        let request = Request::builder()
-            .method(Method::POST)
-            .uri(PARTNERS)
-            .header("authorization", format!("Bearer {}", env.key_a))
-            .header("content-type", content_type)
-            .body(Body::from(body))
-            .unwrap();
-        let reply = env.send(request).await;
+        let reply = env.post_raw(PARTNERS, content_type, &body).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{content_type}");
         assert_eq!(reply.error_code(), "bad_request");
     }

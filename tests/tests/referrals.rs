@@ -545,13 +545,7 @@ async fn bad_input_is_refused_and_nothing_is_written() {
         json!("referral.email")
     );
     let malformed = env
-        .send(
-            http::Request::post(REFERRALS)
-                .header("authorization", format!("Bearer {}", env.key_a))
-                .header("content-type", "application/json")
-                .body(axum::body::Body::from("{\"referral\": "))
-                .unwrap(),
-        )
+        .post_raw(REFERRALS, "application/json", "{\"referral\": ")
         .await;
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
     for query in ["status=gone", "partner_id=nope", "size=0", "cursor=forged"] {
