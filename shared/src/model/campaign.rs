@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::change::{replace, replace_optional};
 use super::id::Id;
 use crate::engine::{RuleSet, RuleSpec, RuleType};
 use crate::validation::{self, FieldError};
@@ -461,32 +462,16 @@ impl Campaign {
             self.name = name;
         }
         self.terms = terms;
-        for (field, change) in [
-            (&mut self.website_url, changes.website_url),
-            (&mut self.reference_coupon, changes.reference_coupon),
-            (&mut self.welcome_message, changes.welcome_message),
-            (&mut self.dashboard_text, changes.dashboard_text),
-            (&mut self.details_text, changes.details_text),
-        ] {
-            if change.is_some() {
-                *field = change;
-            }
-        }
-        for (field, change) in [
-            (&mut self.approval_needed, changes.approval_needed),
-            (&mut self.hide_emails, changes.hide_emails),
-            (&mut self.collect_details, changes.collect_details),
-        ] {
-            if let Some(value) = change {
-                *field = value;
-            }
-        }
-        if let Some(code_mode) = changes.code_mode {
-            self.code_mode = code_mode;
-        }
-        if let Some(days) = changes.cookie_duration {
-            self.cookie_duration = days;
-        }
+        replace_optional(&mut self.website_url, changes.website_url);
+        replace_optional(&mut self.reference_coupon, changes.reference_coupon);
+        replace_optional(&mut self.welcome_message, changes.welcome_message);
+        replace_optional(&mut self.dashboard_text, changes.dashboard_text);
+        replace_optional(&mut self.details_text, changes.details_text);
+        replace(&mut self.approval_needed, changes.approval_needed);
+        replace(&mut self.hide_emails, changes.hide_emails);
+        replace(&mut self.collect_details, changes.collect_details);
+        replace(&mut self.code_mode, changes.code_mode);
+        replace(&mut self.cookie_duration, changes.cookie_duration);
         self.updated_at = now;
         self.version += 1;
         Ok(())

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod api_key;
 pub mod campaign;
+mod change;
 pub mod id;
 pub mod partner;
 pub mod partner_group;

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::account::Account;
+use super::change::{replace, replace_optional};
 use super::id::Id;
 use crate::validation::{self, FieldError};
 
@@ -272,11 +273,11 @@ impl Partner {
             return Err(errors);
         }
         replace(&mut self.email, email);
-        replace(&mut self.first_name, changes.first_name.map(Some));
-        replace(&mut self.last_name, changes.last_name.map(Some));
-        replace(&mut self.payout_email, payout_email.map(Some));
+        replace_optional(&mut self.first_name, changes.first_name);
+        replace_optional(&mut self.last_name, changes.last_name);
+        replace_optional(&mut self.payout_email, payout_email);
         replace(&mut self.group_id, changes.group_id);
-        replace(&mut self.campaign_id, changes.campaign_id.map(Some));
+        replace_optional(&mut self.campaign_id, changes.campaign_id);
         replace(
             &mut self.parent_partner_id,
             changes.parent_partner_id.map(Some),
@@ -285,7 +286,7 @@ impl Partner {
         replace(&mut self.promo_codes, changes.promo_codes);
         replace(&mut self.approved, changes.approved);
         replace(&mut self.banned, changes.banned);
-        replace(&mut self.details, changes.details.map(Some));
+        replace_optional(&mut self.details, changes.details);
         self.touch(now);
         Ok(())
     }
@@ -345,13 +346,6 @@ impl Partner {
     fn touch(&mut self, now: DateTime<Utc>) {
         self.updated_at = now;
         self.version += 1;
-    }
-}
-
-/// A field the update gives replaces the stored value; an omitted one keeps it.
-fn replace<T>(field: &mut T, change: Option<T>) {
-    if let Some(value) = change {
-        *field = value;
     }
 }
 

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::change::replace_optional;
 use super::id::Id;
 use crate::engine::{RuleSet, RuleSpec};
 use crate::validation::{self, FieldError};
@@ -119,15 +120,9 @@ impl PartnerGroup {
         if let Some(Some(rules)) = rules {
             self.rules = rules;
         }
-        for (field, change) in [
-            (&mut self.description, changes.description),
-            (&mut self.external_id, changes.external_id),
-            (&mut self.tags, changes.tags),
-        ] {
-            if change.is_some() {
-                *field = change;
-            }
-        }
+        replace_optional(&mut self.description, changes.description);
+        replace_optional(&mut self.external_id, changes.external_id);
+        replace_optional(&mut self.tags, changes.tags);
         self.updated_at = now;
         self.version += 1;
         Ok(())

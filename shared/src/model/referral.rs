@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::change::replace_optional;
 use super::id::Id;
 use super::partner::Partner;
 use crate::validation::{self, FieldError};
@@ -230,15 +231,9 @@ impl Referral {
                 self.fraud_check = fraud_check(self.is_self_referral);
             }
         }
-        if changes.stripe_customer_id.is_some() {
-            self.stripe_customer_id = changes.stripe_customer_id;
-        }
-        if changes.subscription_status.is_some() {
-            self.subscription_status = changes.subscription_status;
-        }
-        if changes.ip.is_some() {
-            self.ip = changes.ip;
-        }
+        replace_optional(&mut self.stripe_customer_id, changes.stripe_customer_id);
+        replace_optional(&mut self.subscription_status, changes.subscription_status);
+        replace_optional(&mut self.ip, changes.ip);
         self.updated_at = now;
         self.version += 1;
         Ok(())
