@@ -9,7 +9,7 @@ use partner_ledger::http::scopes::{ReferralsRead, ReferralsWrite};
 use partner_ledger::http::{
     ApiError, Caller, CursorPaging, Filters, JsonBody, JsonId, ListEnvelope, retry_contended,
 };
-use partner_ledger::model::{Account, Attribution, Id, Partner, Referral};
+use partner_ledger::model::{Account, Attribution, Partner, Referral};
 use partner_ledger::store::referrals::ReferralWriteError;
 use partner_ledger::store::{
     Item, Key, PageRequest, Store, UniqueValue, partners, referrals, tallies, unique,
@@ -156,24 +156,16 @@ async fn attributed_partner(
 ) -> Result<Partner, ApiError> {
     let field = attribution.field();
     let missing = |what: &str| invalid(vec![FieldError::new(field, format!("no partner {what}"))]);
-    let partner_item = match (attribution, found) {
+    let partner = match (attribution, found) {
         (_, None) => None,
-        (Attribution::Partner(_), Some(item)) => Some(item),
-        (_, Some(code)) => {
-            let owner = unique::owner(code)?;
-            let [item] = store
-                .get_many(&[&Key::partner(&account.id, &owner)])
-                .await?
-                .try_into()
-                .expect("get_many answers every key asked");
-            item
-        }
+        (Attribution::Partner(_), Some(item)) => Some(partners::from_item(item)?),
+        (_, Some(code)) => partners::find(store, &account.id, &unique::owner(code)?).await?,
     };
-    let partner = match (attribution, partner_item) {
+    let partner = match (attribution, partner) {
         (Attribution::Partner(_), None) => return Err(missing("with this id")),
         (Attribution::LinkCode(_), None) => return Err(missing("has this link code")),
         (Attribution::PromoCode(_), None) => return Err(missing("has this promo code")),
-        (_, Some(item)) => partners::from_item(item)?,
+        (_, Some(partner)) => partner,
     };
     match partner.refusal() {
         Some(reason) => Err(invalid(vec![FieldError::new(
@@ -204,7 +196,7 @@ pub async fn update_referral(
             .await?;
         let before = existing(referral)?;
         let partner = match &changes.email {
-            Some(_) => partner_of(&store, &account.id, &before.partner_id).await?,
+            Some(_) => partners::find(&store, &account.id, &before.partner_id).await?,
             None => None,
         };
         let mut after = before.clone();
@@ -216,17 +208,4 @@ pub async fn update_referral(
     })
     .await?;
     Ok(Json(ReferralEnvelope::of(referral)))
-}
-
-async fn partner_of(
-    store: &Store,
-    account: &Id,
-    partner: &Id,
-) -> Result<Option<Partner>, ApiError> {
-    let [item] = store
-        .get_many(&[&Key::partner(account, partner)])
-        .await?
-        .try_into()
-        .expect("get_many answers every key asked");
-    Ok(item.map(partners::from_item).transpose()?)
 }

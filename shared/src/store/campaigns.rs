@@ -181,11 +181,7 @@ pub async fn needs_approval(
     account: &Id,
     campaign: &Id,
 ) -> Result<bool, StoreError> {
-    let [item] = store
-        .get_many(&[&Key::campaign(account, campaign)])
-        .await?
-        .try_into()
-        .expect("get_many answers every key asked");
+    let item = store.get(&Key::campaign(account, campaign)).await?;
     Ok(item
         .map(from_item)
         .transpose()?

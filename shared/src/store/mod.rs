@@ -133,6 +133,12 @@ impl Store {
         Ok(keys.iter().map(|key| found.get(*key).cloned()).collect())
     }
 
+    /// Reads one item, strongly consistent: for a read that follows another
+    /// (the request's first read is the auth BatchGetItem).
+    pub async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        Ok(self.get_many(&[key]).await?.pop().flatten())
+    }
+
     /// Every item of a collection, following DynamoDB's pages. For small
     /// collections only (partner groups, API keys); large ones page with cursors.
     pub async fn query_all(&self, collection: &Collection) -> Result<Vec<Item>, StoreError> {

@@ -149,6 +149,15 @@ pub async fn page(
     Ok((partners, last))
 }
 
+/// The partner `id` of `account`, if there is one.
+pub async fn find(store: &Store, account: &Id, id: &Id) -> Result<Option<Partner>, StoreError> {
+    store
+        .get(&Key::partner(account, id))
+        .await?
+        .map(from_item)
+        .transpose()
+}
+
 /// The new parent `first` and its ancestors, one read per generation,
 /// stopping at the top, at `partner` (a cycle) or after
 /// [`Partner::MAX_LINEAGE`] generations. Empty if `first` does not exist.
@@ -161,9 +170,9 @@ pub async fn lineage(
     let mut lineage: Vec<Partner> = Vec::new();
     let mut next = Some(first.clone());
     while let Some(id) = next.take() {
-        let item = store.get_many(&[&Key::partner(account, &id)]).await?.pop();
-        let Some(item) = item.flatten() else { break };
-        let ancestor = from_item(item)?;
+        let Some(ancestor) = find(store, account, &id).await? else {
+            break;
+        };
         if ancestor.id != *partner && lineage.len() + 1 < Partner::MAX_LINEAGE {
             next = ancestor.parent_partner_id.clone();
         }
