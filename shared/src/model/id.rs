@@ -39,6 +39,22 @@ impl Id {
         Self(hex::encode(bytes))
     }
 
+    /// The smallest id stamped at `at` or later: a lower bound for "created since".
+    pub fn first_at(at: DateTime<Utc>) -> Self {
+        Self(format!("{}000000000000", Self::stamp(at)))
+    }
+
+    /// The largest id stamped at `at` or earlier: an upper bound for "created until".
+    pub fn last_at(at: DateTime<Utc>) -> Self {
+        Self(format!("{}ffffffffffff", Self::stamp(at)))
+    }
+
+    /// The time part of the layout: seconds then milliseconds, in hex.
+    fn stamp(at: DateTime<Utc>) -> String {
+        let seconds = u32::try_from(at.timestamp().max(0)).unwrap_or(u32::MAX);
+        format!("{seconds:08x}{:04x}", at.timestamp_subsec_millis())
+    }
+
     /// Accepts only the canonical form, so a parsed id is always safe to put in a key.
     pub fn parse(text: &str) -> Option<Self> {
         let canonical = text.len() == Self::LEN
@@ -79,6 +95,17 @@ mod tests {
         assert!(a.as_str().starts_with("68f76721"), "{a}");
         assert_eq!(Id::parse(a.as_str()), Some(a.clone()));
         assert!(a < b);
+    }
+
+    #[test]
+    fn time_bounds_enclose_the_ids_of_their_moment() {
+        let at = Utc.with_ymd_and_hms(2026, 1, 15, 10, 0, 0).unwrap();
+        let id = Id::generate(at);
+        assert!(Id::first_at(at) <= id && id <= Id::last_at(at));
+        let later = at + chrono::Duration::milliseconds(1);
+        assert!(Id::last_at(at) < Id::first_at(later));
+        assert!(Id::parse(Id::first_at(at).as_str()).is_some());
+        assert!(Id::parse(Id::last_at(chrono::DateTime::<Utc>::MAX_UTC).as_str()).is_some());
     }
 
     #[test]

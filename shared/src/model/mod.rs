@@ -7,6 +7,7 @@ mod change;
 pub mod id;
 pub mod partner;
 pub mod partner_group;
+pub mod pricing;
 pub mod referral;
 pub mod scope;
 
@@ -19,6 +20,7 @@ pub use campaign::{
 pub use id::Id;
 pub use partner::{Link, Partner, PartnerStats, PromoCode};
 pub use partner_group::{GroupChanges, GroupDraft, PartnerGroup};
+pub use pricing::{ChargeFacts, Pricing, RuleSource, applicable_rules};
 pub use referral::{
     Attribution, FraudCheck, Referral, ReferralChanges, ReferralDraft, SubscriptionStatus,
 };

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
 
 use crate::model::Id;
 
@@ -29,6 +30,7 @@ pub struct Collection {
 pub enum Index {
     Gsi1,
     Gsi2,
+    Gsi3,
 }
 
 impl Index {
@@ -36,6 +38,7 @@ impl Index {
         match self {
             Index::Gsi1 => "gsi1",
             Index::Gsi2 => "gsi2",
+            Index::Gsi3 => "gsi3",
         }
     }
 
@@ -43,6 +46,7 @@ impl Index {
         match self {
             Index::Gsi1 => ("gsi1pk", "gsi1sk"),
             Index::Gsi2 => ("gsi2pk", "gsi2sk"),
+            Index::Gsi3 => ("gsi3pk", "gsi3sk"),
         }
     }
 }
@@ -67,6 +71,10 @@ pub enum UniqueValue<'a> {
     PromoCode(&'a str),
     /// A Stripe customer id: one referral per customer.
     StripeCustomer(&'a str),
+    /// A billing event's id: one commission per event.
+    Event(&'a str),
+    /// A Stripe payment (charge, invoice or payment intent) id: one commission per payment.
+    StripePayment(&'a str),
 }
 
 impl UniqueValue<'_> {
@@ -76,6 +84,8 @@ impl UniqueValue<'_> {
             UniqueValue::LinkCode(v) => format!("UNIQUE#link#{}", v.to_lowercase()),
             UniqueValue::PromoCode(v) => format!("UNIQUE#promo#{}", v.to_lowercase()),
             UniqueValue::StripeCustomer(v) => format!("UNIQUE#customer#{v}"),
+            UniqueValue::Event(v) => format!("UNIQUE#event#{v}"),
+            UniqueValue::StripePayment(v) => format!("UNIQUE#payment#{v}"),
         }
     }
 }
@@ -96,6 +106,15 @@ impl Tally {
 
     pub fn campaigns() -> Self {
         Self("campaigns".into())
+    }
+
+    /// The commissions list, whole or one partner's or one referral's.
+    pub fn commissions(partner: Option<&Id>, referral: Option<&Id>) -> Self {
+        match (partner, referral) {
+            (_, Some(referral)) => Self(format!("commissions#referral#{referral}")),
+            (Some(partner), None) => Self(format!("commissions#partner#{partner}")),
+            (None, None) => Self("commissions".into()),
+        }
     }
 
     /// The referrals list, filtered by partner and/or subscription status or not at all.
@@ -126,10 +145,23 @@ fn status_referrals_partition(account: &Id, status: &str) -> String {
     format!("{}#REFERRALS#STATUS#{status}", account_partition(account))
 }
 
+fn partner_commissions_partition(account: &Id, partner: &Id) -> String {
+    format!("{}#{PARTNER}{partner}#COMMISSIONS", account_partition(account))
+}
+
+fn status_commissions_partition(account: &Id, status: &str) -> String {
+    format!("{}#COMMISSIONS#STATUS#{status}", account_partition(account))
+}
+
+fn referral_commissions_partition(account: &Id, referral: &Id) -> String {
+    format!("{}#{REFERRAL}{referral}#COMMISSIONS", account_partition(account))
+}
+
 const GROUP: &str = "GROUP#";
 const PARTNER: &str = "PARTNER#";
 const CAMPAIGN: &str = "CAMPAIGN#";
 const REFERRAL: &str = "REFERRAL#";
+const COMMISSION: &str = "COMMISSION#";
 
 impl Key {
     pub fn account(account: &Id) -> Self {
@@ -154,6 +186,10 @@ impl Key {
 
     pub fn referral(account: &Id, referral: &Id) -> Self {
         Self::of(account, format!("{REFERRAL}{referral}"))
+    }
+
+    pub fn commission(account: &Id, commission: &Id) -> Self {
+        Self::of(account, format!("{COMMISSION}{commission}"))
     }
 
     pub fn unique(account: &Id, value: UniqueValue) -> Self {
@@ -208,6 +244,33 @@ impl IndexEntry {
         }
     }
 
+    /// A commission in its partner's commission list.
+    pub fn commission_by_partner(account: &Id, partner: &Id, commission: &Id) -> Self {
+        Self {
+            index: Index::Gsi1,
+            pk: partner_commissions_partition(account, partner),
+            sk: format!("{COMMISSION}{commission}"),
+        }
+    }
+
+    /// A commission in the list of commissions with its status.
+    pub fn commission_by_status(account: &Id, status: &str, commission: &Id) -> Self {
+        Self {
+            index: Index::Gsi2,
+            pk: status_commissions_partition(account, status),
+            sk: format!("{COMMISSION}{commission}"),
+        }
+    }
+
+    /// A commission in its referral's commission list.
+    pub fn commission_by_referral(account: &Id, referral: &Id, commission: &Id) -> Self {
+        Self {
+            index: Index::Gsi3,
+            pk: referral_commissions_partition(account, referral),
+            sk: format!("{COMMISSION}{commission}"),
+        }
+    }
+
     /// The attributes that put an item into this index.
     pub fn attributes(&self) -> [(&'static str, AttributeValue); 2] {
         let (pk, sk) = self.index.attributes();
@@ -235,6 +298,8 @@ pub struct Listing {
     account: Id,
     prefix: &'static str,
     index: Option<(Index, String)>,
+    /// Only ids in this range (inclusive): creation time bounds.
+    between: Option<(Id, Id)>,
 }
 
 impl Listing {
@@ -268,11 +333,42 @@ impl Listing {
         )
     }
 
+    pub fn commissions(account: &Id) -> Self {
+        Self::table(account, COMMISSION)
+    }
+
+    pub fn commissions_of_partner(account: &Id, partner: &Id) -> Self {
+        let partition = partner_commissions_partition(account, partner);
+        Self::indexed(account, COMMISSION, Index::Gsi1, partition)
+    }
+
+    pub fn commissions_with_status(account: &Id, status: &str) -> Self {
+        let partition = status_commissions_partition(account, status);
+        Self::indexed(account, COMMISSION, Index::Gsi2, partition)
+    }
+
+    pub fn commissions_of_referral(account: &Id, referral: &Id) -> Self {
+        let partition = referral_commissions_partition(account, referral);
+        Self::indexed(account, COMMISSION, Index::Gsi3, partition)
+    }
+
+    /// The same list, narrowed to ids created within `from..=to`.
+    pub fn created_between(mut self, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Self {
+        if from.is_some() || to.is_some() {
+            self.between = Some((
+                Id::first_at(from.unwrap_or(DateTime::UNIX_EPOCH)),
+                to.map_or_else(|| Id::last_at(DateTime::<Utc>::MAX_UTC), Id::last_at),
+            ));
+        }
+        self
+    }
+
     fn table(account: &Id, prefix: &'static str) -> Self {
         Self {
             account: account.clone(),
             prefix,
             index: None,
+            between: None,
         }
     }
 
@@ -281,6 +377,7 @@ impl Listing {
             account: account.clone(),
             prefix,
             index: Some((index, partition)),
+            between: None,
         }
     }
 
@@ -289,15 +386,29 @@ impl Listing {
         self.index.as_ref().map(|(index, _)| *index)
     }
 
-    /// The key attribute names and values of the Query: partition, sort-key prefix.
-    pub fn condition(&self) -> (&'static str, String, &'static str, &'static str) {
-        match &self.index {
-            None => ("pk", account_partition(&self.account), "sk", self.prefix),
+    /// The Query's key condition and its values: the partition, and the
+    /// sort-key prefix or, when narrowed by time, the id range.
+    pub fn key_condition(&self) -> (String, HashMap<String, AttributeValue>) {
+        let (pk_name, pk, sk_name) = match &self.index {
+            None => ("pk", account_partition(&self.account), "sk"),
             Some((index, pk)) => {
                 let (pk_name, sk_name) = index.attributes();
-                (pk_name, pk.clone(), sk_name, self.prefix)
+                (pk_name, pk.clone(), sk_name)
             }
-        }
+        };
+        let mut values = HashMap::from([(":partition".to_string(), AttributeValue::S(pk))]);
+        let expression = match &self.between {
+            None => {
+                values.insert(":prefix".into(), AttributeValue::S(self.prefix.into()));
+                format!("{pk_name} = :partition AND begins_with({sk_name}, :prefix)")
+            }
+            Some((low, high)) => {
+                values.insert(":low".into(), AttributeValue::S(format!("{}{low}", self.prefix)));
+                values.insert(":high".into(), AttributeValue::S(format!("{}{high}", self.prefix)));
+                format!("{pk_name} = :partition AND {sk_name} BETWEEN :low AND :high")
+            }
+        };
+        (expression, values)
     }
 
     /// The `ExclusiveStartKey` that continues the list after the item `id`.
@@ -358,13 +469,13 @@ mod tests {
             Listing::partners(&a),
             Listing::referrals_of_partner(&a, &b),
             Listing::referrals_with_status(&a, "active"),
+            Listing::commissions_of_partner(&a, &b),
+            Listing::commissions_with_status(&a, "pending"),
+            Listing::commissions_of_referral(&a, &b).created_between(Some(Utc::now()), None),
         ] {
-            assert!(
-                listing
-                    .condition()
-                    .1
-                    .starts_with("A#68f76721000000000000000a")
-            );
+            let (_, values) = listing.key_condition();
+            let partition = values[":partition"].as_s().unwrap();
+            assert!(partition.starts_with("A#68f76721000000000000000a"), "{listing:?}");
         }
     }
 

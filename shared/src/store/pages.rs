@@ -4,7 +4,7 @@
 //! deep page costs what the first one does. A filter narrows an index
 //! partition further; the read then continues until the page is full.
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::Select;
 
 use super::{Condition, Item, Listing, Store, StoreError};
 use crate::model::Id;
@@ -38,7 +38,7 @@ impl Store {
         listing: &Listing,
         request: PageRequest<'_>,
     ) -> Result<Page, StoreError> {
-        let (pk_name, pk, sk_name, prefix) = listing.condition();
+        let (key_condition, key_values) = listing.key_condition();
         let wanted = request.skip + request.limit + 1;
         let (filter, filter_values) = match request.filter {
             Some(filter) => {
@@ -55,14 +55,11 @@ impl Store {
                 .query()
                 .table_name(self.table())
                 .set_index_name(listing.index().map(|i| i.name().to_string()))
-                .key_condition_expression(format!(
-                    "{pk_name} = :partition AND begins_with({sk_name}, :prefix)"
-                ))
+                .key_condition_expression(key_condition.clone())
                 .set_filter_expression(filter.clone())
                 .set_expression_attribute_values(Some({
                     let mut values = filter_values.clone();
-                    values.insert(":partition".into(), AttributeValue::S(pk.clone()));
-                    values.insert(":prefix".into(), AttributeValue::S(prefix.to_string()));
+                    values.extend(key_values.clone());
                     values
                 }))
                 .consistent_read(listing.index().is_none())
@@ -82,5 +79,39 @@ impl Store {
             .take(request.limit)
             .collect();
         Ok(Page { items, more })
+    }
+
+    /// How many items of `listing` meet `filter`: a counting Query that reads
+    /// the listing through (one request per MB read). For lists no tally counts.
+    pub async fn count(&self, listing: &Listing, filter: Option<Condition>) -> Result<u64, StoreError> {
+        let (key_condition, mut values) = listing.key_condition();
+        let filter = filter.map(|f| {
+            let (expression, filter_values) = f.into_parts();
+            values.extend(filter_values);
+            expression
+        });
+        let mut count = 0u64;
+        let mut start = None;
+        loop {
+            let output = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .set_index_name(listing.index().map(|i| i.name().to_string()))
+                .key_condition_expression(key_condition.clone())
+                .set_filter_expression(filter.clone())
+                .set_expression_attribute_values(Some(values.clone()))
+                .select(Select::Count)
+                .consistent_read(listing.index().is_none())
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(StoreError::dynamo)?;
+            count += u64::try_from(output.count).unwrap_or(0);
+            start = output.last_evaluated_key;
+            if start.is_none() {
+                return Ok(count);
+            }
+        }
     }
 }
