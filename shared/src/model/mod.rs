@@ -4,6 +4,7 @@ pub mod account;
 pub mod api_key;
 pub mod campaign;
 mod change;
+pub mod commission;
 pub mod id;
 pub mod partner;
 pub mod partner_group;
@@ -17,6 +18,7 @@ pub use campaign::{
     Campaign, CampaignChanges, CampaignDraft, CodeMode, CommissionSettings, CommissionTerms,
     CommissionType, FirstPaymentCommission, LimitType,
 };
+pub use commission::{CommissionStatus, Decision, IllegalTransition, PayoutStatus, Review, decide};
 pub use id::Id;
 pub use partner::{Link, Partner, PartnerStats, PromoCode};
 pub use partner_group::{GroupChanges, GroupDraft, PartnerGroup};

@@ -202,7 +202,10 @@ mod tests {
         };
         assert!(first.acquires_customer());
         assert_eq!(
-            (first.context().customer_months, first.context().payment_number),
+            (
+                first.context().customer_months,
+                first.context().payment_number
+            ),
             (0, Some(1))
         );
     }
@@ -214,7 +217,10 @@ mod tests {
         }));
         let (partners, default) = (group(12), group(10));
         let pricing = applicable_rules(Some(&paying), Some(&partners), Some(&default)).unwrap();
-        assert_eq!((pricing.source, &pricing.source_id), (RuleSource::Campaign, &paying.id));
+        assert_eq!(
+            (pricing.source, &pricing.source_id),
+            (RuleSource::Campaign, &paying.id)
+        );
         assert_eq!(fee(&pricing, dec!(100)), dec!(20.00));
     }
 

@@ -146,7 +146,10 @@ fn status_referrals_partition(account: &Id, status: &str) -> String {
 }
 
 fn partner_commissions_partition(account: &Id, partner: &Id) -> String {
-    format!("{}#{PARTNER}{partner}#COMMISSIONS", account_partition(account))
+    format!(
+        "{}#{PARTNER}{partner}#COMMISSIONS",
+        account_partition(account)
+    )
 }
 
 fn status_commissions_partition(account: &Id, status: &str) -> String {
@@ -154,7 +157,10 @@ fn status_commissions_partition(account: &Id, status: &str) -> String {
 }
 
 fn referral_commissions_partition(account: &Id, referral: &Id) -> String {
-    format!("{}#{REFERRAL}{referral}#COMMISSIONS", account_partition(account))
+    format!(
+        "{}#{REFERRAL}{referral}#COMMISSIONS",
+        account_partition(account)
+    )
 }
 
 const GROUP: &str = "GROUP#";
@@ -353,7 +359,11 @@ impl Listing {
     }
 
     /// The same list, narrowed to ids created within `from..=to`.
-    pub fn created_between(mut self, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Self {
+    pub fn created_between(
+        mut self,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> Self {
         if from.is_some() || to.is_some() {
             self.between = Some((
                 Id::first_at(from.unwrap_or(DateTime::UNIX_EPOCH)),
@@ -403,8 +413,14 @@ impl Listing {
                 format!("{pk_name} = :partition AND begins_with({sk_name}, :prefix)")
             }
             Some((low, high)) => {
-                values.insert(":low".into(), AttributeValue::S(format!("{}{low}", self.prefix)));
-                values.insert(":high".into(), AttributeValue::S(format!("{}{high}", self.prefix)));
+                values.insert(
+                    ":low".into(),
+                    AttributeValue::S(format!("{}{low}", self.prefix)),
+                );
+                values.insert(
+                    ":high".into(),
+                    AttributeValue::S(format!("{}{high}", self.prefix)),
+                );
                 format!("{pk_name} = :partition AND {sk_name} BETWEEN :low AND :high")
             }
         };
@@ -475,7 +491,10 @@ mod tests {
         ] {
             let (_, values) = listing.key_condition();
             let partition = values[":partition"].as_s().unwrap();
-            assert!(partition.starts_with("A#68f76721000000000000000a"), "{listing:?}");
+            assert!(
+                partition.starts_with("A#68f76721000000000000000a"),
+                "{listing:?}"
+            );
         }
     }
 

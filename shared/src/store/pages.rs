@@ -83,7 +83,11 @@ impl Store {
 
     /// How many items of `listing` meet `filter`: a counting Query that reads
     /// the listing through (one request per MB read). For lists no tally counts.
-    pub async fn count(&self, listing: &Listing, filter: Option<Condition>) -> Result<u64, StoreError> {
+    pub async fn count(
+        &self,
+        listing: &Listing,
+        filter: Option<Condition>,
+    ) -> Result<u64, StoreError> {
         let (key_condition, mut values) = listing.key_condition();
         let filter = filter.map(|f| {
             let (expression, filter_values) = f.into_parts();
