@@ -5,6 +5,7 @@ pub mod api_key;
 pub mod campaign;
 mod change;
 pub mod commission;
+pub mod commission_request;
 pub mod id;
 pub mod partner;
 pub mod partner_group;
@@ -19,6 +20,10 @@ pub use campaign::{
     CommissionType, FirstPaymentCommission, LimitType,
 };
 pub use commission::{CommissionStatus, Decision, IllegalTransition, PayoutStatus, Review, decide};
+pub use commission_request::{
+    BillingPeriod, CommissionDraft, CommissionKind, CommissionRequest, Earning, EventDate,
+    RewardUnit,
+};
 pub use id::Id;
 pub use partner::{Link, Partner, PartnerStats, PromoCode};
 pub use partner_group::{GroupChanges, GroupDraft, PartnerGroup};
