@@ -78,3 +78,44 @@ pub fn campaign_create(name: &str) -> Value {
 pub fn referral_create(email: &str, link_code: &str) -> Value {
     json!({"referral": {"email": email, "code": link_code}})
 }
+
+/// PromoteKit's create-commission example with positive amounts: an explicit
+/// commission of 59.98 on a 299.9 payment, so the engine is not asked.
+pub fn commission_promotekit(referral_id: &str) -> Value {
+    json!({"commission": {
+        "referral_id": referral_id,
+        "revenue_amount": 299.9,
+        "commission_amount": 59.98,
+        "referral_date": "2026-01-15T10:00:00Z",
+        "stripe_payment_id": "py_3PqRstUvWxYz0123456789"
+    }})
+}
+
+/// FirstPromoter's create-commission example for a sale: no commission
+/// amount, so the rules engine prices it.
+pub fn commission_firstpromoter_sale(referral_id: &str) -> Value {
+    json!({"commission": {
+        "commission_type": "sale",
+        "referral_id": referral_id,
+        "sale_amount": 299.9,
+        "event_id": "evt_1QxSaleJan2026",
+        "event_date": "2026-01-15",
+        "unit": "cash",
+        "billing_period": "monthly",
+        "internal_note": "Imported from the billing system",
+        "notify_promoter": true
+    }})
+}
+
+/// FirstPromoter's create-commission example for a custom reward: a fixed
+/// 25 credits for the partner, with no referral.
+pub fn commission_firstpromoter_custom(partner_id: &str) -> Value {
+    json!({"commission": {
+        "commission_type": "custom",
+        "partner_id": partner_id,
+        "amount": 25,
+        "event_id": "evt_1QxCustomWebinar",
+        "unit": "credits",
+        "internal_note": "Webinar co-host bonus"
+    }})
+}

@@ -248,6 +248,141 @@ async fn referral_fixtures_go_through_the_real_entry_point() {
     );
 }
 
+/// A fixture whose base64 body also holds placeholders: decoded, filled in
+/// and encoded again, with `content-length` kept true.
+fn fixture_with_body(name: &str, key: &str, ids: &[(&str, &str)]) -> Value {
+    let mut event = fixture_with(name, key, ids);
+    let encoded = event["body"].as_str().expect("a body");
+    let decoded = aws_smithy_types::base64::decode(encoded).expect("base64 body");
+    let text = String::from_utf8(decoded).expect("UTF-8 body");
+    let text = ids.iter().fold(text, |text, (placeholder, id)| {
+        text.replace(placeholder, id)
+    });
+    assert!(!text.contains("__"), "every placeholder filled: {text}");
+    event["headers"]["content-length"] = json!(text.len().to_string());
+    event["body"] = json!(aws_smithy_types::base64::encode(text.as_bytes()));
+    event
+}
+
+#[tokio::test]
+async fn commission_fixtures_go_through_the_real_entry_point() {
+    let env = TestEnv::new().await;
+    default_group(&env).await;
+    let partner = env
+        .post(
+            "/2026-02-01/partners.json",
+            json!({"partner": {"email": "ann@example.com", "links": [{"url": "https://example.com/?via=ann", "code": "ann"}]}}),
+        )
+        .await;
+    assert_eq!(partner.status, 201, "{:?}", partner.body);
+    let partner = partner.body["partner"]["id"].as_str().unwrap().to_string();
+    let referral = env
+        .post(
+            "/2026-02-01/referrals.json",
+            json!({"referral": {"email": "customer@example.org", "partner_id": partner}}),
+        )
+        .await;
+    assert_eq!(referral.status, 201, "{:?}", referral.body);
+    let referral = referral.body["referral"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let runtime = RuntimeApi::start().await;
+    let _function = start(&env, &runtime, "commissions");
+    let key = env.key_a.clone();
+
+    let ids = [("__REFERRAL_ID__", referral.as_str())];
+    let (status, body) = invoke(
+        &runtime,
+        fixture_with_body("create-commission.json", &key, &ids),
+    )
+    .await;
+    assert_eq!(status, 201, "base64 body decoded: {body}");
+    assert_eq!(body["commission"]["referral"]["id"], json!(referral));
+    assert_eq!(body["commission"]["event_id"], json!("evt_1QxSaleJan2026"));
+    assert_eq!(
+        body["commission"]["amount"]
+            .to_string()
+            .trim_end_matches('0'),
+        "29.99",
+        "priced by the default group's 10 %"
+    );
+    let id = body["commission"]["id"].as_str().expect("id").to_string();
+    let ids = [("__COMMISSION_ID__", id.as_str())];
+
+    let (status, body) = invoke(&runtime, fixture_with("get-commission.json", &key, &ids)).await;
+    assert_eq!(
+        (status, body["commission"]["id"].clone()),
+        (200, json!(id)),
+        "{body}"
+    );
+    let (status, body) = invoke(&runtime, fixture_with("list-commissions.json", &key, &ids)).await;
+    assert_eq!(
+        (status, body["count"].clone(), body["per_page"].clone()),
+        (200, json!(1), json!(10)),
+        "query string survived: {body}"
+    );
+    let (status, body) = invoke(
+        &runtime,
+        fixture_with("update-commission-notes.json", &key, &ids),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (
+            body["commission"]["internal_note"].clone(),
+            body["commission"]["external_note"].clone()
+        ),
+        (json!("checked"), json!("Thanks!"))
+    );
+    let (status, body) = invoke(
+        &runtime,
+        fixture_with("approve-commission.json", &key, &ids),
+    )
+    .await;
+    assert_eq!(
+        (status, body["commission"]["status"].clone()),
+        (200, json!("approved")),
+        "{body}"
+    );
+
+    // Bulk deny a second, still pending commission.
+    let second = env
+        .post(
+            "/2026-02-01/commissions.json",
+            json!({"commission": {"referral_id": referral, "sale_amount": 100, "event_id": "evt_second"}}),
+        )
+        .await;
+    assert_eq!(second.status, 201, "{:?}", second.body);
+    let second = second.body["commission"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, body) = invoke(
+        &runtime,
+        fixture_with(
+            "bulk-deny-commissions.json",
+            &key,
+            &[("__COMMISSION_ID__", second.as_str())],
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["commissions"],
+        json!([{"id": second, "status": "denied"}])
+    );
+    let (status, body) = invoke(&runtime, fixture_with("list-commissions.json", &key, &ids)).await;
+    assert_eq!((status, body["count"].clone()), (200, json!(0)), "{body}");
+
+    let (status, _) = invoke(
+        &runtime,
+        fixture_with("get-commission.json", "not-a-key", &ids),
+    )
+    .await;
+    assert_eq!(status, 401);
+}
+
 #[tokio::test]
 async fn the_openapi_fixture_goes_through_the_real_entry_point() {
     let runtime = RuntimeApi::start().await;
