@@ -1,7 +1,8 @@
 //! partner-ledger's shared crate: the rules engine, the domain model, the
 //! DynamoDB single-table store and the HTTP plumbing every function uses.
 //!
-//! Dependencies flow one way: `engine` ← `model` ← `store` ← `http`.
+//! Dependencies flow one way: `engine` ← `model` ← `store` ← `http`; `views`
+//! holds the API shapes several endpoint groups share.
 
 pub mod engine;
 pub mod http;
@@ -9,3 +10,4 @@ pub mod model;
 pub mod money;
 pub mod store;
 pub mod validation;
+pub mod views;

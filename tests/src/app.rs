@@ -129,6 +129,8 @@ impl TestEnv {
             campaigns::router(store)
         } else if under("referrals") {
             referrals::router(store)
+        } else if under("commissions") {
+            commissions::router(store)
         } else {
             partner_groups::router(store)
         }

@@ -15,7 +15,7 @@ pub const PATH: &str = "/2026-02-01/openapi.json";
     info(
         title = "partner-ledger",
         version = "2026-02-01",
-        description = "Partner (affiliate) program backend: partner groups and their commission rules engine, partners, campaigns and referrals."
+        description = "Partner (affiliate) program backend: partner groups and their commission rules engine, partners, campaigns, referrals and commissions."
     ),
     components(schemas(ErrorEnvelope, ErrorBody, FieldIssue))
 )]
@@ -28,6 +28,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(partners::openapi());
     doc.merge(campaigns::openapi());
     doc.merge(referrals::openapi());
+    doc.merge(commissions::openapi());
     doc
 }
 

@@ -44,6 +44,8 @@ route_scopes! {
     CampaignsWrite => Campaigns: Write,
     ReferralsRead => Referrals: Read,
     ReferralsWrite => Referrals: Write,
+    CommissionsRead => Commissions: Read,
+    CommissionsWrite => Commissions: Write,
 }
 
 /// A caller that presented a well-formed key for a route requiring `S`.
@@ -84,12 +86,25 @@ impl<S: RequiredScope> Caller<S> {
         store: &Store,
         keys: [&Key; N],
     ) -> Result<(Account, [Option<Item>; N]), ApiError> {
+        let (account, items) = self.read_all(store, &keys).await?;
+        Ok((
+            account,
+            items.try_into().expect("get_many answers every key asked"),
+        ))
+    }
+
+    /// [`Caller::read`] for a number of keys known only at run time.
+    pub async fn read_all(
+        &self,
+        store: &Store,
+        keys: &[&Key],
+    ) -> Result<(Account, Vec<Option<Item>>), ApiError> {
         let account = &self.token.account_id;
         let (key_item, account_item) = (
             Key::api_key(account, &self.token.key_id),
             Key::account(account),
         );
-        let mut wanted = Vec::with_capacity(N + 2);
+        let mut wanted = Vec::with_capacity(keys.len() + 2);
         wanted.extend([&key_item, &account_item]);
         wanted.extend(keys);
         let mut items = store.get_many(&wanted).await?.into_iter();
@@ -109,11 +124,7 @@ impl<S: RequiredScope> Caller<S> {
                     return Err(ApiError::Forbidden(S::SCOPE));
                 }
                 tracing::Span::current().record("account", account.id.as_str());
-                let rest: Vec<Option<Item>> = items.collect();
-                Ok((
-                    account,
-                    rest.try_into().expect("get_many answers every key asked"),
-                ))
+                Ok((account, items.collect()))
             }
             _ => Err(ApiError::Unauthorized),
         }

@@ -5,10 +5,221 @@
 //! `payout_status` becomes `paid` when a payout takes it.
 
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::referral::FraudCheck;
+use super::commission_request::{
+    BillingPeriod, CommissionKind, CommissionRequest, Earning, MAX_NOTE, RewardUnit,
+};
+use super::id::Id;
+use super::pricing::{Priced, RuleSource};
+use super::referral::{FraudCheck, Referral};
+use crate::engine::AppliedRule;
+use crate::money::Currency;
+
+/// One commission, as stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Commission {
+    pub id: Id,
+    pub commission_type: CommissionKind,
+    pub status: CommissionStatus,
+    pub payout_status: PayoutStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payout_id: Option<Id>,
+    pub partner_id: Id,
+    /// The campaign the commission was earned through, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign_id: Option<Id>,
+    /// The paying customer; `None` for a custom commission.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral_id: Option<Id>,
+    pub currency: Currency,
+    /// The payment, in major units; `None` for a custom commission.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    pub sale_amount: Option<Decimal>,
+    /// What the partner earns, in major units.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    /// The percentage the rules paid; `None` unless the rules priced a percentage.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    pub rate: Option<Decimal>,
+    #[serde(default)]
+    pub applied_rules: Vec<AppliedRule>,
+    /// Where the rules came from; `None` when the amount was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_source: Option<RuleSource>,
+    /// The referral tier: 1 for the partner who referred the customer.
+    pub tier: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stripe_payment_id: Option<String>,
+    /// When the payment (or the grant) happened.
+    pub occurred_at: DateTime<Utc>,
+    pub unit: RewardUnit,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_period: Option<BillingPeriod>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal_note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_note: Option<String>,
+    pub notify_promoter: bool,
+    pub is_self_referral: bool,
+    pub fraud_check: FraudCheck,
+    /// The create request's fingerprint: tells a replay from another request.
+    pub fingerprint: String,
+    /// The partner (with the campaign) and the referral as the API showed
+    /// them when the commission was earned, as JSON: a receipt that makes
+    /// reading a commission one request.
+    pub snapshot: String,
+    pub created_at: DateTime<Utc>,
+    pub status_updated_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Who earns a commission: the partner and, for a sale, the paying referral.
+#[derive(Clone, Copy, Debug)]
+pub struct Earner<'a> {
+    pub partner_id: &'a Id,
+    pub campaign_id: Option<&'a Id>,
+    pub referral: Option<&'a Referral>,
+}
+
+impl Commission {
+    /// A new pending commission for `request`. `priced` is how the rules
+    /// priced a sale that gave no amount; `snapshot` the nested objects' JSON.
+    pub fn earn(
+        request: &CommissionRequest,
+        earner: Earner<'_>,
+        priced: Option<Priced>,
+        snapshot: String,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let (commission_type, sale_amount, given) = match &request.earning {
+            Earning::Sale {
+                sale_amount,
+                commission,
+                ..
+            } => (CommissionKind::Sale, Some(*sale_amount), *commission),
+            Earning::Custom { amount, .. } => (CommissionKind::Custom, None, Some(*amount)),
+        };
+        let (amount, rate, applied_rules, rule_source) = match priced {
+            Some(p) => (p.amount, p.rate, p.applied_rules, Some(p.source)),
+            None => (given.unwrap_or_default(), None, Vec::new(), None),
+        };
+        let review = earner.referral.map_or(
+            Review {
+                is_self_referral: false,
+                fraud_check: FraudCheck::NoSuspicion,
+            },
+            |r| Review {
+                is_self_referral: r.is_self_referral,
+                fraud_check: r.fraud_check,
+            },
+        );
+        Self {
+            id: Id::generate(now),
+            commission_type,
+            status: CommissionStatus::Pending,
+            payout_status: PayoutStatus::NotPaid,
+            payout_id: None,
+            partner_id: earner.partner_id.clone(),
+            campaign_id: earner.campaign_id.cloned(),
+            referral_id: earner.referral.map(|r| r.id.clone()),
+            currency: request.currency,
+            sale_amount,
+            amount,
+            rate,
+            applied_rules,
+            rule_source,
+            tier: 1,
+            event_id: request.event_id.clone(),
+            stripe_payment_id: request.stripe_payment_id.clone(),
+            occurred_at: request.occurred_at,
+            unit: request.unit,
+            billing_period: request.billing_period,
+            plan_id: request.plan_id.clone(),
+            internal_note: request.internal_note.clone(),
+            external_note: None,
+            notify_promoter: request.notify_promoter,
+            is_self_referral: review.is_self_referral,
+            fraud_check: review.fraud_check,
+            fingerprint: request.fingerprint.clone(),
+            snapshot,
+            created_at: now,
+            status_updated_at: now,
+            updated_at: now,
+        }
+    }
+
+    pub fn review(&self) -> Review {
+        Review {
+            is_self_referral: self.is_self_referral,
+            fraud_check: self.fraud_check,
+        }
+    }
+
+    /// Takes `decision`: `Ok(true)` when the status changed, `Ok(false)` when
+    /// it already was the decision's outcome.
+    pub fn decide(
+        &mut self,
+        decision: Decision,
+        now: DateTime<Utc>,
+    ) -> Result<bool, IllegalTransition> {
+        let changes = decide(self.status, decision)?;
+        if changes {
+            self.status = decision.target();
+            self.status_updated_at = now;
+            self.updated_at = now;
+        }
+        Ok(changes)
+    }
+
+    /// Sets the notes given; a note not given is kept.
+    pub fn annotate(&mut self, notes: Notes, now: DateTime<Utc>) {
+        super::change::replace_optional(&mut self.internal_note, notes.internal_note);
+        super::change::replace_optional(&mut self.external_note, notes.external_note);
+        self.updated_at = now;
+    }
+}
+
+/// The body of a notes update: `commission` in `{"commission": {...}}`.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Notes {
+    /// Visible to the account's team only; at most 5000 characters.
+    pub internal_note: Option<String>,
+    /// Shown to the partner; at most 5000 characters.
+    pub external_note: Option<String>,
+}
+
+impl Notes {
+    pub fn check(&self) -> Result<(), Vec<crate::validation::FieldError>> {
+        let mut errors = Vec::new();
+        for (field, note) in [
+            ("internal_note", &self.internal_note),
+            ("external_note", &self.external_note),
+        ] {
+            crate::validation::max_chars(field, note.as_deref(), MAX_NOTE, &mut errors);
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
 
 /// Where a commission stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -39,6 +250,16 @@ pub enum PayoutStatus {
     #[default]
     NotPaid,
     Paid,
+}
+
+impl PayoutStatus {
+    /// The name on the wire and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayoutStatus::NotPaid => "not_paid",
+            PayoutStatus::Paid => "paid",
+        }
+    }
 }
 
 /// A decision a person (or the payout run) takes on a commission.

@@ -82,8 +82,13 @@ pub struct CommissionDraft {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub referral_id: Option<Id>,
-    /// The partner granted a custom commission.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The partner granted a custom commission (FirstPromoter's
+    /// `promoter_campaign_id` names the same: a partner belongs to one campaign).
+    #[serde(
+        default,
+        alias = "promoter_campaign_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schema(value_type = Option<String>)]
     pub partner_id: Option<Id>,
     /// The campaign a custom commission belongs to; defaults to the partner's.
@@ -183,7 +188,7 @@ pub struct CommissionRequest {
 }
 
 const MAX_KEY: usize = 255;
-const MAX_NOTE: usize = 5000;
+pub(super) const MAX_NOTE: usize = 5000;
 
 impl CommissionDraft {
     /// Checks the draft against its contract. `account_currency` fills in a
@@ -208,11 +213,10 @@ impl CommissionDraft {
             ("commission_amount", self.commission_amount),
             &mut errors,
         );
-        for (field, value) in [("sale_amount", sale_amount), ("amount", amount)] {
-            if let Some(value) = value {
-                check_amount(field, value, currency, &mut errors);
-            }
+        for (field, value) in [sale_amount, amount].into_iter().flatten() {
+            check_amount(field, value, currency, &mut errors);
         }
+        let (sale_amount, amount) = (sale_amount.map(|(_, v)| v), amount.map(|(_, v)| v));
         let occurred_at =
             synonym_date(self.event_date, self.referral_date, &mut errors).unwrap_or(now);
         for (field, key) in [
@@ -220,10 +224,7 @@ impl CommissionDraft {
             ("stripe_payment_id", &self.stripe_payment_id),
             ("plan_id", &self.plan_id),
         ] {
-            if key
-                .as_ref()
-                .is_some_and(|k| k.trim().is_empty() || k.chars().count() > MAX_KEY)
-            {
+            if key.as_deref().is_some_and(|k| !is_key(k)) {
                 errors.push(FieldError::new(
                     field,
                     format!("must be 1 to {MAX_KEY} characters"),
@@ -319,13 +320,31 @@ impl CommissionDraft {
     }
 }
 
-/// One value under either of two names; both given must agree (the first
-/// name's value stands meanwhile, so only the disagreement is reported).
-fn synonym(
-    first: (&str, Option<Decimal>),
-    second: (&str, Option<Decimal>),
+impl CommissionDraft {
+    /// The idempotency keys (`event_id`, `stripe_payment_id`) worth looking
+    /// up before the draft is checked: only well-formed ones, since `check`
+    /// reports the others.
+    pub fn idempotency_keys(&self) -> (Option<&str>, Option<&str>) {
+        (
+            self.event_id.as_deref().filter(|k| is_key(k)),
+            self.stripe_payment_id.as_deref().filter(|k| is_key(k)),
+        )
+    }
+}
+
+/// An idempotency key or plan id: 1 to 255 characters, not blank.
+fn is_key(key: &str) -> bool {
+    !key.trim().is_empty() && key.chars().count() <= MAX_KEY
+}
+
+/// One value under either of two names, with the name it came under; both
+/// given must agree (the first name's value stands meanwhile, so only the
+/// disagreement is reported).
+fn synonym<'a>(
+    first: (&'a str, Option<Decimal>),
+    second: (&'a str, Option<Decimal>),
     errors: &mut Vec<FieldError>,
-) -> Option<Decimal> {
+) -> Option<(&'a str, Decimal)> {
     if let (Some(a), Some(b)) = (first.1, second.1)
         && a != b
     {
@@ -334,7 +353,10 @@ fn synonym(
             format!("must equal {} when both are given", first.0),
         ));
     }
-    first.1.or(second.1)
+    match first {
+        (name, Some(value)) => Some((name, value)),
+        _ => second.1.map(|value| (second.0, value)),
+    }
 }
 
 fn synonym_date(
@@ -450,6 +472,11 @@ mod tests {
             }
         );
         assert_eq!(custom.unit, RewardUnit::Credits);
+        let named_as_firstpromoter = check(
+            json!({"commission_type": "custom", "promoter_campaign_id": PARTNER, "amount": 25}),
+        )
+        .unwrap();
+        assert_eq!(named_as_firstpromoter.earning, custom.earning);
     }
 
     #[test]
@@ -469,11 +496,11 @@ mod tests {
         );
         assert_eq!(
             fields(json!({"referral_id": REFERRAL, "revenue_amount": -5})),
-            ["sale_amount"]
+            ["revenue_amount"]
         );
         assert_eq!(
             fields(json!({"referral_id": REFERRAL, "sale_amount": 10, "commission_amount": 0})),
-            ["amount"]
+            ["commission_amount"]
         );
         assert_eq!(
             fields(json!({"referral_id": REFERRAL, "sale_amount": 10.005})),

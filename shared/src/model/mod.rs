@@ -19,7 +19,10 @@ pub use campaign::{
     Campaign, CampaignChanges, CampaignDraft, CodeMode, CommissionSettings, CommissionTerms,
     CommissionType, FirstPaymentCommission, LimitType,
 };
-pub use commission::{CommissionStatus, Decision, IllegalTransition, PayoutStatus, Review, decide};
+pub use commission::{
+    Commission, CommissionStatus, Decision, Earner, IllegalTransition, Notes, PayoutStatus, Review,
+    decide,
+};
 pub use commission_request::{
     BillingPeriod, CommissionDraft, CommissionKind, CommissionRequest, Earning, EventDate,
     RewardUnit,
@@ -27,7 +30,7 @@ pub use commission_request::{
 pub use id::Id;
 pub use partner::{Link, Partner, PartnerStats, PromoCode};
 pub use partner_group::{GroupChanges, GroupDraft, PartnerGroup};
-pub use pricing::{ChargeFacts, Pricing, RuleSource, applicable_rules};
+pub use pricing::{ChargeFacts, Priced, Pricing, RuleSource, applicable_rules};
 pub use referral::{
     Attribution, FraudCheck, Referral, ReferralChanges, ReferralDraft, SubscriptionStatus,
 };

@@ -5,13 +5,13 @@
 
 use chrono::{DateTime, Datelike, Months, Utc};
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::campaign::Campaign;
 use super::id::Id;
 use super::partner_group::PartnerGroup;
-use crate::engine::{Context, RuleSet};
+use crate::engine::{AppliedRule, Context, RuleSet};
 use crate::money::Currency;
 
 /// What is known about one paid charge and the history before it.
@@ -74,7 +74,7 @@ pub fn whole_months(from: DateTime<Utc>, to: DateTime<Utc>) -> u32 {
 }
 
 /// Where a sale's rules came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleSource {
     Campaign,
@@ -90,9 +90,34 @@ pub struct Pricing {
     pub rules: RuleSet,
 }
 
+/// A sale the rules priced: the commission and how it came about.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Priced {
+    /// Rounded once, half away from zero, to the currency's minor units.
+    pub amount: Decimal,
+    /// The percentage paid; `None` when the fee is a fixed amount.
+    pub rate: Option<Decimal>,
+    pub applied_rules: Vec<AppliedRule>,
+    pub source: RuleSource,
+}
+
+impl Pricing {
+    /// Evaluates the rules against the charge's facts.
+    pub fn price(&self, facts: &ChargeFacts) -> Priced {
+        let evaluation = self.rules.evaluate(&facts.context());
+        Priced {
+            amount: evaluation.final_fee,
+            rate: evaluation.rate,
+            applied_rules: evaluation.applied_rules,
+            source: self.source,
+        }
+    }
+}
+
 /// SPEC §3.5's precedence: the campaign's rules if it sets a commission,
-/// otherwise the partner's group's, otherwise the default group's. `None`
-/// only when none of them is there to price with.
+/// otherwise the partner's group's, otherwise the default group's (a partner
+/// in the default group is priced as `default_group`). `None` only when none
+/// of them is there to price with.
 pub fn applicable_rules(
     campaign: Option<&Campaign>,
     partner_group: Option<&PartnerGroup>,
@@ -110,9 +135,13 @@ pub fn applicable_rules(
         source_id: group.id.clone(),
         rules: group.rules.clone(),
     };
-    partner_group
-        .map(|g| group(g, RuleSource::PartnerGroup))
-        .or_else(|| default_group.map(|g| group(g, RuleSource::DefaultGroup)))
+    match (partner_group, default_group) {
+        (Some(own), Some(default)) if own.id == default.id => {
+            Some(group(default, RuleSource::DefaultGroup))
+        }
+        (Some(own), _) => Some(group(own, RuleSource::PartnerGroup)),
+        (None, default) => default.map(|g| group(g, RuleSource::DefaultGroup)),
+    }
 }
 
 #[cfg(test)]
@@ -233,6 +262,8 @@ mod tests {
         assert_eq!(fee(&pricing, dec!(100)), dec!(12.00));
         let pricing = applicable_rules(None, Some(&partners), Some(&default)).unwrap();
         assert_eq!(pricing.source_id, partners.id);
+        let pricing = applicable_rules(None, Some(&default), Some(&default)).unwrap();
+        assert_eq!(pricing.source, RuleSource::DefaultGroup);
     }
 
     #[test]

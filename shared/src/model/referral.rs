@@ -33,6 +33,14 @@ pub struct Referral {
     pub subscription_status: Option<SubscriptionStatus>,
     /// The customer's first paid charge; set by the first commission.
     pub acquired_at: Option<DateTime<Utc>>,
+    /// The customer's paid charges so far; each sale commission adds one.
+    #[serde(default)]
+    pub paid_charges: u64,
+    /// The partner's group as last seen (at creation, or by the last sale): a
+    /// hint that lets a sale read the group's rules together with the
+    /// partner. Checked against the partner before it prices anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_group_id: Option<Id>,
     pub ip: Option<String>,
     pub is_self_referral: bool,
     pub fraud_check: FraudCheck,
@@ -195,6 +203,8 @@ impl CheckedDraft {
             signup_date: draft.signup_date.unwrap_or(now),
             subscription_status: draft.subscription_status,
             acquired_at: None,
+            paid_charges: 0,
+            partner_group_id: Some(partner.group_id.clone()),
             ip: draft.ip,
             is_self_referral,
             fraud_check: fraud_check(is_self_referral),

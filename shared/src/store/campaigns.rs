@@ -181,9 +181,16 @@ pub async fn needs_approval(
     account: &Id,
     campaign: &Id,
 ) -> Result<bool, StoreError> {
-    let item = store.get(&Key::campaign(account, campaign)).await?;
-    Ok(item
-        .map(from_item)
-        .transpose()?
+    Ok(find(store, account, campaign)
+        .await?
         .is_some_and(|campaign| campaign.approval_needed))
+}
+
+/// The campaign `id` of `account`, if there is one.
+pub async fn find(store: &Store, account: &Id, id: &Id) -> Result<Option<Campaign>, StoreError> {
+    store
+        .get(&Key::campaign(account, id))
+        .await?
+        .map(from_item)
+        .transpose()
 }

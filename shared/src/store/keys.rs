@@ -268,6 +268,12 @@ impl IndexEntry {
         }
     }
 
+    /// The partition of the commissions with `status`: what a condition on a
+    /// commission's status compares `gsi2pk` with.
+    pub fn commission_status_partition(account: &Id, status: &str) -> String {
+        status_commissions_partition(account, status)
+    }
+
     /// A commission in its referral's commission list.
     pub fn commission_by_referral(account: &Id, referral: &Id, commission: &Id) -> Self {
         Self {

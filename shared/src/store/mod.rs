@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod campaigns;
 mod codec;
+pub mod commissions;
 pub mod keys;
 mod pages;
 pub mod partner_groups;

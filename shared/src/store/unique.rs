@@ -2,7 +2,10 @@
 //! account may hold (a partner's email and codes, a referral's Stripe
 //! customer). Claiming one is a conditional Put in the owner's transaction,
 //! so two concurrent creates with the same value cannot both succeed. The
-//! item also answers "who holds this value?" with one GetItem.
+//! item also answers "who holds this value?" with one GetItem. An
+//! idempotency key (a billing event, a Stripe payment) also keeps the
+//! fingerprint of the request that claimed it, to tell a replay from a
+//! different request under the same key.
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use serde::{Deserialize, Serialize};
@@ -12,9 +15,13 @@ use crate::model::Id;
 
 const ENTITY: &str = "unique";
 
-#[derive(Serialize, Deserialize)]
-struct Claim {
-    holder: Id,
+/// Who holds a value, and for an idempotency key the fingerprint of the
+/// request that claimed it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Claim {
+    pub holder: Id,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
 }
 
 /// Writes `value` for `owner`; the transaction fails if anyone holds it.
@@ -24,10 +31,26 @@ pub fn claim(
     value: UniqueValue,
     owner: &Id,
 ) -> Result<TransactWriteItem, StoreError> {
-    let claim = Claim {
-        holder: owner.clone(),
-    };
-    let item = encode(&Key::unique(account, value), ENTITY, &claim)?;
+    claim_as(
+        store,
+        account,
+        value,
+        &Claim {
+            holder: owner.clone(),
+            fingerprint: None,
+        },
+    )
+}
+
+/// Writes `value` for `claim.holder`, remembering the claiming request's
+/// fingerprint; the transaction fails if anyone holds it.
+pub fn claim_as(
+    store: &Store,
+    account: &Id,
+    value: UniqueValue,
+    claim: &Claim,
+) -> Result<TransactWriteItem, StoreError> {
+    let item = encode(&Key::unique(account, value), ENTITY, claim)?;
     store.put(item, Condition::absent())
 }
 
@@ -46,5 +69,10 @@ pub fn release(
 
 /// The id of the object holding the value read as `item`.
 pub fn owner(item: Item) -> Result<Id, StoreError> {
-    decode::<Claim>(item).map(|claim| claim.holder)
+    read(item).map(|claim| claim.holder)
+}
+
+/// The claim read as `item`.
+pub fn read(item: Item) -> Result<Claim, StoreError> {
+    decode(item)
 }

@@ -1,0 +1,312 @@
+//! The Commissions handlers: parse, call the store (or `earn` for a
+//! create), shape the answer.
+
+use std::collections::HashSet;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::Utc;
+use partner_ledger::http::openapi::{ListErrors, ReadErrors, WriteErrors};
+use partner_ledger::http::scopes::{CommissionsRead, CommissionsWrite};
+use partner_ledger::http::{
+    ApiError, Caller, CursorPaging, Filters, JsonBody, JsonId, ListEnvelope, PathId,
+    retry_contended,
+};
+use partner_ledger::model::{Commission, Decision, Id};
+use partner_ledger::store::commissions::{self, BulkDecisionError, CommissionFilter};
+use partner_ledger::store::{Item, Key, PageRequest, Store, tallies};
+use partner_ledger::validation::{FieldError, under};
+
+use crate::earn::{self, Created};
+use crate::views::*;
+
+const TAG: &str = "Commissions";
+const WRAPPER: &str = "commission";
+/// The most commissions one bulk decision takes: one transaction's worth.
+const MAX_BULK: usize = 100;
+
+fn existing(item: Option<Item>) -> Result<Commission, ApiError> {
+    item.map(commissions::from_item)
+        .transpose()?
+        .ok_or(ApiError::NotFound("commission"))
+}
+
+fn envelope(commission: Commission) -> Result<Json<CommissionEnvelope>, ApiError> {
+    Ok(Json(CommissionEnvelope::of(commission)?))
+}
+
+/// List commissions.
+///
+/// Oldest first. Filter by `partner_id`, `referral_id`, `status`, `payout_status` and
+/// creation time (`from`, `to`); follow `pages.next_cursor` to page through any number
+/// of commissions at the same cost.
+#[utoipa::path(get, path = "/2026-02-01/commissions.json", tag = TAG, params(CommissionFilters, CursorPaging),
+    security(("api_key" = [])),
+    responses((status = 200, description = "One page of commissions.", body = ListEnvelope<CommissionView>), ListErrors))]
+pub async fn list_commissions(
+    State(store): State<Store>,
+    caller: Caller<CommissionsRead>,
+    Filters(filters): Filters<CommissionFilters>,
+    paging: CursorPaging,
+) -> Result<Json<ListEnvelope<CommissionView>>, ApiError> {
+    if let (Some(from), Some(to)) = (filters.from, filters.to)
+        && to < from
+    {
+        return Err(ApiError::validation("to", "must not be before from"));
+    }
+    let list = commissions::list(
+        caller.account_id(),
+        &CommissionFilter {
+            partner: filters.partner_id,
+            referral: filters.referral_id,
+            status: filters.status,
+            payout_status: filters.payout_status,
+            from: filters.from,
+            to: filters.to,
+        },
+    );
+    let tally = list
+        .tally
+        .as_ref()
+        .map(|tally| Key::tally(caller.account_id(), tally));
+    let (_, counted) = caller.read_all(&store, &Vec::from_iter(&tally)).await?;
+    let request = PageRequest {
+        filter: list.filter.clone(),
+        ..paging.request()
+    };
+    let (page, count) = match counted.into_iter().next() {
+        Some(tally) => (
+            store.page(&list.listing, request).await?,
+            tallies::count(tally.as_ref())?,
+        ),
+        None => tokio::try_join!(
+            store.page(&list.listing, request),
+            store.count(&list.listing, list.filter.clone()),
+        )?,
+    };
+    let elements: Vec<CommissionView> = page
+        .items
+        .into_iter()
+        .map(|item| commissions::from_item(item).and_then(CommissionView::of))
+        .collect::<Result<_, _>>()?;
+    let last = page
+        .more
+        .then(|| elements.last().map(|c| c.id.clone()))
+        .flatten();
+    Ok(Json(ListEnvelope::cursor_page(
+        "Commission",
+        elements,
+        count,
+        &paging,
+        last.as_ref(),
+    )))
+}
+
+/// Get a commission.
+#[utoipa::path(get, path = "/2026-02-01/commissions/{commissionId}.json", tag = TAG,
+    params(("commissionId" = String, Path, description = "The commission's id.")),
+    security(("api_key" = [])),
+    responses((status = 200, description = "The commission.", body = CommissionEnvelope), ReadErrors))]
+pub async fn get_commission(
+    State(store): State<Store>,
+    caller: Caller<CommissionsRead>,
+    JsonId(id): JsonId,
+) -> Result<Json<CommissionEnvelope>, ApiError> {
+    let (_, [commission]) = caller
+        .read(&store, [&Key::commission(caller.account_id(), &id)])
+        .await?;
+    envelope(existing(commission)?)
+}
+
+/// Create a commission.
+///
+/// Takes PromoteKit's contract (`referral_id`, `revenue_amount`, `commission_amount`,
+/// `referral_date`, `stripe_payment_id`) or FirstPromoter's (`commission_type` `sale` with
+/// `referral_id` and `sale_amount`, or `custom` with `partner_id` and `amount`). A sale
+/// without a commission amount is priced by the rules: the referral's campaign's, else the
+/// partner's group's, else the default group's. The same `event_id` or `stripe_payment_id`
+/// sent again answers the original commission (200) if the body is the same, 409 if not.
+#[utoipa::path(post, path = "/2026-02-01/commissions.json", tag = TAG, request_body = CreateCommissionRequest,
+    security(("api_key" = [])),
+    responses(
+        (status = 201, description = "Commission created.", body = CommissionEnvelope),
+        (status = 200, description = "A replay: the commission this event or payment created before.", body = CommissionEnvelope),
+        WriteErrors))]
+pub async fn create_commission(
+    State(store): State<Store>,
+    caller: Caller<CommissionsWrite>,
+    JsonBody(request): JsonBody<CreateCommissionRequest>,
+) -> Result<(StatusCode, Json<CommissionEnvelope>), ApiError> {
+    let draft = request.commission;
+    let created = retry_contended(|| earn::create(&store, &caller, &draft)).await?;
+    let (status, commission) = match created {
+        Created::New(commission) => (StatusCode::CREATED, commission),
+        Created::Replayed(commission) => (StatusCode::OK, commission),
+    };
+    Ok((status, envelope(commission)?))
+}
+
+/// Update a commission's notes.
+///
+/// Sets `internal_note` (the team's) and/or `external_note` (shown to the partner);
+/// a note not given is kept. Nothing else about a commission can be changed.
+#[utoipa::path(put, path = "/2026-02-01/commissions/{commissionId}.json", tag = TAG, request_body = UpdateCommissionRequest,
+    params(("commissionId" = String, Path, description = "The commission's id.")),
+    security(("api_key" = [])),
+    responses((status = 200, description = "Commission updated.", body = CommissionEnvelope), WriteErrors))]
+pub async fn update_commission(
+    State(store): State<Store>,
+    caller: Caller<CommissionsWrite>,
+    JsonId(id): JsonId,
+    JsonBody(request): JsonBody<UpdateCommissionRequest>,
+) -> Result<Json<CommissionEnvelope>, ApiError> {
+    let notes = request.commission;
+    notes
+        .check()
+        .map_err(|errors| ApiError::Validation(under(errors, WRAPPER)))?;
+    let (account, [commission]) = caller
+        .read(&store, [&Key::commission(caller.account_id(), &id)])
+        .await?;
+    let mut commission = existing(commission)?;
+    let named: Vec<&str> = [
+        ("internal_note", notes.internal_note.is_some()),
+        ("external_note", notes.external_note.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, given)| given.then_some(name))
+    .collect();
+    if !named.is_empty() {
+        commission.annotate(notes, Utc::now());
+        commissions::save_notes(&store, &account.id, &commission, &named).await?;
+    }
+    envelope(commission)
+}
+
+/// Approve a commission.
+///
+/// Only a pending commission can be approved (409 otherwise); approving an approved one
+/// changes nothing.
+#[utoipa::path(post, path = "/2026-02-01/commissions/{commissionId}/approve.json", tag = TAG,
+    params(("commissionId" = String, Path, description = "The commission's id.")),
+    security(("api_key" = [])),
+    responses((status = 200, description = "The commission, approved.", body = CommissionEnvelope), WriteErrors))]
+pub async fn approve_commission(
+    State(store): State<Store>,
+    caller: Caller<CommissionsWrite>,
+    PathId(id): PathId,
+) -> Result<Json<CommissionEnvelope>, ApiError> {
+    decide_one(&store, &caller, &id, Decision::Approve).await
+}
+
+/// Deny a commission.
+///
+/// Only a pending commission can be denied (409 otherwise); denying a denied one changes
+/// nothing.
+#[utoipa::path(post, path = "/2026-02-01/commissions/{commissionId}/deny.json", tag = TAG,
+    params(("commissionId" = String, Path, description = "The commission's id.")),
+    security(("api_key" = [])),
+    responses((status = 200, description = "The commission, denied.", body = CommissionEnvelope), WriteErrors))]
+pub async fn deny_commission(
+    State(store): State<Store>,
+    caller: Caller<CommissionsWrite>,
+    PathId(id): PathId,
+) -> Result<Json<CommissionEnvelope>, ApiError> {
+    decide_one(&store, &caller, &id, Decision::Deny).await
+}
+
+async fn decide_one(
+    store: &Store,
+    caller: &Caller<CommissionsWrite>,
+    id: &Id,
+    decision: Decision,
+) -> Result<Json<CommissionEnvelope>, ApiError> {
+    let commission = retry_contended(|| async {
+        let (account, [commission]) = caller
+            .read(store, [&Key::commission(caller.account_id(), id)])
+            .await?;
+        let mut commission = existing(commission)?;
+        let changed = commission
+            .decide(decision, Utc::now())
+            .map_err(|refused| ApiError::conflict("invalid_transition", refused.to_string()))?;
+        if changed {
+            commissions::save_decision(store, &account.id, &commission).await?;
+        }
+        Ok(commission)
+    })
+    .await?;
+    envelope(commission)
+}
+
+/// Approve commissions in bulk.
+///
+/// All or nothing: every id must name a pending commission, or none is approved and the
+/// 409 names the ones that are unknown or not pending.
+#[utoipa::path(post, path = "/2026-02-01/commissions/approve.json", tag = TAG, request_body = BulkRequest,
+    security(("api_key" = [])),
+    responses((status = 200, description = "Every commission, approved.", body = BulkResponse), WriteErrors))]
+pub async fn approve_commissions(
+    State(store): State<Store>,
+    caller: Caller<CommissionsWrite>,
+    JsonBody(request): JsonBody<BulkRequest>,
+) -> Result<Json<BulkResponse>, ApiError> {
+    decide_all(&store, &caller, request.ids, Decision::Approve).await
+}
+
+/// Deny commissions in bulk.
+///
+/// All or nothing: every id must name a pending commission, or none is denied and the
+/// 409 names the ones that are unknown or not pending.
+#[utoipa::path(post, path = "/2026-02-01/commissions/deny.json", tag = TAG, request_body = BulkRequest,
+    security(("api_key" = [])),
+    responses((status = 200, description = "Every commission, denied.", body = BulkResponse), WriteErrors))]
+pub async fn deny_commissions(
+    State(store): State<Store>,
+    caller: Caller<CommissionsWrite>,
+    JsonBody(request): JsonBody<BulkRequest>,
+) -> Result<Json<BulkResponse>, ApiError> {
+    decide_all(&store, &caller, request.ids, Decision::Deny).await
+}
+
+async fn decide_all(
+    store: &Store,
+    caller: &Caller<CommissionsWrite>,
+    ids: Vec<Id>,
+    decision: Decision,
+) -> Result<Json<BulkResponse>, ApiError> {
+    let distinct: HashSet<&Id> = ids.iter().collect();
+    if ids.is_empty() || ids.len() > MAX_BULK || distinct.len() != ids.len() {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "ids",
+            format!("must hold 1 to {MAX_BULK} distinct commission ids"),
+        )]));
+    }
+    let (account, []) = caller.read(store, []).await?;
+    retry_contended(|| async {
+        commissions::decide_all(store, &account.id, &ids, decision, Utc::now())
+            .await
+            .map_err(|e| match e {
+                BulkDecisionError::NotPending(refused) => ApiError::conflict(
+                    "invalid_transition",
+                    format!(
+                        "nothing was {}: these commissions are unknown or not pending: {}",
+                        decision.target().as_str(),
+                        refused
+                            .iter()
+                            .map(Id::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+                BulkDecisionError::Store(e) => e.into(),
+            })
+    })
+    .await?;
+    let target = decision.target();
+    Ok(Json(BulkResponse {
+        commissions: ids
+            .into_iter()
+            .map(|id| Decided { id, status: target })
+            .collect(),
+    }))
+}

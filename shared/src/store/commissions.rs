@@ -1,0 +1,393 @@
+//! Commission items and the transactions that create and decide them.
+//!
+//! A commission sits in the account's list (table), its partner's list
+//! (gsi1), its status's list (gsi2) and, for a sale, its referral's list
+//! (gsi3). Its idempotency keys (`event_id`, `stripe_payment_id`) are
+//! unique-value items claimed in the transaction that creates it, together
+//! with the partner's statistics and the referral's paid-charge count, so a
+//! payment is counted once or not at all.
+
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::unique::Claim;
+use super::{
+    Condition, IndexEntry, Item, Key, Listing, Store, StoreError, Tally, UniqueValue, decode,
+    encode, tallies, unique,
+};
+use crate::model::{Commission, CommissionStatus, Decision, Id, Partner, PayoutStatus, Referral};
+
+const ENTITY: &str = "commission";
+
+/// The attributes a decision changes.
+const DECISION: [&str; 5] = [
+    "status",
+    "status_updated_at",
+    "updated_at",
+    "gsi2pk",
+    "gsi2sk",
+];
+
+pub fn from_item(item: Item) -> Result<Commission, StoreError> {
+    decode(item)
+}
+
+fn to_item(account: &Id, commission: &Commission) -> Result<Item, StoreError> {
+    let mut item = encode(
+        &Key::commission(account, &commission.id),
+        ENTITY,
+        commission,
+    )?;
+    let mut entries = vec![
+        IndexEntry::commission_by_partner(account, &commission.partner_id, &commission.id),
+        status_entry(account, commission.status, &commission.id),
+    ];
+    if let Some(referral) = &commission.referral_id {
+        entries.push(IndexEntry::commission_by_referral(
+            account,
+            referral,
+            &commission.id,
+        ));
+    }
+    for entry in entries {
+        item.extend(
+            entry
+                .attributes()
+                .map(|(name, value)| (name.to_string(), value)),
+        );
+    }
+    Ok(item)
+}
+
+fn status_entry(account: &Id, status: CommissionStatus, commission: &Id) -> IndexEntry {
+    IndexEntry::commission_by_status(account, status.as_str(), commission)
+}
+
+/// The commission must be in `status`. Conditions and filters read the
+/// status through its index partition (`status` is a reserved word in
+/// DynamoDB expressions).
+fn in_status(account: &Id, status: CommissionStatus, placeholder: &str) -> Condition {
+    let partition = IndexEntry::commission_status_partition(account, status.as_str());
+    Condition::new(format!("gsi2pk = {placeholder}"))
+        .value(placeholder, AttributeValue::S(partition))
+}
+
+/// The idempotency keys a commission (or its create request) claims: its
+/// billing event and its Stripe payment, when it has them.
+pub fn idempotency_keys<'a>(
+    event_id: Option<&'a str>,
+    stripe_payment_id: Option<&'a str>,
+) -> Vec<UniqueValue<'a>> {
+    event_id
+        .map(UniqueValue::Event)
+        .into_iter()
+        .chain(stripe_payment_id.map(UniqueValue::StripePayment))
+        .collect()
+}
+
+/// What the partner's and the referral's figures were when a sale was
+/// priced: the transaction only commits while they still are, so pricing
+/// and counting always see every earlier payment exactly once.
+#[derive(Clone, Copy, Debug)]
+pub struct SaleFacts<'a> {
+    pub referral: &'a Referral,
+    /// Whether the rules priced the sale from the partner's figures and group.
+    pub priced_by_group: Option<&'a Id>,
+    pub priced_from_figures: bool,
+}
+
+/// Creates `commission` for `partner` (as read), claiming its idempotency
+/// keys and adding the payment to the partner's statistics and, for a sale,
+/// to the referral's paid charges.
+pub async fn create(
+    store: &Store,
+    account: &Id,
+    commission: &Commission,
+    partner: &Partner,
+    sale: Option<SaleFacts<'_>>,
+) -> Result<(), StoreError> {
+    let claim = Claim {
+        holder: commission.id.clone(),
+        fingerprint: Some(commission.fingerprint.clone()),
+    };
+    let mut writes = Vec::new();
+    let keys = idempotency_keys(
+        commission.event_id.as_deref(),
+        commission.stripe_payment_id.as_deref(),
+    );
+    for value in keys {
+        writes.push(unique::claim_as(store, account, value, &claim)?);
+    }
+    writes.push(store.put(to_item(account, commission)?, Condition::absent())?);
+    writes.push(credit_partner(store, account, commission, partner, sale)?);
+    let mut lists = vec![
+        Tally::commissions(None, None),
+        Tally::commissions(Some(&partner.id), None),
+    ];
+    if let Some(sale) = sale {
+        writes.push(count_charge(
+            store,
+            account,
+            commission,
+            &partner.group_id,
+            sale,
+        )?);
+        lists.push(Tally::commissions(None, Some(&sale.referral.id)));
+    }
+    writes.extend(tallies::add(store, account, &lists, 1)?);
+    store.transact(writes).await
+}
+
+fn number(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// Adds the commission (and a sale's payment and new customer) to the
+/// partner's statistics, provided the partner may still earn and, when the
+/// rules priced the sale from them, the partner's group and figures are
+/// still those it was priced with.
+fn credit_partner(
+    store: &Store,
+    account: &Id,
+    commission: &Commission,
+    partner: &Partner,
+    sale: Option<SaleFacts<'_>>,
+) -> Result<TransactWriteItem, StoreError> {
+    let new_customer = sale.is_some_and(|s| s.referral.paid_charges == 0);
+    let mut condition = Condition::new("approved = :approved AND banned = :banned")
+        .value(":approved", AttributeValue::Bool(true))
+        .value(":banned", AttributeValue::Bool(false));
+    if let Some(group) = sale.and_then(|s| s.priced_by_group) {
+        condition = condition.and(
+            Condition::new("group_id = :group")
+                .value(":group", AttributeValue::S(group.to_string())),
+        );
+    }
+    if sale.is_some_and(|s| s.priced_from_figures) {
+        condition = condition.and(
+            Condition::new("ltv_total = :ltv AND qualified_customers = :customers")
+                .value(":ltv", number(partner.stats.ltv_total))
+                .value(":customers", number(partner.stats.qualified_customers)),
+        );
+    }
+    store.update(
+        &Key::partner(account, &partner.id),
+        "ADD ltv_total :sale, commissions_total :amount, qualified_customers :new",
+        [
+            (
+                ":sale",
+                number(commission.sale_amount.unwrap_or(Decimal::ZERO)),
+            ),
+            (":amount", number(commission.amount)),
+            (":new", number(u8::from(new_customer))),
+        ],
+        condition,
+    )
+}
+
+/// Counts the sale as the referral's next paid charge (the first one also
+/// acquires the customer), provided no other charge was counted since the
+/// referral was read. Refreshes the referral's hint of the partner's group
+/// when the partner has moved.
+fn count_charge(
+    store: &Store,
+    account: &Id,
+    commission: &Commission,
+    partner_group: &Id,
+    sale: SaleFacts<'_>,
+) -> Result<TransactWriteItem, StoreError> {
+    let seen = sale.referral.paid_charges;
+    let condition = if seen == 0 {
+        Condition::new("attribute_not_exists(paid_charges) OR paid_charges = :seen")
+    } else {
+        Condition::new("paid_charges = :seen")
+    }
+    .value(":seen", number(seen));
+    let mut sets = Vec::new();
+    let mut values = vec![(":one", number(1))];
+    if sale.referral.partner_group_id.as_ref() != Some(partner_group) {
+        sets.push("partner_group_id = :group");
+        values.push((":group", AttributeValue::S(partner_group.to_string())));
+    }
+    if seen == 0 {
+        sets.push("acquired_at = :acquired");
+        values.push((":acquired", timestamp(commission.occurred_at)?));
+    }
+    let set = if sets.is_empty() {
+        String::new()
+    } else {
+        format!("SET {} ", sets.join(", "))
+    };
+    store.update(
+        &Key::referral(account, &sale.referral.id),
+        &format!("{set}ADD paid_charges :one"),
+        values,
+        condition.and(Condition::present()),
+    )
+}
+
+/// A time as the codec stores it.
+fn timestamp(at: DateTime<Utc>) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(at).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Writes a decision taken on `after`, provided the commission is still
+/// pending.
+pub async fn save_decision(
+    store: &Store,
+    account: &Id,
+    after: &Commission,
+) -> Result<(), StoreError> {
+    let write = decision_write(store, account, after)?;
+    store.transact(vec![write]).await
+}
+
+fn decision_write(
+    store: &Store,
+    account: &Id,
+    after: &Commission,
+) -> Result<TransactWriteItem, StoreError> {
+    let mut item = to_item(account, after)?;
+    item.retain(|name, _| DECISION.contains(&name.as_str()));
+    store.assign(
+        &Key::commission(account, &after.id),
+        item,
+        in_status(account, CommissionStatus::Pending, ":from"),
+    )
+}
+
+/// Why a bulk decision changed nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum BulkDecisionError {
+    /// These commissions are unknown or no longer pending.
+    #[error("not pending: {0:?}")]
+    NotPending(Vec<Id>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Takes `decision` on every commission of `ids` in one transaction: all of
+/// them must exist and be pending, or none changes.
+pub async fn decide_all(
+    store: &Store,
+    account: &Id,
+    ids: &[Id],
+    decision: Decision,
+    now: DateTime<Utc>,
+) -> Result<(), BulkDecisionError> {
+    let target = decision.target();
+    let writes = ids
+        .iter()
+        .map(|id| {
+            let [(gsi2pk, pk), (gsi2sk, sk)] = status_entry(account, target, id).attributes();
+            let item = Item::from([
+                (
+                    "status".to_string(),
+                    AttributeValue::S(target.as_str().into()),
+                ),
+                ("status_updated_at".to_string(), timestamp(now)?),
+                ("updated_at".to_string(), timestamp(now)?),
+                (gsi2pk.to_string(), pk),
+                (gsi2sk.to_string(), sk),
+            ]);
+            store.assign(
+                &Key::commission(account, id),
+                item,
+                in_status(account, CommissionStatus::Pending, ":from"),
+            )
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    store.transact(writes).await.map_err(|e| {
+        let refused: Vec<Id> = ids
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| e.failed_condition(*index))
+            .map(|(_, id)| id.clone())
+            .collect();
+        if refused.is_empty() {
+            BulkDecisionError::Store(e)
+        } else {
+            BulkDecisionError::NotPending(refused)
+        }
+    })
+}
+
+/// Writes the notes of `after` that `notes` names.
+pub async fn save_notes(
+    store: &Store,
+    account: &Id,
+    after: &Commission,
+    named: &[&str],
+) -> Result<(), StoreError> {
+    let mut item = to_item(account, after)?;
+    item.retain(|name, _| name == "updated_at" || named.contains(&name.as_str()));
+    let write = store.assign(
+        &Key::commission(account, &after.id),
+        item,
+        Condition::present(),
+    )?;
+    store.transact(vec![write]).await
+}
+
+/// What a list of commissions is narrowed by.
+#[derive(Clone, Debug, Default)]
+pub struct CommissionFilter {
+    pub partner: Option<Id>,
+    pub referral: Option<Id>,
+    pub status: Option<CommissionStatus>,
+    pub payout_status: Option<PayoutStatus>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A filtered view of an account's commissions: where it is read, the
+/// filter that narrows it further, and the tally that counts it, if one does.
+pub struct CommissionList {
+    pub listing: Listing,
+    pub filter: Option<Condition>,
+    /// `None` when no tally counts this view: it is counted by a Query.
+    pub tally: Option<Tally>,
+}
+
+/// The commissions `filter` selects. The narrowest index carries the read:
+/// the referral's list, else the partner's, else the status's, else the
+/// account's; the remaining criteria filter it.
+pub fn list(account: &Id, filter: &CommissionFilter) -> CommissionList {
+    let mut conditions = Vec::new();
+    let status = |status| in_status(account, status, ":status");
+    let listing = match (&filter.referral, &filter.partner, filter.status) {
+        (Some(referral), partner, _) => {
+            if let Some(partner) = partner {
+                conditions.push(
+                    Condition::new("partner_id = :partner")
+                        .value(":partner", AttributeValue::S(partner.to_string())),
+                );
+            }
+            conditions.extend(filter.status.map(status));
+            Listing::commissions_of_referral(account, referral)
+        }
+        (None, Some(partner), _) => {
+            conditions.extend(filter.status.map(status));
+            Listing::commissions_of_partner(account, partner)
+        }
+        (None, None, Some(wanted)) => Listing::commissions_with_status(account, wanted.as_str()),
+        (None, None, None) => Listing::commissions(account),
+    };
+    if let Some(payout) = filter.payout_status {
+        conditions.push(
+            Condition::new("payout_status = :payout")
+                .value(":payout", AttributeValue::S(payout.as_str().into())),
+        );
+    }
+    let tally = (conditions.is_empty()
+        && filter.status.is_none()
+        && filter.from.is_none()
+        && filter.to.is_none())
+    .then(|| Tally::commissions(filter.partner.as_ref(), filter.referral.as_ref()));
+    CommissionList {
+        listing: listing.created_between(filter.from, filter.to),
+        filter: conditions.into_iter().reduce(Condition::and),
+        tally,
+    }
+}
