@@ -942,6 +942,117 @@ async fn twenty_concurrent_identical_creates_make_one_commission() {
     );
 }
 
+#[tokio::test]
+async fn concurrent_sales_of_one_customer_are_each_priced_and_counted_once() {
+    let env = TestEnv::new().await;
+    group(
+        &env,
+        "Default",
+        json!([
+            {"type": "first_payment", "percentage": 50},
+            {"type": "recurring", "percentage": 10}
+        ]),
+    )
+    .await;
+    let ann = ann(&env).await;
+    let referral = customer(&env, "c@example.com", "ann").await;
+    let replies = join_all((0..5).map(|k| {
+        env.post(
+            COMMISSIONS,
+            sale(&referral, "100", &format!("evt_race_{k}")),
+        )
+    }))
+    .await;
+    let mut amounts: Vec<String> = replies
+        .iter()
+        .map(|reply| {
+            assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+            num(&reply.body["commission"]["amount"])
+        })
+        .collect();
+    amounts.sort();
+    assert_eq!(
+        amounts,
+        ["10", "10", "10", "10", "50"],
+        "exactly one sale is the customer's first payment"
+    );
+    assert_eq!(
+        stats(&env, &ann).await,
+        figures("500", "90", "1"),
+        "every sale counted once, the customer once"
+    );
+    let read = env.get(&referral_path(&referral)).await;
+    assert!(
+        read.body["referral"]["acquired_at"].is_string(),
+        "{:?}",
+        read.body
+    );
+}
+
+#[tokio::test]
+async fn a_partner_who_moved_groups_is_priced_by_the_new_group() {
+    let env = TestEnv::new().await;
+    let performance = performance_group(&env).await;
+    let ann = ann(&env).await;
+    let referral = customer(&env, "c@example.com", "ann").await;
+    let before = create(&env, sale(&referral, "100", "evt_moved_1")).await;
+    assert_eq!(pricing(&before), priced_at("10", "10", "default_group"));
+
+    let moved = env
+        .put(
+            &partner_path(&ann),
+            json!({"partner": {"group_id": performance}}),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
+    let after = create(&env, sale(&referral, "100", "evt_moved_2")).await;
+    assert_eq!(pricing(&after), priced_at("12", "12", "partner_group"));
+
+    // That sale taught the referral the partner's new group: the next one
+    // reads it with the partner again.
+    env.counter.take();
+    let next = create(&env, sale(&referral, "100", "evt_moved_3")).await;
+    assert_eq!(pricing(&next), priced_at("12", "12", "partner_group"));
+    assert_create_budget(&env.counter.take(), "after the move");
+}
+
+#[tokio::test]
+async fn a_banned_partner_earns_nothing() {
+    let env = TestEnv::new().await;
+    default_group(&env).await;
+    let ann = ann(&env).await;
+    let referral = customer(&env, "c@example.com", "ann").await;
+    let banned = env
+        .call(
+            Method::POST,
+            &format!("/2026-02-01/partners/{ann}/ban.json"),
+            Some(&env.key_a),
+            None,
+        )
+        .await;
+    assert_eq!(banned.status, StatusCode::OK, "{:?}", banned.body);
+    let before = env.item_count().await;
+    for (body, field) in [
+        (
+            sale(&referral, "100", "evt_banned_1"),
+            "commission.referral_id",
+        ),
+        (custom(&ann, "25", "evt_banned_2"), "commission.partner_id"),
+    ] {
+        let reply = env.post(COMMISSIONS, body).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{:?}",
+            reply.body
+        );
+        assert_eq!(fields(&reply), [field]);
+        assert!(message(&reply).contains("banned"), "{:?}", reply.body);
+    }
+    assert_eq!(env.item_count().await, before, "nothing was written");
+    assert_eq!(stats(&env, &ann).await, figures("0", "0", "0"));
+}
+
 // ---------------------------------------------------------------------------
 // 6. Lifecycle
 // ---------------------------------------------------------------------------
@@ -1073,6 +1184,26 @@ async fn bulk_approve_and_deny_are_all_or_nothing() {
         assert_eq!(fields(&reply), ["ids"], "{path}");
     }
     assert_eq!(statuses(&env, &[g]).await, ["pending"]);
+}
+
+#[tokio::test]
+async fn a_bulk_decision_takes_a_hundred_commissions_at_once() {
+    let env = TestEnv::new().await;
+    default_group(&env).await;
+    let ann = ann(&env).await;
+    let mut ids = Vec::with_capacity(100);
+    for k in 0..100 {
+        ids.push(id_of(
+            &create(&env, custom(&ann, "1", &format!("evt_hundred_{k}"))).await,
+        ));
+    }
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let reply = bulk(&env, BULK_APPROVE, &ids).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    assert_eq!(bulk_result(&reply), expected_bulk(&ids, "approved"));
+    let (approved, envelope) = walk(&env, "status=approved").await;
+    assert_eq!(envelope["count"], json!(100));
+    assert_eq!(sorted_owned(approved), sorted(&ids));
 }
 
 // ---------------------------------------------------------------------------
