@@ -12,7 +12,7 @@ use partner_ledger::http::scopes::CommissionsWrite;
 use partner_ledger::http::{ApiError, Caller};
 use partner_ledger::model::{
     Account, Campaign, ChargeFacts, Commission, CommissionDraft, CommissionRequest, Earner,
-    Earning, Id, Partner, PartnerGroup, Priced, Referral, applicable_rules,
+    Earning, Id, Partner, PartnerGroup, Priced, Referral, RuleSource, applicable_rules,
 };
 use partner_ledger::store::commissions::{self, SaleFacts};
 use partner_ledger::store::{
@@ -187,37 +187,38 @@ struct Sale {
 
 impl Sale {
     async fn read(store: &Store, account: &Account, referral: &Referral) -> Result<Self, ApiError> {
-        let partner_key = Key::partner(&account.id, &referral.partner_id);
-        let optional = |id: Option<&Id>, key: fn(&Id, &Id) -> Key| {
-            id.map_or_else(|| partner_key.clone(), |id| key(&account.id, id))
-        };
-        let campaign_key = optional(referral.campaign_id.as_ref(), Key::campaign);
-        let hinted_key = optional(referral.partner_group_id.as_ref(), Key::partner_group);
-        let default_key = optional(account.default_group_id.as_ref(), Key::partner_group);
-        let [partner, campaign, hinted, default]: [Option<Item>; 4] = store
-            .get_many(&[&partner_key, &campaign_key, &hinted_key, &default_key])
+        let account_id = &account.id;
+        let keys: [Option<Key>; 4] = [
+            Some(Key::partner(account_id, &referral.partner_id)),
+            referral
+                .campaign_id
+                .as_ref()
+                .map(|id| Key::campaign(account_id, id)),
+            referral
+                .partner_group_id
+                .as_ref()
+                .map(|id| Key::partner_group(account_id, id)),
+            account
+                .default_group_id
+                .as_ref()
+                .map(|id| Key::partner_group(account_id, id)),
+        ];
+        let mut found = store
+            .get_many(&keys.iter().flatten().collect::<Vec<_>>())
             .await?
-            .try_into()
-            .expect("get_many answers every key asked");
+            .into_iter();
+        let [partner, campaign, hinted, default] =
+            keys.map(|key| key.and_then(|_| found.next().flatten()));
         let partner = partner
             .map(partners::from_item)
             .transpose()?
             .ok_or_else(|| invalid("referral_id", "the referral's partner no longer exists"))?;
         may_earn(&partner, "referral_id")?;
-        let group =
-            |item: Option<Item>, id: Option<&Id>| -> Result<Option<PartnerGroup>, ApiError> {
-                Ok(match id {
-                    Some(_) => item.map(partner_groups::from_item).transpose()?,
-                    None => None,
-                })
-            };
+        let group = |item: Option<Item>| item.map(partner_groups::from_item).transpose();
         Ok(Self {
-            campaign: match referral.campaign_id {
-                Some(_) => campaign.map(campaigns::from_item).transpose()?,
-                None => None,
-            },
-            hinted_group: group(hinted, referral.partner_group_id.as_ref())?,
-            default_group: group(default, account.default_group_id.as_ref())?,
+            campaign: campaign.map(campaigns::from_item).transpose()?,
+            hinted_group: group(hinted)?,
+            default_group: group(default)?,
             partner,
         })
     }
@@ -262,8 +263,8 @@ impl Sale {
             qualified_customers: self.partner.stats.qualified_customers,
         };
         let priced = pricing.price(&facts);
-        let by_group = (priced.source != partner_ledger::model::RuleSource::Campaign)
-            .then(|| self.partner.group_id.clone());
+        let by_group =
+            (priced.source != RuleSource::Campaign).then(|| self.partner.group_id.clone());
         Ok(Some((priced, by_group)))
     }
 
