@@ -402,6 +402,12 @@ async fn the_openapi_fixture_goes_through_the_real_entry_point() {
         "/2026-02-01/campaigns/{campaignId}.json",
         "/2026-02-01/referrals.json",
         "/2026-02-01/referrals/{referralId}.json",
+        "/2026-02-01/commissions.json",
+        "/2026-02-01/commissions/{commissionId}.json",
+        "/2026-02-01/commissions/{commissionId}/approve.json",
+        "/2026-02-01/commissions/{commissionId}/deny.json",
+        "/2026-02-01/commissions/approve.json",
+        "/2026-02-01/commissions/deny.json",
     ] {
         assert!(paths.contains_key(path), "{path} documented");
     }
