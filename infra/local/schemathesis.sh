@@ -39,8 +39,11 @@ api_wait "$port"
 
 base="http://127.0.0.1:$port"
 # Random ids only ever reach the 404 branch of the item routes: create a few real objects through
-# the API (the seed's group body, sample partners, campaigns and referrals) and have schemathesis
-# use their ids half of the time.
+# the API (the seed's group body, sample partners, campaigns, referrals and commissions: a
+# FirstPromoter sale per referral and a custom one) and have schemathesis use their ids half of
+# the time, in paths, queries and the bodies that name them. Approving comes first and approves
+# every seeded commission, after which denying one is a 409 every time: the deny route draws
+# from commissions of its own, still pending.
 config="$logs/schemathesis.toml"
 "$PYTHON" - "$base" "$KEY" "$config" <<'PY'
 import json, sys, urllib.request
@@ -56,7 +59,8 @@ def create(collection, wrapper, body):
         answer = json.load(response)
         return (answer.get(wrapper) or answer["group"])["id"]
 
-ids = {"groups": [], "partners": [], "campaigns": [], "referrals": []}
+ids = {"groups": [], "partners": [], "campaigns": [], "referrals": [], "commissions": [],
+       "pending_commissions": []}
 for n in range(3):
     ids["groups"].append(create("partners/groups", "partnerGroup", {
         "name": f"Performance Agencies {n}", "description": "Tier for high-volume agencies",
@@ -71,6 +75,14 @@ for n in range(3):
         "links": [{"url": f"https://example.com/?via=p{n}", "code": f"p{n}"}]}))
     ids["referrals"].append(create("referrals", "referral", {
         "email": f"customer{n}@example.org", "code": f"p{n}"}))
+    ids["commissions"].append(create("commissions", "commission", {
+        "commission_type": "sale", "referral_id": ids["referrals"][n], "sale_amount": 299.9,
+        "event_id": f"evt_seed_{n}"}))
+    ids["pending_commissions"].append(create("commissions", "commission", {
+        "commission_type": "sale", "referral_id": ids["referrals"][n], "sale_amount": 49.5,
+        "event_id": f"evt_seed_deny_{n}"}))
+ids["commissions"].append(create("commissions", "commission", {
+    "commission_type": "custom", "partner_id": ids["partners"][0], "amount": 25}))
 with open(config, "w") as f:
     f.write("# Written by infra/local/schemathesis.sh for one run.\n")
     for name, values in ids.items():
@@ -78,8 +90,16 @@ with open(config, "w") as f:
     f.write("[parameters]\n")
     for parameter, name in [("path.groupId", "groups"), ("path.partnerId", "partners"),
                             ("path.campaignId", "campaigns"), ("path.referralId", "referrals"),
-                            ("query.partner_id", "partners")]:
+                            ("path.commissionId", "commissions"), ("query.partner_id", "partners"),
+                            ("query.referral_id", "referrals"), ("body.ids[*]", "commissions"),
+                            ("body.commission.referral_id", "referrals"),
+                            ("body.commission.partner_id", "partners")]:
         f.write(f'"{parameter}" = {{ dictionary = "{name}", probability = 0.5 }}\n')
+    for operation in ["POST /2026-02-01/commissions/{commissionId}/deny.json",
+                      "POST /2026-02-01/commissions/deny.json"]:
+        f.write(f'\n[[operations]]\ninclude-name = "{operation}"\n[operations.parameters]\n')
+        for parameter in ["path.commissionId", "body.ids[*]"]:
+            f.write(f'"{parameter}" = {{ dictionary = "pending_commissions", probability = 0.5 }}\n')
 PY
 
 log "schemathesis against $base/2026-02-01/openapi.json"
