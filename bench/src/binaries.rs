@@ -8,11 +8,12 @@ use crate::table::Figure;
 use crate::workspace::cargo;
 
 /// Every Lambda function binary in the workspace.
-const FUNCTIONS: [&str; 5] = [
+const FUNCTIONS: [&str; 6] = [
     "partner-groups",
     "partners",
     "campaigns",
     "referrals",
+    "commissions",
     "openapi",
 ];
 

@@ -130,6 +130,14 @@ async fn objects(
         .await,
         "referral",
     )?;
+    // An explicit amount, so no group or campaign is asked; its own payment id,
+    // so it is no replay of another commission in the account.
+    let mut sale = seed::commission_promotekit(&referral);
+    sale["commission"]["stripe_payment_id"] = "py_bench_cold_start".into();
+    let commission = created(
+        env.post("/2026-02-01/commissions.json", sale).await,
+        "commission",
+    )?;
     Ok(vec![
         ("partner-groups", "get-group.json", "__GROUP_ID__", group),
         ("partners", "get-partner.json", "__PARTNER_ID__", partner),
@@ -144,6 +152,12 @@ async fn objects(
             "get-referral.json",
             "__REFERRAL_ID__",
             referral,
+        ),
+        (
+            "commissions",
+            "get-commission.json",
+            "__COMMISSION_ID__",
+            commission,
         ),
     ])
 }

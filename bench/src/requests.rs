@@ -10,10 +10,13 @@ const GROUPS: &str = "/2026-02-01/partners/groups.json";
 const PARTNERS: &str = "/2026-02-01/partners.json";
 const CAMPAIGNS: &str = "/2026-02-01/campaigns.json";
 const REFERRALS: &str = "/2026-02-01/referrals.json";
+const COMMISSIONS: &str = "/2026-02-01/commissions.json";
 
-/// DESIGN.md §5's budgets: a get is one request, a list page at most two.
+/// DESIGN.md §5's budgets: a get is one request, a list page at most two, a
+/// commission create at most two reads and one transaction.
 const GET: Option<usize> = Some(1);
 const LIST: Option<usize> = Some(2);
+const CREATE_COMMISSION: Option<usize> = Some(3);
 
 /// One route's requests; `budget` is the most DESIGN.md §5 allows, if it says.
 struct Counted {
@@ -59,7 +62,7 @@ impl<'a> Run<'a> {
 
 /// The id a create answered with, whatever its wrapper key.
 fn id_in(reply: &Reply) -> String {
-    ["group", "partner", "campaign", "referral"]
+    ["group", "partner", "campaign", "referral", "commission"]
         .iter()
         .find_map(|wrapper| reply.body[wrapper]["id"].as_str())
         .unwrap_or_default()
@@ -157,7 +160,102 @@ pub async fn measure(env: &TestEnv) -> Result<Vec<Figure>, String> {
         .await;
     run.count("update referral", update, None);
 
+    // A sale without an amount, priced by the rules: the referral by link code
+    // has no campaign, so ann's group, the default, prices it.
+    let sale = |referral: &str, event: &str| {
+        let mut body = seed::commission_firstpromoter_sale(referral);
+        body["commission"]["event_id"] = event.into();
+        body
+    };
+    let body = sale(&referral, "evt_bench_default");
+    let create = env.post(COMMISSIONS, body.clone()).await;
+    expect("create commission", &create, 201, Some("default_group"))?;
+    let commission = run.count(
+        "create commission (priced by the default group)",
+        create,
+        CREATE_COMMISSION,
+    );
+    let through_campaign = serde_json::json!({"referral": {
+        "email": "c3@example.com", "code": "ann", "campaign_id": campaign
+    }});
+    let through_campaign = run.prepare(env.post(REFERRALS, through_campaign).await);
+    let create = env
+        .post(COMMISSIONS, sale(&through_campaign, "evt_bench_campaign"))
+        .await;
+    expect("create commission", &create, 201, Some("campaign"))?;
+    run.count(
+        "create commission (priced by the campaign)",
+        create,
+        CREATE_COMMISSION,
+    );
+    let replay = env.post(COMMISSIONS, body).await;
+    expect("replaying a commission", &replay, 200, None)?;
+    run.count("create commission (replay)", replay, None);
+    let commission_path = format!("/2026-02-01/commissions/{commission}");
+    let get = env.get(&format!("{commission_path}.json")).await;
+    run.count("get commission", get, GET);
+    run.count(
+        "list commissions (one page)",
+        env.get(COMMISSIONS).await,
+        LIST,
+    );
+    let by_partner = env
+        .get(&format!("{COMMISSIONS}?partner_id={partner}"))
+        .await;
+    run.count("list commissions by partner (one page)", by_partner, LIST);
+    // A status filter is counted by a second query: reported, not budgeted.
+    let by_status = env.get(&format!("{COMMISSIONS}?status=pending")).await;
+    run.count("list commissions by status (one page)", by_status, None);
+    let approve = env
+        .post(
+            &format!("{commission_path}/approve.json"),
+            serde_json::json!({}),
+        )
+        .await;
+    run.count("approve commission", approve, None);
+    let mut pending = Vec::new();
+    for k in 0..3 {
+        let create = env
+            .post(COMMISSIONS, sale(&referral, &format!("evt_bench_bulk_{k}")))
+            .await;
+        pending.push(run.prepare(create));
+    }
+    let bulk = env
+        .post(
+            "/2026-02-01/commissions/approve.json",
+            serde_json::json!({ "ids": pending }),
+        )
+        .await;
+    run.count("bulk approve commissions (3 ids)", bulk, None);
+    let update = env
+        .put(
+            &format!("{commission_path}.json"),
+            serde_json::json!({"commission": {"internal_note": "checked", "external_note": "Thanks!"}}),
+        )
+        .await;
+    run.count("update commission notes", update, None);
+
     run.counted.into_iter().map(Counted::figure).collect()
+}
+
+/// Fails unless a successful `what` answered `status` and, for a priced sale,
+/// was priced by `source`; a failed one is reported by its row.
+fn expect(what: &str, reply: &Reply, status: u16, source: Option<&str>) -> Result<(), String> {
+    if !reply.status.is_success() {
+        return Ok(());
+    }
+    let priced_by = reply.body["commission"]["rule_source"].as_str();
+    if reply.status.as_u16() != status || source.is_some_and(|s| priced_by != Some(s)) {
+        return Err(format!(
+            "{what}: expected {status}{}, answered {}: {}",
+            source
+                .map(|s| format!(" priced by {s}"))
+                .unwrap_or_default(),
+            reply.status,
+            reply.body
+        ));
+    }
+    Ok(())
 }
 
 impl Counted {
