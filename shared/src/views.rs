@@ -6,7 +6,9 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::model::{Campaign, CodeMode, CommissionType, FirstPaymentCommission, Id, LimitType};
+use crate::model::{
+    Account, Campaign, CodeMode, CommissionType, FirstPaymentCommission, Id, LimitType,
+};
 
 /// A campaign with every setting, as PromoteKit names them.
 #[derive(Serialize, ToSchema)]
@@ -39,6 +41,12 @@ pub struct CampaignView {
 }
 
 impl CampaignView {
+    /// The campaign as `account` shows it: default if the account's pointer names it.
+    pub fn in_account(campaign: Campaign, account: &Account) -> Self {
+        let is_default = account.is_default_campaign(&campaign.id);
+        Self::of(campaign, is_default)
+    }
+
     pub fn of(campaign: Campaign, is_default: bool) -> Self {
         let settings = campaign.terms.settings().clone();
         Self {

@@ -49,10 +49,7 @@ pub async fn list_campaigns(
     let last = page.last().filter(|_| more).map(|c| c.id.clone());
     let elements = page
         .into_iter()
-        .map(|c| {
-            let is_default = account.is_default_campaign(&c.id);
-            CampaignView::of(c, is_default)
-        })
+        .map(|c| CampaignView::in_account(c, &account))
         .collect();
     Ok(Json(ListEnvelope::cursor_page(
         "Campaign",
@@ -76,9 +73,9 @@ pub async fn get_campaign(
     let (account, [campaign]) = caller
         .read(&store, [&Key::campaign(caller.account_id(), &id)])
         .await?;
-    let campaign = existing(campaign)?;
-    let is_default = account.is_default_campaign(&campaign.id);
-    Ok(Json(CampaignEnvelope::of(campaign, is_default)))
+    Ok(Json(CampaignEnvelope {
+        campaign: CampaignView::in_account(existing(campaign)?, &account),
+    }))
 }
 
 /// Create Campaign.

@@ -110,10 +110,7 @@ pub async fn create(
             if named.is_some() && campaign.is_none() {
                 return Err(invalid("campaign_id", "no campaign with this id"));
             }
-            let view = campaign.map(|c| {
-                let is_default = account.is_default_campaign(&c.id);
-                CampaignView::of(c, is_default)
-            });
+            let view = campaign.map(|c| CampaignView::in_account(c, &account));
             let commission = Commission::earn(
                 &request,
                 Earner {
@@ -292,9 +289,8 @@ impl Sale {
     }
 
     fn campaign_view(&self, account: &Account) -> Option<CampaignView> {
-        self.campaign.clone().map(|c| {
-            let is_default = account.is_default_campaign(&c.id);
-            CampaignView::of(c, is_default)
-        })
+        self.campaign
+            .clone()
+            .map(|c| CampaignView::in_account(c, account))
     }
 }

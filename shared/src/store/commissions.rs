@@ -20,15 +20,6 @@ use crate::model::{Commission, CommissionStatus, Decision, Id, Partner, PayoutSt
 
 const ENTITY: &str = "commission";
 
-/// The attributes a decision changes.
-const DECISION: [&str; 5] = [
-    "status",
-    "status_updated_at",
-    "updated_at",
-    "gsi2pk",
-    "gsi2sk",
-];
-
 pub fn from_item(item: Item) -> Result<Commission, StoreError> {
     decode(item)
 }
@@ -239,19 +230,38 @@ pub async fn save_decision(
     account: &Id,
     after: &Commission,
 ) -> Result<(), StoreError> {
-    let write = decision_write(store, account, after)?;
+    let write = decision_write(
+        store,
+        account,
+        &after.id,
+        after.status,
+        after.status_updated_at,
+    )?;
     store.transact(vec![write]).await
 }
 
+/// Moves the commission `id` from pending to `status` at `at` (and into
+/// that status's list), provided it is still pending.
 fn decision_write(
     store: &Store,
     account: &Id,
-    after: &Commission,
+    id: &Id,
+    status: CommissionStatus,
+    at: DateTime<Utc>,
 ) -> Result<TransactWriteItem, StoreError> {
-    let mut item = to_item(account, after)?;
-    item.retain(|name, _| DECISION.contains(&name.as_str()));
+    let [(gsi2pk, pk), (gsi2sk, sk)] = status_entry(account, status, id).attributes();
+    let item = Item::from([
+        (
+            "status".to_string(),
+            AttributeValue::S(status.as_str().into()),
+        ),
+        ("status_updated_at".to_string(), timestamp(at)?),
+        ("updated_at".to_string(), timestamp(at)?),
+        (gsi2pk.to_string(), pk),
+        (gsi2sk.to_string(), sk),
+    ]);
     store.assign(
-        &Key::commission(account, &after.id),
+        &Key::commission(account, id),
         item,
         in_status(account, CommissionStatus::Pending, ":from"),
     )
@@ -276,27 +286,9 @@ pub async fn decide_all(
     decision: Decision,
     now: DateTime<Utc>,
 ) -> Result<(), BulkDecisionError> {
-    let target = decision.target();
     let writes = ids
         .iter()
-        .map(|id| {
-            let [(gsi2pk, pk), (gsi2sk, sk)] = status_entry(account, target, id).attributes();
-            let item = Item::from([
-                (
-                    "status".to_string(),
-                    AttributeValue::S(target.as_str().into()),
-                ),
-                ("status_updated_at".to_string(), timestamp(now)?),
-                ("updated_at".to_string(), timestamp(now)?),
-                (gsi2pk.to_string(), pk),
-                (gsi2sk.to_string(), sk),
-            ]);
-            store.assign(
-                &Key::commission(account, id),
-                item,
-                in_status(account, CommissionStatus::Pending, ":from"),
-            )
-        })
+        .map(|id| decision_write(store, account, id, decision.target(), now))
         .collect::<Result<Vec<_>, StoreError>>()?;
     store.transact(writes).await.map_err(|e| {
         let refused: Vec<Id> = ids
