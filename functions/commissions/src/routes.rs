@@ -169,13 +169,7 @@ pub async fn update_commission(
         .read(&store, [&Key::commission(caller.account_id(), &id)])
         .await?;
     let mut commission = existing(commission)?;
-    let named: Vec<&str> = [
-        ("internal_note", notes.internal_note.is_some()),
-        ("external_note", notes.external_note.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(name, given)| given.then_some(name))
-    .collect();
+    let named = notes.named();
     if !named.is_empty() {
         commission.annotate(notes, Utc::now());
         commissions::save_notes(&store, &account.id, &commission, &named).await?;

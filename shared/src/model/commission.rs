@@ -205,19 +205,32 @@ pub struct Notes {
 }
 
 impl Notes {
+    /// Each note by its field name, given or not.
+    fn fields(&self) -> [(&'static str, Option<&str>); 2] {
+        [
+            ("internal_note", self.internal_note.as_deref()),
+            ("external_note", self.external_note.as_deref()),
+        ]
+    }
+
     pub fn check(&self) -> Result<(), Vec<crate::validation::FieldError>> {
         let mut errors = Vec::new();
-        for (field, note) in [
-            ("internal_note", &self.internal_note),
-            ("external_note", &self.external_note),
-        ] {
-            crate::validation::max_chars(field, note.as_deref(), MAX_NOTE, &mut errors);
+        for (field, note) in self.fields() {
+            crate::validation::max_chars(field, note, MAX_NOTE, &mut errors);
         }
         if errors.is_empty() {
             Ok(())
         } else {
             Err(errors)
         }
+    }
+
+    /// The field names of the notes this update gives.
+    pub fn named(&self) -> Vec<&'static str> {
+        self.fields()
+            .into_iter()
+            .filter_map(|(field, note)| note.map(|_| field))
+            .collect()
     }
 }
 
