@@ -9,5 +9,6 @@ pub mod http;
 pub mod model;
 pub mod money;
 pub mod store;
+pub mod stripe;
 pub mod validation;
 pub mod views;
