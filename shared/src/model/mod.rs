@@ -11,6 +11,7 @@ pub mod partner;
 pub mod partner_group;
 pub mod pricing;
 pub mod referral;
+pub mod reversal;
 pub mod scope;
 
 pub use account::Account;
