@@ -101,6 +101,7 @@ pub async fn create(
     let claim = Claim {
         holder: commission.id.clone(),
         fingerprint: Some(commission.fingerprint.clone()),
+        route: None,
     };
     let mut writes = Vec::new();
     let keys = idempotency_keys(

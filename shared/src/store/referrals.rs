@@ -110,11 +110,11 @@ pub async fn create(
     let mut writes = Vec::new();
     let claims_customer = referral.stripe_customer_id.is_some();
     if let Some(customer) = &referral.stripe_customer_id {
-        writes.push(unique::claim(
+        writes.push(unique::claim_customer(
             store,
             account,
             UniqueValue::StripeCustomer(customer),
-            &referral.id,
+            referral,
         )?);
     }
     writes.push(store.put(to_item(account, referral)?, Condition::absent())?);
@@ -145,11 +145,11 @@ pub async fn update(
     let claims_customer = customer_changed && after.stripe_customer_id.is_some();
     if customer_changed {
         if let Some(customer) = &after.stripe_customer_id {
-            writes.push(unique::claim(
+            writes.push(unique::claim_customer(
                 store,
                 account,
                 UniqueValue::StripeCustomer(customer),
-                &after.id,
+                after,
             )?);
         }
         if let Some(customer) = &before.stripe_customer_id {

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
 use super::{Condition, Item, Key, Store, StoreError, UniqueValue, decode, encode};
-use crate::model::Id;
+use crate::model::{Id, Referral};
 
 const ENTITY: &str = "unique";
 
@@ -22,6 +22,34 @@ pub struct Claim {
     pub holder: Id,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
+    /// On a customer's claim: where the customer's sales go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<SaleRoute>,
+}
+
+/// A referral's partner, campaign and (as last seen) partner group, copied
+/// onto the claims that find the referral from a payment (its Stripe
+/// customer, its email). A payment event then reads the referral together
+/// with what prices the sale, instead of one after the other. The partner
+/// and campaign of a referral never change; the group is a hint, checked
+/// against the partner and refreshed by the sale that finds it stale.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SaleRoute {
+    pub partner_id: Id,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign_id: Option<Id>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_group_id: Option<Id>,
+}
+
+impl SaleRoute {
+    pub fn of(referral: &Referral) -> Self {
+        Self {
+            partner_id: referral.partner_id.clone(),
+            campaign_id: referral.campaign_id.clone(),
+            partner_group_id: referral.partner_group_id.clone(),
+        }
+    }
 }
 
 /// Writes `value` for `owner`; the transaction fails if anyone holds it.
@@ -38,6 +66,27 @@ pub fn claim(
         &Claim {
             holder: owner.clone(),
             fingerprint: None,
+            route: None,
+        },
+    )
+}
+
+/// Writes `value` (a Stripe customer, an email) for `referral`, with the
+/// route its payments take; the transaction fails if anyone holds it.
+pub fn claim_customer(
+    store: &Store,
+    account: &Id,
+    value: UniqueValue,
+    referral: &Referral,
+) -> Result<TransactWriteItem, StoreError> {
+    claim_as(
+        store,
+        account,
+        value,
+        &Claim {
+            holder: referral.id.clone(),
+            fingerprint: None,
+            route: Some(SaleRoute::of(referral)),
         },
     )
 }
