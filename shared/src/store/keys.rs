@@ -75,6 +75,10 @@ pub enum UniqueValue<'a> {
     Event(&'a str),
     /// A Stripe payment (charge, invoice or payment intent) id: one commission per payment.
     StripePayment(&'a str),
+    /// A referred customer's email, compared case-insensitively: one referral per customer.
+    CustomerEmail(&'a str),
+    /// A refund's business id: one reversal per refund.
+    Refund(&'a str),
 }
 
 impl UniqueValue<'_> {
@@ -86,6 +90,8 @@ impl UniqueValue<'_> {
             UniqueValue::StripeCustomer(v) => format!("UNIQUE#customer#{v}"),
             UniqueValue::Event(v) => format!("UNIQUE#event#{v}"),
             UniqueValue::StripePayment(v) => format!("UNIQUE#payment#{v}"),
+            UniqueValue::CustomerEmail(v) => format!("UNIQUE#customer_email#{}", v.to_lowercase()),
+            UniqueValue::Refund(v) => format!("UNIQUE#refund#{v}"),
         }
     }
 }
