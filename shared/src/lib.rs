@@ -2,8 +2,10 @@
 //! DynamoDB single-table store and the HTTP plumbing every function uses.
 //!
 //! Dependencies flow one way: `engine` ← `model` ← `store` ← `http`; `views`
-//! holds the API shapes several endpoint groups share.
+//! holds the API shapes several endpoint groups share, and `earning` the
+//! sale-to-commission flow every way of reporting a payment goes through.
 
+pub mod earning;
 pub mod engine;
 pub mod http;
 pub mod model;

@@ -1,5 +1,8 @@
 //! API shapes more than one endpoint group shows: a campaign is answered by
-//! its own routes and nested in the partner of every commission.
+//! its own routes and nested in the partner of every commission; a
+//! commission by its own routes and by the payment events that move it.
+
+pub mod commission;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;

@@ -3,7 +3,7 @@
 //! rules when no amount is given), approve and deny one by one or in bulk,
 //! and the notes update.
 
-mod earn;
+mod create;
 mod routes;
 mod views;
 

@@ -1,4 +1,4 @@
-//! The Commissions handlers: parse, call the store (or `earn` for a
+//! The Commissions handlers: parse, call the store (or `create` for a
 //! create), shape the answer.
 
 use std::collections::HashSet;
@@ -18,8 +18,9 @@ use partner_ledger::store::commissions::{self, BulkDecisionError, CommissionFilt
 use partner_ledger::store::{Item, Key, PageRequest, Store, tallies};
 use partner_ledger::validation::{FieldError, under};
 
-use crate::earn::{self, Created};
+use crate::create::{self, Created};
 use crate::views::*;
+use partner_ledger::views::commission::{CommissionEnvelope, CommissionView};
 
 const TAG: &str = "Commissions";
 const WRAPPER: &str = "commission";
@@ -139,7 +140,7 @@ pub async fn create_commission(
     JsonBody(request): JsonBody<CreateCommissionRequest>,
 ) -> Result<(StatusCode, Json<CommissionEnvelope>), ApiError> {
     let draft = request.commission;
-    let created = retry_contended(|| earn::create(&store, &caller, &draft)).await?;
+    let created = retry_contended(|| create::create(&store, &caller, &draft)).await?;
     let (status, commission) = match created {
         Created::New(commission) => (StatusCode::CREATED, commission),
         Created::Replayed(commission) => (StatusCode::OK, commission),

@@ -37,6 +37,9 @@ fn written(result: Result<(), ReferralWriteError>) -> Result<(), ApiError> {
             "duplicate_customer",
             "this stripe_customer_id already has a referral",
         ),
+        ReferralWriteError::EmailTaken => {
+            ApiError::conflict("duplicate_email", "this email already has a referral")
+        }
         ReferralWriteError::Store(e) => e.into(),
     })
 }
@@ -108,8 +111,9 @@ pub async fn get_referral(
 /// Create a referral.
 ///
 /// Attribute it with exactly one of `partner_id`, `code` (a link code) or `promo_code`.
-/// The partner must be approved and not banned. A `stripe_customer_id` can have only one
-/// referral (409). A customer whose email is the partner's own is flagged as a self-referral.
+/// The partner must be approved and not banned. An `email` (compared case-insensitively) and a
+/// `stripe_customer_id` can each have only one referral (409). A customer whose email is the
+/// partner's own is flagged as a self-referral.
 #[utoipa::path(post, path = "/2026-02-01/referrals.json", tag = TAG, request_body = CreateReferralRequest,
     security(("api_key" = [])),
     responses((status = 201, description = "Referral created.", body = ReferralEnvelope), WriteErrors))]
@@ -179,6 +183,8 @@ async fn attributed_partner(
 /// Update a referral.
 ///
 /// Partial: only the given fields change. Changing the email re-runs the self-referral check.
+/// A new `email` or `stripe_customer_id` that another referral has is refused (409); the one it
+/// replaces is freed for other referrals.
 #[utoipa::path(put, path = "/2026-02-01/referrals/{referralId}.json", tag = TAG, request_body = UpdateReferralRequest,
     params(("referralId" = String, Path, description = "The referral's id.")),
     security(("api_key" = [])),

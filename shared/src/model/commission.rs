@@ -42,9 +42,26 @@ pub struct Commission {
         with = "rust_decimal::serde::str_option"
     )]
     pub sale_amount: Option<Decimal>,
-    /// What the partner earns, in major units.
+    /// What the partner earns, in major units (after refunds, for an unpaid sale).
     #[serde(with = "rust_decimal::serde::str")]
     pub amount: Decimal,
+    /// What the commission earned before refunds reduced it; set by the first refund.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    pub earned_amount: Option<Decimal>,
+    /// How much of the sale refunds have taken back so far, in major units.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    pub refunded_amount: Option<Decimal>,
+    /// For a clawback: the paid commission it takes back from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clawback_of: Option<Id>,
     /// The percentage the rules paid; `None` unless the rules priced a percentage.
     #[serde(
         default,
@@ -140,6 +157,9 @@ impl Commission {
             currency: request.currency,
             sale_amount,
             amount,
+            earned_amount: None,
+            refunded_amount: None,
+            clawback_of: None,
             rate,
             applied_rules,
             rule_source,

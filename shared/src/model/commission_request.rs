@@ -25,6 +25,9 @@ pub enum CommissionKind {
     Sale,
     /// Granted to a partner by hand, for a fixed amount.
     Custom,
+    /// Takes back (a negative amount) what a paid commission earned on a
+    /// refunded payment; created by the refund, never by a create.
+    Clawback,
 }
 
 /// What the reward is paid in (FirstPromoter's `unit`).
@@ -299,6 +302,13 @@ impl CommissionDraft {
                         campaign: self.campaign_id,
                         amount,
                     })
+            }
+            CommissionKind::Clawback => {
+                errors.push(FieldError::new(
+                    "commission_type",
+                    "clawback commissions are created by refunds; create a sale or custom commission",
+                ));
+                None
             }
         };
         match earning {

@@ -5,9 +5,113 @@
 //! totals, never summed from rounded pieces, so reversals add up to exactly
 //! the original commission when the whole sale is refunded, and never more.
 
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
+use super::commission::{Commission, CommissionStatus, PayoutStatus};
+use super::commission_request::CommissionKind;
+use super::id::Id;
 use crate::money::Currency;
+
+/// A refund of a sale, as reported: the sale's refunded total it brings.
+#[derive(Clone, Debug)]
+pub struct RefundReport {
+    pub refunded_total: Decimal,
+    /// The billing event that reported it.
+    pub event_id: String,
+    /// Tells a replay of the report from a different one under the same event id.
+    pub fingerprint: String,
+    pub refunded_at: DateTime<Utc>,
+}
+
+/// A commission after a refund, and the clawback the refund created when
+/// the commission had been paid.
+#[derive(Clone, Debug)]
+pub struct Reversed {
+    pub commission: Commission,
+    pub clawback: Option<Commission>,
+}
+
+impl Commission {
+    /// How much of the sale has been refunded so far.
+    pub fn refunded(&self) -> Decimal {
+        self.refunded_amount.unwrap_or_default()
+    }
+
+    /// What `report` does to this commission: `None` when nothing (the
+    /// commission is not a sale's, or the refunded total did not grow).
+    pub fn reverse(&self, report: &RefundReport, now: DateTime<Utc>) -> Option<Reversed> {
+        let sale = self
+            .sale_amount
+            .filter(|_| self.commission_type == CommissionKind::Sale)?;
+        let earned = self.earned_amount.unwrap_or(self.amount);
+        let refunded_total = report.refunded_total.min(sale);
+        let reversal = reverse(
+            earned,
+            sale,
+            self.refunded(),
+            refunded_total,
+            self.payout_status == PayoutStatus::Paid,
+            self.currency,
+        );
+        let mut after = self.clone();
+        after.earned_amount = Some(earned);
+        after.refunded_amount = Some(refunded_total);
+        after.updated_at = now;
+        match reversal {
+            Reversal::Nothing => None,
+            Reversal::Reduce {
+                remaining,
+                refunded,
+            } => {
+                after.amount = remaining;
+                if refunded {
+                    after.status = CommissionStatus::Refunded;
+                    after.status_updated_at = now;
+                }
+                Some(Reversed {
+                    commission: after,
+                    clawback: None,
+                })
+            }
+            Reversal::ClawBack { amount } => Some(Reversed {
+                clawback: Some(self.clawback(amount, report, now)),
+                commission: after,
+            }),
+        }
+    }
+
+    /// The approved negative commission taking `amount` back from this one:
+    /// the next payout nets it against what the partner earns.
+    fn clawback(&self, amount: Decimal, report: &RefundReport, now: DateTime<Utc>) -> Commission {
+        Commission {
+            id: Id::generate(now),
+            commission_type: CommissionKind::Clawback,
+            status: CommissionStatus::Approved,
+            payout_status: PayoutStatus::NotPaid,
+            payout_id: None,
+            sale_amount: None,
+            amount,
+            earned_amount: None,
+            refunded_amount: None,
+            clawback_of: Some(self.id.clone()),
+            rate: None,
+            applied_rules: Vec::new(),
+            rule_source: None,
+            event_id: Some(report.event_id.clone()),
+            stripe_payment_id: None,
+            occurred_at: report.refunded_at,
+            internal_note: None,
+            external_note: None,
+            notify_promoter: false,
+            fingerprint: report.fingerprint.clone(),
+            created_at: now,
+            status_updated_at: now,
+            updated_at: now,
+            ..self.clone()
+        }
+    }
+}
 
 /// What a refund does to a commission.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

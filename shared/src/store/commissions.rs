@@ -16,7 +16,9 @@ use super::{
     Condition, IndexEntry, Item, Key, Listing, Store, StoreError, Tally, UniqueValue, decode,
     encode, tallies, unique,
 };
-use crate::model::{Commission, CommissionStatus, Decision, Id, Partner, PayoutStatus, Referral};
+use crate::model::{
+    Commission, CommissionStatus, Decision, Id, Partner, PayoutStatus, Referral, Reversed,
+};
 
 const ENTITY: &str = "commission";
 
@@ -83,9 +85,12 @@ pub fn idempotency_keys<'a>(
 #[derive(Clone, Copy, Debug)]
 pub struct SaleFacts<'a> {
     pub referral: &'a Referral,
-    /// Whether the rules priced the sale from the partner's figures and group.
+    /// The partner's group, when it (not the campaign) priced the sale.
     pub priced_by_group: Option<&'a Id>,
+    /// Whether the rules priced the sale from the partner's figures.
     pub priced_from_figures: bool,
+    /// The customer claim that routed the sale, when its group hint is stale.
+    pub stale_route: Option<&'a Key>,
 }
 
 /// Creates `commission` for `partner` (as read), claiming its idempotency
@@ -101,7 +106,7 @@ pub async fn create(
     let claim = Claim {
         holder: commission.id.clone(),
         fingerprint: Some(commission.fingerprint.clone()),
-        route: None,
+        sale_route: None,
     };
     let mut writes = Vec::new();
     let keys = idempotency_keys(
@@ -126,6 +131,9 @@ pub async fn create(
             sale,
         )?);
         lists.push(Tally::commissions(None, Some(&sale.referral.id)));
+        if let Some(claim) = sale.stale_route {
+            writes.push(refresh_route(store, claim, &sale.referral.id, &partner.group_id)?);
+        }
     }
     writes.extend(tallies::add(store, account, &lists, 1)?);
     store.transact(writes).await
@@ -219,9 +227,93 @@ fn count_charge(
     )
 }
 
+/// Points the customer claim `claim` (still the referral's) at the
+/// partner's current group.
+fn refresh_route(
+    store: &Store,
+    claim: &Key,
+    referral: &Id,
+    partner_group: &Id,
+) -> Result<TransactWriteItem, StoreError> {
+    store.update(
+        claim,
+        "SET sale_route.partner_group_id = :group",
+        [(":group", AttributeValue::S(partner_group.to_string()))],
+        Condition::new("holder = :referral")
+            .value(":referral", AttributeValue::S(referral.to_string())),
+    )
+}
+
 /// A time as the codec stores it.
 fn timestamp(at: DateTime<Utc>) -> Result<AttributeValue, StoreError> {
     serde_dynamo::to_attribute_value(at).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Writes what a refund did (`reversed`) to the commission `before`, and
+/// the clawback it created, claiming the refund's idempotency keys for the
+/// commission the refund changed (or the clawback). The commission must
+/// still be as refunded and as paid as it was read, so concurrent refunds
+/// apply one after the other and a payout cannot take it meanwhile. The
+/// partner's statistics lose what the refund took back.
+pub async fn reverse(
+    store: &Store,
+    account: &Id,
+    before: &Commission,
+    reversed: &Reversed,
+    keys: &[UniqueValue<'_>],
+) -> Result<(), StoreError> {
+    let after = &reversed.commission;
+    let changed = reversed.clawback.as_ref().unwrap_or(after);
+    let claim = Claim {
+        holder: changed.id.clone(),
+        fingerprint: Some(changed.fingerprint.clone()),
+        sale_route: None,
+    };
+    let mut writes = Vec::new();
+    for value in keys {
+        writes.push(unique::claim_as(store, account, *value, &claim)?);
+    }
+    let mut item = to_item(account, after)?;
+    let mut changes = vec!["amount", "earned_amount", "refunded_amount", "updated_at"];
+    if after.status != before.status {
+        changes.extend(["status", "status_updated_at", "gsi2pk", "gsi2sk"]);
+    }
+    item.retain(|name, _| changes.contains(&name.as_str()));
+    let refunded = match before.refunded_amount {
+        None => Condition::new("attribute_not_exists(refunded_amount)"),
+        Some(refunded) => Condition::new("refunded_amount = :refunded")
+            .value(":refunded", AttributeValue::S(refunded.to_string())),
+    };
+    let paid = Condition::new("payout_status = :payout")
+        .value(":payout", AttributeValue::S(before.payout_status.as_str().into()));
+    writes.push(store.assign(
+        &Key::commission(account, &after.id),
+        item,
+        refunded.and(paid),
+    )?);
+    let mut earned = after.amount - before.amount;
+    if let Some(clawback) = &reversed.clawback {
+        earned += clawback.amount;
+        writes.push(store.put(to_item(account, clawback)?, Condition::absent())?);
+        let mut lists = vec![
+            Tally::commissions(None, None),
+            Tally::commissions(Some(&clawback.partner_id), None),
+        ];
+        if let Some(referral) = &clawback.referral_id {
+            lists.push(Tally::commissions(None, Some(referral)));
+        }
+        writes.extend(tallies::add(store, account, &lists, 1)?);
+    }
+    writes.push(store.update(
+        &Key::partner(account, &after.partner_id),
+        "ADD ltv_total :refund, commissions_total :earned",
+        [
+            (":refund", number(before.refunded() - after.refunded())),
+            (":earned", number(earned)),
+        ],
+        Condition::present(),
+    )?);
+    store.transact(writes).await
 }
 
 /// Writes a decision taken on `after`, provided the commission is still

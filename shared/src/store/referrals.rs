@@ -2,7 +2,8 @@
 //!
 //! A referral sits in the account's referral list (table), its partner's
 //! list (gsi1) and, once it has one, its subscription status's list (gsi2);
-//! each list has a tally. Its Stripe customer is a unique-value item.
+//! each list has a tally. Its customer's email and, once it has one, its
+//! Stripe customer are unique-value items that carry its sale route.
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 
@@ -19,24 +20,52 @@ const ENTITY: &str = "referral";
 pub enum ReferralWriteError {
     #[error("the Stripe customer already has a referral")]
     CustomerTaken,
+    #[error("the customer's email already has a referral")]
+    EmailTaken,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// Runs a referral transaction whose first item claims a Stripe customer
-/// when `claims_customer`, telling a taken customer from other failures.
+/// A unique value a referral write claims for the referral.
+#[derive(Clone, Copy)]
+enum Claimed {
+    StripeCustomer,
+    Email,
+}
+
+impl Claimed {
+    /// The error a failed claim means: another referral holds the value.
+    fn taken(self) -> ReferralWriteError {
+        match self {
+            Claimed::StripeCustomer => ReferralWriteError::CustomerTaken,
+            Claimed::Email => ReferralWriteError::EmailTaken,
+        }
+    }
+}
+
+/// Runs `claims` and then `writes` as one transaction. DynamoDB gives a
+/// cancellation reason per item in order, so a failed condition among the
+/// first `claims.len()` items names the value that is taken; any other
+/// failure stays a store error.
 async fn run(
     store: &Store,
+    claims: Vec<(Claimed, TransactWriteItem)>,
     writes: Vec<TransactWriteItem>,
-    claims_customer: bool,
 ) -> Result<(), ReferralWriteError> {
-    store.transact(writes).await.map_err(|e| {
-        if claims_customer && e.failed_condition(0) {
-            ReferralWriteError::CustomerTaken
-        } else {
-            ReferralWriteError::Store(e)
+    let (claimed, mut items): (Vec<Claimed>, Vec<TransactWriteItem>) = claims.into_iter().unzip();
+    items.extend(writes);
+    store.transact(items).await.map_err(|e| {
+        match (0..claimed.len()).find(|&index| e.failed_condition(index)) {
+            Some(index) => claimed[index].taken(),
+            None => ReferralWriteError::Store(e),
         }
     })
+}
+
+/// The key of the claim on a customer's email, which lower-cases it: two
+/// emails that differ only in case share one claim.
+fn email_claim(account: &Id, email: &str) -> Key {
+    Key::unique(account, UniqueValue::CustomerEmail(email))
 }
 
 /// The attributes a profile update may set. `acquired_at` is not among them:
@@ -100,25 +129,39 @@ fn tallies_of(partner: &Id, status: Option<SubscriptionStatus>) -> Vec<Tally> {
     lists
 }
 
-/// Creates `referral` if its Stripe customer is not referred yet, its partner
-/// may still refer (not banned, approved) and its campaign still exists.
+/// Creates `referral` if neither its customer's email nor its Stripe
+/// customer is referred yet, its partner may still refer (not banned,
+/// approved) and its campaign still exists.
 pub async fn create(
     store: &Store,
     account: &Id,
     referral: &Referral,
 ) -> Result<(), ReferralWriteError> {
-    let mut writes = Vec::new();
-    let claims_customer = referral.stripe_customer_id.is_some();
+    let mut claims = Vec::new();
     if let Some(customer) = &referral.stripe_customer_id {
-        writes.push(unique::claim_customer(
+        claims.push((
+            Claimed::StripeCustomer,
+            unique::claim_customer(
+                store,
+                account,
+                UniqueValue::StripeCustomer(customer),
+                referral,
+            )?,
+        ));
+    }
+    claims.push((
+        Claimed::Email,
+        unique::claim_customer(
             store,
             account,
-            UniqueValue::StripeCustomer(customer),
+            UniqueValue::CustomerEmail(&referral.email),
             referral,
-        )?);
-    }
-    writes.push(store.put(to_item(account, referral)?, Condition::absent())?);
-    writes.push(partner_may_refer(store, account, &referral.partner_id)?);
+        )?,
+    ));
+    let mut writes = vec![
+        store.put(to_item(account, referral)?, Condition::absent())?,
+        partner_may_refer(store, account, &referral.partner_id)?,
+    ];
     if let Some(campaign) = &referral.campaign_id {
         writes.push(store.check(&Key::campaign(account, campaign), Condition::present())?);
     }
@@ -128,29 +171,32 @@ pub async fn create(
         &tallies_of(&referral.partner_id, referral.subscription_status),
         1,
     )?);
-    run(store, writes, claims_customer).await
+    run(store, claims, writes).await
 }
 
 /// Writes the profile of `after` over `before`, provided nobody changed the
-/// referral since `before` was read. Moves the Stripe customer claim and the
-/// status lists' tallies along.
+/// referral since `before` was read. Moves the Stripe customer and email
+/// claims (an email changed only in case keeps its claim) and the status
+/// lists' tallies along.
 pub async fn update(
     store: &Store,
     account: &Id,
     before: &Referral,
     after: &Referral,
 ) -> Result<(), ReferralWriteError> {
+    let mut claims = Vec::new();
     let mut writes = Vec::new();
-    let customer_changed = after.stripe_customer_id != before.stripe_customer_id;
-    let claims_customer = customer_changed && after.stripe_customer_id.is_some();
-    if customer_changed {
+    if after.stripe_customer_id != before.stripe_customer_id {
         if let Some(customer) = &after.stripe_customer_id {
-            writes.push(unique::claim_customer(
-                store,
-                account,
-                UniqueValue::StripeCustomer(customer),
-                after,
-            )?);
+            claims.push((
+                Claimed::StripeCustomer,
+                unique::claim_customer(
+                    store,
+                    account,
+                    UniqueValue::StripeCustomer(customer),
+                    after,
+                )?,
+            ));
         }
         if let Some(customer) = &before.stripe_customer_id {
             writes.push(unique::release(
@@ -160,6 +206,23 @@ pub async fn update(
                 &before.id,
             )?);
         }
+    }
+    if email_claim(account, &after.email) != email_claim(account, &before.email) {
+        claims.push((
+            Claimed::Email,
+            unique::claim_customer(
+                store,
+                account,
+                UniqueValue::CustomerEmail(&after.email),
+                after,
+            )?,
+        ));
+        writes.push(unique::release(
+            store,
+            account,
+            UniqueValue::CustomerEmail(&before.email),
+            &before.id,
+        )?);
     }
     let mut item = to_item(account, after)?;
     item.retain(|name, _| PROFILE.contains(&name.as_str()));
@@ -178,7 +241,7 @@ pub async fn update(
         writes.extend(tallies::add(store, account, &left, -1)?);
         writes.extend(tallies::add(store, account, &joined, 1)?);
     }
-    run(store, writes, claims_customer).await
+    run(store, claims, writes).await
 }
 
 /// Guards a write on the partner still being allowed to refer customers.

@@ -24,7 +24,7 @@ pub struct Claim {
     pub fingerprint: Option<String>,
     /// On a customer's claim: where the customer's sales go.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub route: Option<SaleRoute>,
+    pub sale_route: Option<SaleRoute>,
 }
 
 /// A referral's partner, campaign and (as last seen) partner group, copied
@@ -66,7 +66,7 @@ pub fn claim(
         &Claim {
             holder: owner.clone(),
             fingerprint: None,
-            route: None,
+            sale_route: None,
         },
     )
 }
@@ -86,7 +86,7 @@ pub fn claim_customer(
         &Claim {
             holder: referral.id.clone(),
             fingerprint: None,
-            route: Some(SaleRoute::of(referral)),
+            sale_route: Some(SaleRoute::of(referral)),
         },
     )
 }
