@@ -19,9 +19,7 @@ use crate::model::{
 };
 use crate::store::commissions::{self, SaleFacts};
 use crate::store::unique::{self, SaleRoute};
-use crate::store::{
-    Item, Key, Store, StoreError, campaigns, partner_groups, partners, referrals,
-};
+use crate::store::{Item, Key, Store, StoreError, campaigns, partner_groups, partners, referrals};
 use crate::views::CampaignView;
 use crate::views::commission::snapshot;
 

@@ -46,6 +46,7 @@ route_scopes! {
     ReferralsWrite => Referrals: Write,
     CommissionsRead => Commissions: Read,
     CommissionsWrite => Commissions: Write,
+    EventsWrite => Events: Write,
 }
 
 /// A caller that presented a well-formed key for a route requiring `S`.

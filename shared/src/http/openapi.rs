@@ -67,6 +67,8 @@ pub struct ListErrors;
 pub struct ReadErrors;
 /// Errors a write can answer.
 pub struct WriteErrors;
+/// Errors a signed webhook delivery can answer (there is no API key).
+pub struct WebhookErrors;
 
 impl IntoResponses for ListErrors {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
@@ -83,5 +85,18 @@ impl IntoResponses for ReadErrors {
 impl IntoResponses for WriteErrors {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
         errors(&[400, 401, 403, 404, 409, 413, 422])
+    }
+}
+
+impl IntoResponses for WebhookErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let mut responses = errors(&[404, 409, 413, 422]);
+        responses.insert(
+            "400".into(),
+            error_response(
+                "Missing, malformed, stale or mismatched Stripe-Signature (nothing is written), no endpoint secret set, or an event that is not as Stripe sends it.",
+            ),
+        );
+        responses
     }
 }

@@ -27,6 +27,10 @@ pub struct Account {
     /// so at most one campaign is the default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_campaign_id: Option<Id>,
+    /// The signing secret (`whsec_...`) of the Stripe webhook endpoint that
+    /// posts to this account. Set by the operator; no API ever returns it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stripe_webhook_secret: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -43,6 +47,7 @@ impl Account {
             min_payout: Decimal::from(50),
             default_group_id: None,
             default_campaign_id: None,
+            stripe_webhook_secret: None,
             created_at: now,
         }
     }

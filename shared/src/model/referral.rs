@@ -248,6 +248,18 @@ impl Referral {
         self.version += 1;
         Ok(())
     }
+
+    /// The customer's subscription ended (Stripe deleted it): `false` when
+    /// it already had.
+    pub fn end_subscription(&mut self, now: DateTime<Utc>) -> bool {
+        if self.subscription_status == Some(SubscriptionStatus::Canceled) {
+            return false;
+        }
+        self.subscription_status = Some(SubscriptionStatus::Canceled);
+        self.updated_at = now;
+        self.version += 1;
+        true
+    }
 }
 
 fn fraud_check(is_self_referral: bool) -> FraudCheck {

@@ -26,6 +26,21 @@ pub async fn create_with_key(
         .await
 }
 
+/// Sets the signing secret of the account's Stripe webhook endpoint.
+pub async fn set_stripe_webhook_secret(
+    store: &Store,
+    account: &Id,
+    secret: &str,
+) -> Result<(), StoreError> {
+    let write = store.update(
+        &Key::account(account),
+        "SET stripe_webhook_secret = :secret",
+        [(":secret", AttributeValue::S(secret.to_string()))],
+        Condition::present(),
+    )?;
+    store.transact(vec![write]).await
+}
+
 /// Points the account's default at `group`, provided the pointer is still what
 /// the caller read (`None`: no default yet). Losing that race cancels the
 /// transaction instead of leaving two defaults.

@@ -132,7 +132,12 @@ pub async fn create(
         )?);
         lists.push(Tally::commissions(None, Some(&sale.referral.id)));
         if let Some(claim) = sale.stale_route {
-            writes.push(refresh_route(store, claim, &sale.referral.id, &partner.group_id)?);
+            writes.push(refresh_route(
+                store,
+                claim,
+                &sale.referral.id,
+                &partner.group_id,
+            )?);
         }
     }
     writes.extend(tallies::add(store, account, &lists, 1)?);
@@ -250,8 +255,9 @@ fn timestamp(at: DateTime<Utc>) -> Result<AttributeValue, StoreError> {
 }
 
 /// Writes what a refund did (`reversed`) to the commission `before`, and
-/// the clawback it created, claiming the refund's idempotency keys for the
-/// commission the refund changed (or the clawback). The commission must
+/// the clawback it created, claiming the refund's idempotency keys (with
+/// the refund report's `fingerprint`) for the commission the refund changed
+/// (or the clawback). The commission must
 /// still be as refunded and as paid as it was read, so concurrent refunds
 /// apply one after the other and a payout cannot take it meanwhile. The
 /// partner's statistics lose what the refund took back.
@@ -261,12 +267,13 @@ pub async fn reverse(
     before: &Commission,
     reversed: &Reversed,
     keys: &[UniqueValue<'_>],
+    fingerprint: &str,
 ) -> Result<(), StoreError> {
     let after = &reversed.commission;
     let changed = reversed.clawback.as_ref().unwrap_or(after);
     let claim = Claim {
         holder: changed.id.clone(),
-        fingerprint: Some(changed.fingerprint.clone()),
+        fingerprint: Some(fingerprint.to_string()),
         sale_route: None,
     };
     let mut writes = Vec::new();
@@ -284,8 +291,10 @@ pub async fn reverse(
         Some(refunded) => Condition::new("refunded_amount = :refunded")
             .value(":refunded", AttributeValue::S(refunded.to_string())),
     };
-    let paid = Condition::new("payout_status = :payout")
-        .value(":payout", AttributeValue::S(before.payout_status.as_str().into()));
+    let paid = Condition::new("payout_status = :payout").value(
+        ":payout",
+        AttributeValue::S(before.payout_status.as_str().into()),
+    );
     writes.push(store.assign(
         &Key::commission(account, &after.id),
         item,

@@ -134,6 +134,15 @@ impl Store {
         Ok(keys.iter().map(|key| found.get(*key).cloned()).collect())
     }
 
+    /// [`Store::get_many`] for a number of keys known at compile time.
+    pub async fn get_each<const N: usize>(
+        &self,
+        keys: &[Key; N],
+    ) -> Result<[Option<Item>; N], StoreError> {
+        let found = self.get_many(&keys.iter().collect::<Vec<_>>()).await?;
+        Ok(found.try_into().expect("get_many answers every key asked"))
+    }
+
     /// Reads one item, strongly consistent: for a read that follows another
     /// (the request's first read is the auth BatchGetItem).
     pub async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {

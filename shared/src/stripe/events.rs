@@ -29,8 +29,11 @@ pub struct Payment {
 pub struct Refund {
     /// The id the refunded sale was recorded under (see the module doc).
     pub payment_id: String,
+    pub customer: Option<String>,
     pub refunded_total: Decimal,
     pub currency: Currency,
+    /// When Stripe reported it (the event's creation).
+    pub refunded_at: DateTime<Utc>,
 }
 
 /// What an event means for partner-ledger.
@@ -51,6 +54,9 @@ pub struct Envelope {
     pub id: String,
     #[serde(rename = "type")]
     pub kind: String,
+    /// When Stripe created the event (Unix seconds).
+    #[serde(default)]
+    pub created: i64,
     pub data: Data,
 }
 
@@ -153,8 +159,10 @@ impl Envelope {
                 let currency = currency(&charge.currency)?;
                 PaymentEvent::Refunded(Refund {
                     payment_id: charge.invoice.unwrap_or(charge.id),
+                    customer: charge.customer,
                     refunded_total: major(charge.amount_refunded, currency),
                     currency,
+                    refunded_at: time(self.created),
                 })
             }
             "customer.subscription.deleted" => {
@@ -185,7 +193,7 @@ mod tests {
 
     fn event(kind: &str, object: serde_json::Value) -> PaymentEvent {
         let envelope: Envelope = serde_json::from_value(
-            json!({"id": "evt_1", "type": kind, "data": {"object": object}}),
+            json!({"id": "evt_1", "type": kind, "created": 1767225900, "data": {"object": object}}),
         )
         .unwrap();
         envelope.payment_event().unwrap()
@@ -234,8 +242,10 @@ mod tests {
             refund,
             PaymentEvent::Refunded(Refund {
                 payment_id: "in_1".into(),
+                customer: Some("cus_1".into()),
                 refunded_total: dec!(100.00),
-                currency: Currency::EUR
+                currency: Currency::EUR,
+                refunded_at: time(1767225900),
             })
         );
     }

@@ -1,0 +1,119 @@
+//! A Stripe delivery's authenticity: the signature checked against the
+//! account's endpoint secret before anything parses the body.
+//!
+//! A warm container remembers each account's secret, so a delivery is
+//! verified without a read of its own. Every event's first read takes the
+//! account anyway, and [`Signed::confirm`] verifies the delivery again when
+//! the remembered secret is no longer the account's: a rolled or removed
+//! secret takes effect with the next delivery, before anything is written.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use partner_ledger::http::ApiError;
+use partner_ledger::model::{Account, Id};
+use partner_ledger::store::{Item, Key, Store, accounts};
+use partner_ledger::stripe::{SignatureError, verify};
+
+/// The endpoint secrets this container has verified deliveries with.
+#[derive(Default)]
+pub struct Secrets(Mutex<HashMap<Id, String>>);
+
+impl Secrets {
+    fn remembered(&self, account: &Id) -> Option<String> {
+        self.lock().get(account).cloned()
+    }
+
+    fn remember(&self, account: &Id, secret: &str) {
+        self.lock().insert(account.clone(), secret.to_string());
+    }
+
+    fn forget(&self, account: &Id) {
+        self.lock().remove(account);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Id, String>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A delivery whose signature matched the secret it was verified with.
+pub struct Signed<'a> {
+    account: &'a Id,
+    header: Option<&'a str>,
+    payload: &'a [u8],
+    received_at: DateTime<Utc>,
+    secret: String,
+    secrets: &'a Secrets,
+}
+
+/// The one answer for an account that does not exist or has no secret, so
+/// the endpoint does not tell which.
+fn unconfigured() -> ApiError {
+    ApiError::BadRequest("no Stripe webhook endpoint is set up for this account".into())
+}
+
+fn refused(error: SignatureError) -> ApiError {
+    ApiError::BadRequest(format!("Stripe-Signature: {error}"))
+}
+
+fn current_secret(item: Option<Item>) -> Result<(Account, String), ApiError> {
+    let account = item
+        .map(accounts::from_item)
+        .transpose()?
+        .ok_or_else(unconfigured)?;
+    let secret = account
+        .stripe_webhook_secret
+        .clone()
+        .ok_or_else(unconfigured)?;
+    Ok((account, secret))
+}
+
+impl<'a> Signed<'a> {
+    /// Verifies `payload` (the raw body) against its `Stripe-Signature`
+    /// `header`, with the account's remembered secret or one read now.
+    pub async fn verify(
+        store: &Store,
+        secrets: &'a Secrets,
+        account: &'a Id,
+        header: Option<&'a str>,
+        payload: &'a [u8],
+    ) -> Result<Self, ApiError> {
+        let secret = match secrets.remembered(account) {
+            Some(secret) => secret,
+            None => current_secret(store.get(&Key::account(account)).await?)?.1,
+        };
+        let received_at = Utc::now();
+        verify(header, payload, &secret, received_at).map_err(refused)?;
+        secrets.remember(account, &secret);
+        Ok(Self {
+            account,
+            header,
+            payload,
+            received_at,
+            secret,
+            secrets,
+        })
+    }
+
+    pub fn account_id(&self) -> &Id {
+        self.account
+    }
+
+    /// The account as an event's first read found it (`item`), provided
+    /// its current secret signed the delivery.
+    pub fn confirm(&self, item: Option<Item>) -> Result<Account, ApiError> {
+        let (account, secret) = current_secret(item).inspect_err(|_| {
+            self.secrets.forget(self.account);
+        })?;
+        if secret != self.secret {
+            self.secrets.forget(self.account);
+            verify(self.header, self.payload, &secret, self.received_at).map_err(refused)?;
+            self.secrets.remember(self.account, &secret);
+        }
+        Ok(account)
+    }
+}
