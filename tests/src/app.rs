@@ -131,6 +131,8 @@ impl TestEnv {
             referrals::router(store)
         } else if under("commissions") {
             commissions::router(store)
+        } else if under("webhooks") || under("events") {
+            payment_events::router(store)
         } else {
             partner_groups::router(store)
         }

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use partner_ledger::http::openapi::{WebhookErrors, WriteErrors};
 use partner_ledger::http::scopes::EventsWrite;
-use partner_ledger::http::{ApiError, Caller, JsonBody, PathId, retry_contended};
+use partner_ledger::http::{ApiError, Caller, JsonBody, JsonId, retry_contended};
 use partner_ledger::model::Referral;
 use partner_ledger::store::referrals::{self, ReferralWriteError};
 use partner_ledger::store::{Key, Store, UniqueValue, unique};
@@ -42,7 +42,7 @@ const TAG: &str = "Payment events";
         WebhookErrors))]
 pub async fn stripe_webhook(
     State(app): State<App>,
-    PathId(account): PathId,
+    JsonId(account): JsonId,
     headers: HeaderMap,
     payload: Bytes,
 ) -> Result<Json<WebhookReceipt>, ApiError> {

@@ -65,6 +65,17 @@ pub struct CommissionView {
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     #[schema(value_type = f64)]
     pub commission_amount: Decimal,
+    /// How much of the sale refunds have given back so far; null before any refund.
+    #[serde(with = "rust_decimal::serde::arbitrary_precision_option")]
+    #[schema(value_type = Option<f64>, required = true)]
+    pub refunded_amount: Option<Decimal>,
+    /// What the commission earned before refunds reduced it; null before any refund.
+    #[serde(with = "rust_decimal::serde::arbitrary_precision_option")]
+    #[schema(value_type = Option<f64>, required = true)]
+    pub earned_amount: Option<Decimal>,
+    /// For a clawback (`commission_type: clawback`): the paid commission it takes back from.
+    #[schema(value_type = Option<String>, required = true)]
+    pub clawback_of: Option<Id>,
     /// The percentage the rules paid; null for a fixed fee or a given amount.
     #[serde(with = "rust_decimal::serde::arbitrary_precision_option")]
     #[schema(value_type = Option<f64>, required = true)]
@@ -210,6 +221,9 @@ impl CommissionView {
             currency: c.currency,
             sale_amount: c.sale_amount,
             amount: c.amount,
+            refunded_amount: c.refunded_amount,
+            earned_amount: c.earned_amount,
+            clawback_of: c.clawback_of,
             rate: c.rate,
             applied_rules: c.applied_rules,
             rule_source: c.rule_source,

@@ -1,0 +1,1170 @@
+//! Payment events against the emulator: Stripe deliveries shaped like real
+//! events and signed with the documented scheme (and every way a signature
+//! fails), sales becoming priced commissions once, refunds reducing or
+//! clawing back, replays and reordering, subscription ends, the
+//! billing-agnostic sale and refund events, access control, and a property
+//! test over random delivery sequences asserting SPEC §4 invariants 1 and 2
+//! and that partner statistics add up to their commissions.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use axum::Router;
+use axum::body::Body;
+use chrono::{Duration, Utc};
+use futures::future::join_all;
+use harness::{Reply, TestEnv, seed};
+use http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use partner_ledger::model::Id;
+use partner_ledger::store::{Key, accounts};
+use partner_ledger::stripe::sign;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const SECRET: &str = "whsec_test_secret";
+const SALES: &str = "/2026-02-01/events/sale.json";
+const REFUNDS: &str = "/2026-02-01/events/refund.json";
+const GROUPS: &str = "/2026-02-01/partners/groups.json";
+const PARTNERS: &str = "/2026-02-01/partners.json";
+const REFERRALS: &str = "/2026-02-01/referrals.json";
+const COMMISSIONS: &str = "/2026-02-01/commissions.json";
+
+fn webhook_path(account: &str) -> String {
+    format!("/2026-02-01/webhooks/stripe/{account}.json")
+}
+
+fn dec(value: &Value) -> Decimal {
+    match value {
+        Value::Number(n) => n.to_string().parse().expect("a decimal"),
+        Value::Null => Decimal::ZERO,
+        other => panic!("not a number: {other}"),
+    }
+}
+
+fn d(text: &str) -> Decimal {
+    text.parse().expect("a decimal")
+}
+
+/// Account A with the Stripe endpoint secret set, a default group paying a
+/// recurring 10 %, and a partner in it. Returns the partner's id.
+async fn program(env: &TestEnv, handle: &str) -> String {
+    let account = Id::parse(&env.account_a).unwrap();
+    accounts::set_stripe_webhook_secret(&env.store, &account, SECRET)
+        .await
+        .unwrap();
+    let reply = env
+        .post(
+            GROUPS,
+            json!({"partnerGroup": {"name": "Default", "rules": [{"type": "recurring", "percentage": 10}]}}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    partner(env, handle).await
+}
+
+async fn partner(env: &TestEnv, handle: &str) -> String {
+    let reply = env.post(PARTNERS, seed::partner_create(handle)).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    reply.body["partner"]["id"].as_str().unwrap().to_string()
+}
+
+/// A customer of the partner with link code `code`, known to Stripe as `customer`.
+async fn referred(env: &TestEnv, code: &str, customer: &str) -> String {
+    let mut body = seed::referral_create(&format!("{customer}@example.com"), code);
+    body["referral"]["stripe_customer_id"] = json!(customer);
+    let reply = env.post(REFERRALS, body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    reply.body["referral"]["id"].as_str().unwrap().to_string()
+}
+
+fn invoice_paid(event: &str, invoice: &str, customer: &str, cents: i64) -> Value {
+    json!({
+        "id": event, "object": "event", "type": "invoice.paid", "created": Utc::now().timestamp(),
+        "livemode": false, "api_version": "2025-08-27",
+        "data": {"object": {
+            "id": invoice, "object": "invoice", "customer": customer, "amount_paid": cents,
+            "amount_due": cents, "currency": "eur", "created": Utc::now().timestamp(),
+            "status": "paid", "status_transitions": {"paid_at": Utc::now().timestamp()},
+            "charge": format!("ch_{invoice}")
+        }}
+    })
+}
+
+fn charge_refunded(event: &str, invoice: &str, customer: &str, cents: i64, refunded: i64) -> Value {
+    json!({
+        "id": event, "object": "event", "type": "charge.refunded", "created": Utc::now().timestamp(),
+        "data": {"object": {
+            "id": format!("ch_{invoice}"), "object": "charge", "customer": customer,
+            "amount": cents, "amount_refunded": refunded, "currency": "eur",
+            "created": Utc::now().timestamp(), "invoice": invoice, "refunded": refunded == cents
+        }}
+    })
+}
+
+/// Sends `payload` to the webhook through `function`, signed by `signature`
+/// (`None`: the documented scheme with the test secret, now).
+async fn deliver_with(
+    function: &Router,
+    account: &str,
+    payload: &[u8],
+    signature: Option<String>,
+) -> Reply {
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri(webhook_path(account))
+        .header("content-type", "application/json");
+    if let Some(signature) = signature {
+        request = request.header("stripe-signature", signature);
+    }
+    let response = function
+        .clone()
+        .oneshot(request.body(Body::from(payload.to_vec())).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply { status, body }
+}
+
+async fn deliver(function: &Router, env: &TestEnv, event: &Value) -> Reply {
+    let payload = event.to_string();
+    let signature = sign(payload.as_bytes(), SECRET, Utc::now());
+    deliver_with(
+        function,
+        &env.account_a,
+        payload.as_bytes(),
+        Some(signature),
+    )
+    .await
+}
+
+fn outcome(reply: &Reply) -> &str {
+    reply.body["outcome"]
+        .as_str()
+        .or(reply.body["event"]["outcome"].as_str())
+        .unwrap_or_default()
+}
+
+/// Every commission of the partner, by id.
+async fn commissions_of(env: &TestEnv, partner: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut query = format!("{COMMISSIONS}?partner_id={partner}&size=100");
+    loop {
+        let reply = env.get(&query).await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        out.extend(reply.body["elements"].as_array().unwrap().iter().cloned());
+        match reply.body["pages"]["next_cursor"].as_str() {
+            Some(cursor) => {
+                query = format!("{COMMISSIONS}?partner_id={partner}&size=100&cursor={cursor}")
+            }
+            None => return out,
+        }
+    }
+}
+
+/// The partner's (`ltv_total`, `commissions_total`).
+async fn stats(env: &TestEnv, partner: &str) -> (Decimal, Decimal) {
+    let reply = env
+        .get(&format!("/2026-02-01/partners/{partner}.json"))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    let p = &reply.body["partner"];
+    (dec(&p["ltv_total"]), dec(&p["commissions_total"]))
+}
+
+/// Marks a commission paid straight in the table, as a payout would.
+async fn mark_paid(env: &TestEnv, commission: &str) {
+    let key = Key::commission(
+        &Id::parse(&env.account_a).unwrap(),
+        &Id::parse(commission).unwrap(),
+    );
+    env.store
+        .client()
+        .update_item()
+        .table_name(env.store.table())
+        .set_key(Some(key.item_key()))
+        .update_expression("SET payout_status = :paid, payout_id = :payout")
+        .expression_attribute_values(":paid", AttributeValue::S("paid".into()))
+        .expression_attribute_values(
+            ":payout",
+            AttributeValue::S(Id::generate(Utc::now()).to_string()),
+        )
+        .condition_expression("attribute_exists(pk)")
+        .send()
+        .await
+        .expect("the commission exists");
+}
+
+async fn commission(env: &TestEnv, id: &str) -> Value {
+    let reply = env.get(&format!("/2026-02-01/commissions/{id}.json")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    reply.body["commission"].clone()
+}
+
+// ---------------------------------------------------------------------------
+// Stripe: signatures
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn every_signature_failure_is_a_400_that_writes_nothing() {
+    let env = TestEnv::new().await;
+    let code_partner = program(&env, "ann").await;
+    referred(&env, "ann", "cus_sig").await;
+    let function = payment_events::router(env.store.clone());
+    let payload = invoice_paid("evt_sig", "in_sig", "cus_sig", 10_000).to_string();
+    let bytes = payload.as_bytes();
+    let now = Utc::now();
+    let good = sign(bytes, SECRET, now);
+    let t = now.timestamp();
+    let v1 = good.split_once(",v1=").unwrap().1.to_string();
+    let before = env.item_count().await;
+    let cases: Vec<(&str, Option<String>, Vec<u8>)> = vec![
+        ("missing header", None, bytes.to_vec()),
+        ("no v1", Some(format!("t={t}")), bytes.to_vec()),
+        ("no timestamp", Some(format!("v1={v1}")), bytes.to_vec()),
+        ("not hex", Some(format!("t={t},v1=zz")), bytes.to_vec()),
+        (
+            "older than 300 s",
+            Some(sign(bytes, SECRET, now - Duration::seconds(301))),
+            bytes.to_vec(),
+        ),
+        (
+            "from the future",
+            Some(sign(bytes, SECRET, now + Duration::seconds(301))),
+            bytes.to_vec(),
+        ),
+        (
+            "another secret",
+            Some(sign(bytes, "whsec_other", now)),
+            bytes.to_vec(),
+        ),
+        (
+            "tampered body",
+            Some(good.clone()),
+            payload.replace("10000", "99999").into_bytes(),
+        ),
+        (
+            "timestamp moved",
+            Some(format!("t={},v1={v1}", t - 1)),
+            bytes.to_vec(),
+        ),
+    ];
+    for (case, signature, body) in cases {
+        let reply = deliver_with(&function, &env.account_a, &body, signature).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{case}: {:?}",
+            reply.body
+        );
+        assert!(
+            reply.body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("Stripe-Signature")),
+            "{case}: {:?}",
+            reply.body
+        );
+    }
+    let other_account = deliver_with(&function, &env.account_b, bytes, Some(good.clone())).await;
+    assert_eq!(
+        other_account.status,
+        StatusCode::BAD_REQUEST,
+        "account B has no secret: {:?}",
+        other_account.body
+    );
+    assert_eq!(
+        env.item_count().await,
+        before,
+        "no failed delivery wrote anything"
+    );
+    assert!(commissions_of(&env, &code_partner).await.is_empty());
+
+    let rolled = format!("t={t},v1={},v1={v1}", "ab".repeat(32));
+    let reply = deliver_with(&function, &env.account_a, bytes, Some(rolled)).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "any matching v1 signs: {:?}",
+        reply.body
+    );
+    assert_eq!(outcome(&reply), "recorded");
+}
+
+#[tokio::test]
+async fn a_rolled_secret_takes_effect_on_the_next_delivery() {
+    let env = TestEnv::new().await;
+    program(&env, "ann").await;
+    referred(&env, "ann", "cus_roll").await;
+    let function = payment_events::router(env.store.clone());
+    let first = deliver(
+        &function,
+        &env,
+        &invoice_paid("evt_r1", "in_r1", "cus_roll", 5_000),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::OK, "{:?}", first.body);
+
+    let account = Id::parse(&env.account_a).unwrap();
+    accounts::set_stripe_webhook_secret(&env.store, &account, "whsec_rolled")
+        .await
+        .unwrap();
+    let before = env.item_count().await;
+    let stale = deliver(
+        &function,
+        &env,
+        &invoice_paid("evt_r2", "in_r2", "cus_roll", 5_000),
+    )
+    .await;
+    assert_eq!(
+        stale.status,
+        StatusCode::BAD_REQUEST,
+        "the remembered secret no longer signs: {:?}",
+        stale.body
+    );
+    assert_eq!(env.item_count().await, before);
+    let payload = invoice_paid("evt_r2", "in_r2", "cus_roll", 5_000).to_string();
+    let signature = sign(payload.as_bytes(), "whsec_rolled", Utc::now());
+    let fresh = deliver_with(
+        &function,
+        &env.account_a,
+        payload.as_bytes(),
+        Some(signature),
+    )
+    .await;
+    assert_eq!(fresh.status, StatusCode::OK, "{:?}", fresh.body);
+    assert_eq!(outcome(&fresh), "recorded");
+}
+
+// ---------------------------------------------------------------------------
+// Stripe: sales, refunds, subscriptions
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_paid_invoice_becomes_one_priced_commission() {
+    let env = TestEnv::new().await;
+    let ann = program(&env, "ann").await;
+    let referral = referred(&env, "ann", "cus_inv").await;
+    let function = payment_events::router(env.store.clone());
+    let paid = invoice_paid("evt_inv", "in_inv", "cus_inv", 29_990);
+
+    let reply = deliver(&function, &env, &paid).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    assert_eq!(reply.body, json!({"received": true, "outcome": "recorded"}));
+    let all = commissions_of(&env, &ann).await;
+    assert_eq!(all.len(), 1);
+    let c = &all[0];
+    assert_eq!(c["referral_id"], json!(referral));
+    assert_eq!(c["stripe_payment_id"], json!("in_inv"));
+    assert_eq!(c["event_id"], json!("evt_inv"));
+    assert_eq!(c["rule_source"], json!("default_group"));
+    assert_eq!(
+        (dec(&c["sale_amount"]), dec(&c["amount"])),
+        (d("299.90"), d("29.99"))
+    );
+    assert_eq!(c["status"], json!("pending"));
+
+    let items = env.item_count().await;
+    let again = deliver(&function, &env, &paid).await;
+    assert_eq!(again.body["outcome"], json!("replayed"), "{:?}", again.body);
+    let mut same_invoice = invoice_paid("evt_inv_retry", "in_inv", "cus_inv", 29_990);
+    same_invoice["data"]["object"]["amount_paid"] = json!(1);
+    let other_event = deliver(&function, &env, &same_invoice).await;
+    assert_eq!(
+        other_event.body["outcome"],
+        json!("replayed"),
+        "the invoice is the business key"
+    );
+    let its_charge = json!({
+        "id": "evt_ch", "type": "charge.succeeded", "created": Utc::now().timestamp(),
+        "data": {"object": {"id": "ch_in_inv", "object": "charge", "customer": "cus_inv",
+            "amount": 29_990, "amount_refunded": 0, "currency": "eur",
+            "created": Utc::now().timestamp(), "invoice": "in_inv"}}
+    });
+    let charge = deliver(&function, &env, &its_charge).await;
+    assert_eq!(
+        charge.body["outcome"],
+        json!("ignored"),
+        "{:?}",
+        charge.body
+    );
+    assert_eq!(env.item_count().await, items, "replays wrote nothing");
+    assert_eq!(stats(&env, &ann).await, (d("299.90"), d("29.99")));
+
+    let stranger = deliver(
+        &function,
+        &env,
+        &invoice_paid("evt_x", "in_x", "cus_stranger", 5_000),
+    )
+    .await;
+    assert_eq!(stranger.status, StatusCode::OK);
+    assert_eq!(stranger.body["outcome"], json!("not_referred"));
+    let unknown = deliver(
+        &function,
+        &env,
+        &json!({"id": "evt_u", "type": "customer.created", "data": {"object": {"id": "cus_new"}}}),
+    )
+    .await;
+    assert_eq!(unknown.body["outcome"], json!("ignored"));
+    assert_eq!(env.item_count().await, items);
+}
+
+#[tokio::test]
+async fn a_standalone_charge_is_a_sale_and_a_guest_charge_is_not() {
+    let env = TestEnv::new().await;
+    let ann = program(&env, "ann").await;
+    referred(&env, "ann", "cus_ch").await;
+    let function = payment_events::router(env.store.clone());
+    let charge = |event: &str, customer: Value| {
+        json!({
+            "id": event, "type": "charge.succeeded", "created": Utc::now().timestamp(),
+            "data": {"object": {"id": format!("ch_{event}"), "object": "charge", "customer": customer,
+                "amount": 1_000, "amount_refunded": 0, "currency": "usd",
+                "created": Utc::now().timestamp(), "invoice": null}}
+        })
+    };
+    let reply = deliver(&function, &env, &charge("evt_c1", json!("cus_ch"))).await;
+    assert_eq!(reply.body["outcome"], json!("recorded"), "{:?}", reply.body);
+    let guest = deliver(&function, &env, &charge("evt_c2", Value::Null)).await;
+    assert_eq!(guest.body["outcome"], json!("ignored"));
+    let all = commissions_of(&env, &ann).await;
+    assert_eq!(all.len(), 1);
+    assert_eq!(
+        (all[0]["currency"].clone(), dec(&all[0]["amount"])),
+        (json!("USD"), d("1.00"))
+    );
+    assert_eq!(all[0]["stripe_payment_id"], json!("ch_evt_c1"));
+}
+
+#[tokio::test]
+async fn refunds_reduce_an_unpaid_commission_to_its_share_and_a_full_one_refunds_it() {
+    let env = TestEnv::new().await;
+    let ann = program(&env, "ann").await;
+    referred(&env, "ann", "cus_ref").await;
+    let function = payment_events::router(env.store.clone());
+    deliver(
+        &function,
+        &env,
+        &invoice_paid("evt_s", "in_s", "cus_ref", 29_990),
+    )
+    .await;
+    let id = commissions_of(&env, &ann).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let partial = deliver(
+        &function,
+        &env,
+        &charge_refunded("evt_p", "in_s", "cus_ref", 29_990, 10_000),
+    )
+    .await;
+    assert_eq!(
+        partial.body["outcome"],
+        json!("recorded"),
+        "{:?}",
+        partial.body
+    );
+    let c = commission(&env, &id).await;
+    assert_eq!(
+        (
+            dec(&c["amount"]),
+            dec(&c["refunded_amount"]),
+            dec(&c["earned_amount"])
+        ),
+        (d("19.99"), d("100.00"), d("29.99")),
+        "29.99 × (1 − 100/299.90) = 19.99"
+    );
+    assert_eq!(c["status"], json!("pending"));
+    assert_eq!(stats(&env, &ann).await, (d("199.90"), d("19.99")));
+
+    let items = env.item_count().await;
+    let replay = deliver(
+        &function,
+        &env,
+        &charge_refunded("evt_p", "in_s", "cus_ref", 29_990, 10_000),
+    )
+    .await;
+    assert_eq!(replay.body["outcome"], json!("replayed"));
+    let same_total = deliver(
+        &function,
+        &env,
+        &charge_refunded("evt_p2", "in_s", "cus_ref", 29_990, 10_000),
+    )
+    .await;
+    assert_eq!(
+        same_total.body["outcome"],
+        json!("replayed"),
+        "the charge's refunded total is the business key"
+    );
+    assert_eq!(env.item_count().await, items);
+
+    let full = deliver(
+        &function,
+        &env,
+        &charge_refunded("evt_f", "in_s", "cus_ref", 29_990, 29_990),
+    )
+    .await;
+    assert_eq!(full.body["outcome"], json!("recorded"));
+    let late = deliver(
+        &function,
+        &env,
+        &charge_refunded("evt_late", "in_s", "cus_ref", 29_990, 5_000),
+    )
+    .await;
+    assert_eq!(
+        late.body["outcome"],
+        json!("nothing_to_reverse"),
+        "an older total arriving late reverses nothing"
+    );
+    let c = commission(&env, &id).await;
+    assert_eq!(
+        (dec(&c["amount"]), c["status"].clone()),
+        (d("0"), json!("refunded"))
+    );
+    assert_eq!(
+        stats(&env, &ann).await,
+        (d("0"), d("0")),
+        "a full refund nets to zero"
+    );
+    let refunded = env.get(&format!("{COMMISSIONS}?status=refunded")).await;
+    assert_eq!(
+        refunded.body["elements"][0]["id"],
+        json!(id),
+        "the status list moved"
+    );
+}
+
+#[tokio::test]
+async fn a_refund_after_the_payout_claws_back_the_increase() {
+    let env = TestEnv::new().await;
+    let ann = program(&env, "ann").await;
+    referred(&env, "ann", "cus_paid").await;
+    let function = payment_events::router(env.store.clone());
+    deliver(
+        &function,
+        &env,
+        &invoice_paid("evt_s", "in_p", "cus_paid", 20_000),
+    )
+    .await;
+    let id = commissions_of(&env, &ann).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    mark_paid(&env, &id).await;
+
+    let partial = deliver(
+        &function,
+        &env,
+        &charge_refunded("evt_1", "in_p", "cus_paid", 20_000, 5_000),
+    )
+    .await;
+    assert_eq!(
+        partial.body["outcome"],
+        json!("recorded"),
+        "{:?}",
+        partial.body
+    );
+    let full = deliver(
+        &function,
+        &env,
+        &charge_refunded("evt_2", "in_p", "cus_paid", 20_000, 20_000),
+    )
+    .await;
+    assert_eq!(full.body["outcome"], json!("recorded"));
+    let again = deliver(
+        &function,
+        &env,
+        &charge_refunded("evt_2", "in_p", "cus_paid", 20_000, 20_000),
+    )
+    .await;
+    assert_eq!(again.body["outcome"], json!("replayed"));
+
+    let all = commissions_of(&env, &ann).await;
+    let original = all.iter().find(|c| c["id"] == json!(id)).unwrap();
+    assert_eq!(
+        (
+            dec(&original["amount"]),
+            original["payout_status"].clone(),
+            dec(&original["refunded_amount"])
+        ),
+        (d("20.00"), json!("paid"), d("200.00")),
+        "a paid commission keeps what was paid"
+    );
+    let mut clawbacks: Vec<(Decimal, Value, Value)> = all
+        .iter()
+        .filter(|c| c["commission_type"] == json!("clawback"))
+        .map(|c| {
+            (
+                dec(&c["amount"]),
+                c["clawback_of"].clone(),
+                c["status"].clone(),
+            )
+        })
+        .collect();
+    clawbacks.sort_by_key(|c| c.0);
+    assert_eq!(
+        clawbacks,
+        [
+            (d("-15.00"), json!(id), json!("approved")),
+            (d("-5.00"), json!(id), json!("approved")),
+        ],
+        "one clawback per refund, each the increase only, ready for the next payout to net"
+    );
+    assert_eq!(stats(&env, &ann).await, (d("0"), d("0")));
+}
+
+#[tokio::test]
+async fn a_refund_before_its_sale_is_retryable_and_lands_once_the_sale_does() {
+    let env = TestEnv::new().await;
+    let ann = program(&env, "ann").await;
+    referred(&env, "ann", "cus_ooo").await;
+    let function = payment_events::router(env.store.clone());
+    let refund = charge_refunded("evt_early", "in_o", "cus_ooo", 10_000, 10_000);
+    let items = env.item_count().await;
+    let early = deliver(&function, &env, &refund).await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "{:?}", early.body);
+    assert_eq!(early.body["error"]["code"], json!("sale_not_recorded"));
+    assert_eq!(
+        env.item_count().await,
+        items,
+        "nothing written, nothing dropped: Stripe sends it again"
+    );
+
+    let stranger = deliver(
+        &function,
+        &env,
+        &charge_refunded("evt_s", "in_z", "cus_nobody", 100, 100),
+    )
+    .await;
+    assert_eq!(
+        stranger.body["outcome"],
+        json!("not_referred"),
+        "a customer nobody referred is not retried"
+    );
+
+    deliver(
+        &function,
+        &env,
+        &invoice_paid("evt_sale", "in_o", "cus_ooo", 10_000),
+    )
+    .await;
+    let redelivered = deliver(&function, &env, &refund).await;
+    assert_eq!(
+        redelivered.body["outcome"],
+        json!("recorded"),
+        "{:?}",
+        redelivered.body
+    );
+    let c = &commissions_of(&env, &ann).await[0];
+    assert_eq!(
+        (c["status"].clone(), dec(&c["amount"])),
+        (json!("refunded"), d("0"))
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_subscription_cancels_the_referral() {
+    let env = TestEnv::new().await;
+    program(&env, "ann").await;
+    let referral = referred(&env, "ann", "cus_sub").await;
+    let function = payment_events::router(env.store.clone());
+    let deleted = json!({
+        "id": "evt_del", "type": "customer.subscription.deleted", "created": Utc::now().timestamp(),
+        "data": {"object": {"id": "sub_1", "object": "subscription", "customer": "cus_sub", "status": "canceled"}}
+    });
+    let reply = deliver(&function, &env, &deleted).await;
+    assert_eq!(reply.body["outcome"], json!("recorded"), "{:?}", reply.body);
+    let r = env
+        .get(&format!("/2026-02-01/referrals/{referral}.json"))
+        .await;
+    assert_eq!(r.body["referral"]["subscription_status"], json!("canceled"));
+    let again = deliver(&function, &env, &deleted).await;
+    assert_eq!(again.body["outcome"], json!("replayed"));
+}
+
+// ---------------------------------------------------------------------------
+// Billing-agnostic sale and refund events
+// ---------------------------------------------------------------------------
+
+fn sale_by(field: &str, value: &str, event: &str, amount: &str) -> Value {
+    let mut body = json!({"event": {"event_id": event, "amount": serde_json::from_str::<Value>(amount).unwrap()}});
+    body["event"][field] = json!(value);
+    body
+}
+
+fn refund(event: &str, sale_event: &str, amount: &str) -> Value {
+    json!({"event": {"event_id": event, "sale_event_id": sale_event,
+        "amount": serde_json::from_str::<Value>(amount).unwrap()}})
+}
+
+#[tokio::test]
+async fn sale_events_name_the_customer_three_ways_and_replay_exactly_once() {
+    let env = TestEnv::new().await;
+    let ann = program(&env, "ann").await;
+    let referral = referred(&env, "ann", "cus_ev").await;
+
+    for (field, value, event) in [
+        ("referral_id", referral.as_str(), "sale_1"),
+        ("stripe_customer_id", "cus_ev", "sale_2"),
+        ("email", "CUS_EV@example.com", "sale_3"),
+    ] {
+        let reply = env.post(SALES, sale_by(field, value, event, "100")).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "{field}: {:?}",
+            reply.body
+        );
+        assert_eq!(reply.body["event"]["outcome"], json!("recorded"));
+        let c = &reply.body["event"]["commission"];
+        assert_eq!(
+            (c["referral_id"].clone(), c["event_id"].clone()),
+            (json!(referral), json!(event))
+        );
+        assert_eq!(dec(&c["amount"]), d("10"), "{field}");
+    }
+    let items = env.item_count().await;
+    let replay = env
+        .post(SALES, sale_by("referral_id", &referral, "sale_1", "100"))
+        .await;
+    assert_eq!(replay.status, StatusCode::OK, "{:?}", replay.body);
+    assert_eq!(replay.body["event"]["outcome"], json!("replayed"));
+    let conflict = env
+        .post(SALES, sale_by("referral_id", &referral, "sale_1", "101"))
+        .await;
+    assert_eq!(conflict.status, StatusCode::CONFLICT);
+    assert_eq!(conflict.error_code(), "idempotency_conflict");
+    let nobody = env
+        .post(
+            SALES,
+            sale_by("email", "nobody@example.com", "sale_4", "100"),
+        )
+        .await;
+    assert_eq!(nobody.status, StatusCode::OK);
+    assert_eq!(
+        nobody.body["event"],
+        json!({"event_id": "sale_4", "outcome": "not_referred", "commission": null})
+    );
+    assert_eq!(
+        env.item_count().await,
+        items,
+        "replays and strangers wrote nothing"
+    );
+    assert_eq!(stats(&env, &ann).await, (d("300"), d("30")));
+
+    let concurrent = join_all((0..10).map(|_| {
+        env.post(
+            SALES,
+            sale_by("stripe_customer_id", "cus_ev", "sale_c", "50"),
+        )
+    }))
+    .await;
+    let created = concurrent
+        .iter()
+        .filter(|r| r.status == StatusCode::CREATED)
+        .count();
+    let replayed = concurrent
+        .iter()
+        .filter(|r| r.status == StatusCode::OK)
+        .count();
+    assert_eq!(
+        (created, replayed),
+        (1, 9),
+        "{:?}",
+        concurrent.iter().map(|r| &r.body).collect::<Vec<_>>()
+    );
+    assert_eq!(stats(&env, &ann).await, (d("350"), d("35")));
+}
+
+#[tokio::test]
+async fn refund_events_reverse_by_amount_and_refuse_what_cannot_be() {
+    let env = TestEnv::new().await;
+    let ann = program(&env, "ann").await;
+    let referral = referred(&env, "ann", "cus_rf").await;
+    let sale = env
+        .post(SALES, sale_by("referral_id", &referral, "sale_r", "200"))
+        .await;
+    let id = sale.body["event"]["commission"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let early = env
+        .post(REFUNDS, refund("refund_0", "sale_unknown", "10"))
+        .await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "{:?}", early.body);
+    assert_eq!(early.error_code(), "sale_not_recorded");
+
+    let first = env.post(REFUNDS, refund("refund_1", "sale_r", "50")).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{:?}", first.body);
+    assert_eq!(dec(&first.body["event"]["commission"]["amount"]), d("15"));
+    let replay = env.post(REFUNDS, refund("refund_1", "sale_r", "50")).await;
+    assert_eq!(replay.status, StatusCode::OK);
+    assert_eq!(replay.body["event"]["outcome"], json!("replayed"));
+    let changed = env.post(REFUNDS, refund("refund_1", "sale_r", "60")).await;
+    assert_eq!(changed.status, StatusCode::CONFLICT);
+
+    let items = env.item_count().await;
+    for (body, field) in [
+        (refund("refund_2", "sale_r", "150.01"), "event.amount"),
+        (refund("refund_2", "sale_r", "0"), "event.amount"),
+        (refund("refund_2", "sale_r", "1.001"), "event.amount"),
+        (refund("refund_2", "refund_1", "1"), "event.sale_event_id"),
+        (refund("", "sale_r", "1"), "event.event_id"),
+        (
+            json!({"event": {"event_id": "refund_2", "sale_event_id": "sale_r", "amount": 1, "currency": "USD"}}),
+            "event.currency",
+        ),
+        (
+            json!({"event": {"event_id": "refund_2", "sale_event_id": "sale_r"}}),
+            "event.amount",
+        ),
+    ] {
+        let reply = env.post(REFUNDS, body.clone()).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {:?}",
+            reply.body
+        );
+        assert_eq!(
+            reply.body["error"]["fields"][0]["field"],
+            json!(field),
+            "{body}"
+        );
+    }
+    for (body, field) in [
+        (
+            json!({"event": {"event_id": "s", "amount": 1}}),
+            "event.referral_id",
+        ),
+        (
+            json!({"event": {"event_id": "s", "amount": 1, "email": "a@b.c", "stripe_customer_id": "cus_rf"}}),
+            "event.referral_id",
+        ),
+        (sale_by("referral_id", &referral, "s", "-1"), "event.amount"),
+        (
+            sale_by("referral_id", &referral, "s", "1.001"),
+            "event.amount",
+        ),
+        (
+            sale_by("referral_id", "68f76721000000000000abcd", "s", "1"),
+            "event.referral_id",
+        ),
+    ] {
+        let reply = env.post(SALES, body.clone()).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {:?}",
+            reply.body
+        );
+        assert_eq!(
+            reply.body["error"]["fields"][0]["field"],
+            json!(field),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        env.item_count().await,
+        items,
+        "refused events wrote nothing"
+    );
+
+    let rest = env.post(REFUNDS, refund("refund_3", "sale_r", "150")).await;
+    assert_eq!(rest.status, StatusCode::CREATED, "{:?}", rest.body);
+    let c = commission(&env, &id).await;
+    assert_eq!(
+        (c["status"].clone(), dec(&c["amount"])),
+        (json!("refunded"), d("0"))
+    );
+    assert_eq!(stats(&env, &ann).await, (d("0"), d("0")));
+}
+
+#[tokio::test]
+async fn events_need_the_events_scope_and_stay_in_their_account() {
+    let env = TestEnv::new().await;
+    program(&env, "ann").await;
+    let referral = referred(&env, "ann", "cus_acl").await;
+    env.post(SALES, sale_by("referral_id", &referral, "sale_acl", "10"))
+        .await;
+    let narrow = env
+        .key_with_scopes(&["commissions:write", "events:read"])
+        .await;
+    let items = env.item_count().await;
+    for (path, body) in [
+        (SALES, sale_by("referral_id", &referral, "sale_x", "10")),
+        (REFUNDS, refund("refund_x", "sale_acl", "1")),
+    ] {
+        let none = env.call(Method::POST, path, None, Some(body.clone())).await;
+        assert_eq!(none.status, StatusCode::UNAUTHORIZED, "{path}");
+        let wrong = env
+            .call(Method::POST, path, Some(&narrow), Some(body.clone()))
+            .await;
+        assert_eq!(
+            wrong.status,
+            StatusCode::FORBIDDEN,
+            "{path}: {:?}",
+            wrong.body
+        );
+        let other = env
+            .call(Method::POST, path, Some(&env.key_b), Some(body.clone()))
+            .await;
+        assert!(
+            other.status == StatusCode::UNPROCESSABLE_ENTITY
+                || other.status == StatusCode::CONFLICT,
+            "{path}: account B cannot see A's referral or sale: {:?}",
+            other.body
+        );
+    }
+    let b_customer = env
+        .call(
+            Method::POST,
+            SALES,
+            Some(&env.key_b),
+            Some(sale_by("stripe_customer_id", "cus_acl", "sale_b", "10")),
+        )
+        .await;
+    assert_eq!(
+        b_customer.body["event"]["outcome"],
+        json!("not_referred"),
+        "A's customer is unknown to B"
+    );
+    let scoped = env.key_with_scopes(&["events:write"]).await;
+    assert_eq!(
+        env.item_count().await,
+        items + 1,
+        "only the new key was written"
+    );
+    let ok = env
+        .call(
+            Method::POST,
+            SALES,
+            Some(&scoped),
+            Some(sale_by("referral_id", &referral, "sale_ok", "10")),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{:?}", ok.body);
+}
+
+// ---------------------------------------------------------------------------
+// Property: random delivery sequences
+// ---------------------------------------------------------------------------
+
+/// A small deterministic generator (SplitMix64), so a failing sequence is
+/// reproduced by its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// What one sequence sends: Stripe deliveries, and payouts taking commissions.
+#[derive(Clone)]
+enum Step {
+    Deliver(Value),
+    Pay { invoice: String },
+}
+
+/// A sale and its refunds as Stripe would report them.
+struct Invoice {
+    id: String,
+    customer: String,
+    cents: i64,
+    refunded: Vec<i64>,
+}
+
+fn plan(rng: &mut Rng, seq: u64) -> (Vec<Invoice>, Vec<Step>) {
+    let mut invoices = Vec::new();
+    for customer in 0..3 {
+        for n in 0..=rng.below(2) {
+            let cents = 100 + rng.below(50_000) as i64;
+            let mut refunded = Vec::new();
+            let mut total = 0;
+            for _ in 0..rng.below(4) {
+                total = if rng.below(4) == 0 {
+                    cents
+                } else {
+                    (total + 1 + rng.below(cents as u64) as i64).min(cents)
+                };
+                refunded.push(total);
+            }
+            invoices.push(Invoice {
+                id: format!("in_{seq}_{customer}_{n}"),
+                customer: format!("cus_{seq}_{customer}"),
+                cents,
+                refunded,
+            });
+        }
+    }
+    let mut steps = Vec::new();
+    for (k, invoice) in invoices.iter().enumerate() {
+        steps.push(Step::Deliver(invoice_paid(
+            &format!("evt_{}_sale", invoice.id),
+            &invoice.id,
+            &invoice.customer,
+            invoice.cents,
+        )));
+        for (r, total) in invoice.refunded.iter().enumerate() {
+            steps.push(Step::Deliver(charge_refunded(
+                &format!("evt_{}_r{r}", invoice.id),
+                &invoice.id,
+                &invoice.customer,
+                invoice.cents,
+                *total,
+            )));
+        }
+        if rng.below(2) == 0 {
+            steps.push(Step::Pay {
+                invoice: invoices[k].id.clone(),
+            });
+        }
+    }
+    for _ in 0..steps.len() / 2 {
+        let replay = steps[rng.below(steps.len() as u64) as usize].clone();
+        steps.push(replay);
+    }
+    for i in (1..steps.len()).rev() {
+        steps.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    (invoices, steps)
+}
+
+#[tokio::test]
+async fn random_delivery_sequences_keep_money_exact() {
+    let env = TestEnv::new().await;
+    program(&env, "seed").await;
+    let function = payment_events::router(env.store.clone());
+    for seq in 1..=12u64 {
+        let mut rng = Rng(seq);
+        let handle = format!("p{seq}");
+        let partner = partner(&env, &handle).await;
+        for customer in 0..3 {
+            referred(&env, &handle, &format!("cus_{seq}_{customer}")).await;
+        }
+        let (invoices, steps) = plan(&mut rng, seq);
+        let mut queue: std::collections::VecDeque<Step> = steps.into();
+        let mut rounds = 0;
+        while let Some(step) = queue.pop_front() {
+            rounds += 1;
+            assert!(rounds < 1_000, "seed {seq}: deliveries never settle");
+            match &step {
+                Step::Deliver(event) => {
+                    let reply = deliver(&function, &env, event).await;
+                    match reply.status {
+                        StatusCode::OK => {}
+                        StatusCode::CONFLICT
+                            if reply.body["error"]["code"] == json!("sale_not_recorded") =>
+                        {
+                            queue.push_back(step.clone());
+                        }
+                        other => panic!("seed {seq}: {other} {:?}", reply.body),
+                    }
+                }
+                Step::Pay { invoice } => {
+                    let sale = commissions_of(&env, &partner)
+                        .await
+                        .into_iter()
+                        .find(|c| c["stripe_payment_id"] == json!(invoice));
+                    match sale {
+                        Some(c)
+                            if c["payout_status"] == json!("not_paid")
+                                && c["status"] != json!("refunded") =>
+                        {
+                            mark_paid(&env, c["id"].as_str().unwrap()).await;
+                        }
+                        Some(_) => {}
+                        None => queue.push_back(step.clone()),
+                    }
+                }
+            }
+        }
+
+        let all = commissions_of(&env, &partner).await;
+        let by_id: HashMap<String, &Value> = all
+            .iter()
+            .map(|c| (c["id"].as_str().unwrap().to_string(), c))
+            .collect();
+        let (mut ltv, mut earned) = (Decimal::ZERO, Decimal::ZERO);
+        for c in &all {
+            earned += dec(&c["amount"]);
+            if c["commission_type"] == json!("sale") {
+                ltv += dec(&c["sale_amount"]) - dec(&c["refunded_amount"]);
+            }
+            if c["commission_type"] == json!("clawback") {
+                assert!(dec(&c["amount"]) < Decimal::ZERO, "seed {seq}: {c}");
+                assert!(
+                    by_id.contains_key(c["clawback_of"].as_str().unwrap()),
+                    "seed {seq}"
+                );
+            }
+        }
+        for invoice in &invoices {
+            let sales: Vec<&Value> = all
+                .iter()
+                .filter(|c| c["stripe_payment_id"] == json!(invoice.id))
+                .collect();
+            assert_eq!(
+                sales.len(),
+                1,
+                "seed {seq}: invariant 1, one commission per payment ({})",
+                invoice.id
+            );
+            let sale = sales[0];
+            let sale_amount = Decimal::new(invoice.cents, 2);
+            let original = (sale_amount / Decimal::from(10))
+                .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+            let refunded = Decimal::new(invoice.refunded.iter().copied().max().unwrap_or(0), 2);
+            assert_eq!(
+                dec(&sale["refunded_amount"]),
+                refunded,
+                "seed {seq}: {}",
+                invoice.id
+            );
+            let clawed: Decimal = all
+                .iter()
+                .filter(|c| c["clawback_of"] == sale["id"])
+                .map(|c| dec(&c["amount"]))
+                .sum();
+            let net = dec(&sale["amount"]) + clawed;
+            let reversed = (original * refunded / sale_amount)
+                .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+            assert_eq!(
+                net,
+                original - reversed,
+                "seed {seq}: invariant 2 for {}",
+                invoice.id
+            );
+            assert!(
+                net >= Decimal::ZERO && net <= original,
+                "seed {seq}: reversals never exceed the original"
+            );
+            if refunded == sale_amount {
+                assert_eq!(
+                    net,
+                    Decimal::ZERO,
+                    "seed {seq}: a full refund nets to zero ({})",
+                    invoice.id
+                );
+            }
+        }
+        assert_eq!(
+            stats(&env, &partner).await,
+            (ltv, earned),
+            "seed {seq}: partner statistics are the sum of the commissions"
+        );
+    }
+}
