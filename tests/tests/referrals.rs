@@ -1,7 +1,8 @@
 //! Referrals against the emulator: attribution by partner id, link code and
 //! promo code; refusals for banned and unapproved partners; self-referrals;
-//! one referral per Stripe customer, also under concurrent creates; filters,
-//! counts and cursor paging; tenancy, scopes and bad input.
+//! one referral per Stripe customer and per customer email (in any case),
+//! also under concurrent creates; filters, counts and cursor paging; tenancy,
+//! scopes and bad input.
 
 use std::collections::HashSet;
 
@@ -11,6 +12,9 @@ use harness::access::{
     Route, assert_keys_are_required, assert_other_accounts_get_404, assert_scopes_are_enforced,
 };
 use http::{Method, StatusCode};
+use partner_ledger::model::Id;
+use partner_ledger::store::unique::{self, Claim};
+use partner_ledger::store::{Key, UniqueValue};
 use serde_json::{Value, json};
 
 const REFERRALS: &str = "/2026-02-01/referrals.json";
@@ -51,6 +55,25 @@ async fn create(env: &TestEnv, referral: Value) -> Value {
     let reply = env.post(REFERRALS, json!({ "referral": referral })).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
     reply.body["referral"].clone()
+}
+
+/// The claim on a customer's `email` in account A, if a referral holds it.
+async fn email_claim(env: &TestEnv, email: &str) -> Option<Claim> {
+    let account = Id::parse(&env.account_a).unwrap();
+    let item = env
+        .store
+        .get(&Key::unique(&account, UniqueValue::CustomerEmail(email)))
+        .await
+        .unwrap();
+    item.map(|item| unique::read(item).unwrap())
+}
+
+/// The email claim `reply` refuses with: a 409 naming the field.
+fn assert_email_taken(reply: &harness::Reply) {
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{:?}", reply.body);
+    assert_eq!(reply.error_code(), "duplicate_email", "{:?}", reply.body);
+    let message = reply.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("email"), "{message}");
 }
 
 /// Every referral of a list, following `pages.next_cursor`.
@@ -329,6 +352,158 @@ async fn changing_the_stripe_customer_frees_the_old_one() {
         )
         .await;
     assert_eq!(freed.status, StatusCode::OK, "{:?}", freed.body);
+}
+
+#[tokio::test]
+async fn a_customer_email_has_one_referral_per_account_in_any_case() {
+    let env = TestEnv::new().await;
+    let ann = with_partner(&env).await;
+    let first = create(&env, json!({"email": "Cus@Example.com", "code": "ann"})).await;
+    let claim = email_claim(&env, "cus@example.com").await.unwrap();
+    assert_eq!(claim.holder.to_string(), first["id"].as_str().unwrap());
+    let route = claim
+        .sale_route
+        .expect("the email claim carries the sale route");
+    assert_eq!(route.partner_id.to_string(), ann);
+    assert_eq!(route.campaign_id, None);
+
+    let before = env.item_count().await;
+    let again = env
+        .post(
+            REFERRALS,
+            json!({"referral": {"email": "cUS@example.COM", "partner_id": ann, "stripe_customer_id": "cus_Fresh"}}),
+        )
+        .await;
+    assert_email_taken(&again);
+    assert_eq!(env.item_count().await, before, "nothing was written");
+
+    // Account B has customers of its own: the same email is free there.
+    let as_b = |path: &'static str, body: Value| {
+        env.call(Method::POST, path, Some(&env.key_b), Some(body))
+    };
+    let group = as_b(
+        "/2026-02-01/partners/groups.json",
+        json!({"partnerGroup": {"name": "Default", "rules": [{"type": "recurring", "percentage": 10}]}}),
+    )
+    .await;
+    assert_eq!(group.status, StatusCode::CREATED, "{:?}", group.body);
+    let bea = as_b(
+        "/2026-02-01/partners.json",
+        json!({"partner": {"email": "bea@example.com"}}),
+    )
+    .await;
+    assert_eq!(bea.status, StatusCode::CREATED, "{:?}", bea.body);
+    let theirs = as_b(
+        REFERRALS,
+        json!({"referral": {"email": "cus@example.com", "partner_id": bea.body["partner"]["id"]}}),
+    )
+    .await;
+    assert_eq!(theirs.status, StatusCode::CREATED, "{:?}", theirs.body);
+}
+
+#[tokio::test]
+async fn changing_the_email_frees_the_old_one_and_claims_the_new_one() {
+    let env = TestEnv::new().await;
+    with_partner(&env).await;
+    let first = create(&env, json!({"email": "a@example.com", "code": "ann"})).await;
+    let second = create(&env, json!({"email": "b@example.com", "code": "ann"})).await;
+    let (first, second) = (
+        first["id"].as_str().unwrap(),
+        second["id"].as_str().unwrap(),
+    );
+    let taken = env
+        .put(
+            &referral_path(second),
+            json!({"referral": {"email": "A@example.com"}}),
+        )
+        .await;
+    assert_email_taken(&taken);
+    let moved = env
+        .put(
+            &referral_path(first),
+            json!({"referral": {"email": "c@example.com"}}),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
+    assert_eq!(moved.body["referral"]["email"], json!("c@example.com"));
+    assert!(email_claim(&env, "a@example.com").await.is_none());
+    let claim = email_claim(&env, "c@example.com").await.unwrap();
+    assert_eq!(claim.holder.to_string(), first);
+    assert!(
+        claim.sale_route.is_some(),
+        "the moved claim carries the sale route"
+    );
+
+    let freed = create(&env, json!({"email": "a@example.com", "code": "ann"})).await;
+    assert_eq!(freed["email"], json!("a@example.com"));
+    let claimed = env
+        .post(
+            REFERRALS,
+            json!({"referral": {"email": "C@example.com", "code": "ann"}}),
+        )
+        .await;
+    assert_email_taken(&claimed);
+    let claimed = env
+        .put(
+            &referral_path(second),
+            json!({"referral": {"email": "c@example.com"}}),
+        )
+        .await;
+    assert_email_taken(&claimed);
+}
+
+#[tokio::test]
+async fn a_change_of_case_keeps_the_email_claim() {
+    let env = TestEnv::new().await;
+    with_partner(&env).await;
+    let referral = create(&env, json!({"email": "a@example.com", "code": "ann"})).await;
+    let id = referral["id"].as_str().unwrap();
+    for email in ["A@Example.com", "A@Example.com", "a@example.com"] {
+        let changed = env
+            .put(&referral_path(id), json!({"referral": {"email": email}}))
+            .await;
+        assert_eq!(
+            changed.status,
+            StatusCode::OK,
+            "{email}: {:?}",
+            changed.body
+        );
+        assert_eq!(changed.body["referral"]["email"], json!(email));
+        let claim = email_claim(&env, email).await.unwrap();
+        assert_eq!(claim.holder.to_string(), id, "{email}");
+    }
+    let other = env
+        .post(
+            REFERRALS,
+            json!({"referral": {"email": "a@EXAMPLE.com", "code": "ann"}}),
+        )
+        .await;
+    assert_email_taken(&other);
+}
+
+#[tokio::test]
+async fn a_customer_email_has_one_referral_under_concurrent_creates() {
+    let env = TestEnv::new().await;
+    with_partner(&env).await;
+    let emails = ["same@example.com", "Same@example.com", "SAME@EXAMPLE.COM"];
+    let attempts = (0..10).map(|n| {
+        env.post(
+            REFERRALS,
+            json!({"referral": {"email": emails[n % emails.len()], "code": "ann"}}),
+        )
+    });
+    let replies = join_all(attempts).await;
+    let created = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::CREATED)
+        .count();
+    assert_eq!(created, 1, "{replies:?}");
+    for refused in replies.iter().filter(|r| r.status != StatusCode::CREATED) {
+        assert_email_taken(refused);
+    }
+    let list = env.get(REFERRALS).await;
+    assert_eq!(list.body["count"], json!(1));
+    assert_eq!(list.body["elements"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]
