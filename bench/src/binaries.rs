@@ -8,12 +8,13 @@ use crate::table::Figure;
 use crate::workspace::cargo;
 
 /// Every Lambda function binary in the workspace.
-const FUNCTIONS: [&str; 6] = [
+const FUNCTIONS: [&str; 7] = [
     "partner-groups",
     "partners",
     "campaigns",
     "referrals",
     "commissions",
+    "payment-events",
     "openapi",
 ];
 

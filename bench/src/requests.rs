@@ -1,8 +1,17 @@
 //! DynamoDB requests per route: each call goes through the real router
 //! in-process, and the harness's SDK interceptor names every request it sent.
-//! Bodies are the API seed's examples and the harness's sample bodies.
+//! Bodies are the API seed's examples and the harness's sample bodies; Stripe
+//! webhooks are signed here, as Stripe signs them.
 
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request};
+use chrono::Utc;
 use harness::{Reply, TestEnv, seed};
+use partner_ledger::model::Id;
+use partner_ledger::store::accounts;
+use serde_json::Value;
+use tower::ServiceExt;
 
 use crate::table::Figure;
 
@@ -11,12 +20,20 @@ const PARTNERS: &str = "/2026-02-01/partners.json";
 const CAMPAIGNS: &str = "/2026-02-01/campaigns.json";
 const REFERRALS: &str = "/2026-02-01/referrals.json";
 const COMMISSIONS: &str = "/2026-02-01/commissions.json";
+const SALE_EVENTS: &str = "/2026-02-01/events/sale.json";
+const REFUND_EVENTS: &str = "/2026-02-01/events/refund.json";
+
+/// Account A's Stripe webhook signing secret, and the customer the webhooks pay for.
+const WEBHOOK_SECRET: &str = "whsec_bench_secret";
+const STRIPE_CUSTOMER: &str = "cus_bench_webhook";
 
 /// DESIGN.md §5's budgets: a get is one request, a list page at most two, a
-/// commission create at most two reads and one transaction.
+/// commission create at most two reads and one transaction, a webhook to
+/// commission at most three round trips (in a warm container).
 const GET: Option<usize> = Some(1);
 const LIST: Option<usize> = Some(2);
 const CREATE_COMMISSION: Option<usize> = Some(3);
+const WEBHOOK_TO_COMMISSION: Option<usize> = Some(3);
 
 /// One route's requests; `budget` is the most DESIGN.md §5 allows, if it says.
 struct Counted {
@@ -235,7 +252,123 @@ pub async fn measure(env: &TestEnv) -> Result<Vec<Figure>, String> {
         .await;
     run.count("update commission notes", update, None);
 
+    // Stripe's `invoice.paid` for a customer ann referred (no campaign: the
+    // default group, ann's, prices it), twice through one router as through
+    // one Lambda container: the first delivery reads the account's endpoint
+    // secret, the next verifies with the secret the container remembers.
+    let customer = serde_json::json!({"referral": {
+        "email": "c4@example.com", "code": "ann", "stripe_customer_id": STRIPE_CUSTOMER
+    }});
+    let customer = run.prepare(env.post(REFERRALS, customer).await);
+    let account = Id::parse(&env.account_a).ok_or("account A has no well-formed id".to_string())?;
+    accounts::set_stripe_webhook_secret(&env.store, &account, WEBHOOK_SECRET)
+        .await
+        .map_err(|e| format!("setting the webhook secret: {e}"))?;
+    env.counter.take();
+    let container = payment_events::router(env.store.clone());
+    let webhook = format!("/2026-02-01/webhooks/stripe/{}.json", env.account_a);
+    let first = deliver(&container, &webhook, "evt_bench_invoice_1", "in_bench_1").await?;
+    expect_outcome("the first webhook", &first, 200, "recorded")?;
+    run.count(
+        "webhook to commission, first delivery to a new container",
+        first,
+        None,
+    );
+    let warm = deliver(&container, &webhook, "evt_bench_invoice_2", "in_bench_2").await?;
+    expect_outcome("the second webhook", &warm, 200, "recorded")?;
+    run.count(
+        "webhook to commission (warm container)",
+        warm,
+        WEBHOOK_TO_COMMISSION,
+    );
+    let earned = env
+        .get(&format!("{COMMISSIONS}?referral_id={customer}"))
+        .await;
+    let sources: Vec<&str> = earned.body["elements"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["rule_source"].as_str())
+        .collect();
+    if sources != ["default_group", "default_group"] {
+        return Err(format!(
+            "the webhooks' commissions: expected two priced by the default group, found {}",
+            earned.body
+        ));
+    }
+    run.prepare(earned);
+
+    // A billing system's sale naming the referral, then a partial refund of it.
+    let sale = serde_json::json!({"event": {
+        "event_id": "sale_bench_1", "referral_id": referral, "amount": 299.9
+    }});
+    let sale = env.post(SALE_EVENTS, sale).await;
+    expect_outcome("sale event", &sale, 201, "recorded")?;
+    run.count("sale event (events/sale.json)", sale, None);
+    let refund = serde_json::json!({"event": {
+        "event_id": "refund_bench_1", "sale_event_id": "sale_bench_1", "amount": 100
+    }});
+    let refund = env.post(REFUND_EVENTS, refund).await;
+    expect_outcome("refund event", &refund, 201, "recorded")?;
+    run.count("refund event (events/refund.json)", refund, None);
+
     run.counted.into_iter().map(Counted::figure).collect()
+}
+
+/// Delivers Stripe's `invoice.paid` for [`STRIPE_CUSTOMER`] (event
+/// `event_id`, 299.90 EUR on `invoice`), signed now with [`WEBHOOK_SECRET`],
+/// to `container`, which stays warm for the next delivery.
+async fn deliver(
+    container: &Router,
+    path: &str,
+    event_id: &str,
+    invoice: &str,
+) -> Result<Reply, String> {
+    let now = Utc::now();
+    let payload = serde_json::json!({
+        "id": event_id, "object": "event", "type": "invoice.paid", "created": now.timestamp(),
+        "data": {"object": {
+            "id": invoice, "object": "invoice", "customer": STRIPE_CUSTOMER,
+            "amount_paid": 29990, "currency": "eur", "created": now.timestamp(),
+            "status_transitions": {"paid_at": now.timestamp()}
+        }}
+    })
+    .to_string();
+    let signature = partner_ledger::stripe::sign(payload.as_bytes(), WEBHOOK_SECRET, now);
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header("content-type", "application/json; charset=utf-8")
+        .header("stripe-signature", signature)
+        .body(Body::from(payload))
+        .map_err(|e| e.to_string())?;
+    let Ok(response) = container.clone().oneshot(request).await;
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .map_err(|e| e.to_string())?;
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+    Ok(Reply { status, body })
+}
+
+/// Fails unless a successful payment event `what` answered `status` with
+/// `outcome` (a webhook's receipt, or an event's); a failed one is reported
+/// by its row.
+fn expect_outcome(what: &str, reply: &Reply, status: u16, outcome: &str) -> Result<(), String> {
+    if !reply.status.is_success() {
+        return Ok(());
+    }
+    let answered = reply.body["event"]["outcome"]
+        .as_str()
+        .or_else(|| reply.body["outcome"].as_str());
+    if reply.status.as_u16() != status || answered != Some(outcome) {
+        return Err(format!(
+            "{what}: expected {status} {outcome}, answered {}: {}",
+            reply.status, reply.body
+        ));
+    }
+    Ok(())
 }
 
 /// Fails unless a successful `what` answered `status` and, for a priced sale,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # infra/local/run.sh: `make run`, the local developer stack (DESIGN.md §3). It owns:
 #   the venv (moto, cargo-lambda) -> the DynamoDB emulator on 127.0.0.1:$DYNAMODB_PORT (8000)
-#   -> the table and a dev account whose `*` key goes to .local/dev-api-key
+#   -> the table and a dev account whose `*` key goes to .local/dev-api-key, and whose Stripe
+#      webhook signing secret is the fixed $STRIPE_SECRET (whsec_local_dev_secret), to sign by hand
 #   -> the whole API on http://127.0.0.1:$PORT (9000) via `cargo lambda watch`, until Ctrl-C.
 # The emulator is in-memory, so every run creates the table and a new key again. On exit, however
 # it happens, the API server and the emulator are stopped.
@@ -12,6 +13,8 @@ cd "$REPO_ROOT"
 PORT=${PORT:-9000}
 DYNAMODB_PORT=${DYNAMODB_PORT:-8000}
 KEY_FILE="$LOCAL_DIR/dev-api-key"
+# Not a secret: the dev account's Stripe webhook signing secret, documented in README.md.
+STRIPE_SECRET=whsec_local_dev_secret
 
 install_teardown
 trap 'exit 0' INT # Ctrl-C is how this is meant to end: the EXIT trap then stops everything.
@@ -26,7 +29,7 @@ port_is_free "$PORT" || die "port $PORT is in use: is another \`make run\` up? (
 # cargo lambda watch builds each function on its first request with `cargo run --bin NAME`:
 # build each binary the same way now, so that first request does not wait for the compiler.
 log "building the functions and the admin CLI (dev profile)"
-for bin in partner-ledger-admin partner-groups partners campaigns referrals commissions openapi; do
+for bin in partner-ledger-admin partner-groups partners campaigns referrals commissions payment-events openapi; do
   cargo build --bin "$bin"
 done
 
@@ -34,6 +37,8 @@ emulator_start "$DYNAMODB_PORT" "$LOCAL_DIR/dynamodb.log"
 log "creating table $TABLE_NAME and a dev account"
 seed_account dev "$KEY_FILE"
 KEY=$(<"$KEY_FILE")
+ACCOUNT_ID=$(cut -d_ -f2 <<<"$KEY") # a key reads plk_<account id>_<key id>_<secret>
+"$TARGET_DIR/debug/partner-ledger-admin" set-stripe-secret --account "$ACCOUNT_ID" --secret "$STRIPE_SECRET" >&2
 BASE="http://127.0.0.1:$PORT"
 
 cat >&2 <<BANNER
@@ -41,9 +46,14 @@ cat >&2 <<BANNER
   ============================================================================================
    partner-ledger is starting on $BASE  (DynamoDB emulator: $AWS_ENDPOINT_URL_DYNAMODB)
 
-   dev API key (scope *), also in .local/dev-api-key:
+   dev account $ACCOUNT_ID; its API key (scope *), also in .local/dev-api-key:
 
        $KEY
+
+   its Stripe webhook endpoint and signing secret (sign deliveries by hand: see README.md):
+
+       $BASE/2026-02-01/webhooks/stripe/$ACCOUNT_ID.json
+       $STRIPE_SECRET
 
    try:
        curl -s -H "Authorization: Bearer \$(cat .local/dev-api-key)" \\

@@ -25,6 +25,10 @@ key_file="$logs/schemathesis-api-key"
 log "creating table $TABLE_NAME and an account with a \`*\` key"
 seed_account schemathesis "$key_file"
 KEY=$(<"$key_file")
+ACCOUNT_ID=$(cut -d_ -f2 <<<"$KEY") # a key reads plk_<account id>_<key id>_<secret>
+# An endpoint secret, so deliveries to the account's webhook reach the signature check.
+"$TARGET_DIR/debug/partner-ledger-admin" set-stripe-secret --account "$ACCOUNT_ID" \
+  --secret whsec_schemathesis >/dev/null
 
 port=$(free_port)
 api_log="$logs/schemathesis-api.log"
@@ -40,15 +44,18 @@ api_wait "$port"
 base="http://127.0.0.1:$port"
 # Random ids only ever reach the 404 branch of the item routes: create a few real objects through
 # the API (the seed's group body, sample partners, campaigns, referrals and commissions: a
-# FirstPromoter sale per referral and a custom one) and have schemathesis use their ids half of
-# the time, in paths, queries and the bodies that name them. Approving comes first and approves
-# every seeded commission, after which denying one is a 409 every time: the deny route draws
-# from commissions of its own, still pending.
+# FirstPromoter sale per referral and a custom one; and a sale event per referral) and have
+# schemathesis use their ids half of the time, in paths, queries and the bodies that name them
+# (a sale event's referral_id, a refund event's sale_event_id). Approving comes first and
+# approves every seeded commission, after which denying one is a 409 every time: the deny route
+# draws from commissions of its own, still pending. The Stripe webhook route gets the account's
+# id half of the time; schemathesis cannot sign, so it answers 400 (or 404 for another id),
+# both documented.
 config="$logs/schemathesis.toml"
-"$PYTHON" - "$base" "$KEY" "$config" <<'PY'
+"$PYTHON" - "$base" "$KEY" "$ACCOUNT_ID" "$config" <<'PY'
 import json, sys, urllib.request
 
-base, key, config = sys.argv[1:]
+base, key, account, config = sys.argv[1:]
 
 def create(collection, wrapper, body):
     request = urllib.request.Request(
@@ -59,8 +66,17 @@ def create(collection, wrapper, body):
         answer = json.load(response)
         return (answer.get(wrapper) or answer["group"])["id"]
 
+def record_sale(event):
+    request = urllib.request.Request(
+        f"{base}/2026-02-01/events/sale.json", data=json.dumps({"event": event}).encode(),
+        method="POST", headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        answer = json.load(response)
+        assert response.status == 201 and answer["event"]["outcome"] == "recorded", answer
+        return answer["event"]["event_id"]
+
 ids = {"groups": [], "partners": [], "campaigns": [], "referrals": [], "commissions": [],
-       "pending_commissions": []}
+       "pending_commissions": [], "sale_events": [], "accounts": [account]}
 for n in range(3):
     ids["groups"].append(create("partners/groups", "partnerGroup", {
         "name": f"Performance Agencies {n}", "description": "Tier for high-volume agencies",
@@ -81,6 +97,8 @@ for n in range(3):
     ids["pending_commissions"].append(create("commissions", "commission", {
         "commission_type": "sale", "referral_id": ids["referrals"][n], "sale_amount": 49.5,
         "event_id": f"evt_seed_deny_{n}"}))
+    ids["sale_events"].append(record_sale({
+        "event_id": f"sale_seed_{n}", "referral_id": ids["referrals"][n], "amount": 299.9}))
 ids["commissions"].append(create("commissions", "commission", {
     "commission_type": "custom", "partner_id": ids["partners"][0], "amount": 25}))
 with open(config, "w") as f:
@@ -93,7 +111,10 @@ with open(config, "w") as f:
                             ("path.commissionId", "commissions"), ("query.partner_id", "partners"),
                             ("query.referral_id", "referrals"), ("body.ids[*]", "commissions"),
                             ("body.commission.referral_id", "referrals"),
-                            ("body.commission.partner_id", "partners")]:
+                            ("body.commission.partner_id", "partners"),
+                            ("body.event.referral_id", "referrals"),
+                            ("body.event.sale_event_id", "sale_events"),
+                            ("path.accountId", "accounts")]:
         f.write(f'"{parameter}" = {{ dictionary = "{name}", probability = 0.5 }}\n')
     for operation in ["POST /2026-02-01/commissions/{commissionId}/deny.json",
                       "POST /2026-02-01/commissions/deny.json"]:

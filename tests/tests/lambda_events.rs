@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use harness::TestEnv;
 use harness::app::{emulator_endpoint, workspace_root};
 use harness::runtime_api::{RuntimeApi, spawn_function};
+use partner_ledger::model::Id;
+use partner_ledger::store::accounts;
 use serde_json::{Value, json};
 
 /// A function's debug binary; `make test` builds the workspace before testing.
@@ -383,6 +385,125 @@ async fn commission_fixtures_go_through_the_real_entry_point() {
     assert_eq!(status, 401);
 }
 
+/// The `stripe-webhook.json` fixture for `account`, signed now with
+/// `secret` over its decoded body, as Stripe signs a delivery.
+fn signed_webhook(account: &str, secret: &str) -> Value {
+    let mut event = fixture_with("stripe-webhook.json", "", &[("__ACCOUNT_ID__", account)]);
+    assert_eq!(event["isBase64Encoded"], json!(true));
+    let encoded = event["body"].as_str().expect("a body");
+    let payload = aws_smithy_types::base64::decode(encoded).expect("base64 body");
+    let signature = partner_ledger::stripe::sign(&payload, secret, chrono::Utc::now());
+    event["headers"]["stripe-signature"] = json!(signature);
+    event
+}
+
+#[tokio::test]
+async fn payment_event_fixtures_go_through_the_real_entry_point() {
+    let env = TestEnv::new().await;
+    default_group(&env).await;
+    let partner = env
+        .post(
+            "/2026-02-01/partners.json",
+            json!({"partner": {"email": "ann@example.com", "links": [{"url": "https://example.com/?via=ann", "code": "ann"}]}}),
+        )
+        .await;
+    assert_eq!(partner.status, 201, "{:?}", partner.body);
+    let partner = partner.body["partner"]["id"].as_str().unwrap().to_string();
+    let referral = env
+        .post(
+            "/2026-02-01/referrals.json",
+            json!({"referral": {"email": "customer@example.org", "partner_id": partner,
+                                "stripe_customer_id": "cus_NffrFeUfNV2Hib"}}),
+        )
+        .await;
+    assert_eq!(referral.status, 201, "{:?}", referral.body);
+    let referral = referral.body["referral"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let account = env.account_a.clone();
+    let secret = "whsec_fixture_secret";
+    accounts::set_stripe_webhook_secret(&env.store, &Id::parse(&account).unwrap(), secret)
+        .await
+        .expect("set the endpoint secret");
+    let runtime = RuntimeApi::start().await;
+    let _function = start(&env, &runtime, "payment-events");
+    let key = env.key_a.clone();
+    let commissions = format!("/2026-02-01/commissions.json?referral_id={referral}");
+
+    // Signed by another secret: refused, nothing written.
+    let (status, body) = invoke(&runtime, signed_webhook(&account, "whsec_not_it")).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(env.get(&commissions).await.body["count"], json!(0));
+
+    // The signature is verified on the base64-decoded raw body.
+    let (status, body) = invoke(&runtime, signed_webhook(&account, secret)).await;
+    assert_eq!(status, 200, "signed base64 body verified: {body}");
+    assert_eq!(body, json!({"received": true, "outcome": "recorded"}));
+    let listed = env.get(&commissions).await;
+    assert_eq!(listed.body["count"], json!(1), "{:?}", listed.body);
+    let commission = &listed.body["elements"][0];
+    assert_eq!(
+        commission["stripe_payment_id"],
+        json!("in_1QxFixtureInvoice")
+    );
+    assert_eq!(commission["event_id"], json!("evt_1QxInvoicePaidFixture"));
+    assert_eq!(
+        commission["amount"].to_string().trim_end_matches('0'),
+        "29.99",
+        "299.90 EUR priced by the default group's 10 %"
+    );
+
+    // Stripe delivering it again changes nothing.
+    let (status, body) = invoke(&runtime, signed_webhook(&account, secret)).await;
+    assert_eq!(
+        (status, body["outcome"].clone()),
+        (200, json!("replayed")),
+        "{body}"
+    );
+    assert_eq!(env.get(&commissions).await.body["count"], json!(1));
+
+    let ids = [("__REFERRAL_ID__", referral.as_str())];
+    let (status, body) = invoke(&runtime, fixture_with("sale-event.json", &key, &ids)).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["event"]["event_id"], json!("sale_2026_0042"));
+    assert_eq!(body["event"]["outcome"], json!("recorded"));
+    assert_eq!(
+        body["event"]["commission"]["referral"]["id"],
+        json!(referral)
+    );
+    assert_eq!(
+        body["event"]["commission"]["amount"]
+            .to_string()
+            .trim_end_matches('0'),
+        "29.99"
+    );
+    let sale = body["event"]["commission"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let (status, body) = invoke(&runtime, fixture_with("refund-event.json", &key, &[])).await;
+    assert_eq!(status, 201, "base64 body decoded: {body}");
+    assert_eq!(body["event"]["event_id"], json!("refund_2026_0007"));
+    assert_eq!(body["event"]["outcome"], json!("recorded"));
+    assert_eq!(
+        body["event"]["commission"]["id"],
+        json!(sale),
+        "an unpaid commission is reduced in place"
+    );
+    assert_eq!(
+        body["event"]["commission"]["amount"]
+            .to_string()
+            .trim_end_matches('0'),
+        "19.99",
+        "100 of 299.9 refunded"
+    );
+
+    let (status, _) = invoke(&runtime, fixture_with("sale-event.json", "not-a-key", &ids)).await;
+    assert_eq!(status, 401);
+}
+
 #[tokio::test]
 async fn the_openapi_fixture_goes_through_the_real_entry_point() {
     let runtime = RuntimeApi::start().await;
@@ -408,6 +529,9 @@ async fn the_openapi_fixture_goes_through_the_real_entry_point() {
         "/2026-02-01/commissions/{commissionId}/deny.json",
         "/2026-02-01/commissions/approve.json",
         "/2026-02-01/commissions/deny.json",
+        "/2026-02-01/webhooks/stripe/{accountId}.json",
+        "/2026-02-01/events/sale.json",
+        "/2026-02-01/events/refund.json",
     ] {
         assert!(paths.contains_key(path), "{path} documented");
     }

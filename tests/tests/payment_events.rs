@@ -311,22 +311,12 @@ async fn a_rolled_secret_takes_effect_on_the_next_delivery() {
     accounts::set_stripe_webhook_secret(&env.store, &account, "whsec_rolled")
         .await
         .unwrap();
-    let before = env.item_count().await;
-    let stale = deliver(
-        &function,
-        &env,
-        &invoice_paid("evt_r2", "in_r2", "cus_roll", 5_000),
-    )
-    .await;
-    assert_eq!(
-        stale.status,
-        StatusCode::BAD_REQUEST,
-        "the remembered secret no longer signs: {:?}",
-        stale.body
-    );
-    assert_eq!(env.item_count().await, before);
-    let payload = invoice_paid("evt_r2", "in_r2", "cus_roll", 5_000).to_string();
-    let signature = sign(payload.as_bytes(), "whsec_rolled", Utc::now());
+    let signed_with = |secret: &str, event: &str, invoice: &str| {
+        let payload = invoice_paid(event, invoice, "cus_roll", 5_000).to_string();
+        let signature = sign(payload.as_bytes(), secret, Utc::now());
+        (payload, signature)
+    };
+    let (payload, signature) = signed_with("whsec_rolled", "evt_r2", "in_r2");
     let fresh = deliver_with(
         &function,
         &env.account_a,
@@ -334,8 +324,30 @@ async fn a_rolled_secret_takes_effect_on_the_next_delivery() {
         Some(signature),
     )
     .await;
-    assert_eq!(fresh.status, StatusCode::OK, "{:?}", fresh.body);
+    assert_eq!(
+        fresh.status,
+        StatusCode::OK,
+        "the new secret signs at once, though the container remembered the old one: {:?}",
+        fresh.body
+    );
     assert_eq!(outcome(&fresh), "recorded");
+
+    let before = env.item_count().await;
+    let (payload, signature) = signed_with(SECRET, "evt_r3", "in_r3");
+    let stale = deliver_with(
+        &function,
+        &env.account_a,
+        payload.as_bytes(),
+        Some(signature),
+    )
+    .await;
+    assert_eq!(
+        stale.status,
+        StatusCode::BAD_REQUEST,
+        "the old secret no longer signs: {:?}",
+        stale.body
+    );
+    assert_eq!(env.item_count().await, before);
 }
 
 // ---------------------------------------------------------------------------

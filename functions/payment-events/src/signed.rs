@@ -2,10 +2,12 @@
 //! account's endpoint secret before anything parses the body.
 //!
 //! A warm container remembers each account's secret, so a delivery is
-//! verified without a read of its own. Every event's first read takes the
-//! account anyway, and [`Signed::confirm`] verifies the delivery again when
-//! the remembered secret is no longer the account's: a rolled or removed
-//! secret takes effect with the next delivery, before anything is written.
+//! verified without a read of its own. A delivery the remembered secret
+//! does not sign is checked again with the account's current secret, read
+//! now. Every event's first read takes the account anyway, and
+//! [`Signed::confirm`] verifies the delivery again when the remembered
+//! secret is no longer the account's: a rolled or removed secret takes
+//! effect with the next delivery, before anything is written.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -82,13 +84,20 @@ impl<'a> Signed<'a> {
         header: Option<&'a str>,
         payload: &'a [u8],
     ) -> Result<Self, ApiError> {
-        let secret = match secrets.remembered(account) {
-            Some(secret) => secret,
-            None => current_secret(store.get(&Key::account(account)).await?)?.1,
-        };
         let received_at = Utc::now();
-        verify(header, payload, &secret, received_at).map_err(refused)?;
-        secrets.remember(account, &secret);
+        let remembered = secrets
+            .remembered(account)
+            .filter(|secret| verify(header, payload, secret, received_at).is_ok());
+        let secret = match remembered {
+            Some(secret) => secret,
+            None => {
+                secrets.forget(account);
+                let secret = current_secret(store.get(&Key::account(account)).await?)?.1;
+                verify(header, payload, &secret, received_at).map_err(refused)?;
+                secrets.remember(account, &secret);
+                secret
+            }
+        };
         Ok(Self {
             account,
             header,

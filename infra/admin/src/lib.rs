@@ -1,6 +1,7 @@
 //! Operator tooling shared by the `partner-ledger-admin` command and the tests:
-//! creating the table from `template.yaml` (the schema's single source) and
-//! bootstrapping an account with its first API key.
+//! creating the table from `template.yaml` (the schema's single source),
+//! bootstrapping an account with its first API key, and setting the account's
+//! Stripe webhook signing secret.
 
 pub mod schema;
 
@@ -47,6 +48,28 @@ pub async fn issue_key(
         .await
         .map_err(|e| e.to_string())?;
     Ok(api_key)
+}
+
+/// Sets the signing secret of `account`'s Stripe webhook endpoint (Stripe's
+/// `whsec_...`), replacing any earlier one. The account must exist.
+pub async fn set_stripe_secret(store: &Store, account: &Id, secret: &str) -> Result<(), String> {
+    let well_formed = secret.starts_with("whsec_")
+        && secret.len() > "whsec_".len()
+        && !secret.chars().any(char::is_whitespace);
+    if !well_formed {
+        return Err(
+            "the secret must be the endpoint's signing secret as Stripe shows it: whsec_...".into(),
+        );
+    }
+    accounts::set_stripe_webhook_secret(store, account, secret)
+        .await
+        .map_err(|e| {
+            if e.failed_condition(0) {
+                format!("no account {account} in table {}", store.table())
+            } else {
+                e.to_string()
+            }
+        })
 }
 
 fn check_scopes(scopes: &[String]) -> Result<(), String> {

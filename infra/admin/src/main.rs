@@ -4,18 +4,22 @@
 //!
 //!   partner-ledger-admin create-table [--template template.yaml]
 //!   partner-ledger-admin create-account --name NAME [--currency EUR] [--scopes '*'] [--key-file PATH]
+//!   partner-ledger-admin set-stripe-secret --account ID --secret whsec_...
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use partner_ledger::model::Id;
 use partner_ledger::money::Currency;
 use partner_ledger::store::Store;
-use partner_ledger_admin::bootstrap_account;
 use partner_ledger_admin::schema::TableSchema;
+use partner_ledger_admin::{bootstrap_account, set_stripe_secret};
 
 const USAGE: &str = "usage:
   partner-ledger-admin create-table [--template template.yaml]
   partner-ledger-admin create-account --name NAME [--currency EUR] [--scopes '*'] [--key-file PATH]
+  partner-ledger-admin set-stripe-secret --account ID --secret whsec_...
+      (the signing secret of the account's Stripe webhook endpoint, .../webhooks/stripe/ID.json)
 environment: TABLE_NAME, and the usual AWS variables (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB, credentials)";
 
 #[tokio::main]
@@ -24,6 +28,7 @@ async fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("create-table") => create_table(&args[1..]).await,
         Some("create-account") => create_account(&args[1..]).await,
+        Some("set-stripe-secret") => set_stripe_webhook_secret(&args[1..]).await,
         _ => Err(USAGE.to_string()),
     };
     match result {
@@ -83,5 +88,15 @@ async fn create_account(args: &[String]) -> Result<(), String> {
     }
     println!("account_id={}", created.account.id);
     println!("api_key={}", created.api_key);
+    Ok(())
+}
+
+async fn set_stripe_webhook_secret(args: &[String]) -> Result<(), String> {
+    let account = option(args, "--account").ok_or(USAGE)?;
+    let secret = option(args, "--secret").ok_or(USAGE)?;
+    let account =
+        Id::parse(account).ok_or_else(|| format!("--account {account}: not an account id"))?;
+    set_stripe_secret(&store().await?, &account, secret).await?;
+    println!("stripe webhook secret set for account {account}");
     Ok(())
 }
