@@ -59,4 +59,3 @@ pub struct CommissionFilters {
     /// Only commissions created at or before this time (RFC 3339).
     pub to: Option<DateTime<Utc>>,
 }
-

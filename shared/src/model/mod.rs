@@ -32,8 +32,8 @@ pub use id::Id;
 pub use partner::{Link, Partner, PartnerStats, PromoCode};
 pub use partner_group::{GroupChanges, GroupDraft, PartnerGroup};
 pub use pricing::{ChargeFacts, Priced, Pricing, RuleSource, applicable_rules};
-pub use reversal::{RefundReport, Reversed};
 pub use referral::{
     Attribution, FraudCheck, Referral, ReferralChanges, ReferralDraft, SubscriptionStatus,
 };
+pub use reversal::{RefundReport, Reversed};
 pub use scope::{Access, Resource, Scope, ScopeGrant};
