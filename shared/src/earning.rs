@@ -35,6 +35,23 @@ pub enum Customer {
     },
 }
 
+impl Customer {
+    /// The paying customer's referral.
+    pub fn referral_id(&self) -> &Id {
+        match self {
+            Customer::Read(referral) => &referral.id,
+            Customer::Routed { referral, .. } => referral,
+        }
+    }
+}
+
+/// Why `partner` may not earn commissions, if it may not.
+pub fn refusal(partner: &Partner) -> Option<String> {
+    partner
+        .refusal()
+        .map(|reason| format!("{reason}, so it cannot earn commissions"))
+}
+
 /// What an earn did.
 pub enum Earned {
     Commission(Box<Commission>),
@@ -151,17 +168,13 @@ impl Sale {
         customer: Customer,
     ) -> Result<Result<Self, String>, ApiError> {
         let account_id = &account.id;
-        let (known, referral_id, route, route_claim) = match customer {
+        let referral_id = customer.referral_id().clone();
+        let (known, route, route_claim) = match customer {
             Customer::Read(referral) => {
                 let route = SaleRoute::of(&referral);
-                let id = referral.id.clone();
-                (Some(referral), id, route, None)
+                (Some(referral), route, None)
             }
-            Customer::Routed {
-                referral,
-                route,
-                claim,
-            } => (None, referral, route, Some(claim)),
+            Customer::Routed { route, claim, .. } => (None, route, Some(claim)),
         };
         let keys: [Option<Key>; 5] = [
             known
@@ -197,8 +210,8 @@ impl Sale {
         let Some(partner) = partner.map(partners::from_item).transpose()? else {
             return Ok(Err("the referral's partner no longer exists".into()));
         };
-        if let Some(reason) = partner.refusal() {
-            return Ok(Err(format!("{reason}, so it cannot earn commissions")));
+        if let Some(reason) = refusal(&partner) {
+            return Ok(Err(reason));
         }
         let group = |item: Option<Item>| item.map(partner_groups::from_item).transpose();
         Ok(Ok(Self {

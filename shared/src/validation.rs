@@ -6,6 +6,10 @@
 
 use std::fmt;
 
+use rust_decimal::Decimal;
+
+use crate::money::Currency;
+
 /// One problem with one input field. `field` is a dotted path such as
 /// `rules[1].percentage`; callers prefix it with the wrapper key they own.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,4 +87,39 @@ pub fn name(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) 
     }
     max_chars(field, Some(value), max, errors);
     value.to_string()
+}
+
+/// The longest idempotency key (event id, payment id) or plan id.
+pub const MAX_KEY: usize = 255;
+
+/// An idempotency key or plan id: 1 to [`MAX_KEY`] characters, not blank.
+pub fn is_key(key: &str) -> bool {
+    !key.trim().is_empty() && key.chars().count() <= MAX_KEY
+}
+
+/// Checks an optional idempotency key or plan id (see [`is_key`]).
+pub fn key(field: &str, value: Option<&str>, errors: &mut Vec<FieldError>) {
+    if value.is_some_and(|k| !is_key(k)) {
+        errors.push(FieldError::new(
+            field,
+            format!("must be 1 to {MAX_KEY} characters"),
+        ));
+    }
+}
+
+/// Checks an amount of money: greater than 0, and no finer than the
+/// currency's minor unit.
+pub fn amount(field: &str, value: Decimal, currency: Currency, errors: &mut Vec<FieldError>) {
+    if value <= Decimal::ZERO {
+        errors.push(FieldError::new(field, "must be greater than 0"));
+    } else if value.normalize().scale() > currency.minor_units() {
+        errors.push(FieldError::new(
+            field,
+            format!(
+                "has more decimals than {} allows ({})",
+                currency.code(),
+                currency.minor_units()
+            ),
+        ));
+    }
 }

@@ -87,11 +87,8 @@ pub async fn create(
                 .map(partners::from_item)
                 .transpose()?
                 .ok_or_else(|| invalid("partner_id", "no partner with this id"))?;
-            if let Some(reason) = partner.refusal() {
-                return Err(invalid(
-                    "partner_id",
-                    format!("{reason}, so it cannot earn commissions"),
-                ));
+            if let Some(reason) = earning::refusal(&partner) {
+                return Err(invalid("partner_id", reason));
             }
             let campaign_id = named.as_ref().or(partner.campaign_id.as_ref());
             let campaign = match campaign_id {

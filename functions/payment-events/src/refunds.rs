@@ -12,10 +12,10 @@ use chrono::Utc;
 use partner_ledger::earning;
 use partner_ledger::http::scopes::EventsWrite;
 use partner_ledger::http::{ApiError, Caller};
-use partner_ledger::model::{Commission, CommissionKind, RefundReport};
+use partner_ledger::model::{Commission, CommissionKind, Id, RefundReport};
 use partner_ledger::store::{Key, Store, UniqueValue, commissions};
 use partner_ledger::stripe::Refund;
-use partner_ledger::validation::{FieldError, under};
+use partner_ledger::validation::{self, FieldError, under};
 use sha2::{Digest, Sha256};
 
 use crate::sales::Recorded;
@@ -34,7 +34,7 @@ fn not_recorded(sale: &str) -> ApiError {
 /// Applies `report` to the `sale` commission, claiming `keys` for it.
 async fn apply(
     store: &Store,
-    account: &partner_ledger::model::Id,
+    account: &Id,
     sale: Commission,
     report: &RefundReport,
     keys: &[UniqueValue<'_>],
@@ -142,11 +142,10 @@ pub async fn reverse_event(
             format!("exceeds what is left to refund of the sale ({left})"),
         ));
     }
-    if sale.currency.round(refund.amount) != refund.amount {
-        return Err(invalid(
-            "amount",
-            format!("has more decimals than {} allows", sale.currency),
-        ));
+    let mut errors = Vec::new();
+    validation::amount("amount", refund.amount, sale.currency, &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(under(errors, WRAPPER)));
     }
     let report = RefundReport {
         refunded_total: sale.refunded() + refund.amount,

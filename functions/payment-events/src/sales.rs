@@ -46,13 +46,6 @@ async fn routed(store: &Store, account: &Id, key: Key, item: Item) -> Result<Cus
     }
 }
 
-fn referral_of(customer: &Customer) -> Id {
-    match customer {
-        Customer::Read(referral) => referral.id.clone(),
-        Customer::Routed { referral, .. } => referral.clone(),
-    }
-}
-
 /// Earns the sale for `customer`; a partner who may not earn is an outcome,
 /// not an error, so the billing system does not send it again.
 async fn earn(
@@ -95,7 +88,7 @@ pub async fn record_stripe(
     let [.., customer_key] = keys;
     let customer = routed(store, account_id, customer_key, claim).await?;
     let request = CommissionDraft {
-        referral_id: Some(referral_of(&customer)),
+        referral_id: Some(customer.referral_id().clone()),
         sale_amount: Some(payment.amount),
         currency: Some(payment.currency),
         event_id: Some(event_id.to_string()),
@@ -143,7 +136,7 @@ pub async fn record_event(
     let now = Utc::now();
     let referral = customer
         .as_ref()
-        .map_or_else(|| Id::generate(now), referral_of);
+        .map_or_else(|| Id::generate(now), |c| c.referral_id().clone());
     let request = sale
         .draft(referral)
         .check(account.currency, now)

@@ -5,15 +5,12 @@
 use chrono::{DateTime, Utc};
 use partner_ledger::model::{BillingPeriod, CommissionDraft, EventDate, Id};
 use partner_ledger::money::Currency;
-use partner_ledger::validation::FieldError;
+use partner_ledger::validation::{self, FieldError};
 use partner_ledger::views::commission::CommissionView;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
-
-/// The longest event id (or sale event id) accepted.
-const MAX_EVENT_ID: usize = 255;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -138,20 +135,12 @@ pub struct RefundEvent {
 }
 
 impl RefundEvent {
-    /// Field errors that need no stored state; empty when there are none.
+    /// Field errors that need no stored state (the amount's decimals need
+    /// the sale's currency); empty when there are none.
     pub fn check(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
-        for (field, id) in [
-            ("event_id", &self.event_id),
-            ("sale_event_id", &self.sale_event_id),
-        ] {
-            if id.trim().is_empty() || id.chars().count() > MAX_EVENT_ID {
-                errors.push(FieldError::new(
-                    field,
-                    format!("must be 1 to {MAX_EVENT_ID} characters"),
-                ));
-            }
-        }
+        validation::key("event_id", Some(&self.event_id), &mut errors);
+        validation::key("sale_event_id", Some(&self.sale_event_id), &mut errors);
         if self.amount <= Decimal::ZERO {
             errors.push(FieldError::new("amount", "must be greater than 0"));
         }

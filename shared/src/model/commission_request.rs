@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use super::id::Id;
 use crate::money::Currency;
-use crate::validation::FieldError;
+use crate::validation::{FieldError, is_key};
 
 /// FirstPromoter's commission types (`commission_type` on the wire).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -190,7 +190,6 @@ pub struct CommissionRequest {
     pub fingerprint: String,
 }
 
-const MAX_KEY: usize = 255;
 pub(super) const MAX_NOTE: usize = 5000;
 
 impl CommissionDraft {
@@ -217,7 +216,7 @@ impl CommissionDraft {
             &mut errors,
         );
         for (field, value) in [sale_amount, amount].into_iter().flatten() {
-            check_amount(field, value, currency, &mut errors);
+            crate::validation::amount(field, value, currency, &mut errors);
         }
         let (sale_amount, amount) = (sale_amount.map(|(_, v)| v), amount.map(|(_, v)| v));
         let occurred_at =
@@ -227,12 +226,7 @@ impl CommissionDraft {
             ("stripe_payment_id", &self.stripe_payment_id),
             ("plan_id", &self.plan_id),
         ] {
-            if key.as_deref().is_some_and(|k| !is_key(k)) {
-                errors.push(FieldError::new(
-                    field,
-                    format!("must be 1 to {MAX_KEY} characters"),
-                ));
-            }
+            crate::validation::key(field, key.as_deref(), &mut errors);
         }
         crate::validation::max_chars(
             "internal_note",
@@ -342,11 +336,6 @@ impl CommissionDraft {
     }
 }
 
-/// An idempotency key or plan id: 1 to 255 characters, not blank.
-fn is_key(key: &str) -> bool {
-    !key.trim().is_empty() && key.chars().count() <= MAX_KEY
-}
-
 /// One value under either of two names, with the name it came under; both
 /// given must agree (the first name's value stands meanwhile, so only the
 /// disagreement is reported).
@@ -389,22 +378,6 @@ fn synonym_date(
 fn require(field: &str, present: bool, message: &str, errors: &mut Vec<FieldError>) {
     if !present {
         errors.push(FieldError::new(field, message));
-    }
-}
-
-/// An amount must be positive and fit the currency's minor units.
-fn check_amount(field: &str, value: Decimal, currency: Currency, errors: &mut Vec<FieldError>) {
-    if value <= Decimal::ZERO {
-        errors.push(FieldError::new(field, "must be greater than 0"));
-    } else if value.normalize().scale() > currency.minor_units() {
-        errors.push(FieldError::new(
-            field,
-            format!(
-                "has more decimals than {} allows ({})",
-                currency.code(),
-                currency.minor_units()
-            ),
-        ));
     }
 }
 

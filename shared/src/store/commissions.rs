@@ -160,9 +160,7 @@ fn credit_partner(
     sale: Option<SaleFacts<'_>>,
 ) -> Result<TransactWriteItem, StoreError> {
     let new_customer = sale.is_some_and(|s| s.referral.paid_charges == 0);
-    let mut condition = Condition::new("approved = :approved AND banned = :banned")
-        .value(":approved", AttributeValue::Bool(true))
-        .value(":banned", AttributeValue::Bool(false));
+    let mut condition = super::partners::in_good_standing();
     if let Some(group) = sale.and_then(|s| s.priced_by_group) {
         condition = condition.and(
             Condition::new("group_id = :group")

@@ -411,6 +411,14 @@ fn exchange_values(
 }
 
 /// The ancestor exists and its parent is still the one it was read with.
+/// The partner is approved and not banned: it may refer customers and earn
+/// (the store's side of `Partner::refusal`).
+pub fn in_good_standing() -> Condition {
+    Condition::new("approved = :approved AND banned = :banned")
+        .value(":approved", AttributeValue::Bool(true))
+        .value(":banned", AttributeValue::Bool(false))
+}
+
 fn unchanged_parent(ancestor: &Partner) -> Condition {
     match &ancestor.parent_partner_id {
         Some(parent) => Condition::new("parent_partner_id = :parent")

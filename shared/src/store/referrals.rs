@@ -252,9 +252,7 @@ fn partner_may_refer(
 ) -> Result<TransactWriteItem, StoreError> {
     store.check(
         &Key::partner(account, partner),
-        Condition::new("approved = :approved AND banned = :banned")
-            .value(":approved", AttributeValue::Bool(true))
-            .value(":banned", AttributeValue::Bool(false)),
+        super::partners::in_good_standing(),
     )
 }
 

@@ -128,7 +128,7 @@ impl Envelope {
                     Some(customer) if invoice.amount_paid > 0 => PaymentEvent::Paid(Payment {
                         payment_id: invoice.id,
                         customer,
-                        amount: major(invoice.amount_paid, currency),
+                        amount: currency.from_minor_units(invoice.amount_paid),
                         currency,
                         paid_at: time(
                             invoice
@@ -147,7 +147,7 @@ impl Envelope {
                     (Some(customer), None) if charge.amount > 0 => PaymentEvent::Paid(Payment {
                         payment_id: charge.id,
                         customer,
-                        amount: major(charge.amount, currency),
+                        amount: currency.from_minor_units(charge.amount),
                         currency,
                         paid_at: time(charge.created),
                     }),
@@ -160,7 +160,7 @@ impl Envelope {
                 PaymentEvent::Refunded(Refund {
                     payment_id: charge.invoice.unwrap_or(charge.id),
                     customer: charge.customer,
-                    refunded_total: major(charge.amount_refunded, currency),
+                    refunded_total: currency.from_minor_units(charge.amount_refunded),
                     currency,
                     refunded_at: time(self.created),
                 })
@@ -174,11 +174,6 @@ impl Envelope {
             _ => PaymentEvent::Ignored,
         })
     }
-}
-
-/// Integer minor units as exact major units: 29990 EUR cents → 299.90.
-fn major(minor: i64, currency: Currency) -> Decimal {
-    Decimal::new(minor, currency.minor_units())
 }
 
 fn time(unix: i64) -> DateTime<Utc> {
