@@ -47,6 +47,12 @@ route_scopes! {
     CommissionsRead => Commissions: Read,
     CommissionsWrite => Commissions: Write,
     EventsWrite => Events: Write,
+    PayoutsRead => Payouts: Read,
+    PayoutsWrite => Payouts: Write,
+    AccountRead => Account: Read,
+    AccountWrite => Account: Write,
+    ApiKeysRead => ApiKeys: Read,
+    ApiKeysWrite => ApiKeys: Write,
 }
 
 /// A caller that presented a well-formed key for a route requiring `S`.
