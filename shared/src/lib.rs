@@ -10,6 +10,7 @@ pub mod engine;
 pub mod http;
 pub mod model;
 pub mod money;
+pub mod payout_run;
 pub mod store;
 pub mod stripe;
 pub mod validation;

@@ -18,8 +18,9 @@ use crate::validation::FieldError;
 
 const INVALID_CODE: &str = "must be an ISO 4217 code such as EUR";
 
-/// An ISO 4217 currency code: three uppercase ASCII letters.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+/// An ISO 4217 currency code: three uppercase ASCII letters. Codes order
+/// alphabetically.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct Currency([u8; 3]);
 
 impl Currency {

@@ -49,6 +49,8 @@ pub struct Index {
 #[serde(rename_all = "PascalCase")]
 pub struct IndexProjection {
     pub projection_type: String,
+    #[serde(default)]
+    pub non_key_attributes: Option<Vec<String>>,
 }
 
 impl TableSchema {
@@ -104,6 +106,7 @@ impl TableSchema {
                             .projection_type(ProjectionType::from(
                                 i.projection.projection_type.as_str(),
                             ))
+                            .set_non_key_attributes(i.projection.non_key_attributes.clone())
                             .build(),
                     )
                     .build()

@@ -9,6 +9,7 @@ pub mod commission_request;
 pub mod id;
 pub mod partner;
 pub mod partner_group;
+pub mod payout;
 pub mod pricing;
 pub mod referral;
 pub mod reversal;
@@ -31,6 +32,7 @@ pub use commission_request::{
 pub use id::Id;
 pub use partner::{Link, Partner, PartnerStats, PromoCode};
 pub use partner_group::{GroupChanges, GroupDraft, PartnerGroup};
+pub use payout::{Payout, PayoutSlot, PayoutState, Period, Settlement, UnsettledPayout};
 pub use pricing::{ChargeFacts, Priced, Pricing, RuleSource, applicable_rules};
 pub use referral::{
     Attribution, FraudCheck, Referral, ReferralChanges, ReferralDraft, SubscriptionStatus,

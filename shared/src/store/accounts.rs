@@ -2,7 +2,7 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 
-use super::{Condition, Item, Key, Store, StoreError, decode, encode};
+use super::{Condition, IndexEntry, Item, Key, Store, StoreError, decode, encode};
 use crate::model::{Account, ApiKey, Id};
 
 const ENTITY: &str = "account";
@@ -17,7 +17,9 @@ pub async fn create_with_key(
     account: &Account,
     key: &ApiKey,
 ) -> Result<(), StoreError> {
-    let account_item = encode(&Key::account(&account.id), ENTITY, account)?;
+    let mut account_item = encode(&Key::account(&account.id), ENTITY, account)?;
+    let directory = IndexEntry::account_in_directory(&account.id);
+    account_item.extend(directory.attributes().map(|(name, value)| (name.to_string(), value)));
     store
         .transact(vec![
             store.put(account_item, Condition::absent())?,

@@ -10,15 +10,17 @@
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use serde::Deserialize;
 
 use super::unique::Claim;
 use super::{
-    Condition, IndexEntry, Item, Key, Listing, Store, StoreError, Tally, UniqueValue, decode,
+    Changes, Condition, IndexEntry, Item, Key, Listing, Store, StoreError, Tally, UniqueValue, decode,
     encode, tallies, unique,
 };
 use crate::model::{
     Commission, CommissionStatus, Decision, Id, Partner, PayoutStatus, Referral, Reversed,
 };
+use crate::money::Currency;
 
 const ENTITY: &str = "commission";
 
@@ -32,10 +34,21 @@ fn to_item(account: &Id, commission: &Commission) -> Result<Item, StoreError> {
         ENTITY,
         commission,
     )?;
+    let payable = payable_entry(account, commission);
+    item.insert(PAYABLE_SK.into(), AttributeValue::S(payable.sk.clone()));
     let mut entries = vec![
         IndexEntry::commission_by_partner(account, &commission.partner_id, &commission.id),
         status_entry(account, commission.status, &commission.id),
     ];
+    match (&commission.payout_id, commission.status) {
+        (Some(payout), _) => entries.push(IndexEntry::commission_in_payout(
+            account,
+            payout,
+            &commission.id,
+        )),
+        (None, CommissionStatus::Approved) => entries.push(payable),
+        (None, _) => {}
+    }
     if let Some(referral) = &commission.referral_id {
         entries.push(IndexEntry::commission_by_referral(
             account,
@@ -52,6 +65,21 @@ fn to_item(account: &Id, commission: &Commission) -> Result<Item, StoreError> {
     }
     Ok(item)
 }
+
+/// Where the commission sorts among the payable ones. Every commission
+/// carries the sort key (`payable_sk`), so approving one can put it there
+/// with an update that reads nothing first (`SET gsi4sk = payable_sk`).
+fn payable_entry(account: &Id, commission: &Commission) -> IndexEntry {
+    IndexEntry::payable_commission(
+        account,
+        &commission.partner_id,
+        commission.currency.code(),
+        &commission.id,
+    )
+}
+
+const PAYABLE_SK: &str = "payable_sk";
+const GSI4: [&str; 2] = ["gsi4pk", "gsi4sk"];
 
 fn status_entry(account: &Id, status: CommissionStatus, commission: &Id) -> IndexEntry {
     IndexEntry::commission_by_status(account, status.as_str(), commission)
@@ -293,9 +321,13 @@ pub async fn reverse(
         ":payout",
         AttributeValue::S(before.payout_status.as_str().into()),
     );
-    writes.push(store.assign(
+    let mut changes = Changes::set(item);
+    if after.status == CommissionStatus::Refunded {
+        changes.remove.extend(GSI4);
+    }
+    writes.push(store.change(
         &Key::commission(account, &after.id),
-        item,
+        changes,
         refunded.and(paid),
     )?);
     let mut earned = after.amount - before.amount;
@@ -340,6 +372,18 @@ pub async fn save_decision(
     store.transact(vec![write]).await
 }
 
+/// Takes `decision` on the commission `id` at `at`, provided it is still
+/// pending (the payout run's approval; it reads nothing first).
+pub fn decision(
+    store: &Store,
+    account: &Id,
+    id: &Id,
+    decision: Decision,
+    at: DateTime<Utc>,
+) -> Result<TransactWriteItem, StoreError> {
+    decision_write(store, account, id, decision.target(), at)
+}
+
 /// Moves the commission `id` from pending to `status` at `at` (and into
 /// that status's list), provided it is still pending.
 fn decision_write(
@@ -350,7 +394,7 @@ fn decision_write(
     at: DateTime<Utc>,
 ) -> Result<TransactWriteItem, StoreError> {
     let [(gsi2pk, pk), (gsi2sk, sk)] = status_entry(account, status, id).attributes();
-    let item = Item::from([
+    let mut changes = Changes::set(Item::from([
         (
             "status".to_string(),
             AttributeValue::S(status.as_str().into()),
@@ -359,11 +403,111 @@ fn decision_write(
         ("updated_at".to_string(), timestamp(at)?),
         (gsi2pk.to_string(), pk),
         (gsi2sk.to_string(), sk),
-    ]);
-    store.assign(
+    ]));
+    if status == CommissionStatus::Approved {
+        changes.set.insert(
+            GSI4[0].into(),
+            AttributeValue::S(IndexEntry::payable_partition(account)),
+        );
+        changes.copy.push((GSI4[1], PAYABLE_SK));
+    }
+    store.change(
         &Key::commission(account, id),
-        item,
+        changes,
         in_status(account, CommissionStatus::Pending, ":from"),
+    )
+}
+
+/// A payable commission as the payable index shows it (the index projects
+/// just these attributes): what the payout run sums.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Payable {
+    pub id: Id,
+    pub partner_id: Id,
+    pub currency: Currency,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+}
+
+impl Payable {
+    pub fn from_index_item(item: Item) -> Result<Self, StoreError> {
+        decode(item)
+    }
+
+    pub fn of(commission: &Commission) -> Self {
+        Self {
+            id: commission.id.clone(),
+            partner_id: commission.partner_id.clone(),
+            currency: commission.currency,
+            amount: commission.amount,
+        }
+    }
+}
+
+/// Puts the commission `payable` into the payout `payout`, provided it is
+/// still approved, unpaid and of the amount the run summed: a refund or a
+/// second run that got there first cancels the transaction instead.
+pub fn pay(
+    store: &Store,
+    account: &Id,
+    payable: &Payable,
+    payout: &Id,
+    at: DateTime<Utc>,
+) -> Result<TransactWriteItem, StoreError> {
+    let [(gsi4pk, pk), (gsi4sk, sk)] =
+        IndexEntry::commission_in_payout(account, payout, &payable.id).attributes();
+    let changes = Changes::set(Item::from([
+        (
+            "payout_status".to_string(),
+            AttributeValue::S(PayoutStatus::Paid.as_str().into()),
+        ),
+        ("payout_id".to_string(), AttributeValue::S(payout.to_string())),
+        ("updated_at".to_string(), timestamp(at)?),
+        (gsi4pk.to_string(), pk),
+        (gsi4sk.to_string(), sk),
+    ]));
+    let unpaid = Condition::new("payout_status = :not_paid AND amount = :amount")
+        .value(
+            ":not_paid",
+            AttributeValue::S(PayoutStatus::NotPaid.as_str().into()),
+        )
+        .value(":amount", AttributeValue::S(payable.amount.to_string()));
+    store.change(
+        &Key::commission(account, &payable.id),
+        changes,
+        unpaid.and(in_status(account, CommissionStatus::Approved, ":approved")),
+    )
+}
+
+/// Hands the commission `id` of the failed payout `payout` back to the
+/// payable ones, for the next run.
+pub fn release(
+    store: &Store,
+    account: &Id,
+    id: &Id,
+    payout: &Id,
+    at: DateTime<Utc>,
+) -> Result<TransactWriteItem, StoreError> {
+    let changes = Changes {
+        set: Item::from([
+            (
+                "payout_status".to_string(),
+                AttributeValue::S(PayoutStatus::NotPaid.as_str().into()),
+            ),
+            ("updated_at".to_string(), timestamp(at)?),
+            (
+                GSI4[0].to_string(),
+                AttributeValue::S(IndexEntry::payable_partition(account)),
+            ),
+        ]),
+        copy: vec![(GSI4[1], PAYABLE_SK)],
+        remove: vec!["payout_id"],
+    };
+    store.change(
+        &Key::commission(account, id),
+        changes,
+        Condition::new("payout_id = :payout")
+            .value(":payout", AttributeValue::S(payout.to_string())),
     )
 }
 
@@ -388,7 +532,7 @@ pub async fn decide_all(
 ) -> Result<(), BulkDecisionError> {
     let writes = ids
         .iter()
-        .map(|id| decision_write(store, account, id, decision.target(), now))
+        .map(|id| self::decision(store, account, id, decision, now))
         .collect::<Result<Vec<_>, StoreError>>()?;
     store.transact(writes).await.map_err(|e| {
         let refused: Vec<Id> = ids

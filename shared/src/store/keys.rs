@@ -31,6 +31,10 @@ pub enum Index {
     Gsi1,
     Gsi2,
     Gsi3,
+    /// Money on its way to a partner: the account's payable commissions
+    /// (approved, not paid) grouped by partner and currency, and each
+    /// payout's commissions. Sparse: no other item has these attributes.
+    Gsi4,
 }
 
 impl Index {
@@ -39,6 +43,7 @@ impl Index {
             Index::Gsi1 => "gsi1",
             Index::Gsi2 => "gsi2",
             Index::Gsi3 => "gsi3",
+            Index::Gsi4 => "gsi4",
         }
     }
 
@@ -47,6 +52,7 @@ impl Index {
             Index::Gsi1 => ("gsi1pk", "gsi1sk"),
             Index::Gsi2 => ("gsi2pk", "gsi2sk"),
             Index::Gsi3 => ("gsi3pk", "gsi3sk"),
+            Index::Gsi4 => ("gsi4pk", "gsi4sk"),
         }
     }
 }
@@ -98,7 +104,7 @@ impl UniqueValue<'_> {
 
 /// A counter of one list's members, kept in step with the list by the
 /// transactions that add or move members. It is what a list's `count` reads.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Tally(String);
 
 impl Tally {
@@ -120,6 +126,14 @@ impl Tally {
             (_, Some(referral)) => Self(format!("commissions#referral#{referral}")),
             (Some(partner), None) => Self(format!("commissions#partner#{partner}")),
             (None, None) => Self("commissions".into()),
+        }
+    }
+
+    /// The payouts list, whole or one partner's.
+    pub fn payouts(partner: Option<&Id>) -> Self {
+        match partner {
+            Some(partner) => Self(format!("payouts#partner#{partner}")),
+            None => Self("payouts".into()),
         }
     }
 
@@ -169,11 +183,43 @@ fn referral_commissions_partition(account: &Id, referral: &Id) -> String {
     )
 }
 
+fn payable_partition(account: &Id) -> String {
+    format!("{}#PAYABLE", account_partition(account))
+}
+
+fn payout_commissions_partition(account: &Id, payout: &Id) -> String {
+    format!("{}#{PAYOUT}{payout}#COMMISSIONS", account_partition(account))
+}
+
+fn partner_payouts_partition(account: &Id, partner: &Id) -> String {
+    format!("{}#{PARTNER}{partner}#PAYOUTS", account_partition(account))
+}
+
+fn status_payouts_partition(account: &Id, status: &str) -> String {
+    format!("{}#PAYOUTS#STATUS#{status}", account_partition(account))
+}
+
+fn period_payouts_partition(account: &Id, period: &str) -> String {
+    format!("{}#PAYOUTS#PERIOD#{period}", account_partition(account))
+}
+
+/// The one index partition whose key does not start with an account: the
+/// directory of accounts, which only the scheduled payout run reads (it
+/// holds account items, never anything of theirs).
+const ACCOUNT_DIRECTORY: &str = "ACCOUNTS";
+
+/// Where a partner's payable commissions in one currency sort in the
+/// payable partition: together, partner by partner.
+fn payable_group(partner: &Id, currency: &str) -> String {
+    format!("{partner}#{currency}#")
+}
+
 const GROUP: &str = "GROUP#";
 const PARTNER: &str = "PARTNER#";
 const CAMPAIGN: &str = "CAMPAIGN#";
 const REFERRAL: &str = "REFERRAL#";
 const COMMISSION: &str = "COMMISSION#";
+const PAYOUT: &str = "PAYOUT#";
 
 impl Key {
     pub fn account(account: &Id) -> Self {
@@ -202,6 +248,15 @@ impl Key {
 
     pub fn commission(account: &Id, commission: &Id) -> Self {
         Self::of(account, format!("{COMMISSION}{commission}"))
+    }
+
+    pub fn payout(account: &Id, payout: &Id) -> Self {
+        Self::of(account, format!("{PAYOUT}{payout}"))
+    }
+
+    /// Where an unfinished payout run left off in the account.
+    pub fn payout_run(account: &Id) -> Self {
+        Self::of(account, "PAYOUT_RUN".into())
     }
 
     pub fn unique(account: &Id, value: UniqueValue) -> Self {
@@ -289,6 +344,81 @@ impl IndexEntry {
         }
     }
 
+    /// A commission the next payout of its partner and currency will take.
+    pub fn payable_commission(
+        account: &Id,
+        partner: &Id,
+        currency: &str,
+        commission: &Id,
+    ) -> Self {
+        Self {
+            index: Index::Gsi4,
+            pk: payable_partition(account),
+            sk: format!("{}{COMMISSION}{commission}", payable_group(partner, currency)),
+        }
+    }
+
+    /// The partition of the payable commissions.
+    pub fn payable_partition(account: &Id) -> String {
+        payable_partition(account)
+    }
+
+    /// A commission a payout took.
+    pub fn commission_in_payout(account: &Id, payout: &Id, commission: &Id) -> Self {
+        Self {
+            index: Index::Gsi4,
+            pk: payout_commissions_partition(account, payout),
+            sk: format!("{COMMISSION}{commission}"),
+        }
+    }
+
+    /// A payout in its partner's payout list.
+    pub fn payout_by_partner(account: &Id, partner: &Id, payout: &Id) -> Self {
+        Self {
+            index: Index::Gsi1,
+            pk: partner_payouts_partition(account, partner),
+            sk: format!("{PAYOUT}{payout}"),
+        }
+    }
+
+    /// A payout in the list of payouts with its status.
+    pub fn payout_by_status(account: &Id, status: &str, payout: &Id) -> Self {
+        Self {
+            index: Index::Gsi2,
+            pk: status_payouts_partition(account, status),
+            sk: format!("{PAYOUT}{payout}"),
+        }
+    }
+
+    /// The partition of the payouts with `status`: what a condition on a
+    /// payout's status compares `gsi2pk` with.
+    pub fn payout_status_partition(account: &Id, status: &str) -> String {
+        status_payouts_partition(account, status)
+    }
+
+    /// A payout in the list of its period's payouts.
+    pub fn payout_by_period(account: &Id, period: &str, payout: &Id) -> Self {
+        Self {
+            index: Index::Gsi3,
+            pk: period_payouts_partition(account, period),
+            sk: format!("{PAYOUT}{payout}"),
+        }
+    }
+
+    /// The partition of the payouts of `period`.
+    pub fn payout_period_partition(account: &Id, period: &str) -> String {
+        period_payouts_partition(account, period)
+    }
+
+    /// An account in the directory of accounts the scheduled run walks.
+    pub fn account_in_directory(account: &Id) -> Self {
+        Self {
+            index: Index::Gsi1,
+            pk: ACCOUNT_DIRECTORY.into(),
+            sk: format!("ACCOUNT#{account}"),
+        }
+    }
+
     /// The attributes that put an item into this index.
     pub fn attributes(&self) -> [(&'static str, AttributeValue); 2] {
         let (pk, sk) = self.index.attributes();
@@ -304,6 +434,79 @@ impl Collection {
         Self {
             pk: account_partition(account),
             sk_prefix: GROUP,
+        }
+    }
+}
+
+/// A partition the payout run reads through from a position it may have
+/// saved: one Query (continued over DynamoDB's pages) on an index.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Walk {
+    pub index: Index,
+    pub key_condition: String,
+    pub values: HashMap<String, AttributeValue>,
+}
+
+impl Walk {
+    /// Pending commissions created at `until` or earlier (ids sort by
+    /// creation time, so the holding period is a key range), after the
+    /// commission `after`.
+    pub fn pending_commissions(account: &Id, after: Option<&Id>, until: DateTime<Utc>) -> Self {
+        let low = match after {
+            Some(after) => format!("{COMMISSION}{after}~"),
+            None => COMMISSION.to_string(),
+        };
+        Self::new(
+            Index::Gsi2,
+            "gsi2pk = :partition AND gsi2sk BETWEEN :low AND :high",
+            [
+                (":partition", status_commissions_partition(account, "pending")),
+                (":low", low),
+                (":high", format!("{COMMISSION}{}", Id::last_at(until))),
+            ],
+        )
+    }
+
+    /// The account's payable commissions, partner by partner and currency
+    /// by currency, after the group of `after` (partner, currency).
+    pub fn payable_commissions(account: &Id, after: Option<(&Id, &str)>) -> Self {
+        let partition = (":partition", payable_partition(account));
+        match after {
+            None => Self::new(Index::Gsi4, "gsi4pk = :partition", [partition]),
+            // `~` sorts after every character of a group's sort keys, so
+            // "after the group" skips the whole group.
+            Some((partner, currency)) => Self::new(
+                Index::Gsi4,
+                "gsi4pk = :partition AND gsi4sk > :low",
+                [
+                    partition,
+                    (":low", format!("{}~", payable_group(partner, currency))),
+                ],
+            ),
+        }
+    }
+
+    /// Every account, for the scheduled run.
+    pub fn accounts() -> Self {
+        Self::new(
+            Index::Gsi1,
+            "gsi1pk = :partition",
+            [(":partition", ACCOUNT_DIRECTORY.to_string())],
+        )
+    }
+
+    fn new<const N: usize>(
+        index: Index,
+        key_condition: &str,
+        values: [(&str, String); N],
+    ) -> Self {
+        Self {
+            index,
+            key_condition: key_condition.into(),
+            values: values
+                .into_iter()
+                .map(|(name, value)| (name.to_string(), AttributeValue::S(value)))
+                .collect(),
         }
     }
 }
@@ -368,6 +571,31 @@ impl Listing {
     pub fn commissions_of_referral(account: &Id, referral: &Id) -> Self {
         let partition = referral_commissions_partition(account, referral);
         Self::indexed(account, COMMISSION, Index::Gsi3, partition)
+    }
+
+    pub fn payouts(account: &Id) -> Self {
+        Self::table(account, PAYOUT)
+    }
+
+    pub fn payouts_of_partner(account: &Id, partner: &Id) -> Self {
+        let partition = partner_payouts_partition(account, partner);
+        Self::indexed(account, PAYOUT, Index::Gsi1, partition)
+    }
+
+    pub fn payouts_with_status(account: &Id, status: &str) -> Self {
+        let partition = status_payouts_partition(account, status);
+        Self::indexed(account, PAYOUT, Index::Gsi2, partition)
+    }
+
+    pub fn payouts_in_period(account: &Id, period: &str) -> Self {
+        let partition = period_payouts_partition(account, period);
+        Self::indexed(account, PAYOUT, Index::Gsi3, partition)
+    }
+
+    /// The commissions a payout took.
+    pub fn commissions_of_payout(account: &Id, payout: &Id) -> Self {
+        let partition = payout_commissions_partition(account, payout);
+        Self::indexed(account, COMMISSION, Index::Gsi4, partition)
     }
 
     /// The same list, narrowed to ids created within `from..=to`.

@@ -13,6 +13,8 @@ pub mod keys;
 mod pages;
 pub mod partner_groups;
 pub mod partners;
+pub mod payout_runs;
+pub mod payouts;
 pub mod referrals;
 pub mod tallies;
 pub mod unique;
@@ -27,9 +29,9 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem};
 
 pub use codec::{decode, encode};
-pub use keys::{Collection, Index, IndexEntry, Key, Listing, Tally, UniqueValue};
-pub use pages::{Page, PageRequest};
-pub use write::Condition;
+pub use keys::{Collection, Index, IndexEntry, Key, Listing, Tally, UniqueValue, Walk};
+pub use pages::{Page, PageRequest, WalkPage};
+pub use write::{Changes, Condition};
 
 /// A raw table item.
 pub type Item = HashMap<String, AttributeValue>;

@@ -6,7 +6,7 @@
 
 use aws_sdk_dynamodb::types::Select;
 
-use super::{Condition, Item, Listing, Store, StoreError};
+use super::{Condition, Item, Listing, Store, StoreError, Walk};
 use crate::model::Id;
 
 /// What to read from a listing.
@@ -20,6 +20,13 @@ pub struct PageRequest<'a> {
     pub limit: usize,
     /// Only items meeting this condition count.
     pub filter: Option<Condition>,
+}
+
+/// One page of a walk, and where the next one starts (`None`: the end).
+#[derive(Debug)]
+pub struct WalkPage {
+    pub items: Vec<Item>,
+    pub next: Option<Item>,
 }
 
 /// One page of items, oldest first.
@@ -117,5 +124,24 @@ impl Store {
                 return Ok(count);
             }
         }
+    }
+
+    /// Reads one page (up to DynamoDB's 1 MB) of `walk` from `start`.
+    pub async fn walk(&self, walk: &Walk, start: Option<Item>) -> Result<WalkPage, StoreError> {
+        let output = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name(walk.index.name())
+            .key_condition_expression(walk.key_condition.clone())
+            .set_expression_attribute_values(Some(walk.values.clone()))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(StoreError::dynamo)?;
+        Ok(WalkPage {
+            items: output.items.unwrap_or_default(),
+            next: output.last_evaluated_key,
+        })
     }
 }

@@ -57,6 +57,26 @@ impl Condition {
     }
 }
 
+/// What an update does to an item's attributes.
+#[derive(Clone, Debug, Default)]
+pub struct Changes {
+    /// Attributes set to these values.
+    pub set: Item,
+    /// Attributes set to another attribute's value: (target, source).
+    pub copy: Vec<(&'static str, &'static str)>,
+    /// Attributes removed.
+    pub remove: Vec<&'static str>,
+}
+
+impl Changes {
+    pub fn set(fields: Item) -> Self {
+        Self {
+            set: fields,
+            ..Self::default()
+        }
+    }
+}
+
 fn built<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<T, StoreError> {
     result.map_err(|e| StoreError::Dynamo(format!("invalid request: {e}")))
 }
@@ -102,21 +122,49 @@ impl Store {
         fields: Item,
         condition: Condition,
     ) -> Result<TransactWriteItem, StoreError> {
-        let mut names = HashMap::with_capacity(fields.len());
+        self.change(key, Changes::set(fields), condition)
+    }
+
+    /// Applies `changes` to an existing item; attributes they do not name
+    /// are left alone.
+    pub fn change(
+        &self,
+        key: &Key,
+        changes: Changes,
+        condition: Condition,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut names = HashMap::new();
         let mut values = condition.values;
-        let mut sets = Vec::with_capacity(fields.len());
-        for (n, (name, value)) in fields.into_iter().enumerate() {
-            if name == "pk" || name == "sk" {
+        let mut name = |attribute: &str| {
+            let placeholder = format!("#a{}", names.len());
+            names.insert(placeholder.clone(), attribute.to_string());
+            placeholder
+        };
+        let mut sets = Vec::new();
+        for (attribute, value) in changes.set {
+            if attribute == "pk" || attribute == "sk" {
                 continue;
             }
-            sets.push(format!("#f{n} = :f{n}"));
-            names.insert(format!("#f{n}"), name);
-            values.insert(format!(":f{n}"), value);
+            let placeholder = name(&attribute);
+            let value_name = format!(":set{}", sets.len());
+            sets.push(format!("{placeholder} = {value_name}"));
+            values.insert(value_name, value);
+        }
+        for (target, source) in changes.copy {
+            sets.push(format!("{} = {}", name(target), name(source)));
+        }
+        let removes: Vec<String> = changes.remove.iter().map(|a| name(a)).collect();
+        let mut expression = Vec::new();
+        if !sets.is_empty() {
+            expression.push(format!("SET {}", sets.join(", ")));
+        }
+        if !removes.is_empty() {
+            expression.push(format!("REMOVE {}", removes.join(", ")));
         }
         let update = Update::builder()
             .table_name(self.table())
             .set_key(Some(key.item_key()))
-            .update_expression(format!("SET {}", sets.join(", ")))
+            .update_expression(expression.join(" "))
             .condition_expression(condition.expression)
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(non_empty(values));

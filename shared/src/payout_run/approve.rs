@@ -1,0 +1,113 @@
+//! The run's first phase: approve the pending commissions whose holding
+//! period is over. Flagged ones (self-referral, fraud suspicion) wait for a
+//! person. Ids sort by creation time, so "created before the holding
+//! period's end" is a key range of the pending partition; what is approved
+//! leaves the partition, so a later run re-reads only the flagged ones.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::Budget;
+use crate::model::{Account, Commission, Decision, Id};
+use crate::store::commissions::{self, Payable};
+use crate::store::payout_runs::RunPosition;
+use crate::store::{Store, StoreError, Walk};
+
+/// Transactions tried per chunk before its commissions are left for the
+/// next run (each attempt drops the commissions someone else decided).
+const ATTEMPTS: usize = 5;
+
+/// How the approval phase ended.
+pub(super) enum Approval {
+    /// Everything due is approved; these are the commissions it approved.
+    Done(Vec<Payable>),
+    /// The budget ran out.
+    Stopped(Stop),
+}
+
+pub(super) struct Stop {
+    /// `None` when it stopped before looking at anything.
+    pub at: Option<RunPosition>,
+    pub approved: u32,
+}
+
+pub(super) async fn approve_due(
+    store: &Store,
+    account: &Account,
+    after: Option<Id>,
+    now: DateTime<Utc>,
+    budget: &dyn Budget,
+) -> Result<Approval, StoreError> {
+    let hold_ends = now - Duration::days(i64::from(account.hold_days));
+    let walk = Walk::pending_commissions(&account.id, after.as_ref(), hold_ends);
+    let mut examined = after;
+    let mut approved = Vec::new();
+    let mut start = None;
+    loop {
+        if budget.exhausted() {
+            return Ok(Approval::Stopped(Stop {
+                at: examined.map(|after| RunPosition::Approve { after }),
+                approved: u32::try_from(approved.len()).unwrap_or(u32::MAX),
+            }));
+        }
+        let page = store.walk(&walk, start).await?;
+        let pending = page
+            .items
+            .into_iter()
+            .map(commissions::from_item)
+            .collect::<Result<Vec<Commission>, _>>()?;
+        let due: Vec<&Commission> = pending
+            .iter()
+            .filter(|c| {
+                c.review()
+                    .auto_approvable(c.created_at, account.hold_days, now)
+            })
+            .collect();
+        for chunk in due.chunks(100) {
+            approved.extend(approve_chunk(store, &account.id, chunk, now).await?);
+        }
+        if let Some(last) = pending.last() {
+            examined = Some(last.id.clone());
+        }
+        start = page.next;
+        if start.is_none() {
+            return Ok(Approval::Done(approved));
+        }
+    }
+}
+
+/// Approves `chunk` in one transaction; a commission someone decided (or
+/// refunded) meanwhile fails its condition and is dropped before retrying.
+async fn approve_chunk(
+    store: &Store,
+    account: &Id,
+    chunk: &[&Commission],
+    now: DateTime<Utc>,
+) -> Result<Vec<Payable>, StoreError> {
+    let mut left: Vec<&Commission> = chunk.to_vec();
+    for _ in 0..ATTEMPTS {
+        if left.is_empty() {
+            break;
+        }
+        let writes = left
+            .iter()
+            .map(|c| commissions::decision(store, account, &c.id, Decision::Approve, now))
+            .collect::<Result<Vec<_>, _>>()?;
+        match store.transact(writes).await {
+            Ok(()) => return Ok(left.iter().map(|c| Payable::of(c)).collect()),
+            Err(e) if e.is_contention() => {
+                left = left
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(index, _)| !e.failed_condition(*index))
+                    .map(|(_, c)| c)
+                    .collect();
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    tracing::warn!(
+        left = left.len(),
+        "commissions left pending after repeated conflicts; the next run approves them"
+    );
+    Ok(Vec::new())
+}

@@ -1,0 +1,151 @@
+//! The payout run (SPEC §3.8): approve the commissions whose holding period
+//! is over, then roll each partner's payable balance, per currency, into the
+//! period's payout.
+//!
+//! Exactly once without a lock: every write is conditional on what the run
+//! read (a commission is paid only while approved, unpaid and of the amount
+//! summed; a payout grows only from the amount and count it was read with),
+//! and a payout's id is derived from its partner, currency and period. A run
+//! killed after any write, or two runs at once, therefore converge on the
+//! same payouts. The run reads partitions through indexes (the pending
+//! commissions up to the holding period's end, the payable commissions
+//! partner by partner), never the whole table, and stops starting new work
+//! when its [`Budget`] runs out, leaving a position the next run resumes from.
+
+mod approve;
+mod pay;
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::model::{Account, Id, Period};
+use crate::store::payout_runs::{self, RunPosition};
+use crate::store::{Store, StoreError};
+
+/// Tells the run whether it may start another piece of work.
+pub trait Budget: Sync {
+    fn exhausted(&self) -> bool;
+}
+
+/// A budget of wall-clock time: spent `margin` before `deadline`, so the
+/// work in flight (one transaction or one read) ends in time.
+#[derive(Clone, Copy, Debug)]
+pub struct Deadline {
+    stop_at: Instant,
+}
+
+impl Deadline {
+    pub fn new(deadline: Instant, margin: Duration) -> Self {
+        Self {
+            stop_at: deadline.checked_sub(margin).unwrap_or(deadline),
+        }
+    }
+}
+
+impl Budget for Deadline {
+    fn exhausted(&self) -> bool {
+        Instant::now() >= self.stop_at
+    }
+}
+
+/// What a run did in one account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RunReport {
+    pub account_id: Id,
+    /// The period the payouts it opened pay for.
+    pub period: Period,
+    /// Commissions it approved.
+    pub approved: u32,
+    /// Payouts it opened or added commissions to.
+    pub payouts: u32,
+    /// Commissions it put into payouts.
+    pub commissions_paid: u32,
+    /// `false` when it stopped early; the next run continues where it stopped.
+    pub complete: bool,
+}
+
+/// Runs the payout run in `account` at `now`.
+pub async fn run_account(
+    store: &Store,
+    account: &Account,
+    now: DateTime<Utc>,
+    budget: &dyn Budget,
+) -> Result<RunReport, StoreError> {
+    let position = payout_runs::position(store, &account.id).await?;
+    run_from(store, account, position, now, budget).await
+}
+
+/// Runs the payout run in every account, those an earlier run left
+/// unfinished first, until the budget runs out.
+pub async fn run_all(
+    store: &Store,
+    now: DateTime<Utc>,
+    budget: &dyn Budget,
+) -> Result<Vec<RunReport>, StoreError> {
+    let mut accounts = payout_runs::directory(store).await?;
+    accounts.sort_by_key(|(account, position)| (position.is_none(), account.id.clone()));
+    let mut reports = Vec::with_capacity(accounts.len());
+    for (account, position) in accounts {
+        if budget.exhausted() {
+            break;
+        }
+        reports.push(run_from(store, &account, position, now, budget).await?);
+    }
+    Ok(reports)
+}
+
+async fn run_from(
+    store: &Store,
+    account: &Account,
+    position: Option<RunPosition>,
+    now: DateTime<Utc>,
+    budget: &dyn Budget,
+) -> Result<RunReport, StoreError> {
+    let mut report = RunReport {
+        account_id: account.id.clone(),
+        period: Period::of(now),
+        approved: 0,
+        payouts: 0,
+        commissions_paid: 0,
+        complete: false,
+    };
+    let resumed = position.is_some();
+    let (approve_after, pay_after) = match position {
+        None => (None, None),
+        Some(RunPosition::Approve { after }) => (Some(after), None),
+        Some(RunPosition::Pay {
+            partner_id,
+            currency,
+        }) => (None, Some((partner_id, currency))),
+    };
+    let mut approved = Vec::new();
+    if pay_after.is_none() {
+        match approve::approve_due(store, account, approve_after, now, budget).await? {
+            approve::Approval::Done(list) => approved = list,
+            approve::Approval::Stopped(stop) => {
+                report.approved = stop.approved;
+                if let Some(position) = &stop.at {
+                    payout_runs::save(store, &account.id, position).await?;
+                }
+                return Ok(report);
+            }
+        }
+        report.approved = u32::try_from(approved.len()).unwrap_or(u32::MAX);
+    }
+    let payment = pay::pay_due(store, account, pay_after, approved, now, budget).await?;
+    report.payouts = u32::try_from(payment.payouts.len()).unwrap_or(u32::MAX);
+    report.commissions_paid = payment.commissions_paid;
+    if payment.stopped {
+        if let Some(position) = &payment.position {
+            payout_runs::save(store, &account.id, position).await?;
+        }
+    } else {
+        report.complete = true;
+        if resumed {
+            payout_runs::clear(store, &account.id).await?;
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,87 @@
+//! Where an unfinished payout run stopped, one item per account
+//! (`PAYOUT_RUN`), and the directory of accounts the scheduled run walks.
+//!
+//! The position is a hint, never a lock: everything a run does is
+//! conditional and converges when redone, so a stale or lost position only
+//! costs reading a stretch again.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Key, Store, StoreError, Walk, accounts, decode, encode};
+use crate::model::{Account, Id};
+use crate::money::Currency;
+
+const ENTITY: &str = "payout_run";
+
+/// How far a run got before it had to stop.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+pub enum RunPosition {
+    /// Approving: every pending commission up to this one was looked at.
+    Approve { after: Id },
+    /// Paying: every partner and currency up to this one was settled.
+    Pay { partner_id: Id, currency: Currency },
+}
+
+/// The position an earlier run left in `account`, if it stopped early.
+pub async fn position(store: &Store, account: &Id) -> Result<Option<RunPosition>, StoreError> {
+    store
+        .get(&Key::payout_run(account))
+        .await?
+        .map(decode)
+        .transpose()
+}
+
+/// Leaves `position` for the next run.
+pub async fn save(store: &Store, account: &Id, position: &RunPosition) -> Result<(), StoreError> {
+    let item = encode(&Key::payout_run(account), ENTITY, position)?;
+    store
+        .client()
+        .put_item()
+        .table_name(store.table())
+        .set_item(Some(item))
+        .send()
+        .await
+        .map_err(StoreError::dynamo)?;
+    Ok(())
+}
+
+/// Forgets the position: the next run starts from the beginning.
+pub async fn clear(store: &Store, account: &Id) -> Result<(), StoreError> {
+    store
+        .client()
+        .delete_item()
+        .table_name(store.table())
+        .set_key(Some(Key::payout_run(account).item_key()))
+        .send()
+        .await
+        .map_err(StoreError::dynamo)?;
+    Ok(())
+}
+
+/// Every account, each with the position its last run left, if any.
+pub async fn directory(store: &Store) -> Result<Vec<(Account, Option<RunPosition>)>, StoreError> {
+    let walk = Walk::accounts();
+    let mut accounts: Vec<Account> = Vec::new();
+    let mut start = None;
+    loop {
+        let page = store.walk(&walk, start).await?;
+        for item in page.items {
+            accounts.push(accounts::from_item(item)?);
+        }
+        start = page.next;
+        if start.is_none() {
+            break;
+        }
+    }
+    let mut listed = Vec::with_capacity(accounts.len());
+    for chunk in accounts.chunks(100) {
+        let keys: Vec<Key> = chunk.iter().map(|a| Key::payout_run(&a.id)).collect();
+        let found = store.get_many(&keys.iter().collect::<Vec<_>>()).await?;
+        for (account, item) in chunk.iter().zip(found) {
+            let position = item.map(decode::<RunPosition>).transpose()?;
+            listed.push((account.clone(), position));
+        }
+    }
+    Ok(listed)
+}
