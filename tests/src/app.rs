@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::{Credentials, Region};
+use aws_smithy_runtime_api::client::interceptors::Intercept;
 use axum::Router;
 use axum::body::Body;
 use http::{Method, Request, StatusCode};
@@ -32,6 +34,11 @@ pub fn workspace_root() -> PathBuf {
 
 /// A DynamoDB client for the emulator, counting its requests.
 pub async fn client(counter: &RequestCounter) -> Client {
+    client_with(counter.clone(), RetryConfig::standard())
+}
+
+/// A DynamoDB client for the emulator with `interceptor` and `retries`.
+pub fn client_with(interceptor: impl Intercept + 'static, retries: RetryConfig) -> Client {
     let config = aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -39,9 +46,10 @@ pub async fn client(counter: &RequestCounter) -> Client {
             Credentials::new("test", "test", None, None, "tests"),
         ))
         .endpoint_url(emulator_endpoint())
+        .retry_config(retries)
         .build();
     let dynamo = aws_sdk_dynamodb::config::Builder::from(&config)
-        .interceptor(counter.clone())
+        .interceptor(interceptor)
         .build();
     Client::from_conf(dynamo)
 }
@@ -133,6 +141,8 @@ impl TestEnv {
             commissions::router(store)
         } else if under("webhooks") || under("events") {
             payment_events::router(store)
+        } else if under("payouts") {
+            payouts::router(store)
         } else {
             partner_groups::router(store)
         }

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod app;
 pub mod counter;
+pub mod faults;
 pub mod runtime_api;
 pub mod seed;
 

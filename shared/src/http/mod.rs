@@ -17,7 +17,7 @@ use axum::response::Response;
 use tracing::Instrument;
 
 pub use auth::{Caller, RequiredScope, scopes};
-pub use body::JsonBody;
+pub use body::{JsonBody, OptionalJsonBody};
 pub use error::ApiError;
 pub use filters::Filters;
 pub use list::{CursorPaging, ListEnvelope, Paging};

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::Budget;
+use super::PayoutRun;
 use crate::model::{Account, Commission, Decision, Id};
 use crate::store::commissions::{self, Payable};
 use crate::store::payout_runs::RunPosition;
@@ -34,20 +34,17 @@ pub(super) async fn approve_due(
     store: &Store,
     account: &Account,
     after: Option<Id>,
-    now: DateTime<Utc>,
-    budget: &dyn Budget,
+    run: &PayoutRun<'_>,
 ) -> Result<Approval, StoreError> {
+    let now = run.now;
     let hold_ends = now - Duration::days(i64::from(account.hold_days));
     let walk = Walk::pending_commissions(&account.id, after.as_ref(), hold_ends);
     let mut examined = after;
     let mut approved = Vec::new();
     let mut start = None;
     loop {
-        if budget.exhausted() {
-            return Ok(Approval::Stopped(Stop {
-                at: examined.map(|after| RunPosition::Approve { after }),
-                approved: u32::try_from(approved.len()).unwrap_or(u32::MAX),
-            }));
+        if run.budget.exhausted() {
+            return Ok(stopped(examined, &approved));
         }
         let page = store.walk(&walk, start).await?;
         let pending = page
@@ -55,24 +52,40 @@ pub(super) async fn approve_due(
             .into_iter()
             .map(commissions::from_item)
             .collect::<Result<Vec<Commission>, _>>()?;
-        let due: Vec<&Commission> = pending
-            .iter()
-            .filter(|c| {
-                c.review()
-                    .auto_approvable(c.created_at, account.hold_days, now)
-            })
-            .collect();
-        for chunk in due.chunks(100) {
-            approved.extend(approve_chunk(store, &account.id, chunk, now).await?);
-        }
-        if let Some(last) = pending.last() {
-            examined = Some(last.id.clone());
+        // `examined` only passes a commission once everything before it is
+        // approved or left alone on purpose.
+        let mut chunk: Vec<&Commission> = Vec::new();
+        for (index, commission) in pending.iter().enumerate() {
+            let due = commission
+                .review()
+                .auto_approvable(commission.created_at, account.hold_days, now);
+            if due {
+                chunk.push(commission);
+            }
+            let last = index + 1 == pending.len();
+            if chunk.len() == run.transaction_items || (last && !chunk.is_empty()) {
+                if run.budget.exhausted() {
+                    return Ok(stopped(examined, &approved));
+                }
+                approved.extend(approve_chunk(store, &account.id, &chunk, now).await?);
+                chunk.clear();
+            }
+            if chunk.is_empty() {
+                examined = Some(commission.id.clone());
+            }
         }
         start = page.next;
         if start.is_none() {
             return Ok(Approval::Done(approved));
         }
     }
+}
+
+fn stopped(examined: Option<Id>, approved: &[Payable]) -> Approval {
+    Approval::Stopped(Stop {
+        at: examined.map(|after| RunPosition::Approve { after }),
+        approved: u32::try_from(approved.len()).unwrap_or(u32::MAX),
+    })
 }
 
 /// Approves `chunk` in one transaction; a commission someone decided (or

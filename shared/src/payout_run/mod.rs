@@ -66,86 +66,116 @@ pub struct RunReport {
     pub complete: bool,
 }
 
-/// Runs the payout run in `account` at `now`.
+/// One payout run: when it runs, how long it may take, and how large its
+/// transactions may grow.
+#[derive(Clone, Copy)]
+pub struct PayoutRun<'a> {
+    now: DateTime<Utc>,
+    budget: &'a dyn Budget,
+    transaction_items: usize,
+}
+
+impl<'a> PayoutRun<'a> {
+    /// DynamoDB's limit on one transaction.
+    pub const MAX_TRANSACTION_ITEMS: usize = 100;
+
+    pub fn new(now: DateTime<Utc>, budget: &'a dyn Budget) -> Self {
+        Self {
+            now,
+            budget,
+            transaction_items: Self::MAX_TRANSACTION_ITEMS,
+        }
+    }
+
+    /// Caps each transaction at `items` (3 to 100): tests use small ones
+    /// to put many transactions, and so many points to fail at, into a
+    /// small ledger.
+    pub fn transaction_items(mut self, items: usize) -> Self {
+        self.transaction_items = items.clamp(3, Self::MAX_TRANSACTION_ITEMS);
+        self
+    }
+
+    /// Runs in `account`, from where an earlier run stopped, if one did.
+    pub async fn account(&self, store: &Store, account: &Account) -> Result<RunReport, StoreError> {
+        let position = payout_runs::position(store, &account.id).await?;
+        self.from(store, account, position).await
+    }
+
+    /// Runs in every account, those an earlier run left unfinished first,
+    /// until the budget runs out.
+    pub async fn all(&self, store: &Store) -> Result<Vec<RunReport>, StoreError> {
+        let mut accounts = payout_runs::directory(store).await?;
+        accounts.sort_by_key(|(account, position)| (position.is_none(), account.id.clone()));
+        let mut reports = Vec::with_capacity(accounts.len());
+        for (account, position) in accounts {
+            if self.budget.exhausted() {
+                break;
+            }
+            reports.push(self.from(store, &account, position).await?);
+        }
+        Ok(reports)
+    }
+
+    async fn from(
+        &self,
+        store: &Store,
+        account: &Account,
+        position: Option<RunPosition>,
+    ) -> Result<RunReport, StoreError> {
+        let mut report = RunReport {
+            account_id: account.id.clone(),
+            period: Period::of(self.now),
+            approved: 0,
+            payouts: 0,
+            commissions_paid: 0,
+            complete: false,
+        };
+        let resumed = position.is_some();
+        let (approve_after, pay_after) = match position {
+            None => (None, None),
+            Some(RunPosition::Approve { after }) => (Some(after), None),
+            Some(RunPosition::Pay {
+                partner_id,
+                currency,
+            }) => (None, Some((partner_id, currency))),
+        };
+        let mut approved = Vec::new();
+        if pay_after.is_none() {
+            match approve::approve_due(store, account, approve_after, self).await? {
+                approve::Approval::Done(list) => approved = list,
+                approve::Approval::Stopped(stop) => {
+                    report.approved = stop.approved;
+                    if let Some(position) = &stop.at {
+                        payout_runs::save(store, &account.id, position).await?;
+                    }
+                    return Ok(report);
+                }
+            }
+            report.approved = u32::try_from(approved.len()).unwrap_or(u32::MAX);
+        }
+        let payment = pay::pay_due(store, account, pay_after, approved, self).await?;
+        report.payouts = u32::try_from(payment.payouts.len()).unwrap_or(u32::MAX);
+        report.commissions_paid = payment.commissions_paid;
+        if payment.stopped {
+            if let Some(position) = &payment.position {
+                payout_runs::save(store, &account.id, position).await?;
+            }
+        } else {
+            report.complete = true;
+            if resumed {
+                payout_runs::clear(store, &account.id).await?;
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// Runs the payout run in `account` at `now`, within `budget`.
 pub async fn run_account(
     store: &Store,
     account: &Account,
     now: DateTime<Utc>,
     budget: &dyn Budget,
 ) -> Result<RunReport, StoreError> {
-    let position = payout_runs::position(store, &account.id).await?;
-    run_from(store, account, position, now, budget).await
-}
-
-/// Runs the payout run in every account, those an earlier run left
-/// unfinished first, until the budget runs out.
-pub async fn run_all(
-    store: &Store,
-    now: DateTime<Utc>,
-    budget: &dyn Budget,
-) -> Result<Vec<RunReport>, StoreError> {
-    let mut accounts = payout_runs::directory(store).await?;
-    accounts.sort_by_key(|(account, position)| (position.is_none(), account.id.clone()));
-    let mut reports = Vec::with_capacity(accounts.len());
-    for (account, position) in accounts {
-        if budget.exhausted() {
-            break;
-        }
-        reports.push(run_from(store, &account, position, now, budget).await?);
-    }
-    Ok(reports)
-}
-
-async fn run_from(
-    store: &Store,
-    account: &Account,
-    position: Option<RunPosition>,
-    now: DateTime<Utc>,
-    budget: &dyn Budget,
-) -> Result<RunReport, StoreError> {
-    let mut report = RunReport {
-        account_id: account.id.clone(),
-        period: Period::of(now),
-        approved: 0,
-        payouts: 0,
-        commissions_paid: 0,
-        complete: false,
-    };
-    let resumed = position.is_some();
-    let (approve_after, pay_after) = match position {
-        None => (None, None),
-        Some(RunPosition::Approve { after }) => (Some(after), None),
-        Some(RunPosition::Pay {
-            partner_id,
-            currency,
-        }) => (None, Some((partner_id, currency))),
-    };
-    let mut approved = Vec::new();
-    if pay_after.is_none() {
-        match approve::approve_due(store, account, approve_after, now, budget).await? {
-            approve::Approval::Done(list) => approved = list,
-            approve::Approval::Stopped(stop) => {
-                report.approved = stop.approved;
-                if let Some(position) = &stop.at {
-                    payout_runs::save(store, &account.id, position).await?;
-                }
-                return Ok(report);
-            }
-        }
-        report.approved = u32::try_from(approved.len()).unwrap_or(u32::MAX);
-    }
-    let payment = pay::pay_due(store, account, pay_after, approved, now, budget).await?;
-    report.payouts = u32::try_from(payment.payouts.len()).unwrap_or(u32::MAX);
-    report.commissions_paid = payment.commissions_paid;
-    if payment.stopped {
-        if let Some(position) = &payment.position {
-            payout_runs::save(store, &account.id, position).await?;
-        }
-    } else {
-        report.complete = true;
-        if resumed {
-            payout_runs::clear(store, &account.id).await?;
-        }
-    }
-    Ok(report)
+    PayoutRun::new(now, budget).account(store, account).await
 }

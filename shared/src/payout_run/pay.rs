@@ -13,10 +13,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
-use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::Budget;
+use super::PayoutRun;
 use crate::model::{
     Account, CommissionStatus, Id, Partner, Payout, PayoutSlot, PayoutState, PayoutStatus, Period,
 };
@@ -25,8 +24,8 @@ use crate::store::commissions::{self, Payable};
 use crate::store::payout_runs::RunPosition;
 use crate::store::{Key, Store, StoreError, Tally, Walk, partners, payouts};
 
-/// DynamoDB's limit on one transaction.
-const MAX_ITEMS: usize = 100;
+/// Keys one BatchGetItem reads at most.
+const MAX_KEYS: usize = 100;
 /// Partners settled together: their payouts and partners fill one BatchGetItem.
 const BATCH: usize = 50;
 /// Plans tried for a batch before what is left waits for the next run.
@@ -66,8 +65,7 @@ pub(super) async fn pay_due(
     account: &Account,
     after: Option<GroupKey>,
     approved: Vec<Payable>,
-    now: DateTime<Utc>,
-    budget: &dyn Budget,
+    run: &PayoutRun<'_>,
 ) -> Result<Payment, StoreError> {
     let mut payment = Payment::default();
     if let Some(after) = &after {
@@ -89,7 +87,7 @@ pub(super) async fn pay_due(
     let mut open: Option<Group> = None;
     let mut start = None;
     loop {
-        if budget.exhausted() {
+        if run.budget.exhausted() {
             payment.stopped = true;
             return Ok(payment);
         }
@@ -120,7 +118,7 @@ pub(super) async fn pay_due(
         };
         let groups = merge(complete, take_through(&mut fresh, through.as_ref(), finished));
         for batch in groups.chunks(BATCH) {
-            settle(store, account, batch, now, budget, &mut payment).await?;
+            settle(store, account, batch, run, &mut payment).await?;
             if payment.stopped {
                 return Ok(payment);
             }
@@ -175,8 +173,7 @@ async fn settle(
     store: &Store,
     account: &Account,
     batch: &[Group],
-    now: DateTime<Utc>,
-    budget: &dyn Budget,
+    run: &PayoutRun<'_>,
     payment: &mut Payment,
 ) -> Result<(), StoreError> {
     let mut left: Vec<Group> = batch
@@ -187,10 +184,10 @@ async fn settle(
         })
         .collect();
     for _ in 0..ATTEMPTS {
-        let plan = plan(store, account, &left, now).await?;
+        let plan = plan(store, account, &left, run).await?;
         let mut lost = None;
         for transaction in plan {
-            if budget.exhausted() {
+            if run.budget.exhausted() {
                 payment.stopped = true;
                 return Ok(());
             }
@@ -240,7 +237,7 @@ async fn refresh(store: &Store, account: &Id, groups: Vec<Group>) -> Result<Vec<
             .map(|c| Key::commission(account, &c.id))
             .collect();
         let mut commissions = Vec::with_capacity(keys.len());
-        for chunk in keys.chunks(MAX_ITEMS) {
+        for chunk in keys.chunks(MAX_KEYS) {
             for item in store.get_many(&chunk.iter().collect::<Vec<_>>()).await? {
                 let Some(commission) = item.map(commissions::from_item).transpose()? else {
                     continue;
@@ -306,8 +303,9 @@ async fn plan(
     store: &Store,
     account: &Account,
     groups: &[Group],
-    now: DateTime<Utc>,
+    run: &PayoutRun<'_>,
 ) -> Result<Vec<Transaction>, StoreError> {
+    let (now, max_items) = (run.now, run.transaction_items);
     let period = Period::of(now);
     let (partners, payouts) = open_payouts(store, &account.id, groups, period).await?;
     let mut planned: Vec<Transaction> = Vec::new();
@@ -332,10 +330,10 @@ async fn plan(
             let opening = payout
                 .is_none()
                 .then(|| Payout::open(&account.id, slot, partner, now));
-            if current.items() + 1 + current.new_tallies(opening.as_ref()) + 1 > MAX_ITEMS {
+            if current.items() + 1 + current.new_tallies(opening.as_ref()) + 1 > max_items {
                 planned.push(std::mem::take(&mut current).finish(store, &account.id)?);
             }
-            let room = MAX_ITEMS - current.items() - 1 - current.new_tallies(opening.as_ref());
+            let room = max_items - current.items() - 1 - current.new_tallies(opening.as_ref());
             let (chunk, remaining) = rest.split_at(room.min(rest.len()));
             rest = remaining;
             let amount: Decimal = chunk.iter().map(|c| c.amount).sum();
@@ -423,7 +421,7 @@ async fn open_payouts(
             }
         }
         let mut found = HashMap::new();
-        for chunk in keys.chunks(MAX_ITEMS) {
+        for chunk in keys.chunks(MAX_KEYS) {
             let items = store.get_many(&chunk.iter().collect::<Vec<_>>()).await?;
             found.extend(chunk.iter().cloned().zip(items));
         }

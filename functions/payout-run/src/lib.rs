@@ -1,0 +1,49 @@
+//! The scheduled payout run: an EventBridge schedule (daily by default, see
+//! `template.yaml`) invokes it, and it runs the payout run in every account
+//! until shortly before the invocation's deadline. What it could not finish
+//! it leaves a position for, and the next invocation continues there.
+//! `POST /2026-02-01/payouts/run.json` runs the same code for one account.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use chrono::Utc;
+use lambda_http::tracing;
+use lambda_http::{Context, Error};
+use partner_ledger::payout_run::{Deadline, PayoutRun, RunReport};
+use partner_ledger::store::Store;
+use serde::Serialize;
+
+/// Time kept back from the deadline for the work in flight and the answer.
+const MARGIN: Duration = Duration::from_secs(10);
+
+/// What one invocation did, account by account.
+#[derive(Debug, Serialize)]
+pub struct Invocation {
+    pub runs: Vec<RunReport>,
+}
+
+/// Runs the payout run in every account; the event itself (a scheduled
+/// event, or anything `cargo lambda invoke` sends) carries nothing it needs.
+pub async fn handle(store: &Store, context: &Context) -> Result<Invocation, Error> {
+    let budget = Deadline::new(deadline(context), MARGIN);
+    let runs = PayoutRun::new(Utc::now(), &budget).all(store).await?;
+    for run in &runs {
+        tracing::info!(
+            account = %run.account_id,
+            approved = run.approved,
+            payouts = run.payouts,
+            commissions_paid = run.commissions_paid,
+            complete = run.complete,
+            "payout run"
+        );
+    }
+    Ok(Invocation { runs })
+}
+
+/// The invocation's deadline (milliseconds since the epoch) as an instant.
+fn deadline(context: &Context) -> Instant {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    Instant::now() + Duration::from_millis(context.deadline.saturating_sub(now_ms))
+}
