@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use bench::table::{Figure, Verdict, or_failed, render};
-use bench::{binaries, cold_start, engine, requests, workspace};
+use bench::{binaries, cold_start, engine, payout_run, requests, workspace};
 use harness::TestEnv;
 
 #[tokio::main]
@@ -42,6 +42,8 @@ async fn measure() -> Vec<Figure> {
         "DynamoDB requests",
         requests::measure(&env).await,
     ));
+    eprintln!("bench: payout run (10,000 commissions)");
+    figures.extend(or_failed("payout run", payout_run::measure(&env).await));
     eprintln!("bench: cold start");
     figures.extend(or_failed(
         "cold start",

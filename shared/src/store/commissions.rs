@@ -28,7 +28,9 @@ pub fn from_item(item: Item) -> Result<Commission, StoreError> {
     decode(item)
 }
 
-fn to_item(account: &Id, commission: &Commission) -> Result<Item, StoreError> {
+/// The item that stores `commission`, with its index entries: what every
+/// write of a whole commission puts (and tools that load many at once).
+pub fn to_item(account: &Id, commission: &Commission) -> Result<Item, StoreError> {
     let mut item = encode(
         &Key::commission(account, &commission.id),
         ENTITY,
