@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use harness::app::{emulator_endpoint, workspace_root};
 use harness::runtime_api::{RuntimeApi, spawn_function};
 use harness::{Reply, TestEnv, seed};
+use http::Method;
 use serde_json::Value;
 
 use crate::table::Figure;
@@ -138,6 +139,7 @@ async fn objects(
         env.post("/2026-02-01/commissions.json", sale).await,
         "commission",
     )?;
+    let payout = payout(env, &commission).await?;
     Ok(vec![
         ("partner-groups", "get-group.json", "__GROUP_ID__", group),
         ("partners", "get-partner.json", "__PARTNER_ID__", partner),
@@ -159,7 +161,38 @@ async fn objects(
             "__COMMISSION_ID__",
             commission,
         ),
+        ("payouts", "get-payout.json", "__PAYOUT_ID__", payout),
     ])
+}
+
+/// The payout a run by hand makes of `commission` (59.98, over the
+/// account's minimum), once it is approved.
+async fn payout(env: &TestEnv, commission: &str) -> Result<String, String> {
+    let approve = format!("/2026-02-01/commissions/{commission}/approve.json");
+    let steps = [
+        env.call(Method::POST, &approve, Some(&env.key_a), None)
+            .await,
+        env.call(
+            Method::POST,
+            "/2026-02-01/payouts/run.json",
+            Some(&env.key_a),
+            None,
+        )
+        .await,
+    ];
+    for reply in &steps {
+        if reply.status != 200 {
+            return Err(format!(
+                "making the cold-start payout answered {}: {}",
+                reply.status, reply.body
+            ));
+        }
+    }
+    let listed = env.get("/2026-02-01/payouts.json").await;
+    listed.body["elements"][0]["id"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| format!("no cold-start payout: {}", listed.body))
 }
 
 /// The id in a create's answer, under `wrapper`.

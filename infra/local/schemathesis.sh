@@ -46,11 +46,13 @@ base="http://127.0.0.1:$port"
 # the API (the seed's group body, sample partners, campaigns, referrals and commissions: a
 # FirstPromoter sale per referral and a custom one; and a sale event per referral) and have
 # schemathesis use their ids half of the time, in paths, queries and the bodies that name them
-# (a sale event's referral_id, a refund event's sale_event_id). Approving comes first and
-# approves every seeded commission, after which denying one is a 409 every time: the deny route
-# draws from commissions of its own, still pending. The Stripe webhook route gets the account's
-# id half of the time; schemathesis cannot sign, so it answers 400 (or 404 for another id),
-# both documented.
+# (a sale event's referral_id, a refund event's sale_event_id). The first sale of each partner
+# is approved here and a payout run made of them, so the payout routes get real payout ids and
+# the list's period filter this month; denying an approved commission is a 409 every time, so the
+# deny routes draw from commissions of their own, still pending. Marking a payout paid or failed
+# settles it for good (the other outcome is then a 409), so each draws from payouts of its own.
+# The Stripe webhook route gets the account's id half of the time; schemathesis cannot sign, so
+# it answers 400 (or 404 for another id), both documented.
 config="$logs/schemathesis.toml"
 "$PYTHON" - "$base" "$KEY" "$ACCOUNT_ID" "$config" <<'PY'
 import json, sys, urllib.request
@@ -101,6 +103,25 @@ for n in range(3):
         "event_id": f"sale_seed_{n}", "referral_id": ids["referrals"][n], "amount": 299.9}))
 ids["commissions"].append(create("commissions", "commission", {
     "commission_type": "custom", "partner_id": ids["partners"][0], "amount": 25}))
+
+def call(method, path, expect):
+    request = urllib.request.Request(f"{base}/2026-02-01/{path}", method=method,
+                                     headers={"Authorization": f"Bearer {key}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        answer = json.load(response)
+        assert response.status == expect, (path, response.status, answer)
+        return answer
+
+# Each partner's first sale (299.9 at 20 % or more: over the account's min_payout of 50) is
+# approved by hand, whatever the hold days; the run pays each into a payout of its own.
+for commission in ids["commissions"][:3]:
+    call("POST", f"commissions/{commission}/approve.json", 200)
+run = call("POST", "payouts/run.json", 200)["payoutRun"]
+assert (run["payouts"], run["complete"]) == (3, True), run
+ids["payouts"] = [p["id"] for p in call("GET", "payouts.json", 200)["elements"]]
+assert len(ids["payouts"]) == 3, ids["payouts"]
+ids["paying_payouts"], ids["failing_payouts"] = ids["payouts"][:2], ids["payouts"][2:]
+ids["periods"] = [run["period"]]
 with open(config, "w") as f:
     f.write("# Written by infra/local/schemathesis.sh for one run.\n")
     for name, values in ids.items():
@@ -114,13 +135,19 @@ with open(config, "w") as f:
                             ("body.commission.partner_id", "partners"),
                             ("body.event.referral_id", "referrals"),
                             ("body.event.sale_event_id", "sale_events"),
-                            ("path.accountId", "accounts")]:
+                            ("path.accountId", "accounts"), ("path.payoutId", "payouts"),
+                            ("query.period", "periods")]:
         f.write(f'"{parameter}" = {{ dictionary = "{name}", probability = 0.5 }}\n')
-    for operation in ["POST /2026-02-01/commissions/{commissionId}/deny.json",
-                      "POST /2026-02-01/commissions/deny.json"]:
+    for operation, parameters, name in [
+            ("POST /2026-02-01/commissions/{commissionId}/deny.json", ["path.commissionId"],
+             "pending_commissions"),
+            ("POST /2026-02-01/commissions/deny.json", ["body.ids[*]"], "pending_commissions"),
+            ("POST /2026-02-01/payouts/{payoutId}/paid.json", ["path.payoutId"], "paying_payouts"),
+            ("POST /2026-02-01/payouts/{payoutId}/failed.json", ["path.payoutId"],
+             "failing_payouts")]:
         f.write(f'\n[[operations]]\ninclude-name = "{operation}"\n[operations.parameters]\n')
-        for parameter in ["path.commissionId", "body.ids[*]"]:
-            f.write(f'"{parameter}" = {{ dictionary = "pending_commissions", probability = 0.5 }}\n')
+        for parameter in parameters:
+            f.write(f'"{parameter}" = {{ dictionary = "{name}", probability = 0.5 }}\n')
 PY
 
 # The document is read once, from a file: the local API Gateway stand-in answers about 1 in 100
@@ -147,7 +174,7 @@ log "schemathesis against $base/2026-02-01/openapi.json (saved as ${spec#"$REPO_
 # - --generation-deterministic: the same test cases every run (and no example database);
 # - --max-examples per operation and --request-timeout bound the time (and `timeout`, should
 #   anything hang); one worker (each function runs one invocation at a time anyway).
-# The hooks drop one failure that is the local API Gateway stand-in's, not the API's: see the file.
+# The hooks drop two failures that are the local API Gateway stand-in's, not the API's: see the file.
 SCHEMATHESIS_HOOKS="$LOCAL_SCRIPTS/schemathesis_hooks.py" timeout --foreground 1200 \
   st --config-file "$config" run \
   "$spec" \

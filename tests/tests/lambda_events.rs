@@ -504,6 +504,130 @@ async fn payment_event_fixtures_go_through_the_real_entry_point() {
     assert_eq!(status, 401);
 }
 
+/// A pending commission of `amount` on `referral`, approved, so a run pays it.
+async fn approved_commission(env: &TestEnv, referral: &str, amount: &str, payment: &str) -> String {
+    let created = env
+        .post(
+            "/2026-02-01/commissions.json",
+            json!({"commission": {"referral_id": referral, "revenue_amount": 500,
+                                  "commission_amount": serde_json::from_str::<Value>(amount).unwrap(),
+                                  "stripe_payment_id": payment}}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let id = created.body["commission"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let approved = env
+        .post(
+            &format!("/2026-02-01/commissions/{id}/approve.json"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{:?}", approved.body);
+    id
+}
+
+#[tokio::test]
+async fn payout_fixtures_go_through_the_real_entry_point() {
+    let env = TestEnv::new().await;
+    default_group(&env).await;
+    let partner = env
+        .post(
+            "/2026-02-01/partners.json",
+            json!({"partner": {"email": "ann@example.com", "links": [{"url": "https://example.com/?via=ann", "code": "ann"}]}}),
+        )
+        .await;
+    assert_eq!(partner.status, 201, "{:?}", partner.body);
+    let referral = env
+        .post(
+            "/2026-02-01/referrals.json",
+            json!({"referral": {"email": "customer@example.org", "code": "ann"}}),
+        )
+        .await;
+    assert_eq!(referral.status, 201, "{:?}", referral.body);
+    let referral = referral.body["referral"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let commissions = [
+        approved_commission(&env, &referral, "40", "py_fixture_1").await,
+        approved_commission(&env, &referral, "12.5", "py_fixture_2").await,
+    ];
+    let runtime = RuntimeApi::start().await;
+    let _function = start(&env, &runtime, "payouts");
+    let key = env.key_a.clone();
+
+    // Run inside a real invocation, with its deadline: the run finishes in time.
+    let (status, body) = invoke(&runtime, fixture_with("run-payouts.json", &key, &[])).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (
+            &body["payoutRun"]["payouts"],
+            &body["payoutRun"]["commissions_paid"],
+            &body["payoutRun"]["complete"]
+        ),
+        (&json!(1), &json!(2), &json!(true)),
+        "{body}"
+    );
+
+    let (status, body) = invoke(&runtime, fixture_with("list-payouts.json", &key, &[])).await;
+    assert_eq!(
+        (status, body["count"].clone(), body["per_page"].clone()),
+        (200, json!(1), json!(10)),
+        "query string survived: {body}"
+    );
+    let id = body["elements"][0]["id"].as_str().expect("id").to_string();
+    let ids = [("__PAYOUT_ID__", id.as_str())];
+    let (status, body) = invoke(&runtime, fixture_with("get-payout.json", &key, &ids)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["payout"]["amount"].to_string(), "52.5");
+    assert_eq!(body["payout"]["payment_count"], json!(2));
+
+    let (status, body) = invoke(
+        &runtime,
+        fixture_with("mark-payout-failed.json", &key, &ids),
+    )
+    .await;
+    assert_eq!(
+        (status, body["payout"]["status"].clone()),
+        (200, json!("failed")),
+        "{body}"
+    );
+    for commission in &commissions {
+        let reply = env
+            .get(&format!("/2026-02-01/commissions/{commission}.json"))
+            .await;
+        assert_eq!(
+            reply.body["commission"]["payout_status"],
+            json!("not_paid"),
+            "released"
+        );
+    }
+
+    // The next run pays them again, into a new payout.
+    let (status, body) = invoke(&runtime, fixture_with("run-payouts.json", &key, &[])).await;
+    assert_eq!(
+        (status, body["payoutRun"]["commissions_paid"].clone()),
+        (200, json!(2)),
+        "{body}"
+    );
+    let (_, body) = invoke(&runtime, fixture_with("list-payouts.json", &key, &[])).await;
+    let new = body["elements"][0]["id"].as_str().expect("id").to_string();
+    assert_ne!(new, id);
+    let ids = [("__PAYOUT_ID__", new.as_str())];
+    let (status, body) = invoke(&runtime, fixture_with("mark-payout-paid.json", &key, &ids)).await;
+    assert_eq!(
+        (status, body["payout"]["status"].clone()),
+        (200, json!("paid")),
+        "{body}"
+    );
+
+    let (status, _) = invoke(&runtime, fixture_with("get-payout.json", "not-a-key", &ids)).await;
+    assert_eq!(status, 401);
+}
+
 #[tokio::test]
 async fn the_openapi_fixture_goes_through_the_real_entry_point() {
     let runtime = RuntimeApi::start().await;
@@ -532,6 +656,11 @@ async fn the_openapi_fixture_goes_through_the_real_entry_point() {
         "/2026-02-01/webhooks/stripe/{accountId}.json",
         "/2026-02-01/events/sale.json",
         "/2026-02-01/events/refund.json",
+        "/2026-02-01/payouts.json",
+        "/2026-02-01/payouts/{payoutId}.json",
+        "/2026-02-01/payouts/{payoutId}/paid.json",
+        "/2026-02-01/payouts/{payoutId}/failed.json",
+        "/2026-02-01/payouts/run.json",
     ] {
         assert!(paths.contains_key(path), "{path} documented");
     }

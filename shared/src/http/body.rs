@@ -39,8 +39,9 @@ impl<T: DeserializeOwned, S: Sync> FromRequest<S> for JsonBody<T> {
     }
 }
 
-/// A JSON body an action route may go without: no body (or an empty one)
-/// is `None`; a body given is held to everything [`JsonBody`] checks.
+/// A JSON body an action route may go without: no body, an empty one or
+/// JSON `null` is `None`; any other body is held to everything
+/// [`JsonBody`] checks.
 pub struct OptionalJsonBody<T>(pub Option<T>);
 
 impl<T: DeserializeOwned, S: Sync> FromRequest<S> for OptionalJsonBody<T> {
@@ -56,7 +57,7 @@ impl<T: DeserializeOwned, S: Sync> FromRequest<S> for OptionalJsonBody<T> {
         }
         let request = Request::from_parts(parts, axum::body::Body::from(bytes));
         let JsonBody(value) = JsonBody::from_request(request, state).await?;
-        Ok(Self(Some(value)))
+        Ok(Self(value))
     }
 }
 

@@ -1,5 +1,6 @@
 //! List filters from the query string (`?partner_id=...&status=...`), with
-//! the error envelope instead of axum's plain-text rejection.
+//! the error envelope instead of axum's plain-text rejection, naming the
+//! offending parameter.
 
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
@@ -22,7 +23,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Filters<T> {
                 let detail = detail
                     .strip_prefix("Failed to deserialize query string: ")
                     .unwrap_or(&detail);
-                ApiError::validation("query", detail.to_string())
+                match detail.split_once(": ") {
+                    Some((parameter, message)) if is_parameter(parameter) => {
+                        ApiError::validation(parameter, message)
+                    }
+                    _ => ApiError::validation("query", detail),
+                }
             })
     }
+}
+
+/// Whether the start of a rejection is the name of the parameter it is
+/// about (`status: unknown variant ...`), not part of a sentence.
+fn is_parameter(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }

@@ -1,0 +1,190 @@
+//! The Payouts handlers: parse, call the store (or the payout run), shape
+//! the answer.
+
+use axum::Json;
+use axum::extract::State;
+use chrono::Utc;
+use partner_ledger::http::openapi::{ListErrors, ReadErrors, WriteErrors};
+use partner_ledger::http::scopes::{PayoutsRead, PayoutsWrite};
+use partner_ledger::http::{
+    ApiError, Caller, CursorPaging, Filters, JsonId, ListEnvelope, OptionalJsonBody, PathId,
+    retry_contended,
+};
+use partner_ledger::model::{Id, Payout, Settlement};
+use partner_ledger::payout_run;
+use partner_ledger::store::payouts::{self, PayoutFilter};
+use partner_ledger::store::{Item, Key, PageRequest, Store, tallies};
+
+use crate::deadline::RunDeadline;
+use crate::views::*;
+
+const TAG: &str = "Payouts";
+
+fn existing(item: Option<Item>) -> Result<Payout, ApiError> {
+    item.map(payouts::from_item)
+        .transpose()?
+        .ok_or(ApiError::NotFound("payout"))
+}
+
+/// List payouts.
+///
+/// Ordered by period, oldest first. Filter by `partner_id`, `status` and `period`
+/// (`YYYY-MM`); follow `pages.next_cursor` to page through any number of payouts at the
+/// same cost.
+#[utoipa::path(get, path = "/2026-02-01/payouts.json", tag = TAG, params(PayoutFilters, CursorPaging),
+    security(("api_key" = [])),
+    responses((status = 200, description = "One page of payouts.", body = ListEnvelope<PayoutView>), ListErrors))]
+pub async fn list_payouts(
+    State(store): State<Store>,
+    caller: Caller<PayoutsRead>,
+    Filters(filters): Filters<PayoutFilters>,
+    paging: CursorPaging,
+) -> Result<Json<ListEnvelope<PayoutView>>, ApiError> {
+    let list = payouts::list(
+        caller.account_id(),
+        &PayoutFilter {
+            partner: filters.partner_id,
+            status: filters.status,
+            period: filters.period,
+        },
+    );
+    let tally = list
+        .tally
+        .as_ref()
+        .map(|tally| Key::tally(caller.account_id(), tally));
+    let (_, counted) = caller.read_all(&store, &Vec::from_iter(&tally)).await?;
+    let request = PageRequest {
+        filter: list.filter.clone(),
+        ..paging.request()
+    };
+    let (page, count) = match counted.into_iter().next() {
+        Some(tally) => (
+            store.page(&list.listing, request).await?,
+            tallies::count(tally.as_ref())?,
+        ),
+        None => tokio::try_join!(
+            store.page(&list.listing, request),
+            store.count(&list.listing, list.filter.clone()),
+        )?,
+    };
+    let elements: Vec<PayoutView> = page
+        .items
+        .into_iter()
+        .map(|item| payouts::from_item(item).map(PayoutView::of))
+        .collect::<Result<_, _>>()?;
+    let last = page
+        .more
+        .then(|| elements.last().map(|p| p.id.clone()))
+        .flatten();
+    Ok(Json(ListEnvelope::cursor_page(
+        "Payout",
+        elements,
+        count,
+        &paging,
+        last.as_ref(),
+    )))
+}
+
+/// Get a payout.
+#[utoipa::path(get, path = "/2026-02-01/payouts/{payoutId}.json", tag = TAG,
+    params(("payoutId" = String, Path, description = "The payout's id.")),
+    security(("api_key" = [])),
+    responses((status = 200, description = "The payout.", body = PayoutEnvelope), ReadErrors))]
+pub async fn get_payout(
+    State(store): State<Store>,
+    caller: Caller<PayoutsRead>,
+    JsonId(id): JsonId,
+) -> Result<Json<PayoutEnvelope>, ApiError> {
+    let (_, [payout]) = caller
+        .read(&store, [&Key::payout(caller.account_id(), &id)])
+        .await?;
+    Ok(Json(PayoutEnvelope::of(existing(payout)?)))
+}
+
+/// Mark a payout paid.
+///
+/// The money was sent. Only a pending payout can be marked paid (409 for a failed one);
+/// marking a paid payout paid again changes nothing.
+#[utoipa::path(post, path = "/2026-02-01/payouts/{payoutId}/paid.json", tag = TAG,
+    params(("payoutId" = String, Path, description = "The payout's id.")),
+    security(("api_key" = [])),
+    responses((status = 200, description = "The payout, paid.", body = PayoutEnvelope), WriteErrors))]
+pub async fn mark_paid(
+    State(store): State<Store>,
+    caller: Caller<PayoutsWrite>,
+    PathId(id): PathId,
+) -> Result<Json<PayoutEnvelope>, ApiError> {
+    let (_, payout) = settle(&store, &caller, &id, Settlement::Paid).await?;
+    Ok(Json(PayoutEnvelope::of(payout)))
+}
+
+/// Mark a payout failed.
+///
+/// Sending the money failed. Its commissions go back to unpaid (`payout_status: not_paid`,
+/// no `payout_id`), and the next run puts them into a new payout. Only a pending payout can
+/// be marked failed (409 for a paid one); marking a failed payout failed again hands back
+/// any commission an interrupted earlier call left.
+#[utoipa::path(post, path = "/2026-02-01/payouts/{payoutId}/failed.json", tag = TAG,
+    params(("payoutId" = String, Path, description = "The payout's id.")),
+    security(("api_key" = [])),
+    responses((status = 200, description = "The payout, failed; its commissions released.", body = PayoutEnvelope), WriteErrors))]
+pub async fn mark_failed(
+    State(store): State<Store>,
+    caller: Caller<PayoutsWrite>,
+    PathId(id): PathId,
+) -> Result<Json<PayoutEnvelope>, ApiError> {
+    let (account, payout) = settle(&store, &caller, &id, Settlement::Failed).await?;
+    retry_contended(|| async {
+        Ok(payouts::release(&store, &account, &payout.id, Utc::now()).await?)
+    })
+    .await?;
+    Ok(Json(PayoutEnvelope::of(payout)))
+}
+
+/// Settles payout `id` as `outcome` (unless it already is), answering the
+/// verified account's id and the payout.
+async fn settle(
+    store: &Store,
+    caller: &Caller<PayoutsWrite>,
+    id: &Id,
+    outcome: Settlement,
+) -> Result<(Id, Payout), ApiError> {
+    retry_contended(|| async {
+        let (account, [payout]) = caller
+            .read(store, [&Key::payout(caller.account_id(), id)])
+            .await?;
+        let mut payout = existing(payout)?;
+        let changed = payout
+            .settle(outcome, Utc::now())
+            .map_err(|refused| ApiError::conflict("invalid_transition", refused.to_string()))?;
+        if changed {
+            store
+                .transact(vec![payouts::settle(store, &account.id, &payout)?])
+                .await?;
+        }
+        Ok((account.id, payout))
+    })
+    .await
+}
+
+/// Run payouts now.
+///
+/// Does what the scheduled run does, in the caller's account only: approves the pending
+/// commissions whose holding period is over (not flagged ones), then puts each partner's
+/// approved, unpaid commissions per currency into this month's payout when they reach the
+/// account's `min_payout`. Running it again changes nothing until there is more to pay. A
+/// run answers within about 25 seconds: `complete: false` means it stopped early and the
+/// next run continues where it stopped. Takes no body (or `{}`).
+#[utoipa::path(post, path = "/2026-02-01/payouts/run.json", tag = TAG, request_body = Option<RunRequest>,
+    security(("api_key" = [])),
+    responses((status = 200, description = "What the run did.", body = RunEnvelope), WriteErrors))]
+pub async fn run_payouts(
+    State(store): State<Store>,
+    caller: Caller<PayoutsWrite>,
+    RunDeadline(deadline): RunDeadline,
+    OptionalJsonBody(_): OptionalJsonBody<RunRequest>,
+) -> Result<Json<RunEnvelope>, ApiError> {
+    let (account, []) = caller.read(&store, []).await?;
+    let report = payout_run::run_account(&store, &account, Utc::now(), &deadline).await?;
+    Ok(Json(RunEnvelope::of(report)))
+}
