@@ -6,7 +6,7 @@
 pub mod schema;
 
 use chrono::Utc;
-use partner_ledger::model::{Account, ApiKey, ApiToken, Id, ScopeGrant};
+use partner_ledger::model::{Account, ApiKey, Id, ScopeGrant};
 use partner_ledger::money::Currency;
 use partner_ledger::store::{Store, StoreError, accounts, api_keys};
 
@@ -53,14 +53,8 @@ pub async fn issue_key(
 /// Sets the signing secret of `account`'s Stripe webhook endpoint (Stripe's
 /// `whsec_...`), replacing any earlier one. The account must exist.
 pub async fn set_stripe_secret(store: &Store, account: &Id, secret: &str) -> Result<(), String> {
-    let well_formed = secret.starts_with("whsec_")
-        && secret.len() > "whsec_".len()
-        && !secret.chars().any(char::is_whitespace);
-    if !well_formed {
-        return Err(
-            "the secret must be the endpoint's signing secret as Stripe shows it: whsec_...".into(),
-        );
-    }
+    Account::check_stripe_webhook_secret(secret)
+        .map_err(|message| format!("the secret {message}"))?;
     accounts::set_stripe_webhook_secret(store, account, secret)
         .await
         .map_err(|e| {
@@ -80,16 +74,6 @@ fn check_scopes(scopes: &[String]) -> Result<(), String> {
 }
 
 fn new_key(account: &Id, name: &str, scopes: &[String]) -> (String, ApiKey) {
-    let now = Utc::now();
-    let id = Id::generate(now);
-    let (token, secret_hash) = ApiToken::issue(account, &id);
-    let key = ApiKey {
-        id,
-        account_id: account.clone(),
-        name: name.to_string(),
-        scopes: scopes.to_vec(),
-        secret_hash,
-        created_at: now,
-    };
+    let (key, token) = ApiKey::new(account, name.to_string(), scopes.to_vec(), Utc::now());
     (token, key)
 }

@@ -169,6 +169,7 @@ fn referral_commissions_partition(account: &Id, referral: &Id) -> String {
     )
 }
 
+const API_KEY: &str = "KEY#";
 const GROUP: &str = "GROUP#";
 const PARTNER: &str = "PARTNER#";
 const CAMPAIGN: &str = "CAMPAIGN#";
@@ -181,7 +182,7 @@ impl Key {
     }
 
     pub fn api_key(account: &Id, key: &Id) -> Self {
-        Self::of(account, format!("KEY#{key}"))
+        Self::of(account, format!("{API_KEY}{key}"))
     }
 
     pub fn partner_group(account: &Id, group: &Id) -> Self {
@@ -304,6 +305,13 @@ impl Collection {
         Self {
             pk: account_partition(account),
             sk_prefix: GROUP,
+        }
+    }
+
+    pub fn api_keys(account: &Id) -> Self {
+        Self {
+            pk: account_partition(account),
+            sk_prefix: API_KEY,
         }
     }
 }
@@ -488,11 +496,12 @@ mod tests {
                 "{entry:?}"
             );
         }
-        assert!(
-            Collection::partner_groups(&a)
-                .pk
-                .starts_with("A#68f76721000000000000000a")
-        );
+        for collection in [Collection::partner_groups(&a), Collection::api_keys(&a)] {
+            assert!(
+                collection.pk.starts_with("A#68f76721000000000000000a"),
+                "{collection:?}"
+            );
+        }
         for listing in [
             Listing::partners(&a),
             Listing::referrals_of_partner(&a, &b),
@@ -517,6 +526,23 @@ mod tests {
         let groups = Collection::partner_groups(&a);
         assert_eq!(key.pk, groups.pk);
         assert!(key.sk.starts_with(groups.sk_prefix));
+    }
+
+    #[test]
+    fn api_keys_fall_inside_the_key_collection_and_nothing_else_does() {
+        let (a, k) = ids();
+        let key = Key::api_key(&a, &k);
+        let keys = Collection::api_keys(&a);
+        assert_eq!(key.pk, keys.pk);
+        assert!(key.sk.starts_with(keys.sk_prefix));
+        for other in [
+            Key::account(&a),
+            Key::partner_group(&a, &k),
+            Key::unique(&a, UniqueValue::Event("KEY#x")),
+            Key::tally(&a, &Tally::partners()),
+        ] {
+            assert!(!other.sk.starts_with(keys.sk_prefix), "{other:?}");
+        }
     }
 
     #[test]

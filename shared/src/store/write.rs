@@ -102,7 +102,19 @@ impl Store {
         fields: Item,
         condition: Condition,
     ) -> Result<TransactWriteItem, StoreError> {
-        let mut names = HashMap::with_capacity(fields.len());
+        self.amend(key, fields, &[], condition)
+    }
+
+    /// [`Store::assign`], also removing the attributes named in `removed`.
+    /// Key attributes are never touched; at least one change must remain.
+    pub fn amend(
+        &self,
+        key: &Key,
+        fields: Item,
+        removed: &[&str],
+        condition: Condition,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut names = HashMap::new();
         let mut values = condition.values;
         let mut sets = Vec::with_capacity(fields.len());
         for (n, (name, value)) in fields.into_iter().enumerate() {
@@ -113,12 +125,25 @@ impl Store {
             names.insert(format!("#f{n}"), name);
             values.insert(format!(":f{n}"), value);
         }
+        let mut removes = Vec::with_capacity(removed.len());
+        for (n, name) in removed.iter().enumerate() {
+            if *name == "pk" || *name == "sk" {
+                continue;
+            }
+            removes.push(format!("#r{n}"));
+            names.insert(format!("#r{n}"), name.to_string());
+        }
+        let clauses: Vec<String> = [("SET", sets), ("REMOVE", removes)]
+            .into_iter()
+            .filter(|(_, parts)| !parts.is_empty())
+            .map(|(verb, parts)| format!("{verb} {}", parts.join(", ")))
+            .collect();
         let update = Update::builder()
             .table_name(self.table())
             .set_key(Some(key.item_key()))
-            .update_expression(format!("SET {}", sets.join(", ")))
+            .update_expression(clauses.join(" "))
             .condition_expression(condition.expression)
-            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_names(non_empty(names))
             .set_expression_attribute_values(non_empty(values));
         Ok(TransactWriteItem::builder()
             .update(built(update.build())?)
@@ -161,6 +186,6 @@ impl Store {
     }
 }
 
-fn non_empty(values: HashMap<String, AttributeValue>) -> Option<HashMap<String, AttributeValue>> {
+fn non_empty<V>(values: HashMap<String, V>) -> Option<HashMap<String, V>> {
     (!values.is_empty()).then_some(values)
 }
