@@ -133,6 +133,8 @@ impl TestEnv {
             commissions::router(store)
         } else if under("webhooks") || under("events") {
             payment_events::router(store)
+        } else if under("account.json") || under("api_keys") {
+            account::router(store)
         } else {
             partner_groups::router(store)
         }

@@ -15,7 +15,7 @@ pub const PATH: &str = "/2026-02-01/openapi.json";
     info(
         title = "partner-ledger",
         version = "2026-02-01",
-        description = "Partner (affiliate) program backend: partner groups and their commission rules engine, partners, campaigns, referrals, commissions, and payment events (signed Stripe webhooks and billing-agnostic sale and refund events)."
+        description = "Partner (affiliate) program backend: partner groups and their commission rules engine, partners, campaigns, referrals, commissions, payment events (signed Stripe webhooks and billing-agnostic sale and refund events), and the account's settings and API keys."
     ),
     components(schemas(ErrorEnvelope, ErrorBody, FieldIssue))
 )]
@@ -30,6 +30,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(referrals::openapi());
     doc.merge(commissions::openapi());
     doc.merge(payment_events::openapi());
+    doc.merge(account::openapi());
     doc
 }
 
