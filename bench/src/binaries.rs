@@ -8,13 +8,14 @@ use crate::table::Figure;
 use crate::workspace::cargo;
 
 /// Every Lambda function binary in the workspace.
-const FUNCTIONS: [&str; 7] = [
+const FUNCTIONS: [&str; 8] = [
     "partner-groups",
     "partners",
     "campaigns",
     "referrals",
     "commissions",
     "payment-events",
+    "account",
     "openapi",
 ];
 
