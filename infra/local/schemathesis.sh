@@ -51,6 +51,12 @@ base="http://127.0.0.1:$port"
 # draws from commissions of its own, still pending. The Stripe webhook route gets the account's
 # id half of the time; schemathesis cannot sign, so it answers 400 (or 404 for another id),
 # both documented.
+# The account group: DELETE /api_keys/{apiKeyId}.json draws its ids from three throwaway keys
+# created here, so the run never deletes the key it runs with (that id is in no dictionary, and
+# a random id cannot name it); POST /api_keys.json only ever adds keys. PUT /account.json may
+# change the account's settings mid-run, and every other route answers what that changes with a
+# documented 4xx: an amount the new currency cannot hold is a 422, and a replaced or removed
+# webhook secret a 400, which unsigned deliveries get anyway.
 config="$logs/schemathesis.toml"
 "$PYTHON" - "$base" "$KEY" "$ACCOUNT_ID" "$config" <<'PY'
 import json, sys, urllib.request
@@ -76,7 +82,7 @@ def record_sale(event):
         return answer["event"]["event_id"]
 
 ids = {"groups": [], "partners": [], "campaigns": [], "referrals": [], "commissions": [],
-       "pending_commissions": [], "sale_events": [], "accounts": [account]}
+       "pending_commissions": [], "sale_events": [], "accounts": [account], "api_keys": []}
 for n in range(3):
     ids["groups"].append(create("partners/groups", "partnerGroup", {
         "name": f"Performance Agencies {n}", "description": "Tier for high-volume agencies",
@@ -99,6 +105,8 @@ for n in range(3):
         "event_id": f"evt_seed_deny_{n}"}))
     ids["sale_events"].append(record_sale({
         "event_id": f"sale_seed_{n}", "referral_id": ids["referrals"][n], "amount": 299.9}))
+    ids["api_keys"].append(create("api_keys", "apiKey", {
+        "name": f"Throwaway {n}", "scopes": ["partners:read"]}))
 ids["commissions"].append(create("commissions", "commission", {
     "commission_type": "custom", "partner_id": ids["partners"][0], "amount": 25}))
 with open(config, "w") as f:
@@ -114,7 +122,7 @@ with open(config, "w") as f:
                             ("body.commission.partner_id", "partners"),
                             ("body.event.referral_id", "referrals"),
                             ("body.event.sale_event_id", "sale_events"),
-                            ("path.accountId", "accounts")]:
+                            ("path.accountId", "accounts"), ("path.apiKeyId", "api_keys")]:
         f.write(f'"{parameter}" = {{ dictionary = "{name}", probability = 0.5 }}\n')
     for operation in ["POST /2026-02-01/commissions/{commissionId}/deny.json",
                       "POST /2026-02-01/commissions/deny.json"]:
