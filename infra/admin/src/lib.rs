@@ -26,7 +26,7 @@ pub async fn bootstrap_account(
     check_scopes(scopes)?;
     let now = Utc::now();
     let account = Account::new(name.to_string(), currency, now);
-    let (api_key, key) = new_key(&account.id, "bootstrap", scopes);
+    let (key, api_key) = ApiKey::new(&account.id, "bootstrap".into(), scopes.to_vec(), now);
     accounts::create_with_key(store, &account, &key)
         .await
         .map_err(|e: StoreError| e.to_string())?;
@@ -41,7 +41,7 @@ pub async fn issue_key(
     scopes: &[String],
 ) -> Result<String, String> {
     check_scopes(scopes)?;
-    let (api_key, key) = new_key(account, name, scopes);
+    let (key, api_key) = ApiKey::new(account, name.to_string(), scopes.to_vec(), Utc::now());
     let write = api_keys::insert(store, &key).map_err(|e| e.to_string())?;
     store
         .transact(vec![write])
@@ -71,9 +71,4 @@ fn check_scopes(scopes: &[String]) -> Result<(), String> {
         Some(bad) => Err(format!("`{bad}` is not a scope")),
         None => Ok(()),
     }
-}
-
-fn new_key(account: &Id, name: &str, scopes: &[String]) -> (String, ApiKey) {
-    let (key, token) = ApiKey::new(account, name.to_string(), scopes.to_vec(), Utc::now());
-    (token, key)
 }
