@@ -8,7 +8,7 @@ use crate::table::Figure;
 use crate::workspace::cargo;
 
 /// Every Lambda function binary in the workspace.
-const FUNCTIONS: [&str; 8] = [
+const FUNCTIONS: [&str; 10] = [
     "partner-groups",
     "partners",
     "campaigns",
@@ -16,6 +16,8 @@ const FUNCTIONS: [&str; 8] = [
     "commissions",
     "payment-events",
     "payouts",
+    "payout-run",
+    "account",
     "openapi",
 ];
 

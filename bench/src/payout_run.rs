@@ -37,8 +37,8 @@ impl Budget for Unlimited {
 }
 
 pub async fn measure(env: &TestEnv) -> Result<Vec<Figure>, String> {
-    let bootstrap = bootstrap_account(&env.store, "Payout bench", Currency::EUR, &["*".into()])
-        .await?;
+    let bootstrap =
+        bootstrap_account(&env.store, "Payout bench", Currency::EUR, &["*".into()]).await?;
     let account = bootstrap.account.id.clone();
     let key = bootstrap.api_key;
     let call = |method: Method, path: String, body: serde_json::Value| {
@@ -76,7 +76,12 @@ pub async fn measure(env: &TestEnv) -> Result<Vec<Figure>, String> {
             }}),
         )
         .await?;
-        templates.push(created["commission"]["id"].as_str().unwrap_or_default().to_string());
+        templates.push(
+            created["commission"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
     }
     load_copies(&env.store, &account, &templates).await?;
 
@@ -98,7 +103,9 @@ pub async fn measure(env: &TestEnv) -> Result<Vec<Figure>, String> {
 
     let total = PARTNERS * COMMISSIONS_PER_PARTNER;
     if report.commissions_paid as usize != total || report.payouts as usize != PARTNERS {
-        return Err(format!("the run paid {report:?}, expected {total} commissions in {PARTNERS} payouts"));
+        return Err(format!(
+            "the run paid {report:?}, expected {total} commissions in {PARTNERS} payouts"
+        ));
     }
     let mut by_operation: BTreeMap<&str, usize> = BTreeMap::new();
     for operation in &operations {
@@ -125,7 +132,10 @@ pub async fn measure(env: &TestEnv) -> Result<Vec<Figure>, String> {
         ),
         Figure::budgeted(
             "payout run write requests per commission paid",
-            format!("1 per {:.1} ({writes} writes, {total} paid)", total as f64 / writes as f64),
+            format!(
+                "1 per {:.1} ({writes} writes, {total} paid)",
+                total as f64 / writes as f64
+            ),
             "≤ 1 per 25",
             writes * 25 <= total,
         ),

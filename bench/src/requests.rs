@@ -22,6 +22,8 @@ const REFERRALS: &str = "/2026-02-01/referrals.json";
 const COMMISSIONS: &str = "/2026-02-01/commissions.json";
 const SALE_EVENTS: &str = "/2026-02-01/events/sale.json";
 const REFUND_EVENTS: &str = "/2026-02-01/events/refund.json";
+const ACCOUNT: &str = "/2026-02-01/account.json";
+const API_KEYS: &str = "/2026-02-01/api_keys.json";
 
 /// Account A's Stripe webhook signing secret, and the customer the webhooks pay for.
 const WEBHOOK_SECRET: &str = "whsec_bench_secret";
@@ -79,11 +81,18 @@ impl<'a> Run<'a> {
 
 /// The id a create answered with, whatever its wrapper key.
 fn id_in(reply: &Reply) -> String {
-    ["group", "partner", "campaign", "referral", "commission"]
-        .iter()
-        .find_map(|wrapper| reply.body[wrapper]["id"].as_str())
-        .unwrap_or_default()
-        .to_string()
+    [
+        "group",
+        "partner",
+        "campaign",
+        "referral",
+        "commission",
+        "apiKey",
+    ]
+    .iter()
+    .find_map(|wrapper| reply.body[wrapper]["id"].as_str())
+    .unwrap_or_default()
+    .to_string()
 }
 
 pub async fn measure(env: &TestEnv) -> Result<Vec<Figure>, String> {
@@ -311,6 +320,19 @@ pub async fn measure(env: &TestEnv) -> Result<Vec<Figure>, String> {
     let refund = env.post(REFUND_EVENTS, refund).await;
     expect_outcome("refund event", &refund, 201, "recorded")?;
     run.count("refund event (events/refund.json)", refund, None);
+
+    run.count("get account", env.get(ACCOUNT).await, GET);
+    let update = env
+        .put(ACCOUNT, serde_json::json!({"account": {"hold_days": 14}}))
+        .await;
+    run.count("update account", update, None);
+    let key = serde_json::json!({"apiKey": {"name": "bench", "scopes": ["partners:read"]}});
+    let key = run.count("create API key", env.post(API_KEYS, key).await, None);
+    run.count("list API keys", env.get(API_KEYS).await, LIST);
+    let delete = env
+        .delete(&format!("/2026-02-01/api_keys/{key}.json"))
+        .await;
+    run.count("delete API key", delete, None);
 
     run.counted.into_iter().map(Counted::figure).collect()
 }

@@ -29,7 +29,7 @@ port_is_free "$PORT" || die "port $PORT is in use: is another \`make run\` up? (
 # cargo lambda watch builds each function on its first request with `cargo run --bin NAME`:
 # build each binary the same way now, so that first request does not wait for the compiler.
 log "building the functions and the admin CLI (dev profile)"
-for bin in partner-ledger-admin partner-groups partners campaigns referrals commissions payment-events payouts openapi; do
+for bin in partner-ledger-admin partner-groups partners campaigns referrals commissions payment-events payouts payout-run account openapi; do
   cargo build --bin "$bin"
 done
 

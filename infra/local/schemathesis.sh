@@ -53,6 +53,12 @@ base="http://127.0.0.1:$port"
 # settles it for good (the other outcome is then a 409), so each draws from payouts of its own.
 # The Stripe webhook route gets the account's id half of the time; schemathesis cannot sign, so
 # it answers 400 (or 404 for another id), both documented.
+# The account group: DELETE /api_keys/{apiKeyId}.json draws its ids from three throwaway keys
+# created here, so the run never deletes the key it runs with (that id is in no dictionary, and
+# a random id cannot name it); POST /api_keys.json only ever adds keys. PUT /account.json may
+# change the account's settings mid-run, and every other route answers what that changes with a
+# documented 4xx: an amount the new currency cannot hold is a 422, and a replaced or removed
+# webhook secret a 400, which unsigned deliveries get anyway.
 config="$logs/schemathesis.toml"
 "$PYTHON" - "$base" "$KEY" "$ACCOUNT_ID" "$config" <<'PY'
 import json, sys, urllib.request
@@ -78,7 +84,7 @@ def record_sale(event):
         return answer["event"]["event_id"]
 
 ids = {"groups": [], "partners": [], "campaigns": [], "referrals": [], "commissions": [],
-       "pending_commissions": [], "sale_events": [], "accounts": [account]}
+       "pending_commissions": [], "sale_events": [], "accounts": [account], "api_keys": []}
 for n in range(3):
     ids["groups"].append(create("partners/groups", "partnerGroup", {
         "name": f"Performance Agencies {n}", "description": "Tier for high-volume agencies",
@@ -101,6 +107,8 @@ for n in range(3):
         "event_id": f"evt_seed_deny_{n}"}))
     ids["sale_events"].append(record_sale({
         "event_id": f"sale_seed_{n}", "referral_id": ids["referrals"][n], "amount": 299.9}))
+    ids["api_keys"].append(create("api_keys", "apiKey", {
+        "name": f"Throwaway {n}", "scopes": ["partners:read"]}))
 ids["commissions"].append(create("commissions", "commission", {
     "commission_type": "custom", "partner_id": ids["partners"][0], "amount": 25}))
 
@@ -136,6 +144,7 @@ with open(config, "w") as f:
                             ("body.event.referral_id", "referrals"),
                             ("body.event.sale_event_id", "sale_events"),
                             ("path.accountId", "accounts"), ("path.payoutId", "payouts"),
+                            ("path.apiKeyId", "api_keys"),
                             ("query.period", "periods")]:
         f.write(f'"{parameter}" = {{ dictionary = "{name}", probability = 0.5 }}\n')
     for operation, parameters, name in [

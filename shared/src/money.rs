@@ -53,6 +53,12 @@ impl Currency {
         }
     }
 
+    /// Whether `amount` has no more decimals than the minor unit allows
+    /// (trailing zeros aside): 10.50 fits EUR, 10.5 does not fit JPY.
+    pub fn fits(&self, amount: Decimal) -> bool {
+        amount.normalize().scale() <= self.minor_units()
+    }
+
     /// Rounds to the minor unit, half away from zero: 74.975 EUR → 74.98.
     pub fn round(&self, amount: Decimal) -> Decimal {
         amount.round_dp_with_strategy(self.minor_units(), RoundingStrategy::MidpointAwayFromZero)
@@ -161,6 +167,16 @@ mod tests {
         assert_eq!(exponent("KRW"), 0);
         assert_eq!(exponent("KWD"), 3);
         assert_eq!(exponent("UYW"), 4);
+    }
+
+    #[test]
+    fn amounts_fit_a_currency_up_to_its_minor_unit() {
+        let jpy = Currency::parse("JPY").unwrap();
+        assert!(Currency::EUR.fits(dec!(10.50)));
+        assert!(Currency::EUR.fits(dec!(10.500)), "trailing zeros aside");
+        assert!(!Currency::EUR.fits(dec!(10.505)));
+        assert!(jpy.fits(dec!(50)) && jpy.fits(dec!(50.0)));
+        assert!(!jpy.fits(dec!(50.5)));
     }
 
     #[test]

@@ -112,7 +112,23 @@ pub fn key(field: &str, value: Option<&str>, errors: &mut Vec<FieldError>) {
 pub fn amount(field: &str, value: Decimal, currency: Currency, errors: &mut Vec<FieldError>) {
     if value <= Decimal::ZERO {
         errors.push(FieldError::new(field, "must be greater than 0"));
-    } else if value.normalize().scale() > currency.minor_units() {
+    } else {
+        in_minor_units(field, value, currency, errors);
+    }
+}
+
+/// Checks an amount of money that may be zero (a threshold): 0 or more,
+/// and no finer than the currency's minor unit.
+pub fn threshold(field: &str, value: Decimal, currency: Currency, errors: &mut Vec<FieldError>) {
+    if value < Decimal::ZERO {
+        errors.push(FieldError::new(field, "must be 0 or more"));
+    } else {
+        in_minor_units(field, value, currency, errors);
+    }
+}
+
+fn in_minor_units(field: &str, value: Decimal, currency: Currency, errors: &mut Vec<FieldError>) {
+    if !currency.fits(value) {
         errors.push(FieldError::new(
             field,
             format!(

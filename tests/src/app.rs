@@ -143,6 +143,8 @@ impl TestEnv {
             payment_events::router(store)
         } else if under("payouts") {
             payouts::router(store)
+        } else if under("account.json") || under("api_keys") {
+            account::router(store)
         } else {
             partner_groups::router(store)
         }

@@ -629,6 +629,63 @@ async fn payout_fixtures_go_through_the_real_entry_point() {
 }
 
 #[tokio::test]
+async fn account_fixtures_go_through_the_real_entry_point() {
+    let env = TestEnv::new().await;
+    let runtime = RuntimeApi::start().await;
+    let _function = start(&env, &runtime, "account");
+    let key = env.key_a.clone();
+
+    let (status, body) = invoke(&runtime, fixture_with("get-account.json", &key, &[])).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["account"]["id"], json!(env.account_a));
+
+    let (status, body) = invoke(&runtime, fixture_with("update-account.json", &key, &[])).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (
+            body["account"]["name"].clone(),
+            body["account"]["hold_days"].clone(),
+            body["account"]["min_payout"].to_string()
+        ),
+        (json!("Acme GmbH"), json!(14), "25.50".to_string()),
+        "plain text body read with its exact decimal"
+    );
+
+    let (status, body) = invoke(&runtime, fixture_with("create-api-key.json", &key, &[])).await;
+    assert_eq!(status, 201, "base64 body decoded: {body}");
+    assert_eq!(
+        body["apiKey"]["scopes"],
+        json!(["events:write", "referrals:read"])
+    );
+    let created = body["apiKey"]["key"]
+        .as_str()
+        .expect("the token")
+        .to_string();
+    let id = body["apiKey"]["id"].as_str().expect("id").to_string();
+    let ids = [("__KEY_ID__", id.as_str())];
+
+    let (status, body) = invoke(&runtime, fixture_with("list-api-keys.json", &key, &[])).await;
+    assert_eq!(
+        (status, body["count"].clone(), body["per_page"].clone()),
+        (200, json!(2), json!(10)),
+        "query string survived: {body}"
+    );
+    let (status, body) = invoke(&runtime, fixture_with("get-account.json", &created, &[])).await;
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (403, json!("forbidden"))
+    );
+
+    let (status, body) = invoke(&runtime, fixture_with("delete-api-key.json", &key, &ids)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["apiKey"]["deleted"], json!(true));
+    let (status, _) = invoke(&runtime, fixture_with("get-account.json", &created, &[])).await;
+    assert_eq!(status, 401, "the deleted key is refused at once");
+    let (status, _) = invoke(&runtime, fixture_with("get-account.json", "not-a-key", &[])).await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
 async fn the_openapi_fixture_goes_through_the_real_entry_point() {
     let runtime = RuntimeApi::start().await;
     let _function = spawn_function(&binary("openapi"), &runtime.address(), &[]);
@@ -661,6 +718,9 @@ async fn the_openapi_fixture_goes_through_the_real_entry_point() {
         "/2026-02-01/payouts/{payoutId}/paid.json",
         "/2026-02-01/payouts/{payoutId}/failed.json",
         "/2026-02-01/payouts/run.json",
+        "/2026-02-01/account.json",
+        "/2026-02-01/api_keys.json",
+        "/2026-02-01/api_keys/{apiKeyId}.json",
     ] {
         assert!(paths.contains_key(path), "{path} documented");
     }

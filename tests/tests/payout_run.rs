@@ -15,7 +15,9 @@ use chrono::{DateTime, Duration, Utc};
 use harness::faults::KillSwitch;
 use harness::{TestEnv, seed};
 use http::{Method, StatusCode};
-use partner_ledger::model::{Account, Commission, Id, Payout, PayoutState, PayoutStatus, Settlement};
+use partner_ledger::model::{
+    Account, Commission, Id, Payout, PayoutState, PayoutStatus, Settlement,
+};
 use partner_ledger::money::Currency;
 use partner_ledger::payout_run::{Budget, PayoutRun, RunReport};
 use partner_ledger::store::{Item, Key, Store, accounts, commissions, payouts};
@@ -38,7 +40,9 @@ struct Checks(AtomicUsize);
 impl Budget for Checks {
     fn exhausted(&self) -> bool {
         self.0
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(1)
+            })
             .is_err()
     }
 }
@@ -94,7 +98,11 @@ impl<'a> Ledger<'a> {
     /// A partner (handle `handle`, email `<handle>@example.com`); its id.
     async fn partner(&self, handle: &str) -> String {
         let body = self
-            .call(Method::POST, "/2026-02-01/partners.json", Some(seed::partner_create(handle)))
+            .call(
+                Method::POST,
+                "/2026-02-01/partners.json",
+                Some(seed::partner_create(handle)),
+            )
             .await;
         body["partner"]["id"].as_str().unwrap().to_string()
     }
@@ -120,20 +128,31 @@ impl<'a> Ledger<'a> {
     /// [`Ledger::custom`], approved by a person (so payable at once).
     async fn approved(&self, partner: &str, amount: &str, currency: &str, event: &str) -> String {
         let id = self.custom(partner, amount, currency, event).await;
-        self.call(Method::POST, &format!("/2026-02-01/commissions/{id}/approve.json"), None)
-            .await;
+        self.call(
+            Method::POST,
+            &format!("/2026-02-01/commissions/{id}/approve.json"),
+            None,
+        )
+        .await;
         id
     }
 
     async fn account(&self) -> Account {
-        let item = self.env.store.get(&Key::account(&self.account)).await.unwrap();
+        let item = self
+            .env
+            .store
+            .get(&Key::account(&self.account))
+            .await
+            .unwrap();
         accounts::from_item(item.expect("the account exists")).unwrap()
     }
 
     /// Runs the payout run in this account at `now` on `store`.
     async fn run_on(&self, store: &Store, run: PayoutRun<'_>) -> Result<RunReport, String> {
         let account = self.account().await;
-        run.account(store, &account).await.map_err(|e| e.to_string())
+        run.account(store, &account)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     async fn run(&self, now: DateTime<Utc>) -> RunReport {
@@ -154,7 +173,10 @@ impl<'a> Ledger<'a> {
                 .query()
                 .table_name(self.env.store.table())
                 .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(format!("A#{}", self.account)))
+                .expression_attribute_values(
+                    ":pk",
+                    AttributeValue::S(format!("A#{}", self.account)),
+                )
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()
@@ -220,12 +242,21 @@ impl<'a> Ledger<'a> {
             if payout.status == PayoutState::Failed {
                 // A failed payout keeps the amount it failed to send, as a
                 // record; its commissions went back to the payable ones.
-                assert!(held.is_empty(), "{when}: failed payout {} still holds commissions", payout.id);
+                assert!(
+                    held.is_empty(),
+                    "{when}: failed payout {} still holds commissions",
+                    payout.id
+                );
                 continue;
             }
             let sum: Decimal = held.iter().map(|c| c.amount).sum();
             assert_eq!(payout.amount, sum, "{when}: payout {} amount", payout.id);
-            assert_eq!(payout.payment_count as usize, held.len(), "{when}: payout {} count", payout.id);
+            assert_eq!(
+                payout.payment_count as usize,
+                held.len(),
+                "{when}: payout {} count",
+                payout.id
+            );
             for commission in held {
                 assert_eq!(commission.partner_id, payout.partner_id, "{when}");
                 assert_eq!(commission.currency, payout.currency, "{when}");
@@ -257,14 +288,32 @@ impl<'a> Ledger<'a> {
                         .collect();
                     held.sort();
                     (
-                        (emails[p.partner_id.as_str()].clone(), p.currency.to_string(), p.attempt),
-                        (p.amount.normalize().to_string(), p.payment_count, p.status, held),
+                        (
+                            emails[p.partner_id.as_str()].clone(),
+                            p.currency.to_string(),
+                            p.attempt,
+                        ),
+                        (
+                            p.amount.normalize().to_string(),
+                            p.payment_count,
+                            p.status,
+                            held,
+                        ),
                     )
                 })
                 .collect(),
             commissions: commissions
                 .iter()
-                .map(|c| (event(c), (c.status.as_str(), c.payout_status, c.amount.normalize().to_string())))
+                .map(|c| {
+                    (
+                        event(c),
+                        (
+                            c.status.as_str(),
+                            c.payout_status,
+                            c.amount.normalize().to_string(),
+                        ),
+                    )
+                })
                 .collect(),
         }
     }
@@ -321,47 +370,75 @@ async fn a_run_approves_what_is_due_and_pays_each_partner_and_currency_once() {
     let ann = ledger.partner("ann").await;
     let bob = ledger.partner("bob").await;
     for n in 0..3 {
-        ledger.custom(&ann, "20.00", "EUR", &format!("ann-eur-{n}")).await;
+        ledger
+            .custom(&ann, "20.00", "EUR", &format!("ann-eur-{n}"))
+            .await;
     }
     ledger.custom(&ann, "75.5", "USD", "ann-usd").await;
     ledger.custom(&bob, "12.34", "EUR", "bob-small").await;
 
     let report = ledger.run(after_hold()).await;
     assert_eq!(
-        (report.approved, report.payouts, report.commissions_paid, report.complete),
+        (
+            report.approved,
+            report.payouts,
+            report.commissions_paid,
+            report.complete
+        ),
         (5, 2, 4, true)
     );
     let payouts = ledger.payouts().await;
-    assert_eq!(payouts.len(), 2, "one payout per partner and currency: {payouts:?}");
-    let eur = payouts.iter().find(|p| p.currency == Currency::EUR).unwrap();
-    let usd = payouts.iter().find(|p| p.currency == Currency::USD).unwrap();
+    assert_eq!(
+        payouts.len(),
+        2,
+        "one payout per partner and currency: {payouts:?}"
+    );
+    let eur = payouts
+        .iter()
+        .find(|p| p.currency == Currency::EUR)
+        .unwrap();
+    let usd = payouts
+        .iter()
+        .find(|p| p.currency == Currency::USD)
+        .unwrap();
     assert_eq!((eur.amount, eur.payment_count), (amount("60.00"), 3));
     assert_eq!((usd.amount, usd.payment_count), (amount("75.5"), 1));
     for payout in [eur, usd] {
         assert_eq!(payout.partner_id.as_str(), ann);
         assert_eq!(payout.status, PayoutState::Pending);
-        assert_eq!(payout.period.to_string(), after_hold().format("%Y-%m").to_string());
+        assert_eq!(
+            payout.period.to_string(),
+            after_hold().format("%Y-%m").to_string()
+        );
         assert_eq!(payout.payout_email, "ann@example.com");
         assert_eq!(payout.partner_name, "Ann Lee");
     }
-    let bobs = ledger.commission(
-        &ledger
-            .commissions()
-            .await
-            .iter()
-            .find(|c| c.event_id.as_deref() == Some("bob-small"))
-            .unwrap()
-            .id
-            .to_string(),
-    )
-    .await;
-    assert_eq!(bobs.status.as_str(), "approved", "approved, but below min_payout");
+    let bobs = ledger
+        .commission(
+            &ledger
+                .commissions()
+                .await
+                .iter()
+                .find(|c| c.event_id.as_deref() == Some("bob-small"))
+                .unwrap()
+                .id
+                .to_string(),
+        )
+        .await;
+    assert_eq!(
+        bobs.status.as_str(),
+        "approved",
+        "approved, but below min_payout"
+    );
     assert_eq!(bobs.payout_status, PayoutStatus::NotPaid);
     ledger.assert_invariants("after the run").await;
 
     let before = ledger.items().await;
     let again = ledger.run(after_hold()).await;
-    assert_eq!((again.approved, again.payouts, again.commissions_paid), (0, 0, 0));
+    assert_eq!(
+        (again.approved, again.payouts, again.commissions_paid),
+        (0, 0, 0)
+    );
     assert_eq!(ledger.items().await, before, "a second run changes nothing");
 }
 
@@ -373,7 +450,9 @@ async fn the_holding_period_ends_exactly_hold_days_after_creation() {
     let id = ledger.custom(&ann, "60", "EUR", "held").await;
     let created = ledger.commission(&id).await.created_at;
 
-    let early = ledger.run(created + Duration::days(30) - Duration::milliseconds(1)).await;
+    let early = ledger
+        .run(created + Duration::days(30) - Duration::milliseconds(1))
+        .await;
     assert_eq!((early.approved, early.commissions_paid), (0, 0));
     assert_eq!(ledger.commission(&id).await.status.as_str(), "pending");
 
@@ -393,7 +472,11 @@ async fn flagged_commissions_wait_for_a_person() {
     let mut sales = Vec::new();
     for (email, event) in [("ann@example.com", "self"), ("carol@example.com", "clean")] {
         let body = ledger
-            .call(Method::POST, "/2026-02-01/referrals.json", Some(referral(email)))
+            .call(
+                Method::POST,
+                "/2026-02-01/referrals.json",
+                Some(referral(email)),
+            )
             .await;
         let created = ledger
             .call(
@@ -415,7 +498,10 @@ async fn flagged_commissions_wait_for_a_person() {
     let flagged = ledger.commission(&sales[0]).await;
     assert!(flagged.is_self_referral);
     assert_eq!(flagged.status.as_str(), "pending");
-    assert_eq!(ledger.commission(&sales[1]).await.payout_status, PayoutStatus::Paid);
+    assert_eq!(
+        ledger.commission(&sales[1]).await.payout_status,
+        PayoutStatus::Paid
+    );
 }
 
 #[tokio::test]
@@ -432,7 +518,10 @@ async fn balances_below_min_payout_carry_over_until_they_reach_it() {
     let reached = ledger.run(Utc::now()).await;
     assert_eq!((reached.payouts, reached.commissions_paid), (1, 2));
     let payouts = ledger.payouts().await;
-    assert_eq!((payouts[0].amount, payouts[0].payment_count), (amount("50.00"), 2));
+    assert_eq!(
+        (payouts[0].amount, payouts[0].payment_count),
+        (amount("50.00"), 2)
+    );
     ledger.assert_invariants("after reaching min_payout").await;
 }
 
@@ -463,7 +552,11 @@ async fn clawbacks_are_netted_and_a_negative_balance_carries_over() {
         .await;
     let sale_id = sale["commission"]["id"].as_str().unwrap().to_string();
     ledger
-        .call(Method::POST, &format!("/2026-02-01/commissions/{sale_id}/approve.json"), None)
+        .call(
+            Method::POST,
+            &format!("/2026-02-01/commissions/{sale_id}/approve.json"),
+            None,
+        )
         .await;
     ledger.run(Utc::now()).await;
     let first = ledger.payouts().await.remove(0);
@@ -480,7 +573,11 @@ async fn clawbacks_are_netted_and_a_negative_balance_carries_over() {
         .await;
     ledger.approved(&ann, "30", "EUR", "after-refund").await;
     let negative = ledger.run(Utc::now()).await;
-    assert_eq!((negative.payouts, negative.commissions_paid), (0, 0), "-90 + 30 pays nothing");
+    assert_eq!(
+        (negative.payouts, negative.commissions_paid),
+        (0, 0),
+        "-90 + 30 pays nothing"
+    );
     ledger.approved(&ann, "100", "EUR", "still-short").await;
     let short = ledger.run(Utc::now()).await;
     assert_eq!(short.commissions_paid, 0, "-90 + 30 + 100 = 40 is below 50");
@@ -494,7 +591,10 @@ async fn clawbacks_are_netted_and_a_negative_balance_carries_over() {
         .into_iter()
         .find(|p| p.id != first.id)
         .expect("a second payout");
-    assert_eq!(second.attempt, 1, "the period's first payout was paid already");
+    assert_eq!(
+        second.attempt, 1,
+        "the period's first payout was paid already"
+    );
     assert_eq!((second.amount, second.payment_count), (amount("60"), 4));
     let clawback = ledger
         .commissions()
@@ -521,7 +621,10 @@ async fn a_failed_payout_hands_its_commissions_to_the_next_run() {
     ledger.settle(&failed, Settlement::Failed).await;
     for id in &ids {
         let commission = ledger.commission(id).await;
-        assert_eq!((commission.payout_status, commission.payout_id), (PayoutStatus::NotPaid, None));
+        assert_eq!(
+            (commission.payout_status, commission.payout_id),
+            (PayoutStatus::NotPaid, None)
+        );
     }
     ledger.assert_invariants("after failing").await;
 
@@ -533,8 +636,16 @@ async fn a_failed_payout_hands_its_commissions_to_the_next_run() {
         .into_iter()
         .find(|p| p.id != failed.id)
         .expect("a new payout");
-    assert_eq!((retry.attempt, retry.amount, retry.payment_count), (1, amount("75"), 2));
-    let stored_failed = ledger.payouts().await.into_iter().find(|p| p.id == failed.id).unwrap();
+    assert_eq!(
+        (retry.attempt, retry.amount, retry.payment_count),
+        (1, amount("75"), 2)
+    );
+    let stored_failed = ledger
+        .payouts()
+        .await
+        .into_iter()
+        .find(|p| p.id == failed.id)
+        .unwrap();
     assert_eq!(stored_failed.status, PayoutState::Failed);
     ledger.assert_invariants("after the retry").await;
 }
@@ -548,10 +659,16 @@ async fn a_partner_with_more_commissions_than_a_transaction_holds_gets_one_payou
         ledger.custom(&ann, "1.25", "EUR", &format!("c-{n}")).await;
     }
     let report = ledger.run(after_hold()).await;
-    assert_eq!((report.approved, report.payouts, report.commissions_paid), (130, 1, 130));
+    assert_eq!(
+        (report.approved, report.payouts, report.commissions_paid),
+        (130, 1, 130)
+    );
     let payouts = ledger.payouts().await;
     assert_eq!(payouts.len(), 1);
-    assert_eq!((payouts[0].amount, payouts[0].payment_count), (amount("162.50"), 130));
+    assert_eq!(
+        (payouts[0].amount, payouts[0].payment_count),
+        (amount("162.50"), 130)
+    );
     ledger.assert_invariants("after a large partner").await;
 }
 
@@ -572,19 +689,29 @@ async fn scenario(ledger: &Ledger<'_>) {
     let cat = ledger.partner("cat").await;
     let dan = ledger.partner("dan").await;
     for n in 0..9 {
-        ledger.custom(&ann, "10.00", "EUR", &format!("ann-{n}")).await;
+        ledger
+            .custom(&ann, "10.00", "EUR", &format!("ann-{n}"))
+            .await;
     }
     for n in 0..4 {
-        ledger.custom(&bob, "12.50", "EUR", &format!("bob-eur-{n}")).await;
+        ledger
+            .custom(&bob, "12.50", "EUR", &format!("bob-eur-{n}"))
+            .await;
     }
     for n in 0..2 {
-        ledger.custom(&bob, "30", "USD", &format!("bob-usd-{n}")).await;
+        ledger
+            .custom(&bob, "30", "USD", &format!("bob-usd-{n}"))
+            .await;
     }
     for n in 0..3 {
-        ledger.custom(&cat, "16.66", "EUR", &format!("cat-{n}")).await;
+        ledger
+            .custom(&cat, "16.66", "EUR", &format!("cat-{n}"))
+            .await;
     }
     for n in 0..2 {
-        ledger.approved(&dan, "20", "EUR", &format!("dan-approved-{n}")).await;
+        ledger
+            .approved(&dan, "20", "EUR", &format!("dan-approved-{n}"))
+            .await;
     }
     for n in 0..3 {
         ledger.custom(&dan, "20", "EUR", &format!("dan-{n}")).await;
@@ -599,11 +726,17 @@ async fn a_run_killed_after_any_write_and_run_again_ends_as_an_uninterrupted_one
     scenario(&reference).await;
     let (store, counted) = KillSwitch::store(env.store.table(), None);
     reference
-        .run_on(&store, PayoutRun::new(now, &Unlimited).transaction_items(SMALL))
+        .run_on(
+            &store,
+            PayoutRun::new(now, &Unlimited).transaction_items(SMALL),
+        )
         .await
         .expect("the uninterrupted run");
     let writes = counted.writes();
-    assert!(writes >= 12, "the scenario needs many writes to kill at, took {writes}");
+    assert!(
+        writes >= 12,
+        "the scenario needs many writes to kill at, took {writes}"
+    );
     let expected = reference.outcome().await;
     assert_eq!(expected.payouts.len(), 4, "{:?}", expected.payouts);
     reference.assert_invariants("uninterrupted").await;
@@ -613,17 +746,27 @@ async fn a_run_killed_after_any_write_and_run_again_ends_as_an_uninterrupted_one
         scenario(&ledger).await;
         let (dying, switch) = KillSwitch::store(env.store.table(), Some(k));
         let killed = ledger
-            .run_on(&dying, PayoutRun::new(now, &Unlimited).transaction_items(SMALL))
+            .run_on(
+                &dying,
+                PayoutRun::new(now, &Unlimited).transaction_items(SMALL),
+            )
             .await;
         assert!(switch.killed(), "k = {k}: the run reached its {k}th write");
         assert!(killed.is_err(), "k = {k}: a killed run fails");
-        ledger.assert_invariants(&format!("killed after write {k}")).await;
+        ledger
+            .assert_invariants(&format!("killed after write {k}"))
+            .await;
         let (store, _) = KillSwitch::store(env.store.table(), None);
         ledger
-            .run_on(&store, PayoutRun::new(now, &Unlimited).transaction_items(SMALL))
+            .run_on(
+                &store,
+                PayoutRun::new(now, &Unlimited).transaction_items(SMALL),
+            )
             .await
             .unwrap_or_else(|e| panic!("k = {k}: the rerun fails: {e}"));
-        ledger.assert_invariants(&format!("rerun after write {k}")).await;
+        ledger
+            .assert_invariants(&format!("rerun after write {k}"))
+            .await;
         assert_eq!(ledger.outcome().await, expected, "k = {k}");
     }
 }
@@ -635,7 +778,10 @@ async fn a_run_stopped_by_its_budget_resumes_where_it_stopped() {
     let reference = Ledger::new_account(&env, "Reference").await;
     scenario(&reference).await;
     reference
-        .run_on(&env.store, PayoutRun::new(now, &Unlimited).transaction_items(SMALL))
+        .run_on(
+            &env.store,
+            PayoutRun::new(now, &Unlimited).transaction_items(SMALL),
+        )
         .await
         .unwrap();
     let expected = reference.outcome().await;
@@ -645,13 +791,24 @@ async fn a_run_stopped_by_its_budget_resumes_where_it_stopped() {
         scenario(&ledger).await;
         let budget = Checks(AtomicUsize::new(checks));
         let stopped = ledger
-            .run_on(&env.store, PayoutRun::new(now, &budget).transaction_items(SMALL))
+            .run_on(
+                &env.store,
+                PayoutRun::new(now, &budget).transaction_items(SMALL),
+            )
             .await
             .unwrap();
-        assert!(!stopped.complete, "{checks} checks are not enough to finish");
-        ledger.assert_invariants(&format!("stopped after {checks} checks")).await;
+        assert!(
+            !stopped.complete,
+            "{checks} checks are not enough to finish"
+        );
+        ledger
+            .assert_invariants(&format!("stopped after {checks} checks"))
+            .await;
         let resumed = ledger
-            .run_on(&env.store, PayoutRun::new(now, &Unlimited).transaction_items(SMALL))
+            .run_on(
+                &env.store,
+                PayoutRun::new(now, &Unlimited).transaction_items(SMALL),
+            )
             .await
             .unwrap();
         assert!(resumed.complete);
@@ -665,7 +822,11 @@ async fn a_run_stopped_by_its_budget_resumes_where_it_stopped() {
             );
         }
         assert!(
-            env.store.get(&Key::payout_run(&ledger.account)).await.unwrap().is_none(),
+            env.store
+                .get(&Key::payout_run(&ledger.account))
+                .await
+                .unwrap()
+                .is_none(),
             "a finished run leaves no position"
         );
     }
@@ -678,7 +839,10 @@ async fn two_runs_at_once_end_as_one_run() {
     let reference = Ledger::new_account(&env, "Reference").await;
     scenario(&reference).await;
     reference
-        .run_on(&env.store, PayoutRun::new(now, &Unlimited).transaction_items(SMALL))
+        .run_on(
+            &env.store,
+            PayoutRun::new(now, &Unlimited).transaction_items(SMALL),
+        )
         .await
         .unwrap();
     let expected = reference.outcome().await;
@@ -689,12 +853,24 @@ async fn two_runs_at_once_end_as_one_run() {
         let (first, _) = KillSwitch::store(env.store.table(), None);
         let (second, _) = KillSwitch::store(env.store.table(), None);
         let (a, b) = tokio::join!(
-            ledger.run_on(&first, PayoutRun::new(now, &Unlimited).transaction_items(SMALL)),
-            ledger.run_on(&second, PayoutRun::new(now, &Unlimited).transaction_items(SMALL)),
+            ledger.run_on(
+                &first,
+                PayoutRun::new(now, &Unlimited).transaction_items(SMALL)
+            ),
+            ledger.run_on(
+                &second,
+                PayoutRun::new(now, &Unlimited).transaction_items(SMALL)
+            ),
         );
         let (a, b) = (a.unwrap(), b.unwrap());
-        assert_eq!(a.commissions_paid + b.commissions_paid, 20, "round {round}: each commission paid once");
-        ledger.assert_invariants(&format!("concurrent round {round}")).await;
+        assert_eq!(
+            a.commissions_paid + b.commissions_paid,
+            20,
+            "round {round}: each commission paid once"
+        );
+        ledger
+            .assert_invariants(&format!("concurrent round {round}"))
+            .await;
         assert_eq!(ledger.outcome().await, expected, "round {round}");
     }
 }
@@ -713,12 +889,18 @@ async fn runs_never_touch_another_account() {
     b.default_group().await;
     let before = a.items().await;
     let report = b.run(after_hold()).await;
-    assert_eq!((report.approved, report.payouts, report.commissions_paid), (0, 0, 0));
+    assert_eq!(
+        (report.approved, report.payouts, report.commissions_paid),
+        (0, 0, 0)
+    );
     assert_eq!(a.items().await, before, "B's run leaves A's ledger alone");
     let reply = env
         .call(
             Method::GET,
-            &format!("/2026-02-01/commissions/{}.json", a.commissions().await[0].id),
+            &format!(
+                "/2026-02-01/commissions/{}.json",
+                a.commissions().await[0].id
+            ),
             Some(&env.key_b),
             None,
         )

@@ -15,7 +15,7 @@ pub const PATH: &str = "/2026-02-01/openapi.json";
     info(
         title = "partner-ledger",
         version = "2026-02-01",
-        description = "Partner (affiliate) program backend: partner groups and their commission rules engine, partners, campaigns, referrals, commissions, payment events (signed Stripe webhooks and billing-agnostic sale and refund events), and payouts."
+        description = "Partner (affiliate) program backend: partner groups and their commission rules engine, partners, campaigns, referrals, commissions, payment events (signed Stripe webhooks and billing-agnostic sale and refund events), payouts and the scheduled payout run, and the account's settings and API keys."
     ),
     components(schemas(ErrorEnvelope, ErrorBody, FieldIssue))
 )]
@@ -31,6 +31,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(commissions::openapi());
     doc.merge(payment_events::openapi());
     doc.merge(payouts::openapi());
+    doc.merge(account::openapi());
     doc
 }
 

@@ -6,7 +6,7 @@
 pub mod schema;
 
 use chrono::Utc;
-use partner_ledger::model::{Account, ApiKey, ApiToken, Id, ScopeGrant};
+use partner_ledger::model::{Account, ApiKey, Id, ScopeGrant};
 use partner_ledger::money::Currency;
 use partner_ledger::store::{Store, StoreError, accounts, api_keys};
 
@@ -26,7 +26,7 @@ pub async fn bootstrap_account(
     check_scopes(scopes)?;
     let now = Utc::now();
     let account = Account::new(name.to_string(), currency, now);
-    let (api_key, key) = new_key(&account.id, "bootstrap", scopes);
+    let (key, api_key) = ApiKey::new(&account.id, "bootstrap".into(), scopes.to_vec(), now);
     accounts::create_with_key(store, &account, &key)
         .await
         .map_err(|e: StoreError| e.to_string())?;
@@ -41,7 +41,7 @@ pub async fn issue_key(
     scopes: &[String],
 ) -> Result<String, String> {
     check_scopes(scopes)?;
-    let (api_key, key) = new_key(account, name, scopes);
+    let (key, api_key) = ApiKey::new(account, name.to_string(), scopes.to_vec(), Utc::now());
     let write = api_keys::insert(store, &key).map_err(|e| e.to_string())?;
     store
         .transact(vec![write])
@@ -53,14 +53,8 @@ pub async fn issue_key(
 /// Sets the signing secret of `account`'s Stripe webhook endpoint (Stripe's
 /// `whsec_...`), replacing any earlier one. The account must exist.
 pub async fn set_stripe_secret(store: &Store, account: &Id, secret: &str) -> Result<(), String> {
-    let well_formed = secret.starts_with("whsec_")
-        && secret.len() > "whsec_".len()
-        && !secret.chars().any(char::is_whitespace);
-    if !well_formed {
-        return Err(
-            "the secret must be the endpoint's signing secret as Stripe shows it: whsec_...".into(),
-        );
-    }
+    Account::check_stripe_webhook_secret(secret)
+        .map_err(|message| format!("the secret {message}"))?;
     accounts::set_stripe_webhook_secret(store, account, secret)
         .await
         .map_err(|e| {
@@ -77,19 +71,4 @@ fn check_scopes(scopes: &[String]) -> Result<(), String> {
         Some(bad) => Err(format!("`{bad}` is not a scope")),
         None => Ok(()),
     }
-}
-
-fn new_key(account: &Id, name: &str, scopes: &[String]) -> (String, ApiKey) {
-    let now = Utc::now();
-    let id = Id::generate(now);
-    let (token, secret_hash) = ApiToken::issue(account, &id);
-    let key = ApiKey {
-        id,
-        account_id: account.clone(),
-        name: name.to_string(),
-        scopes: scopes.to_vec(),
-        secret_hash,
-        created_at: now,
-    };
-    (token, key)
 }

@@ -12,7 +12,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use super::error::ApiError;
-use crate::model::{Access, Account, ApiToken, Id, Resource, Scope};
+use crate::model::{Access, Account, ApiKey, ApiToken, Id, Resource, Scope};
 use crate::store::{Item, Key, Store, accounts, api_keys};
 
 /// The scope a route requires, as a type, so a handler's signature says it.
@@ -93,9 +93,21 @@ impl<S: RequiredScope> Caller<S> {
         store: &Store,
         keys: [&Key; N],
     ) -> Result<(Account, [Option<Item>; N]), ApiError> {
-        let (account, items) = self.read_all(store, &keys).await?;
+        let (account, _, items) = self.read_with_key(store, keys).await?;
+        Ok((account, items))
+    }
+
+    /// [`Caller::read`], also handing out the caller's own verified key: for
+    /// routes whose answer depends on what the key holds (managing keys).
+    pub async fn read_with_key<const N: usize>(
+        &self,
+        store: &Store,
+        keys: [&Key; N],
+    ) -> Result<(Account, ApiKey, [Option<Item>; N]), ApiError> {
+        let (account, key, items) = self.verify(store, &keys).await?;
         Ok((
             account,
+            key,
             items.try_into().expect("get_many answers every key asked"),
         ))
     }
@@ -106,6 +118,15 @@ impl<S: RequiredScope> Caller<S> {
         store: &Store,
         keys: &[&Key],
     ) -> Result<(Account, Vec<Option<Item>>), ApiError> {
+        let (account, _, items) = self.verify(store, keys).await?;
+        Ok((account, items))
+    }
+
+    async fn verify(
+        &self,
+        store: &Store,
+        keys: &[&Key],
+    ) -> Result<(Account, ApiKey, Vec<Option<Item>>), ApiError> {
         let account = &self.token.account_id;
         let (key_item, account_item) = (
             Key::api_key(account, &self.token.key_id),
@@ -131,7 +152,7 @@ impl<S: RequiredScope> Caller<S> {
                     return Err(ApiError::Forbidden(S::SCOPE));
                 }
                 tracing::Span::current().record("account", account.id.as_str());
-                Ok((account, items.collect()))
+                Ok((account, key, items.collect()))
             }
             _ => Err(ApiError::Unauthorized),
         }

@@ -19,6 +19,9 @@ pub enum ApiError {
     Unauthorized,
     #[error("this API key lacks the `{0}` scope")]
     Forbidden(Scope),
+    /// A key may only create or delete keys whose every scope it holds itself.
+    #[error("this API key does not hold {}; a key can only create or delete keys whose scopes it holds", listed(.0))]
+    ScopesNotHeld(Vec<Scope>),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{message}")]
@@ -47,7 +50,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::ScopesNotHeld(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -61,6 +64,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::ScopesNotHeld(_) => "scopes_not_held",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict { code, .. } => code,
             ApiError::PayloadTooLarge(_) => "payload_too_large",
@@ -68,6 +72,15 @@ impl ApiError {
             ApiError::Internal(_) => "internal_error",
         }
     }
+}
+
+/// `` `a:read`, `b:write` ``.
+fn listed(scopes: &[Scope]) -> String {
+    scopes
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The error envelope every non-2xx response carries.

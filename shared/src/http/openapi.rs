@@ -50,7 +50,7 @@ fn errors(statuses: &[u16]) -> BTreeMap<String, RefOr<Response>> {
             let description = match status {
                 400 => "Malformed JSON or wrong content type.",
                 401 => "Missing, unknown or revoked API key.",
-                403 => "The API key lacks the route's scope.",
+                403 => "The API key lacks the route's scope (or, creating or deleting an API key, a scope that key covers).",
                 404 => "Unknown id (including another account's).",
                 409 => "Conflict with the current state.",
                 413 => "Request body larger than 256 KiB.",

@@ -1,5 +1,6 @@
 //! Partial updates, as every `PUT` in the API makes them: a field the
-//! update gives replaces the stored value; an omitted one keeps it.
+//! update gives replaces the stored value; an omitted one keeps it. The few
+//! fields an update may clear read null as "clear" ([`nullable`]).
 
 /// Replaces `field` with the given value, if any.
 pub fn replace<T>(field: &mut T, change: Option<T>) {
@@ -14,4 +15,15 @@ pub fn replace_optional<T>(field: &mut Option<T>, change: Option<T>) {
     if change.is_some() {
         *field = change;
     }
+}
+
+/// Deserializes a field whose null means "clear it": absent stays `None`
+/// (with `#[serde(default)]`), null becomes `Some(None)` and a value
+/// `Some(Some(value))`.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
 }

@@ -15,8 +15,8 @@ pub mod referral;
 pub mod reversal;
 pub mod scope;
 
-pub use account::Account;
-pub use api_key::{ApiKey, ApiToken};
+pub use account::{Account, AccountChanges, SettingsUpdate};
+pub use api_key::{ApiKey, ApiKeyDraft, ApiToken, KeyRefusal};
 pub use campaign::{
     Campaign, CampaignChanges, CampaignDraft, CodeMode, CommissionSettings, CommissionTerms,
     CommissionType, FirstPaymentCommission, LimitType,

@@ -43,7 +43,10 @@ impl Period {
         let (year, month) = text.split_once('-')?;
         let well_formed = year.len() == 4
             && month.len() == 2
-            && year.bytes().chain(month.bytes()).all(|b| b.is_ascii_digit());
+            && year
+                .bytes()
+                .chain(month.bytes())
+                .all(|b| b.is_ascii_digit());
         let period = Self {
             year: year.parse().ok()?,
             month: month.parse().ok()?,
@@ -260,9 +263,24 @@ mod tests {
     fn periods_read_and_print_as_year_and_month() {
         let period = Period::parse("2026-02").unwrap();
         assert_eq!(period.to_string(), "2026-02");
-        assert_eq!(period.start(), Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap());
-        assert_eq!(Period::of(Utc.with_ymd_and_hms(2026, 2, 28, 23, 59, 59).unwrap()), period);
-        for bad in ["2026-13", "2026-00", "2026-1", "26-01", "2026/01", "2026-01-01", "", "abcd-ef"] {
+        assert_eq!(
+            period.start(),
+            Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap()
+        );
+        assert_eq!(
+            Period::of(Utc.with_ymd_and_hms(2026, 2, 28, 23, 59, 59).unwrap()),
+            period
+        );
+        for bad in [
+            "2026-13",
+            "2026-00",
+            "2026-1",
+            "26-01",
+            "2026/01",
+            "2026-01-01",
+            "",
+            "abcd-ef",
+        ] {
             assert!(Period::parse(bad).is_none(), "{bad}");
         }
     }
@@ -280,7 +298,10 @@ mod tests {
             ..slot(0)
         };
         assert_ne!(id, usd.payout_id(&account));
-        assert!(id.as_str().starts_with(&Id::first_at(slot(0).period.start()).as_str()[..12]));
+        assert!(
+            id.as_str()
+                .starts_with(&Id::first_at(slot(0).period.start()).as_str()[..12])
+        );
     }
 
     #[test]
@@ -323,7 +344,11 @@ mod tests {
                 status_updated_at: now,
                 updated_at: now,
             };
-            assert_eq!(payout.settle(outcome, now), expected, "{from:?} {outcome:?}");
+            assert_eq!(
+                payout.settle(outcome, now),
+                expected,
+                "{from:?} {outcome:?}"
+            );
             if expected == Ok(true) {
                 assert_eq!(payout.status, outcome.state());
             }

@@ -1,4 +1,5 @@
-//! IAM-style API scopes: `<resource>:<read|write>`, with `<resource>:*` and `*` wildcards.
+//! IAM-style API scopes: `<resource>:<read|write>`, with `<resource>:*` and `*` wildcards,
+//! and the rule that keeps a key from handing out more than it holds.
 
 use std::fmt;
 
@@ -76,6 +77,13 @@ impl Scope {
     pub const fn new(resource: Resource, access: Access) -> Self {
         Self { resource, access }
     }
+
+    /// Every concrete scope: each resource, read and write.
+    pub fn all() -> impl Iterator<Item = Scope> {
+        Resource::ALL.into_iter().flat_map(|resource| {
+            [Access::Read, Access::Write].map(|access| Scope::new(resource, access))
+        })
+    }
 }
 
 impl fmt::Display for Scope {
@@ -132,6 +140,21 @@ pub fn granted<'a>(grants: impl IntoIterator<Item = &'a String>, scope: Scope) -
         .any(|g| g.covers(scope))
 }
 
+/// The concrete scopes `requested` covers that `held` does not, in
+/// [`Scope::all`] order. Empty means a holder of `held` may grant (or revoke)
+/// `requested`: a wildcard is judged by every scope it covers, so
+/// `partners:*` needs both `partners:read` and `partners:write`, and `*` needs
+/// everything.
+pub fn not_held(requested: &[String], held: &[String]) -> Vec<Scope> {
+    let requested: Vec<ScopeGrant> = requested
+        .iter()
+        .filter_map(|g| ScopeGrant::parse(g).ok())
+        .collect();
+    Scope::all()
+        .filter(|scope| requested.iter().any(|g| g.covers(*scope)) && !granted(held, *scope))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +192,57 @@ mod tests {
             assert!(ScopeGrant::parse(bad).is_err(), "{bad}");
             assert!(!granted(&grants(&[bad]), READ), "{bad}");
         }
+    }
+
+    #[test]
+    fn all_lists_each_resource_read_and_write_once() {
+        let all: Vec<Scope> = Scope::all().collect();
+        assert_eq!(all.len(), Resource::ALL.len() * 2);
+        assert_eq!(all[0], READ);
+        assert_eq!(all[1], WRITE);
+        assert!(all.contains(&Scope::new(Resource::ApiKeys, Access::Write)));
+    }
+
+    #[test]
+    fn a_grant_is_allowed_only_when_every_scope_it_covers_is_held() {
+        let names = |scopes: Vec<Scope>| -> Vec<String> {
+            scopes.iter().map(ToString::to_string).collect()
+        };
+        let read_write = grants(&["partners:read", "partners:write"]);
+        assert!(not_held(&grants(&["partners:*"]), &read_write).is_empty());
+        assert!(not_held(&grants(&["partners:read"]), &grants(&["partners:*"])).is_empty());
+        assert!(not_held(&grants(&["*"]), &grants(&["*"])).is_empty());
+        assert_eq!(
+            names(not_held(
+                &grants(&["partners:*"]),
+                &grants(&["partners:read"])
+            )),
+            vec!["partners:write"]
+        );
+        assert_eq!(
+            names(not_held(
+                &grants(&["campaigns:read", "partners:read"]),
+                &read_write
+            )),
+            vec!["campaigns:read"]
+        );
+        let everything_but_one: Vec<String> = Scope::all()
+            .filter(|s| *s != Scope::new(Resource::ApiKeys, Access::Write))
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            names(not_held(&grants(&["*"]), &everything_but_one)),
+            vec!["api_keys:write"],
+            "`*` needs every scope, not most"
+        );
+        let wildcards: Vec<String> = Resource::ALL
+            .iter()
+            .map(|r| format!("{}:*", r.name()))
+            .collect();
+        assert!(
+            not_held(&grants(&["*"]), &wildcards).is_empty(),
+            "every resource's wildcard holds everything"
+        );
     }
 
     #[test]

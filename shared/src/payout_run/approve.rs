@@ -56,9 +56,10 @@ pub(super) async fn approve_due(
         // approved or left alone on purpose.
         let mut chunk: Vec<&Commission> = Vec::new();
         for (index, commission) in pending.iter().enumerate() {
-            let due = commission
-                .review()
-                .auto_approvable(commission.created_at, account.hold_days, now);
+            let due =
+                commission
+                    .review()
+                    .auto_approvable(commission.created_at, account.hold_days, now);
             if due {
                 chunk.push(commission);
             }

@@ -80,10 +80,7 @@ pub(super) async fn pay_due(
             fresh.entry(key).or_default().push(commission);
         }
     }
-    let walk = Walk::payable_commissions(
-        &account.id,
-        after.as_ref().map(|(p, c)| (p, c.code())),
-    );
+    let walk = Walk::payable_commissions(&account.id, after.as_ref().map(|(p, c)| (p, c.code())));
     let mut open: Option<Group> = None;
     let mut start = None;
     loop {
@@ -116,7 +113,10 @@ pub(super) async fn pay_due(
         } else {
             complete.last().map(|g| g.key.clone())
         };
-        let groups = merge(complete, take_through(&mut fresh, through.as_ref(), finished));
+        let groups = merge(
+            complete,
+            take_through(&mut fresh, through.as_ref(), finished),
+        );
         for batch in groups.chunks(BATCH) {
             settle(store, account, batch, run, &mut payment).await?;
             if payment.stopped {
@@ -213,7 +213,10 @@ async fn settle(
             return Ok(());
         };
         let retry: HashSet<GroupKey> = groups.into_iter().collect();
-        let first = left.iter().position(|g| retry.contains(&g.key)).unwrap_or(0);
+        let first = left
+            .iter()
+            .position(|g| retry.contains(&g.key))
+            .unwrap_or(0);
         left = refresh(store, &account.id, left.split_off(first)).await?;
     }
     tracing::warn!(
@@ -228,7 +231,11 @@ async fn settle(
 
 /// Re-reads the commissions of `groups` (strongly consistent) and keeps
 /// those still payable, with their current amounts.
-async fn refresh(store: &Store, account: &Id, groups: Vec<Group>) -> Result<Vec<Group>, StoreError> {
+async fn refresh(
+    store: &Store,
+    account: &Id,
+    groups: Vec<Group>,
+) -> Result<Vec<Group>, StoreError> {
     let mut refreshed = Vec::with_capacity(groups.len());
     for group in groups {
         let keys: Vec<Key> = group
@@ -359,7 +366,9 @@ async fn plan(
                     let mut opened = opening.expect("a payout is opened when none exists");
                     opened.amount = amount;
                     opened.payment_count = count;
-                    current.writes.push(payouts::open(store, &account.id, &opened)?);
+                    current
+                        .writes
+                        .push(payouts::open(store, &account.id, &opened)?);
                     for tally in payouts::lists(&opened) {
                         *current.tallies.entry(tally).or_default() += 1;
                     }
@@ -397,7 +406,13 @@ async fn open_payouts(
     account: &Id,
     groups: &[Group],
     period: Period,
-) -> Result<(HashMap<Id, Partner>, HashMap<GroupKey, (PayoutSlot, Option<Payout>)>), StoreError> {
+) -> Result<
+    (
+        HashMap<Id, Partner>,
+        HashMap<GroupKey, (PayoutSlot, Option<Payout>)>,
+    ),
+    StoreError,
+> {
     let mut partners = HashMap::new();
     let mut resolved = HashMap::new();
     let mut unresolved: Vec<(GroupKey, PayoutSlot)> = groups

@@ -1,9 +1,13 @@
-//! Account items and the default-group and default-campaign pointers they hold.
+//! Account items: their settings, updated attribute by attribute, and the
+//! default-group and default-campaign pointers they hold.
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use rust_decimal::Decimal;
+use serde::Serialize;
 
-use super::{Condition, IndexEntry, Item, Key, Store, StoreError, decode, encode};
-use crate::model::{Account, ApiKey, Id};
+use super::{Changes, Condition, IndexEntry, Item, Key, Store, StoreError, decode, encode};
+use crate::model::{Account, ApiKey, Id, SettingsUpdate};
+use crate::money::Currency;
 
 const ENTITY: &str = "account";
 
@@ -19,7 +23,11 @@ pub async fn create_with_key(
 ) -> Result<(), StoreError> {
     let mut account_item = encode(&Key::account(&account.id), ENTITY, account)?;
     let directory = IndexEntry::account_in_directory(&account.id);
-    account_item.extend(directory.attributes().map(|(name, value)| (name.to_string(), value)));
+    account_item.extend(
+        directory
+            .attributes()
+            .map(|(name, value)| (name.to_string(), value)),
+    );
     store
         .transact(vec![
             store.put(account_item, Condition::absent())?,
@@ -41,6 +49,78 @@ pub async fn set_stripe_webhook_secret(
         Condition::present(),
     )?;
     store.transact(vec![write]).await
+}
+
+/// The settings an update gives, encoded as [`Account`] stores them
+/// (the minimum payout as an exact decimal string).
+#[derive(Serialize)]
+struct GivenSettings<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    currency: Option<Currency>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hold_days: Option<u32>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    min_payout: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stripe_webhook_secret: Option<&'a str>,
+}
+
+/// Writes the settings `update` gives to the account, and nothing else: the
+/// default pointers and every other attribute stay as they are. The account
+/// must exist; when the update changes the currency or the minimum payout,
+/// both must still be as they were when it was checked. `None` when the
+/// update gives nothing to write.
+pub fn update_settings(
+    store: &Store,
+    account: &Id,
+    update: &SettingsUpdate,
+) -> Result<Option<TransactWriteItem>, StoreError> {
+    if update.is_empty() {
+        return Ok(None);
+    }
+    let given = GivenSettings {
+        name: update.name.as_deref(),
+        currency: update.currency,
+        hold_days: update.hold_days,
+        min_payout: update.min_payout,
+        stripe_webhook_secret: update
+            .stripe_webhook_secret
+            .as_ref()
+            .and_then(Option::as_deref),
+    };
+    let fields: Item = serde_dynamo::to_item(given)
+        .map_err(|e| StoreError::Corrupt(format!("cannot encode account settings: {e}")))?;
+    let remove = match update.stripe_webhook_secret {
+        Some(None) => vec!["stripe_webhook_secret"],
+        _ => Vec::new(),
+    };
+    let condition = match &update.checked_against {
+        None => Condition::present(),
+        Some((currency, min_payout)) => Condition::new(
+            "attribute_exists(pk) AND currency = :read_currency AND min_payout = :read_min_payout",
+        )
+        .value(
+            ":read_currency",
+            AttributeValue::S(currency.code().to_string()),
+        )
+        .value(
+            ":read_min_payout",
+            AttributeValue::S(min_payout.to_string()),
+        ),
+    };
+    let changes = Changes {
+        set: fields,
+        copy: Vec::new(),
+        remove,
+    };
+    store
+        .change(&Key::account(account), changes, condition)
+        .map(Some)
 }
 
 /// Points the account's default at `group`, provided the pointer is still what

@@ -14,8 +14,8 @@ use serde::Deserialize;
 
 use super::unique::Claim;
 use super::{
-    Changes, Condition, IndexEntry, Item, Key, Listing, Store, StoreError, Tally, UniqueValue, decode,
-    encode, tallies, unique,
+    Changes, Condition, IndexEntry, Item, Key, Listing, Store, StoreError, Tally, UniqueValue,
+    decode, encode, tallies, unique,
 };
 use crate::model::{
     Commission, CommissionStatus, Decision, Id, Partner, PayoutStatus, Referral, Reversed,
@@ -463,7 +463,10 @@ pub fn pay(
             "payout_status".to_string(),
             AttributeValue::S(PayoutStatus::Paid.as_str().into()),
         ),
-        ("payout_id".to_string(), AttributeValue::S(payout.to_string())),
+        (
+            "payout_id".to_string(),
+            AttributeValue::S(payout.to_string()),
+        ),
         ("updated_at".to_string(), timestamp(at)?),
         (gsi4pk.to_string(), pk),
         (gsi4sk.to_string(), sk),

@@ -188,7 +188,10 @@ fn payable_partition(account: &Id) -> String {
 }
 
 fn payout_commissions_partition(account: &Id, payout: &Id) -> String {
-    format!("{}#{PAYOUT}{payout}#COMMISSIONS", account_partition(account))
+    format!(
+        "{}#{PAYOUT}{payout}#COMMISSIONS",
+        account_partition(account)
+    )
 }
 
 fn partner_payouts_partition(account: &Id, partner: &Id) -> String {
@@ -214,6 +217,7 @@ fn payable_group(partner: &Id, currency: &str) -> String {
     format!("{partner}#{currency}#")
 }
 
+const API_KEY: &str = "KEY#";
 const GROUP: &str = "GROUP#";
 const PARTNER: &str = "PARTNER#";
 const CAMPAIGN: &str = "CAMPAIGN#";
@@ -227,7 +231,7 @@ impl Key {
     }
 
     pub fn api_key(account: &Id, key: &Id) -> Self {
-        Self::of(account, format!("KEY#{key}"))
+        Self::of(account, format!("{API_KEY}{key}"))
     }
 
     pub fn partner_group(account: &Id, group: &Id) -> Self {
@@ -345,16 +349,14 @@ impl IndexEntry {
     }
 
     /// A commission the next payout of its partner and currency will take.
-    pub fn payable_commission(
-        account: &Id,
-        partner: &Id,
-        currency: &str,
-        commission: &Id,
-    ) -> Self {
+    pub fn payable_commission(account: &Id, partner: &Id, currency: &str, commission: &Id) -> Self {
         Self {
             index: Index::Gsi4,
             pk: payable_partition(account),
-            sk: format!("{}{COMMISSION}{commission}", payable_group(partner, currency)),
+            sk: format!(
+                "{}{COMMISSION}{commission}",
+                payable_group(partner, currency)
+            ),
         }
     }
 
@@ -436,6 +438,13 @@ impl Collection {
             sk_prefix: GROUP,
         }
     }
+
+    pub fn api_keys(account: &Id) -> Self {
+        Self {
+            pk: account_partition(account),
+            sk_prefix: API_KEY,
+        }
+    }
 }
 
 /// A partition the payout run reads through from a position it may have
@@ -460,7 +469,10 @@ impl Walk {
             Index::Gsi2,
             "gsi2pk = :partition AND gsi2sk BETWEEN :low AND :high",
             [
-                (":partition", status_commissions_partition(account, "pending")),
+                (
+                    ":partition",
+                    status_commissions_partition(account, "pending"),
+                ),
                 (":low", low),
                 (":high", format!("{COMMISSION}{}", Id::last_at(until))),
             ],
@@ -495,11 +507,7 @@ impl Walk {
         )
     }
 
-    fn new<const N: usize>(
-        index: Index,
-        key_condition: &str,
-        values: [(&str, String); N],
-    ) -> Self {
+    fn new<const N: usize>(index: Index, key_condition: &str, values: [(&str, String); N]) -> Self {
         Self {
             index,
             key_condition: key_condition.into(),
@@ -716,11 +724,12 @@ mod tests {
                 "{entry:?}"
             );
         }
-        assert!(
-            Collection::partner_groups(&a)
-                .pk
-                .starts_with("A#68f76721000000000000000a")
-        );
+        for collection in [Collection::partner_groups(&a), Collection::api_keys(&a)] {
+            assert!(
+                collection.pk.starts_with("A#68f76721000000000000000a"),
+                "{collection:?}"
+            );
+        }
         for listing in [
             Listing::partners(&a),
             Listing::referrals_of_partner(&a, &b),
@@ -745,6 +754,23 @@ mod tests {
         let groups = Collection::partner_groups(&a);
         assert_eq!(key.pk, groups.pk);
         assert!(key.sk.starts_with(groups.sk_prefix));
+    }
+
+    #[test]
+    fn api_keys_fall_inside_the_key_collection_and_nothing_else_does() {
+        let (a, k) = ids();
+        let key = Key::api_key(&a, &k);
+        let keys = Collection::api_keys(&a);
+        assert_eq!(key.pk, keys.pk);
+        assert!(key.sk.starts_with(keys.sk_prefix));
+        for other in [
+            Key::account(&a),
+            Key::partner_group(&a, &k),
+            Key::unique(&a, UniqueValue::Event("KEY#x")),
+            Key::tally(&a, &Tally::partners()),
+        ] {
+            assert!(!other.sk.starts_with(keys.sk_prefix), "{other:?}");
+        }
     }
 
     #[test]

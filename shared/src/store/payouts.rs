@@ -80,7 +80,10 @@ pub fn extend(
     at: DateTime<Utc>,
 ) -> Result<TransactWriteItem, StoreError> {
     let unchanged = Condition::new("amount = :before_amount AND payment_count = :before_count")
-        .value(":before_amount", AttributeValue::S(before.amount.to_string()))
+        .value(
+            ":before_amount",
+            AttributeValue::S(before.amount.to_string()),
+        )
         .value(
             ":before_count",
             AttributeValue::N(before.payment_count.to_string()),
@@ -89,7 +92,10 @@ pub fn extend(
         &Key::payout(account, &before.id),
         "SET amount = :amount, payment_count = :count, updated_at = :at",
         [
-            (":amount", AttributeValue::S((before.amount + amount).to_string())),
+            (
+                ":amount",
+                AttributeValue::S((before.amount + amount).to_string()),
+            ),
             (
                 ":count",
                 AttributeValue::N((before.payment_count + count).to_string()),
@@ -101,10 +107,21 @@ pub fn extend(
 }
 
 /// Writes the settlement of `after`, provided the payout is still pending.
-pub fn settle(store: &Store, account: &Id, after: &Payout) -> Result<TransactWriteItem, StoreError> {
+pub fn settle(
+    store: &Store,
+    account: &Id,
+    after: &Payout,
+) -> Result<TransactWriteItem, StoreError> {
     let mut item = to_item(account, after)?;
     item.retain(|name, _| {
-        ["status", "status_updated_at", "updated_at", "gsi2pk", "gsi2sk"].contains(&name.as_str())
+        [
+            "status",
+            "status_updated_at",
+            "updated_at",
+            "gsi2pk",
+            "gsi2sk",
+        ]
+        .contains(&name.as_str())
     });
     store.assign(
         &Key::payout(account, &after.id),
@@ -209,7 +226,8 @@ pub fn list(account: &Id, filter: &PayoutFilter) -> PayoutList {
             if let Some(period) = &period {
                 let partition = IndexEntry::payout_period_partition(account, period);
                 conditions.push(
-                    Condition::new("gsi3pk = :period").value(":period", AttributeValue::S(partition)),
+                    Condition::new("gsi3pk = :period")
+                        .value(":period", AttributeValue::S(partition)),
                 );
             }
             Listing::payouts_of_partner(account, partner)

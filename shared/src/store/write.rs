@@ -166,7 +166,7 @@ impl Store {
             .set_key(Some(key.item_key()))
             .update_expression(expression.join(" "))
             .condition_expression(condition.expression)
-            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_names(non_empty(names))
             .set_expression_attribute_values(non_empty(values));
         Ok(TransactWriteItem::builder()
             .update(built(update.build())?)
@@ -209,6 +209,6 @@ impl Store {
     }
 }
 
-fn non_empty(values: HashMap<String, AttributeValue>) -> Option<HashMap<String, AttributeValue>> {
+fn non_empty<V>(values: HashMap<String, V>) -> Option<HashMap<String, V>> {
     (!values.is_empty()).then_some(values)
 }

@@ -1,0 +1,59 @@
+//! The account settings handlers: read them, or update the ones given.
+
+use axum::Json;
+use axum::extract::State;
+use partner_ledger::http::openapi::{ReadErrors, WriteErrors};
+use partner_ledger::http::scopes::{AccountRead, AccountWrite};
+use partner_ledger::http::{ApiError, Caller, JsonBody, retry_contended};
+use partner_ledger::store::{Store, accounts};
+use partner_ledger::validation::under;
+
+use crate::views::{AccountEnvelope, UpdateAccountRequest};
+
+const TAG: &str = "Account";
+
+/// Get Account.
+///
+/// The account the key belongs to. The Stripe webhook signing secret is never
+/// shown, only whether one is set.
+#[utoipa::path(get, path = "/2026-02-01/account.json", tag = TAG,
+    security(("api_key" = [])),
+    responses((status = 200, description = "The account's settings.", body = AccountEnvelope), ReadErrors))]
+pub async fn get_account(
+    State(store): State<Store>,
+    caller: Caller<AccountRead>,
+) -> Result<Json<AccountEnvelope>, ApiError> {
+    let (account, []) = caller.read(&store, []).await?;
+    Ok(Json(AccountEnvelope::of(account)))
+}
+
+/// Update Account.
+///
+/// Partial: only the given settings change, and an empty `account` changes
+/// nothing. Null keeps a setting, except `stripe_webhook_secret`, which null
+/// removes. `id`, `created_at` and `stripe_webhook_secret_set` are read-only
+/// (422). A new `currency` must allow the minimum payout's decimals, or come
+/// with a `min_payout` that fits it; commissions already recorded keep their
+/// own currency.
+#[utoipa::path(put, path = "/2026-02-01/account.json", tag = TAG, request_body = UpdateAccountRequest,
+    security(("api_key" = [])),
+    responses((status = 200, description = "Account updated.", body = AccountEnvelope), WriteErrors))]
+pub async fn update_account(
+    State(store): State<Store>,
+    caller: Caller<AccountWrite>,
+    JsonBody(request): JsonBody<UpdateAccountRequest>,
+) -> Result<Json<AccountEnvelope>, ApiError> {
+    let changes = request.account;
+    let account = retry_contended(|| async {
+        let (mut account, []) = caller.read(&store, []).await?;
+        let update = account
+            .apply(changes.clone())
+            .map_err(|e| ApiError::Validation(under(e, "account")))?;
+        if let Some(write) = accounts::update_settings(&store, &account.id, &update)? {
+            store.transact(vec![write]).await?;
+        }
+        Ok(account)
+    })
+    .await?;
+    Ok(Json(AccountEnvelope::of(account)))
+}

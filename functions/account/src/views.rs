@@ -1,0 +1,151 @@
+//! What the account routes accept and answer: the account inside
+//! `{"account": {...}}` (its webhook secret reduced to whether it is set),
+//! and API keys inside `{"apiKey": {...}}` (the token only at creation).
+
+use chrono::{DateTime, Utc};
+use partner_ledger::model::{Account, AccountChanges, ApiKey, ApiKeyDraft, Id};
+use partner_ledger::money::Currency;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAccountRequest {
+    pub account: AccountChanges,
+}
+
+/// `{"account": {...}}`, the answer to a get or an update.
+#[derive(Serialize, ToSchema)]
+pub struct AccountEnvelope {
+    pub account: AccountView,
+}
+
+/// The account's settings. The webhook signing secret is write-only.
+#[derive(Serialize, ToSchema)]
+pub struct AccountView {
+    /// Also the last segment of the account's Stripe webhook path.
+    #[schema(value_type = String, example = "68f76721a1b2c3d4e5f60718")]
+    pub id: Id,
+    pub name: String,
+    pub currency: Currency,
+    /// Days a commission waits before the payout run approves it.
+    pub hold_days: u32,
+    /// The smallest balance the payout run pays out.
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    pub min_payout: Decimal,
+    /// Whether a Stripe webhook signing secret is set.
+    pub stripe_webhook_secret_set: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl AccountEnvelope {
+    pub fn of(account: Account) -> Self {
+        Self {
+            account: AccountView {
+                stripe_webhook_secret_set: account.stripe_webhook_secret.is_some(),
+                id: account.id,
+                name: account.name,
+                currency: account.currency,
+                hold_days: account.hold_days,
+                min_payout: account.min_payout,
+                created_at: account.created_at,
+            },
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKeyRequest {
+    #[serde(rename = "apiKey")]
+    pub api_key: ApiKeyDraft,
+}
+
+/// An API key as listed: never its token or its hash.
+#[derive(Serialize, ToSchema)]
+pub struct ApiKeyView {
+    #[schema(value_type = String, example = "68f76721a1b2c3d4e5f60718")]
+    pub id: Id,
+    pub name: String,
+    #[schema(example = json!(["partners:read", "commissions:*"]))]
+    pub scopes: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl ApiKeyView {
+    pub fn of(key: ApiKey) -> Self {
+        Self {
+            id: key.id,
+            name: key.name,
+            scopes: key.scopes,
+            created_at: key.created_at,
+        }
+    }
+}
+
+/// `{"apiKey": {...}}` with the token: the answer to a create, and the only
+/// time the token is shown.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedApiKeyEnvelope {
+    #[serde(rename = "apiKey")]
+    pub api_key: CreatedApiKey,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedApiKey {
+    #[schema(value_type = String, example = "68f76721a1b2c3d4e5f60718")]
+    pub id: Id,
+    pub name: String,
+    pub scopes: Vec<String>,
+    /// The bearer token: `Authorization: Bearer <key>`. Store it now; it is
+    /// never shown again.
+    #[schema(pattern = "^plk_[0-9a-f]{24}_[0-9a-f]{24}_[0-9a-f]{64}$")]
+    pub key: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl CreatedApiKeyEnvelope {
+    pub fn of(key: ApiKey, token: String) -> Self {
+        Self {
+            api_key: CreatedApiKey {
+                id: key.id,
+                name: key.name,
+                scopes: key.scopes,
+                key: token,
+                created_at: key.created_at,
+            },
+        }
+    }
+}
+
+/// `{"apiKey": {..., "deleted": true}}`: the key that was deleted.
+#[derive(Serialize, ToSchema)]
+pub struct DeletedApiKeyEnvelope {
+    #[serde(rename = "apiKey")]
+    pub api_key: DeletedApiKey,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeletedApiKey {
+    #[schema(value_type = String, example = "68f76721a1b2c3d4e5f60718")]
+    pub id: Id,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub deleted: bool,
+}
+
+impl DeletedApiKeyEnvelope {
+    pub fn of(key: ApiKey) -> Self {
+        Self {
+            api_key: DeletedApiKey {
+                id: key.id,
+                name: key.name,
+                scopes: key.scopes,
+                created_at: key.created_at,
+                deleted: true,
+            },
+        }
+    }
+}
