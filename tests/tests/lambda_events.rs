@@ -629,6 +629,72 @@ async fn payout_fixtures_go_through_the_real_entry_point() {
 }
 
 #[tokio::test]
+async fn the_scheduled_event_runs_the_payout_run_in_every_account() {
+    let env = TestEnv::new().await;
+    default_group(&env).await;
+    let partner = env
+        .post(
+            "/2026-02-01/partners.json",
+            json!({"partner": {"email": "ann@example.com", "links": [{"url": "https://example.com/?via=ann", "code": "ann"}]}}),
+        )
+        .await;
+    assert_eq!(partner.status, 201, "{:?}", partner.body);
+    let referral = env
+        .post(
+            "/2026-02-01/referrals.json",
+            json!({"referral": {"email": "customer@example.org", "code": "ann"}}),
+        )
+        .await;
+    let referral = referral.body["referral"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    approved_commission(&env, &referral, "40", "py_scheduled_1").await;
+    approved_commission(&env, &referral, "12.5", "py_scheduled_2").await;
+    let runtime = RuntimeApi::start().await;
+    let _function = start(&env, &runtime, "payout-run");
+    let scheduled = fixture_with("scheduled-payout-run.json", "", &[]);
+
+    let run_in = |answer: &Value, account: &str| {
+        answer["runs"]
+            .as_array()
+            .and_then(|runs| runs.iter().find(|r| r["account_id"] == json!(account)))
+            .cloned()
+            .unwrap_or_else(|| panic!("no run for {account}: {answer}"))
+    };
+    let first = runtime
+        .invoke(scheduled.clone())
+        .await
+        .expect("the run answers");
+    let (a, b) = (
+        run_in(&first, &env.account_a),
+        run_in(&first, &env.account_b),
+    );
+    assert_eq!(
+        (&a["payouts"], &a["commissions_paid"], &a["complete"]),
+        (&json!(1), &json!(2), &json!(true)),
+        "{first}"
+    );
+    assert_eq!(
+        (&b["commissions_paid"], &b["complete"]),
+        (&json!(0), &json!(true))
+    );
+    let listed = env.get("/2026-02-01/payouts.json").await;
+    assert_eq!(listed.body["elements"][0]["amount"].to_string(), "52.5");
+
+    let second = runtime.invoke(scheduled).await.expect("the run answers");
+    assert_eq!(
+        run_in(&second, &env.account_a)["commissions_paid"],
+        json!(0),
+        "{second}"
+    );
+    assert_eq!(
+        env.get("/2026-02-01/payouts.json").await.body["count"],
+        json!(1)
+    );
+}
+
+#[tokio::test]
 async fn account_fixtures_go_through_the_real_entry_point() {
     let env = TestEnv::new().await;
     let runtime = RuntimeApi::start().await;

@@ -13,7 +13,8 @@ use partner_ledger::payout_run::{Deadline, PayoutRun, RunReport};
 use partner_ledger::store::Store;
 use serde::Serialize;
 
-/// Time kept back from the deadline for the work in flight and the answer.
+/// Time kept back from the deadline for the work in flight and the answer:
+/// a tenth of the time left, at most this.
 const MARGIN: Duration = Duration::from_secs(10);
 
 /// What one invocation did, account by account.
@@ -25,7 +26,9 @@ pub struct Invocation {
 /// Runs the payout run in every account; the event itself (a scheduled
 /// event, or anything `cargo lambda invoke` sends) carries nothing it needs.
 pub async fn handle(store: &Store, context: &Context) -> Result<Invocation, Error> {
-    let budget = Deadline::new(deadline(context), MARGIN);
+    let deadline = deadline(context);
+    let margin = MARGIN.min(deadline.saturating_duration_since(Instant::now()) / 10);
+    let budget = Deadline::new(deadline, margin);
     let runs = PayoutRun::new(Utc::now(), &budget).all(store).await?;
     for run in &runs {
         tracing::info!(
