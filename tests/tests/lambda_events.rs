@@ -529,10 +529,10 @@ async fn approved_commission(env: &TestEnv, referral: &str, amount: &str, paymen
     id
 }
 
-#[tokio::test]
-async fn payout_fixtures_go_through_the_real_entry_point() {
-    let env = TestEnv::new().await;
-    default_group(&env).await;
+/// The default group, Ann (link code `ann`) and a customer she referred;
+/// the referral's id.
+async fn ann_and_a_customer(env: &TestEnv) -> String {
+    default_group(env).await;
     let partner = env
         .post(
             "/2026-02-01/partners.json",
@@ -547,10 +547,16 @@ async fn payout_fixtures_go_through_the_real_entry_point() {
         )
         .await;
     assert_eq!(referral.status, 201, "{:?}", referral.body);
-    let referral = referral.body["referral"]["id"]
+    referral.body["referral"]["id"]
         .as_str()
         .unwrap()
-        .to_string();
+        .to_string()
+}
+
+#[tokio::test]
+async fn payout_fixtures_go_through_the_real_entry_point() {
+    let env = TestEnv::new().await;
+    let referral = ann_and_a_customer(&env).await;
     let commissions = [
         approved_commission(&env, &referral, "40", "py_fixture_1").await,
         approved_commission(&env, &referral, "12.5", "py_fixture_2").await,
@@ -631,24 +637,7 @@ async fn payout_fixtures_go_through_the_real_entry_point() {
 #[tokio::test]
 async fn the_scheduled_event_runs_the_payout_run_in_every_account() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
-    let partner = env
-        .post(
-            "/2026-02-01/partners.json",
-            json!({"partner": {"email": "ann@example.com", "links": [{"url": "https://example.com/?via=ann", "code": "ann"}]}}),
-        )
-        .await;
-    assert_eq!(partner.status, 201, "{:?}", partner.body);
-    let referral = env
-        .post(
-            "/2026-02-01/referrals.json",
-            json!({"referral": {"email": "customer@example.org", "code": "ann"}}),
-        )
-        .await;
-    let referral = referral.body["referral"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let referral = ann_and_a_customer(&env).await;
     approved_commission(&env, &referral, "40", "py_scheduled_1").await;
     approved_commission(&env, &referral, "12.5", "py_scheduled_2").await;
     let runtime = RuntimeApi::start().await;

@@ -15,7 +15,7 @@ use partner_ledger::http::{
 };
 use partner_ledger::model::{Commission, Decision, Id};
 use partner_ledger::store::commissions::{self, BulkDecisionError, CommissionFilter};
-use partner_ledger::store::{Item, Key, PageRequest, Store, tallies};
+use partner_ledger::store::{Item, Key, Store};
 use partner_ledger::validation::{FieldError, under};
 
 use crate::create::{self, Created};
@@ -67,25 +67,9 @@ pub async fn list_commissions(
             to: filters.to,
         },
     );
-    let tally = list
-        .tally
-        .as_ref()
-        .map(|tally| Key::tally(caller.account_id(), tally));
-    let (_, counted) = caller.read_all(&store, &Vec::from_iter(&tally)).await?;
-    let request = PageRequest {
-        filter: list.filter.clone(),
-        ..paging.request()
-    };
-    let (page, count) = match counted.into_iter().next() {
-        Some(tally) => (
-            store.page(&list.listing, request).await?,
-            tallies::count(tally.as_ref())?,
-        ),
-        None => tokio::try_join!(
-            store.page(&list.listing, request),
-            store.count(&list.listing, list.filter.clone()),
-        )?,
-    };
+    let (page, count) = caller
+        .filtered_page(&store, &list, paging.request())
+        .await?;
     let elements: Vec<CommissionView> = page
         .items
         .into_iter()

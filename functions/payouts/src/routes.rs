@@ -13,7 +13,7 @@ use partner_ledger::http::{
 use partner_ledger::model::{Id, Payout, Settlement};
 use partner_ledger::payout_run;
 use partner_ledger::store::payouts::{self, PayoutFilter};
-use partner_ledger::store::{Item, Key, PageRequest, Store, tallies};
+use partner_ledger::store::{Item, Key, Store};
 
 use crate::deadline::RunDeadline;
 use crate::views::*;
@@ -48,25 +48,9 @@ pub async fn list_payouts(
             period: filters.period,
         },
     );
-    let tally = list
-        .tally
-        .as_ref()
-        .map(|tally| Key::tally(caller.account_id(), tally));
-    let (_, counted) = caller.read_all(&store, &Vec::from_iter(&tally)).await?;
-    let request = PageRequest {
-        filter: list.filter.clone(),
-        ..paging.request()
-    };
-    let (page, count) = match counted.into_iter().next() {
-        Some(tally) => (
-            store.page(&list.listing, request).await?,
-            tallies::count(tally.as_ref())?,
-        ),
-        None => tokio::try_join!(
-            store.page(&list.listing, request),
-            store.count(&list.listing, list.filter.clone()),
-        )?,
-    };
+    let (page, count) = caller
+        .filtered_page(&store, &list, paging.request())
+        .await?;
     let elements: Vec<PayoutView> = page
         .items
         .into_iter()

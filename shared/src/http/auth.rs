@@ -13,7 +13,9 @@ use axum::http::request::Parts;
 
 use super::error::ApiError;
 use crate::model::{Access, Account, ApiKey, ApiToken, Id, Resource, Scope};
-use crate::store::{Item, Key, Store, accounts, api_keys};
+use crate::store::{
+    FilteredList, Item, Key, Page, PageRequest, Store, accounts, api_keys, tallies,
+};
 
 /// The scope a route requires, as a type, so a handler's signature says it.
 pub trait RequiredScope: Send + Sync + 'static {
@@ -156,5 +158,35 @@ impl<S: RequiredScope> Caller<S> {
             }
             _ => Err(ApiError::Unauthorized),
         }
+    }
+
+    /// Verifies the key and reads one page of `list` with its count: the
+    /// count is the list's tally, read with the key, or (for views no tally
+    /// counts) a counting Query run beside the page.
+    pub async fn filtered_page(
+        &self,
+        store: &Store,
+        list: &FilteredList,
+        request: PageRequest<'_>,
+    ) -> Result<(Page, u64), ApiError> {
+        let tally = list
+            .tally
+            .as_ref()
+            .map(|tally| Key::tally(self.account_id(), tally));
+        let (_, counted) = self.read_all(store, &Vec::from_iter(&tally)).await?;
+        let request = PageRequest {
+            filter: list.filter.clone(),
+            ..request
+        };
+        Ok(match counted.into_iter().next() {
+            Some(tally) => (
+                store.page(&list.listing, request).await?,
+                tallies::count(tally.as_ref())?,
+            ),
+            None => tokio::try_join!(
+                store.page(&list.listing, request),
+                store.count(&list.listing, list.filter.clone()),
+            )?,
+        })
     }
 }

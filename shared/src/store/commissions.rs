@@ -14,8 +14,8 @@ use serde::Deserialize;
 
 use super::unique::Claim;
 use super::{
-    Changes, Condition, IndexEntry, Item, Key, Listing, Store, StoreError, Tally, UniqueValue,
-    decode, encode, tallies, unique,
+    Changes, Condition, FilteredList, IndexEntry, Item, Key, Listing, Store, StoreError, Tally,
+    UniqueValue, decode, encode, tallies, unique,
 };
 use crate::model::{
     Commission, CommissionStatus, Decision, Id, Partner, PayoutStatus, Referral, Reversed,
@@ -582,19 +582,10 @@ pub struct CommissionFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
-/// A filtered view of an account's commissions: where it is read, the
-/// filter that narrows it further, and the tally that counts it, if one does.
-pub struct CommissionList {
-    pub listing: Listing,
-    pub filter: Option<Condition>,
-    /// `None` when no tally counts this view: it is counted by a Query.
-    pub tally: Option<Tally>,
-}
-
 /// The commissions `filter` selects. The narrowest index carries the read:
 /// the referral's list, else the partner's, else the status's, else the
 /// account's; the remaining criteria filter it.
-pub fn list(account: &Id, filter: &CommissionFilter) -> CommissionList {
+pub fn list(account: &Id, filter: &CommissionFilter) -> FilteredList {
     let mut conditions = Vec::new();
     let status = |status| in_status(account, status, ":status");
     let listing = match (&filter.referral, &filter.partner, filter.status) {
@@ -626,7 +617,7 @@ pub fn list(account: &Id, filter: &CommissionFilter) -> CommissionList {
         && filter.from.is_none()
         && filter.to.is_none())
     .then(|| Tally::commissions(filter.partner.as_ref(), filter.referral.as_ref()));
-    CommissionList {
+    FilteredList {
         listing: listing.created_between(filter.from, filter.to),
         filter: conditions.into_iter().reduce(Condition::and),
         tally,

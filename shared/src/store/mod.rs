@@ -30,7 +30,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteIt
 
 pub use codec::{decode, encode};
 pub use keys::{Collection, Index, IndexEntry, Key, Listing, Tally, UniqueValue, Walk};
-pub use pages::{Page, PageRequest, WalkPage};
+pub use pages::{FilteredList, Page, PageRequest, WalkPage};
 pub use write::{Changes, Condition};
 
 /// A raw table item.

@@ -6,7 +6,7 @@
 
 use aws_sdk_dynamodb::types::Select;
 
-use super::{Condition, Item, Listing, Store, StoreError, Walk};
+use super::{Condition, Item, Listing, Store, StoreError, Tally, Walk};
 use crate::model::Id;
 
 /// What to read from a listing.
@@ -20,6 +20,15 @@ pub struct PageRequest<'a> {
     pub limit: usize,
     /// Only items meeting this condition count.
     pub filter: Option<Condition>,
+}
+
+/// A filtered view of a list: where it is read, the filter that narrows it
+/// further, and the tally that counts it, if one does.
+pub struct FilteredList {
+    pub listing: Listing,
+    pub filter: Option<Condition>,
+    /// `None` when no tally counts this view: it is counted by a Query.
+    pub tally: Option<Tally>,
 }
 
 /// One page of a walk, and where the next one starts (`None`: the end).

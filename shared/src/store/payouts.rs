@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::{
-    Condition, IndexEntry, Item, Key, Listing, PageRequest, Store, StoreError, Tally, commissions,
-    decode, encode,
+    Condition, FilteredList, IndexEntry, Item, Key, Listing, PageRequest, Store, StoreError, Tally,
+    commissions, decode, encode,
 };
 use crate::model::{Id, Payout, PayoutState, Period};
 
@@ -206,19 +206,10 @@ pub struct PayoutFilter {
     pub period: Option<Period>,
 }
 
-/// A filtered view of an account's payouts: where it is read, the filter
-/// that narrows it further, and the tally that counts it, if one does.
-pub struct PayoutList {
-    pub listing: Listing,
-    pub filter: Option<Condition>,
-    /// `None` when no tally counts this view: it is counted by a Query.
-    pub tally: Option<Tally>,
-}
-
 /// The payouts `filter` selects: the partner's list, else the period's,
 /// else the status's, else the account's carries the read, and the other
 /// criteria filter it.
-pub fn list(account: &Id, filter: &PayoutFilter) -> PayoutList {
+pub fn list(account: &Id, filter: &PayoutFilter) -> FilteredList {
     let mut conditions = Vec::new();
     let period = filter.period.map(|p| p.to_string());
     let listing = match (&filter.partner, &period, filter.status) {
@@ -243,7 +234,7 @@ pub fn list(account: &Id, filter: &PayoutFilter) -> PayoutList {
     }
     let tally = (filter.status.is_none() && period.is_none())
         .then(|| Tally::payouts(filter.partner.as_ref()));
-    PayoutList {
+    FilteredList {
         listing,
         filter: conditions.into_iter().reduce(Condition::and),
         tally,
