@@ -152,18 +152,18 @@ fn take_through(
 /// The walked groups and the freshly approved ones, in key order, each
 /// commission once.
 fn merge(walked: Vec<Group>, fresh: Vec<Group>) -> Vec<Group> {
-    let mut merged: BTreeMap<GroupKey, Vec<Payable>> = BTreeMap::new();
+    let mut merged: BTreeMap<GroupKey, (HashSet<Id>, Vec<Payable>)> = BTreeMap::new();
     for group in walked.into_iter().chain(fresh) {
-        let commissions = merged.entry(group.key).or_default();
+        let (seen, commissions) = merged.entry(group.key).or_default();
         for commission in group.commissions {
-            if !commissions.iter().any(|c| c.id == commission.id) {
+            if seen.insert(commission.id.clone()) {
                 commissions.push(commission);
             }
         }
     }
     merged
         .into_iter()
-        .map(|(key, commissions)| Group { key, commissions })
+        .map(|(key, (_, commissions))| Group { key, commissions })
         .collect()
 }
 
