@@ -4,18 +4,21 @@
 //! it leaves a position for, and the next invocation continues there.
 //! `POST /2026-02-01/payouts/run.json` runs the same code for one account.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use lambda_http::tracing;
 use lambda_http::{Context, Error};
-use partner_ledger::payout_run::{Deadline, PayoutRun, RunReport};
+use partner_ledger::payout_run::{Deadline, PayoutRun, RunReport, time_left};
 use partner_ledger::store::Store;
 use serde::Serialize;
 
 /// Time kept back from the deadline for the work in flight and the answer:
 /// a tenth of the time left, at most this.
 const MARGIN: Duration = Duration::from_secs(10);
+/// Lambda's longest invocation: the budget when the invocation names no
+/// real deadline (`make run`).
+const LONGEST: Duration = Duration::from_secs(900);
 
 /// What one invocation did, account by account.
 #[derive(Debug, Serialize)]
@@ -26,9 +29,8 @@ pub struct Invocation {
 /// Runs the payout run in every account; the event itself (a scheduled
 /// event, or anything `cargo lambda invoke` sends) carries nothing it needs.
 pub async fn handle(store: &Store, context: &Context) -> Result<Invocation, Error> {
-    let deadline = deadline(context);
-    let margin = MARGIN.min(deadline.saturating_duration_since(Instant::now()) / 10);
-    let budget = Deadline::new(deadline, margin);
+    let left = time_left(context.deadline()).unwrap_or(LONGEST);
+    let budget = Deadline::new(Instant::now() + left, MARGIN.min(left / 10));
     let runs = PayoutRun::new(Utc::now(), &budget).all(store).await?;
     for run in &runs {
         tracing::info!(
@@ -41,12 +43,4 @@ pub async fn handle(store: &Store, context: &Context) -> Result<Invocation, Erro
         );
     }
     Ok(Invocation { runs })
-}
-
-/// The invocation's deadline (milliseconds since the epoch) as an instant.
-fn deadline(context: &Context) -> Instant {
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    Instant::now() + Duration::from_millis(context.deadline.saturating_sub(now_ms))
 }

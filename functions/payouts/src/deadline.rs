@@ -5,12 +5,12 @@
 //! and the next run continues from where it stopped.
 
 use std::convert::Infallible;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use lambda_http::RequestExt;
-use partner_ledger::payout_run::Deadline;
+use partner_ledger::payout_run::{Deadline, time_left};
 
 /// The longest a run started by hand works, from the request's arrival.
 const MOST: Duration = Duration::from_secs(25);
@@ -26,12 +26,9 @@ impl<S: Send + Sync> FromRequestParts<S> for RunDeadline {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        // A deadline already past on arrival is no real one: Lambda never
-        // hands over an expired invocation, while `cargo lambda watch`
-        // (`make run`) announces a fixed 600 000 ms after the epoch.
         let invocation_left = parts
             .lambda_context_ref()
-            .and_then(|context| context.deadline().duration_since(SystemTime::now()).ok());
+            .and_then(|context| time_left(context.deadline()));
         Ok(Self(Deadline::new(
             finish_by(Instant::now(), invocation_left),
             MARGIN,
@@ -48,7 +45,7 @@ fn finish_by(now: Instant, invocation_left: Option<Duration>) -> Instant {
 
 #[cfg(test)]
 mod tests {
-    use std::time::UNIX_EPOCH;
+    use std::time::{SystemTime, UNIX_EPOCH};
 
     use lambda_http::Context;
     use partner_ledger::payout_run::Budget;

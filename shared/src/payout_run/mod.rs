@@ -15,7 +15,7 @@
 mod approve;
 mod pay;
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -48,6 +48,14 @@ impl Budget for Deadline {
     fn exhausted(&self) -> bool {
         Instant::now() >= self.stop_at
     }
+}
+
+/// How long a Lambda invocation ending at `end` has left. `None` for an end
+/// already past, which is no real one: Lambda never hands over an expired
+/// invocation, while `cargo lambda watch` (`make run`) announces a fixed
+/// 600 000 ms after the epoch.
+pub fn time_left(end: SystemTime) -> Option<Duration> {
+    end.duration_since(SystemTime::now()).ok()
 }
 
 /// What a run did in one account.
