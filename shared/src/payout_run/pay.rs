@@ -22,10 +22,8 @@ use crate::model::{
 use crate::money::Currency;
 use crate::store::commissions::{self, Payable};
 use crate::store::payout_runs::RunPosition;
-use crate::store::{Key, Store, StoreError, Tally, Walk, partners, payouts};
+use crate::store::{Item, Key, Store, StoreError, Tally, Walk, partners, payouts};
 
-/// Keys one BatchGetItem reads at most.
-const MAX_KEYS: usize = 100;
 /// Partners settled together: their payouts and partners fill one BatchGetItem.
 const BATCH: usize = 50;
 /// Plans tried for a batch before what is left waits for the next run.
@@ -34,7 +32,7 @@ const ATTEMPTS: usize = 5;
 /// A partner's payable commissions in one currency.
 type GroupKey = (Id, Currency);
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Group {
     key: GroupKey,
     commissions: Vec<Payable>,
@@ -176,13 +174,7 @@ async fn settle(
     run: &PayoutRun<'_>,
     payment: &mut Payment,
 ) -> Result<(), StoreError> {
-    let mut left: Vec<Group> = batch
-        .iter()
-        .map(|g| Group {
-            key: g.key.clone(),
-            commissions: g.commissions.clone(),
-        })
-        .collect();
+    let mut left = batch.to_vec();
     for _ in 0..ATTEMPTS {
         let plan = plan(store, account, &left, run).await?;
         let mut lost = None;
@@ -236,32 +228,33 @@ async fn refresh(
     account: &Id,
     groups: Vec<Group>,
 ) -> Result<Vec<Group>, StoreError> {
-    let mut refreshed = Vec::with_capacity(groups.len());
-    for group in groups {
-        let keys: Vec<Key> = group
-            .commissions
-            .iter()
-            .map(|c| Key::commission(account, &c.id))
-            .collect();
-        let mut commissions = Vec::with_capacity(keys.len());
-        for chunk in keys.chunks(MAX_KEYS) {
-            for item in store.get_many(&chunk.iter().collect::<Vec<_>>()).await? {
-                let Some(commission) = item.map(commissions::from_item).transpose()? else {
-                    continue;
-                };
-                if commission.status == CommissionStatus::Approved
-                    && commission.payout_status == PayoutStatus::NotPaid
-                {
-                    commissions.push(Payable::of(&commission));
-                }
-            }
+    let keys: Vec<Key> = groups
+        .iter()
+        .flat_map(|g| &g.commissions)
+        .map(|c| Key::commission(account, &c.id))
+        .collect();
+    let mut payable: HashMap<GroupKey, Vec<Payable>> = HashMap::new();
+    for item in store.get_many(&keys.iter().collect::<Vec<_>>()).await? {
+        let Some(commission) = item.map(commissions::from_item).transpose()? else {
+            continue;
+        };
+        if commission.status == CommissionStatus::Approved
+            && commission.payout_status == PayoutStatus::NotPaid
+        {
+            let key = (commission.partner_id.clone(), commission.currency);
+            payable
+                .entry(key)
+                .or_default()
+                .push(Payable::of(&commission));
         }
-        refreshed.push(Group {
-            key: group.key,
-            commissions,
-        });
     }
-    Ok(refreshed)
+    Ok(groups
+        .into_iter()
+        .map(|g| Group {
+            commissions: payable.remove(&g.key).unwrap_or_default(),
+            key: g.key,
+        })
+        .collect())
 }
 
 /// One planned transaction.
@@ -435,11 +428,8 @@ async fn open_payouts(
                 keys.push(Key::partner(account, &key.0));
             }
         }
-        let mut found = HashMap::new();
-        for chunk in keys.chunks(MAX_KEYS) {
-            let items = store.get_many(&chunk.iter().collect::<Vec<_>>()).await?;
-            found.extend(chunk.iter().cloned().zip(items));
-        }
+        let items = store.get_many(&keys.iter().collect::<Vec<_>>()).await?;
+        let mut found: HashMap<Key, Option<Item>> = keys.into_iter().zip(items).collect();
         let mut next = Vec::new();
         for (key, slot) in unresolved {
             if let Some(Some(item)) = found.remove(&Key::partner(account, &key.0)) {

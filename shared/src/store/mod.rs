@@ -20,7 +20,7 @@ pub mod tallies;
 pub mod unique;
 mod write;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::Client;
@@ -100,11 +100,24 @@ impl Store {
         &self.table
     }
 
-    /// Reads up to 100 items in one strongly consistent BatchGetItem, in the
-    /// order asked. Keys DynamoDB leaves unprocessed (throttling) are retried.
+    /// Reads items strongly consistently, in the order asked: one
+    /// BatchGetItem per 100 distinct keys (DynamoDB's limit). Keys DynamoDB
+    /// leaves unprocessed (throttling) are retried.
     pub async fn get_many(&self, keys: &[&Key]) -> Result<Vec<Option<Item>>, StoreError> {
         let mut found: HashMap<Key, Item> = HashMap::with_capacity(keys.len());
-        let mut pending: Vec<Item> = unique(keys).into_iter().map(Key::item_key).collect();
+        for chunk in unique(keys).chunks(MAX_BATCH_GET) {
+            self.get_batch(chunk, &mut found).await?;
+        }
+        Ok(keys.iter().map(|key| found.get(*key).cloned()).collect())
+    }
+
+    /// One BatchGetItem of at most [`MAX_BATCH_GET`] keys, into `found`.
+    async fn get_batch(
+        &self,
+        keys: &[&Key],
+        found: &mut HashMap<Key, Item>,
+    ) -> Result<(), StoreError> {
+        let mut pending: Vec<Item> = keys.iter().map(|k| k.item_key()).collect();
         while !pending.is_empty() {
             let request = KeysAndAttributes::builder()
                 .set_keys(Some(pending))
@@ -133,7 +146,7 @@ impl Store {
                 .map(|k| k.keys)
                 .unwrap_or_default();
         }
-        Ok(keys.iter().map(|key| found.get(*key).cloned()).collect())
+        Ok(())
     }
 
     /// [`Store::get_many`] for a number of keys known at compile time.
@@ -221,12 +234,14 @@ impl Store {
     }
 }
 
+/// The most keys one BatchGetItem may ask for.
+const MAX_BATCH_GET: usize = 100;
+
+/// `keys` without repeats (BatchGetItem refuses them), first seen first.
 fn unique<'a>(keys: &[&'a Key]) -> Vec<&'a Key> {
-    let mut seen: Vec<&Key> = Vec::with_capacity(keys.len());
-    for key in keys {
-        if !seen.contains(key) {
-            seen.push(key);
-        }
-    }
-    seen
+    let mut seen = HashSet::with_capacity(keys.len());
+    keys.iter()
+        .copied()
+        .filter(|key| seen.insert(*key))
+        .collect()
 }

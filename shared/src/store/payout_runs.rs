@@ -74,14 +74,11 @@ pub async fn directory(store: &Store) -> Result<Vec<(Account, Option<RunPosition
             break;
         }
     }
-    let mut listed = Vec::with_capacity(accounts.len());
-    for chunk in accounts.chunks(100) {
-        let keys: Vec<Key> = chunk.iter().map(|a| Key::payout_run(&a.id)).collect();
-        let found = store.get_many(&keys.iter().collect::<Vec<_>>()).await?;
-        for (account, item) in chunk.iter().zip(found) {
-            let position = item.map(decode::<RunPosition>).transpose()?;
-            listed.push((account.clone(), position));
-        }
-    }
-    Ok(listed)
+    let keys: Vec<Key> = accounts.iter().map(|a| Key::payout_run(&a.id)).collect();
+    let found = store.get_many(&keys.iter().collect::<Vec<_>>()).await?;
+    accounts
+        .into_iter()
+        .zip(found)
+        .map(|(account, item)| Ok((account, item.map(decode::<RunPosition>).transpose()?)))
+        .collect()
 }
