@@ -97,31 +97,20 @@ async fn approve_chunk(
     chunk: &[&Commission],
     now: DateTime<Utc>,
 ) -> Result<Vec<Payable>, StoreError> {
-    let mut left: Vec<&Commission> = chunk.to_vec();
-    for _ in 0..ATTEMPTS {
-        if left.is_empty() {
-            break;
+    let written = store
+        .transact_holding(chunk, ATTEMPTS, |c| {
+            commissions::decision(store, account, &c.id, Decision::Approve, now)
+        })
+        .await;
+    match written {
+        Ok(approved) => Ok(approved.into_iter().map(|c| Payable::of(c)).collect()),
+        Err(e) if e.is_contention() => {
+            tracing::warn!(
+                commissions = chunk.len(),
+                "commissions left pending after repeated conflicts; the next run approves them"
+            );
+            Ok(Vec::new())
         }
-        let writes = left
-            .iter()
-            .map(|c| commissions::decision(store, account, &c.id, Decision::Approve, now))
-            .collect::<Result<Vec<_>, _>>()?;
-        match store.transact(writes).await {
-            Ok(()) => return Ok(left.iter().map(|c| Payable::of(c)).collect()),
-            Err(e) if e.is_contention() => {
-                left = left
-                    .into_iter()
-                    .enumerate()
-                    .filter(|(index, _)| !e.failed_condition(*index))
-                    .map(|(_, c)| c)
-                    .collect();
-            }
-            Err(e) => return Err(e),
-        }
+        Err(e) => Err(e),
     }
-    tracing::warn!(
-        left = left.len(),
-        "commissions left pending after repeated conflicts; the next run approves them"
-    );
-    Ok(Vec::new())
 }

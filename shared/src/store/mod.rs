@@ -220,6 +220,41 @@ impl Store {
         }
     }
 
+    /// Writes `write(item)` for each of `items` in one transaction. An item
+    /// whose condition fails (someone else changed it meanwhile) is dropped
+    /// and the rest tried again, up to `attempts` transactions. Answers the
+    /// items written; contention that outlasts the attempts is the last
+    /// cancellation.
+    pub async fn transact_holding<'a, T>(
+        &self,
+        items: &'a [T],
+        attempts: usize,
+        write: impl Fn(&T) -> Result<TransactWriteItem, StoreError>,
+    ) -> Result<Vec<&'a T>, StoreError> {
+        let mut left: Vec<&T> = items.iter().collect();
+        let mut tried = 0;
+        while !left.is_empty() {
+            let writes = left
+                .iter()
+                .map(|item| write(item))
+                .collect::<Result<Vec<_>, _>>()?;
+            match self.transact(writes).await {
+                Ok(()) => break,
+                Err(e) if e.is_contention() && tried + 1 < attempts => {
+                    tried += 1;
+                    left = left
+                        .into_iter()
+                        .enumerate()
+                        .filter(|(index, _)| !e.failed_condition(*index))
+                        .map(|(_, item)| item)
+                        .collect();
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(left)
+    }
+
     /// Puts one item that must not exist yet.
     pub async fn insert(&self, item: Item) -> Result<(), StoreError> {
         self.client

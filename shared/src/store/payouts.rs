@@ -130,6 +130,10 @@ pub fn settle(
     )
 }
 
+/// Transactions tried per chunk of a release before it answers an error
+/// (marking the payout failed again finishes it).
+const RELEASE_ATTEMPTS: usize = 6;
+
 /// Hands every commission of the failed payout `payout` back to the
 /// payable ones, for the next run; answers how many it released. A failed
 /// payout takes no new commissions, so its list is read once and released
@@ -165,30 +169,12 @@ pub async fn release(
     }
     let mut released = 0;
     for chunk in held.chunks(100) {
-        let mut left: Vec<&Id> = chunk.iter().collect();
-        let mut attempts = 0;
-        while !left.is_empty() {
-            let writes = left
-                .iter()
-                .map(|id| commissions::release(store, account, id, payout, at))
-                .collect::<Result<Vec<_>, _>>()?;
-            match store.transact(writes).await {
-                Ok(()) => {
-                    released += u32::try_from(left.len()).unwrap_or(u32::MAX);
-                    break;
-                }
-                Err(e) if e.is_contention() && attempts < 5 => {
-                    attempts += 1;
-                    left = left
-                        .into_iter()
-                        .enumerate()
-                        .filter(|(index, _)| !e.failed_condition(*index))
-                        .map(|(_, id)| id)
-                        .collect();
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let written = store
+            .transact_holding(chunk, RELEASE_ATTEMPTS, |id| {
+                commissions::release(store, account, id, payout, at)
+            })
+            .await?;
+        released += u32::try_from(written.len()).unwrap_or(u32::MAX);
     }
     Ok(released)
 }
