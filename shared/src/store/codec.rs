@@ -4,6 +4,8 @@
 //! the record's field): DynamoDB numbers would come back through `f64` in
 //! `serde_dynamo`, and money never goes near a binary float.
 
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -32,4 +34,9 @@ pub fn encode<T: Serialize>(key: &Key, entity: &'static str, body: &T) -> Result
 /// The typed record inside an item (key attributes are ignored).
 pub fn decode<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// A time as records store it (RFC 3339), for updates that set one attribute.
+pub fn timestamp(at: DateTime<Utc>) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(at).map_err(|e| StoreError::Corrupt(e.to_string()))
 }

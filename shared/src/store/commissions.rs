@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::unique::Claim;
 use super::{
     Changes, Condition, FilteredList, IndexEntry, Item, Key, Listing, Store, StoreError, Tally,
-    UniqueValue, decode, encode, tallies, unique,
+    UniqueValue, decode, encode, tallies, timestamp, unique,
 };
 use crate::model::{
     Commission, CommissionStatus, Decision, Id, Partner, PayoutStatus, Referral, Reversed,
@@ -275,11 +275,6 @@ fn refresh_route(
         Condition::new("holder = :referral")
             .value(":referral", AttributeValue::S(referral.to_string())),
     )
-}
-
-/// A time as the codec stores it.
-fn timestamp(at: DateTime<Utc>) -> Result<AttributeValue, StoreError> {
-    serde_dynamo::to_attribute_value(at).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// Writes what a refund did (`reversed`) to the commission `before`, and

@@ -28,7 +28,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem};
 
-pub use codec::{decode, encode};
+pub use codec::{decode, encode, timestamp};
 pub use keys::{Collection, Index, IndexEntry, Key, Listing, Tally, UniqueValue, Walk};
 pub use pages::{FilteredList, Page, PageRequest, WalkPage};
 pub use write::{Changes, Condition};

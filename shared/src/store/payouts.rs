@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 
 use super::{
     Condition, FilteredList, IndexEntry, Item, Key, Listing, PageRequest, Store, StoreError, Tally,
-    commissions, decode, encode,
+    commissions, decode, encode, timestamp,
 };
 use crate::model::{Id, Payout, PayoutState, Period};
 
@@ -177,11 +177,6 @@ pub async fn release(
         released += u32::try_from(written.len()).unwrap_or(u32::MAX);
     }
     Ok(released)
-}
-
-/// A time as the codec stores it.
-fn timestamp(at: DateTime<Utc>) -> Result<AttributeValue, StoreError> {
-    serde_dynamo::to_attribute_value(at).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// What a list of payouts is narrowed by.
