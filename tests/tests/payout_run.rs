@@ -718,39 +718,41 @@ async fn scenario(ledger: &Ledger<'_>) {
     }
 }
 
+/// A run at `now` with [`SMALL`] transactions and no time limit.
+fn small_run(now: DateTime<Utc>) -> PayoutRun<'static> {
+    PayoutRun::new(now, &Unlimited).transaction_items(SMALL)
+}
+
+/// The scenario run once at `now`, uninterrupted, in an account of its
+/// own: the outcome every faulted run must end with, and the writes it took.
+async fn uninterrupted(env: &TestEnv, now: DateTime<Utc>) -> (Outcome, usize) {
+    let reference = Ledger::new_account(env, "Reference").await;
+    scenario(&reference).await;
+    let (store, counted) = KillSwitch::store(env.store.table(), None);
+    reference
+        .run_on(&store, small_run(now))
+        .await
+        .expect("the uninterrupted run");
+    reference.assert_invariants("uninterrupted").await;
+    (reference.outcome().await, counted.writes())
+}
+
 #[tokio::test]
 async fn a_run_killed_after_any_write_and_run_again_ends_as_an_uninterrupted_one() {
     let env = TestEnv::new().await;
     let now = after_hold();
-    let reference = Ledger::new_account(&env, "Reference").await;
-    scenario(&reference).await;
-    let (store, counted) = KillSwitch::store(env.store.table(), None);
-    reference
-        .run_on(
-            &store,
-            PayoutRun::new(now, &Unlimited).transaction_items(SMALL),
-        )
-        .await
-        .expect("the uninterrupted run");
-    let writes = counted.writes();
+    let (expected, writes) = uninterrupted(&env, now).await;
     assert!(
         writes >= 12,
         "the scenario needs many writes to kill at, took {writes}"
     );
-    let expected = reference.outcome().await;
     assert_eq!(expected.payouts.len(), 4, "{:?}", expected.payouts);
-    reference.assert_invariants("uninterrupted").await;
 
     for k in 1..=writes {
         let ledger = Ledger::new_account(&env, &format!("Killed after {k}")).await;
         scenario(&ledger).await;
         let (dying, switch) = KillSwitch::store(env.store.table(), Some(k));
-        let killed = ledger
-            .run_on(
-                &dying,
-                PayoutRun::new(now, &Unlimited).transaction_items(SMALL),
-            )
-            .await;
+        let killed = ledger.run_on(&dying, small_run(now)).await;
         assert!(switch.killed(), "k = {k}: the run reached its {k}th write");
         assert!(killed.is_err(), "k = {k}: a killed run fails");
         ledger
@@ -758,10 +760,7 @@ async fn a_run_killed_after_any_write_and_run_again_ends_as_an_uninterrupted_one
             .await;
         let (store, _) = KillSwitch::store(env.store.table(), None);
         ledger
-            .run_on(
-                &store,
-                PayoutRun::new(now, &Unlimited).transaction_items(SMALL),
-            )
+            .run_on(&store, small_run(now))
             .await
             .unwrap_or_else(|e| panic!("k = {k}: the rerun fails: {e}"));
         ledger
@@ -775,16 +774,7 @@ async fn a_run_killed_after_any_write_and_run_again_ends_as_an_uninterrupted_one
 async fn a_run_stopped_by_its_budget_resumes_where_it_stopped() {
     let env = TestEnv::new().await;
     let now = after_hold();
-    let reference = Ledger::new_account(&env, "Reference").await;
-    scenario(&reference).await;
-    reference
-        .run_on(
-            &env.store,
-            PayoutRun::new(now, &Unlimited).transaction_items(SMALL),
-        )
-        .await
-        .unwrap();
-    let expected = reference.outcome().await;
+    let (expected, _) = uninterrupted(&env, now).await;
 
     for checks in [0, 1, 2, 3, 5, 8, 12] {
         let ledger = Ledger::new_account(&env, &format!("Stopped after {checks}")).await;
@@ -804,13 +794,7 @@ async fn a_run_stopped_by_its_budget_resumes_where_it_stopped() {
         ledger
             .assert_invariants(&format!("stopped after {checks} checks"))
             .await;
-        let resumed = ledger
-            .run_on(
-                &env.store,
-                PayoutRun::new(now, &Unlimited).transaction_items(SMALL),
-            )
-            .await
-            .unwrap();
+        let resumed = ledger.run_on(&env.store, small_run(now)).await.unwrap();
         assert!(resumed.complete);
         assert_eq!(ledger.outcome().await, expected, "{checks} checks");
         if checks > 2 {
@@ -836,16 +820,7 @@ async fn a_run_stopped_by_its_budget_resumes_where_it_stopped() {
 async fn two_runs_at_once_end_as_one_run() {
     let env = TestEnv::new().await;
     let now = after_hold();
-    let reference = Ledger::new_account(&env, "Reference").await;
-    scenario(&reference).await;
-    reference
-        .run_on(
-            &env.store,
-            PayoutRun::new(now, &Unlimited).transaction_items(SMALL),
-        )
-        .await
-        .unwrap();
-    let expected = reference.outcome().await;
+    let (expected, _) = uninterrupted(&env, now).await;
 
     for round in 0..3 {
         let ledger = Ledger::new_account(&env, &format!("Concurrent {round}")).await;
@@ -853,14 +828,8 @@ async fn two_runs_at_once_end_as_one_run() {
         let (first, _) = KillSwitch::store(env.store.table(), None);
         let (second, _) = KillSwitch::store(env.store.table(), None);
         let (a, b) = tokio::join!(
-            ledger.run_on(
-                &first,
-                PayoutRun::new(now, &Unlimited).transaction_items(SMALL)
-            ),
-            ledger.run_on(
-                &second,
-                PayoutRun::new(now, &Unlimited).transaction_items(SMALL)
-            ),
+            ledger.run_on(&first, small_run(now)),
+            ledger.run_on(&second, small_run(now)),
         );
         let (a, b) = (a.unwrap(), b.unwrap());
         assert_eq!(
