@@ -11,7 +11,7 @@ use partner_ledger::http::{
     retry_contended,
 };
 use partner_ledger::model::{Id, Payout, Settlement};
-use partner_ledger::payout_run;
+use partner_ledger::payout_run::PayoutRun;
 use partner_ledger::store::payouts::{self, PayoutFilter};
 use partner_ledger::store::{Item, Key, Store};
 
@@ -169,6 +169,8 @@ pub async fn run_payouts(
     OptionalJsonBody(_): OptionalJsonBody<RunRequest>,
 ) -> Result<Json<RunEnvelope>, ApiError> {
     let (account, []) = caller.read(&store, []).await?;
-    let report = payout_run::run_account(&store, &account, Utc::now(), &deadline).await?;
+    let report = PayoutRun::new(Utc::now(), &deadline)
+        .account(&store, &account)
+        .await?;
     Ok(Json(RunEnvelope::of(report)))
 }

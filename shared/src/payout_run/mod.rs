@@ -177,13 +177,3 @@ impl<'a> PayoutRun<'a> {
         Ok(report)
     }
 }
-
-/// Runs the payout run in `account` at `now`, within `budget`.
-pub async fn run_account(
-    store: &Store,
-    account: &Account,
-    now: DateTime<Utc>,
-    budget: &dyn Budget,
-) -> Result<RunReport, StoreError> {
-    PayoutRun::new(now, budget).account(store, account).await
-}
