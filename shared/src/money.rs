@@ -18,6 +18,19 @@ use crate::validation::FieldError;
 
 const INVALID_CODE: &str = "must be an ISO 4217 code such as EUR";
 
+/// The largest amount, in major units, that any one input may carry (a
+/// sale, a commission, a refund, a rule's amount or threshold, the minimum
+/// payout). A billion keeps every sum the ledger can form far inside
+/// `Decimal`'s 28 digits: a partner would need 10^19 sales of this size to
+/// overflow a lifetime total, and `amount × amount` (a refund's share of a
+/// sale) stays below 10^24 even at four decimals.
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+
+/// Whether `amount` lies within ±[`MAX_AMOUNT`].
+pub fn in_bounds(amount: Decimal) -> bool {
+    amount.abs() <= MAX_AMOUNT
+}
+
 /// An ISO 4217 currency code: three uppercase ASCII letters. Codes order
 /// alphabetically.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
@@ -65,7 +78,8 @@ impl Currency {
     }
 
     /// Converts an integer amount in minor units (as Stripe sends it) into
-    /// major units, exactly: 29990 EUR cents → 299.9.
+    /// major units, exactly: 29990 EUR cents → 299.9. Any `i64` converts:
+    /// bounds are for the caller to check.
     pub fn from_minor_units(&self, minor: i64) -> Decimal {
         Decimal::new(minor, self.minor_units()).normalize()
     }
@@ -156,6 +170,14 @@ mod tests {
         assert_eq!(Currency::EUR.from_minor_units(29990), dec!(299.9));
         assert_eq!(Currency::EUR.from_minor_units(29990).to_string(), "299.9");
         assert_eq!(Currency::EUR.from_minor_units(-150), dec!(-1.5));
+    }
+
+    #[test]
+    fn amounts_are_bounded_by_a_billion_either_way() {
+        assert_eq!(MAX_AMOUNT.to_string(), "1000000000");
+        assert!(in_bounds(dec!(1000000000)) && in_bounds(dec!(-1000000000)));
+        assert!(!in_bounds(dec!(1000000000.01)) && !in_bounds(dec!(-1000000001)));
+        assert!(!in_bounds(Decimal::MAX));
     }
 
     #[test]

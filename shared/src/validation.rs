@@ -8,7 +8,7 @@ use std::fmt;
 
 use rust_decimal::Decimal;
 
-use crate::money::Currency;
+use crate::money::{self, Currency, MAX_AMOUNT};
 
 /// One problem with one input field. `field` is a dotted path such as
 /// `rules[1].percentage`; callers prefix it with the wrapper key they own.
@@ -89,12 +89,14 @@ pub fn name(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) 
     value.to_string()
 }
 
-/// The longest idempotency key (event id, payment id) or plan id.
+/// The longest idempotency key (event id, payment id), plan id or other
+/// value that becomes part of a table key, in UTF-8 bytes: DynamoDB limits a
+/// sort key to 1024 bytes, and a unique value's key adds a short prefix.
 pub const MAX_KEY: usize = 255;
 
-/// An idempotency key or plan id: 1 to [`MAX_KEY`] characters, not blank.
+/// An idempotency key or plan id: 1 to [`MAX_KEY`] bytes, not blank.
 pub fn is_key(key: &str) -> bool {
-    !key.trim().is_empty() && key.chars().count() <= MAX_KEY
+    !key.trim().is_empty() && key.len() <= MAX_KEY
 }
 
 /// Checks an optional idempotency key or plan id (see [`is_key`]).
@@ -102,27 +104,39 @@ pub fn key(field: &str, value: Option<&str>, errors: &mut Vec<FieldError>) {
     if value.is_some_and(|k| !is_key(k)) {
         errors.push(FieldError::new(
             field,
-            format!("must be 1 to {MAX_KEY} characters"),
+            format!("must be 1 to {MAX_KEY} bytes"),
         ));
     }
 }
 
-/// Checks an amount of money: greater than 0, and no finer than the
+/// Checks that an amount lies within ±[`MAX_AMOUNT`].
+pub fn bounded(field: &str, value: Decimal, errors: &mut Vec<FieldError>) {
+    if !money::in_bounds(value) {
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {MAX_AMOUNT}"),
+        ));
+    }
+}
+
+/// Checks an amount of money: greater than 0, at most [`MAX_AMOUNT`], and no finer than the
 /// currency's minor unit.
 pub fn amount(field: &str, value: Decimal, currency: Currency, errors: &mut Vec<FieldError>) {
     if value <= Decimal::ZERO {
         errors.push(FieldError::new(field, "must be greater than 0"));
     } else {
+        bounded(field, value, errors);
         in_minor_units(field, value, currency, errors);
     }
 }
 
-/// Checks an amount of money that may be zero (a threshold): 0 or more,
-/// and no finer than the currency's minor unit.
+/// Checks an amount of money that may be zero (a threshold): 0 to
+/// [`MAX_AMOUNT`], and no finer than the currency's minor unit.
 pub fn threshold(field: &str, value: Decimal, currency: Currency, errors: &mut Vec<FieldError>) {
     if value < Decimal::ZERO {
         errors.push(FieldError::new(field, "must be 0 or more"));
     } else {
+        bounded(field, value, errors);
         in_minor_units(field, value, currency, errors);
     }
 }

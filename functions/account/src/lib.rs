@@ -40,5 +40,5 @@ pub fn router(store: Store) -> Router {
             get(keys::list_api_keys).post(keys::create_api_key),
         )
         .route("/2026-02-01/api_keys/{key}", delete(keys::delete_api_key));
-    partner_ledger::http::finish(routes).with_state(store)
+    partner_ledger::http::finish_keyed(routes, &store).with_state(store)
 }

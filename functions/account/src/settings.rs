@@ -34,7 +34,8 @@ pub async fn get_account(
 /// removes. `id`, `created_at` and `stripe_webhook_secret_set` are read-only
 /// (422). A new `currency` must allow the minimum payout's decimals, or come
 /// with a `min_payout` that fits it; commissions already recorded keep their
-/// own currency.
+/// own currency. Setting or removing `stripe_webhook_secret` also needs the
+/// `events:write` scope: the secret signs sales and refunds.
 #[utoipa::path(put, path = "/2026-02-01/account.json", tag = TAG, request_body = UpdateAccountRequest,
     security(("api_key" = [])),
     responses((status = 200, description = "Account updated.", body = AccountEnvelope), WriteErrors))]
@@ -45,7 +46,10 @@ pub async fn update_account(
 ) -> Result<Json<AccountEnvelope>, ApiError> {
     let changes = request.account;
     let account = retry_contended(|| async {
-        let (mut account, []) = caller.read(&store, []).await?;
+        let (mut account, key, []) = caller.read_with_key(&store, []).await?;
+        if let Some(scope) = changes.also_requires().filter(|s| !key.allows(*s)) {
+            return Err(ApiError::Forbidden(scope));
+        }
         let update = account
             .apply(changes.clone())
             .map_err(|e| ApiError::Validation(under(e, "account")))?;

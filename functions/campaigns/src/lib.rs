@@ -35,5 +35,5 @@ pub fn router(store: Store) -> Router {
             "/2026-02-01/campaigns/{campaign}",
             get(routes::get_campaign).put(routes::update_campaign),
         );
-    partner_ledger::http::finish(routes).with_state(store)
+    partner_ledger::http::finish_keyed(routes, &store).with_state(store)
 }

@@ -57,5 +57,5 @@ pub fn router(store: Store) -> Router {
             "/2026-02-01/commissions/{commission}/deny.json",
             post(routes::deny_commission),
         );
-    partner_ledger::http::finish(routes).with_state(store)
+    partner_ledger::http::finish_keyed(routes, &store).with_state(store)
 }

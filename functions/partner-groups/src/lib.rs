@@ -40,5 +40,5 @@ pub fn router(store: Store) -> Router {
                 .put(routes::update_group)
                 .delete(routes::delete_group),
         );
-    partner_ledger::http::finish(routes).with_state(store)
+    partner_ledger::http::finish_keyed(routes, &store).with_state(store)
 }

@@ -46,5 +46,5 @@ pub fn router(store: Store) -> Router {
             "/2026-02-01/partners/{partner}/unban.json",
             post(routes::unban_partner),
         );
-    partner_ledger::http::finish(routes).with_state(store)
+    partner_ledger::http::finish_keyed(routes, &store).with_state(store)
 }

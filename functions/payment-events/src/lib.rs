@@ -46,7 +46,7 @@ pub fn router(store: Store) -> Router {
         )
         .route("/2026-02-01/events/sale.json", post(routes::sale_event))
         .route("/2026-02-01/events/refund.json", post(routes::refund_event));
-    partner_ledger::http::finish(routes).with_state(App {
+    partner_ledger::http::finish_keyed(routes, &store).with_state(App {
         store,
         secrets: Arc::default(),
     })

@@ -2,12 +2,11 @@
 //! `sales` or `refunds` (again when a race was lost), shape the answer.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use partner_ledger::http::openapi::{WebhookErrors, WriteErrors};
 use partner_ledger::http::scopes::EventsWrite;
-use partner_ledger::http::{ApiError, Caller, JsonBody, JsonId, retry_contended};
+use partner_ledger::http::{ApiError, Caller, JsonBody, JsonId, RawBody, retry_contended};
 use partner_ledger::model::Referral;
 use partner_ledger::store::referrals::{self, ReferralWriteError};
 use partner_ledger::store::{Key, Store, UniqueValue, unique};
@@ -18,7 +17,7 @@ use partner_ledger::views::commission::CommissionView;
 use crate::App;
 use crate::refunds;
 use crate::sales::{self, Recorded};
-use crate::signed::Signed;
+use crate::signed::{Signed, unverified};
 use crate::views::*;
 
 const TAG: &str = "Payment events";
@@ -42,10 +41,12 @@ const TAG: &str = "Payment events";
         WebhookErrors))]
 pub async fn stripe_webhook(
     State(app): State<App>,
-    JsonId(account): JsonId,
+    account: Result<JsonId, ApiError>,
     headers: HeaderMap,
-    payload: Bytes,
+    RawBody(payload): RawBody,
 ) -> Result<Json<WebhookReceipt>, ApiError> {
+    // A path naming no account reads as every other unverifiable delivery.
+    let JsonId(account) = account.map_err(|_| unverified())?;
     let header = headers
         .get("stripe-signature")
         .and_then(|value| value.to_str().ok());

@@ -52,14 +52,24 @@ pub struct Signed<'a> {
     secrets: &'a Secrets,
 }
 
-/// The one answer for an account that does not exist or has no secret, so
-/// the endpoint does not tell which.
+/// The one answer for every delivery not proven to come from the account's
+/// endpoint: an unknown account, one without a secret, and a missing, stale
+/// or wrong signature all read the same, so the endpoint tells nothing of
+/// which accounts exist or are set up. The cause is logged for the operator.
+pub fn unverified() -> ApiError {
+    ApiError::BadRequest(
+        "the delivery could not be verified: check the endpoint URL and its signing secret".into(),
+    )
+}
+
 fn unconfigured() -> ApiError {
-    ApiError::BadRequest("no Stripe webhook endpoint is set up for this account".into())
+    lambda_http::tracing::info!("Stripe delivery for an account without an endpoint secret");
+    unverified()
 }
 
 fn refused(error: SignatureError) -> ApiError {
-    ApiError::BadRequest(format!("Stripe-Signature: {error}"))
+    lambda_http::tracing::info!(%error, "Stripe delivery refused");
+    unverified()
 }
 
 fn current_secret(item: Option<Item>) -> Result<(Account, String), ApiError> {

@@ -144,6 +144,7 @@ impl RefundEvent {
         if self.amount <= Decimal::ZERO {
             errors.push(FieldError::new("amount", "must be greater than 0"));
         }
+        validation::bounded("amount", self.amount, &mut errors);
         errors
     }
 

@@ -42,5 +42,5 @@ pub fn router(store: Store) -> Router {
             "/2026-02-01/payouts/{payout}/failed.json",
             post(routes::mark_failed),
         );
-    partner_ledger::http::finish(routes).with_state(store)
+    partner_ledger::http::finish_keyed(routes, &store).with_state(store)
 }

@@ -34,5 +34,5 @@ pub fn router(store: Store) -> Router {
             "/2026-02-01/referrals/{referral}",
             get(routes::get_referral).put(routes::update_referral),
         );
-    partner_ledger::http::finish(routes).with_state(store)
+    partner_ledger::http::finish_keyed(routes, &store).with_state(store)
 }

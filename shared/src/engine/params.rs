@@ -7,6 +7,7 @@
 use rust_decimal::Decimal;
 
 use super::rule::{RuleSpec, RuleType};
+use crate::money;
 use crate::validation::FieldError;
 
 /// How a base rule pays: a share of the charge or a fixed amount.
@@ -129,6 +130,9 @@ impl Rule {
     }
 }
 
+/// The message for an amount over [`money::MAX_AMOUNT`] (1 000 000 000).
+const AT_MOST_MAX_AMOUNT: &str = "must be at most 1000000000";
+
 /// `None` if `param` is absent from `spec`, otherwise whether its value is in range.
 fn range_check(spec: &RuleSpec, param: Param) -> Option<Result<(), &'static str>> {
     let percentage = |p: Decimal| {
@@ -137,8 +141,14 @@ fn range_check(spec: &RuleSpec, param: Param) -> Option<Result<(), &'static str>
             "must be between 0 and 100",
         )
     };
-    let non_negative = |a: Decimal| in_range(a >= Decimal::ZERO, "must be 0 or more");
-    let positive = |a: Decimal| in_range(a > Decimal::ZERO, "must be greater than 0");
+    let non_negative = |a: Decimal| {
+        in_range(a >= Decimal::ZERO, "must be 0 or more")
+            .and_then(|()| in_range(money::in_bounds(a), AT_MOST_MAX_AMOUNT))
+    };
+    let positive = |a: Decimal| {
+        in_range(a > Decimal::ZERO, "must be greater than 0")
+            .and_then(|()| in_range(money::in_bounds(a), AT_MOST_MAX_AMOUNT))
+    };
     let at_least_one = |n: u32| in_range(n >= 1, "must be at least 1");
     match param {
         Param::Percentage => spec.percentage.map(percentage),

@@ -4,8 +4,20 @@
 //! The key is verified in the same strongly consistent BatchGetItem as the
 //! route's first read, so a GET costs one round trip and a revoked key stops
 //! working at once. Nothing read is handed out before the key checks out.
+//!
+//! Authentication comes first (SPEC §1): a request refused before its key
+//! was verified (a bad body, path or query) is held back by
+//! [`authenticate_first`] until the key is: an unknown key hears 401 and a
+//! key without the route's scope 403, whatever else is wrong with the request.
 
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use axum::extract::{Request, State};
+use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -60,24 +72,119 @@ route_scopes! {
 /// A caller that presented a well-formed key for a route requiring `S`.
 pub struct Caller<S> {
     token: ApiToken,
+    check: Option<Arc<KeyCheck>>,
     scope: PhantomData<S>,
+}
+
+/// The key in `Authorization: Bearer <key>`; the scheme is matched
+/// case-insensitively (RFC 9110 §11.1).
+fn bearer(headers: &HeaderMap) -> Option<ApiToken> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, key) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| ApiToken::parse(key.trim()))
+        .flatten()
+}
+
+/// What one request's authentication came to, shared by its [`Caller`] and
+/// [`authenticate_first`]: the scope the route requires, and whether the
+/// key was judged (verified, or refused) while the handler ran.
+#[derive(Default)]
+pub struct KeyCheck {
+    scope: OnceLock<Scope>,
+    judged: AtomicBool,
+}
+
+impl KeyCheck {
+    fn judged(&self) {
+        self.judged.store(true, Ordering::Release);
+    }
 }
 
 impl<S: RequiredScope, State: Sync> FromRequestParts<State> for Caller<S> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &State) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .and_then(|v| ApiToken::parse(v.trim()))
-            .ok_or(ApiError::Unauthorized)?;
+        let check = parts.extensions.get::<Arc<KeyCheck>>().cloned();
+        if let Some(check) = &check {
+            // Only one Caller is extracted per request, so the scope is set once.
+            let _ = check.scope.set(S::SCOPE);
+        }
+        let token = bearer(&parts.headers).ok_or(ApiError::Unauthorized)?;
         Ok(Self {
             token,
+            check,
             scope: PhantomData,
         })
+    }
+}
+
+/// Holds back a route's refusal (4xx) until the key is verified, when the
+/// handler refused before verifying it: a bad key is answered 401 and a
+/// missing scope 403 first. Costs a read only on such refusals; a request
+/// the handler served verified its key in its own first read.
+pub async fn authenticate_first(
+    State(store): State<Store>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let check = Arc::new(KeyCheck::default());
+    request.extensions_mut().insert(Arc::clone(&check));
+    let token = bearer(request.headers());
+    let response = next.run(request).await;
+    let status = response.status();
+    let Some(scope) = check.scope.get() else {
+        return response; // a route that takes no key
+    };
+    if check.judged.load(Ordering::Acquire)
+        || !status.is_client_error()
+        || status == axum::http::StatusCode::UNAUTHORIZED
+    {
+        return response;
+    }
+    let Some(token) = token else {
+        return ApiError::Unauthorized.into_response();
+    };
+    match verify_key(&store, &token, *scope, &[]).await {
+        Ok(_) => response,
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+/// Reads the key `token` names, its account and `keys` in one strongly
+/// consistent BatchGetItem: 401 unless the key is the one presented, 403
+/// unless it holds `scope`.
+async fn verify_key(
+    store: &Store,
+    token: &ApiToken,
+    scope: Scope,
+    keys: &[&Key],
+) -> Result<(Account, ApiKey, Vec<Option<Item>>), ApiError> {
+    let account = &token.account_id;
+    let (key_item, account_item) = (Key::api_key(account, &token.key_id), Key::account(account));
+    let mut wanted = Vec::with_capacity(keys.len() + 2);
+    wanted.extend([&key_item, &account_item]);
+    wanted.extend(keys);
+    let mut items = store.get_many(&wanted).await?.into_iter();
+    let api_key = items
+        .next()
+        .flatten()
+        .map(api_keys::from_item)
+        .transpose()?;
+    let account = items
+        .next()
+        .flatten()
+        .map(accounts::from_item)
+        .transpose()?;
+    match (api_key, account) {
+        (Some(key), Some(account)) if key.is_presented_by(token) => {
+            if !key.allows(scope) {
+                return Err(ApiError::Forbidden(scope));
+            }
+            Ok((account, key, items.collect()))
+        }
+        _ => Err(ApiError::Unauthorized),
     }
 }
 
@@ -129,35 +236,18 @@ impl<S: RequiredScope> Caller<S> {
         store: &Store,
         keys: &[&Key],
     ) -> Result<(Account, ApiKey, Vec<Option<Item>>), ApiError> {
-        let account = &self.token.account_id;
-        let (key_item, account_item) = (
-            Key::api_key(account, &self.token.key_id),
-            Key::account(account),
-        );
-        let mut wanted = Vec::with_capacity(keys.len() + 2);
-        wanted.extend([&key_item, &account_item]);
-        wanted.extend(keys);
-        let mut items = store.get_many(&wanted).await?.into_iter();
-        let api_key = items
-            .next()
-            .flatten()
-            .map(api_keys::from_item)
-            .transpose()?;
-        let account = items
-            .next()
-            .flatten()
-            .map(accounts::from_item)
-            .transpose()?;
-        match (api_key, account) {
-            (Some(key), Some(account)) if key.is_presented_by(&self.token) => {
-                if !key.allows(S::SCOPE) {
-                    return Err(ApiError::Forbidden(S::SCOPE));
-                }
-                tracing::Span::current().record("account", account.id.as_str());
-                Ok((account, key, items.collect()))
-            }
-            _ => Err(ApiError::Unauthorized),
+        let verdict = verify_key(store, &self.token, S::SCOPE, keys).await;
+        if let Some(check) = &self.check
+            && matches!(
+                verdict,
+                Ok(_) | Err(ApiError::Unauthorized | ApiError::Forbidden(_))
+            )
+        {
+            check.judged();
         }
+        let (account, key, items) = verdict?;
+        tracing::Span::current().record("account", account.id.as_str());
+        Ok((account, key, items))
     }
 
     /// Verifies the key and reads one page of `list` with its count: the

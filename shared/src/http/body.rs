@@ -1,6 +1,7 @@
 //! JSON request bodies: content type, size limit, exact decimals and error
 //! messages that name the offending field.
 
+use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
 use serde::de::DeserializeOwned;
@@ -58,6 +59,21 @@ impl<T: DeserializeOwned, S: Sync> FromRequest<S> for OptionalJsonBody<T> {
         let request = Request::from_parts(parts, axum::body::Body::from(bytes));
         let JsonBody(value) = JsonBody::from_request(request, state).await?;
         Ok(Self(value))
+    }
+}
+
+/// The raw bytes of a body, for a route that must see them exactly as sent
+/// (a signed webhook), held to the same 256 KiB limit (413).
+pub struct RawBody(pub Bytes);
+
+impl<S: Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _: &S) -> Result<Self, Self::Rejection> {
+        axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
+            .await
+            .map(RawBody)
+            .map_err(|_| ApiError::PayloadTooLarge(MAX_BODY_BYTES))
     }
 }
 

@@ -31,7 +31,24 @@ pub enum ApiError {
     #[error("validation failed")]
     Validation(Vec<FieldError>),
     #[error("internal error")]
-    Internal(#[from] StoreError),
+    Internal(StoreError),
+    /// The handler panicked: a bug, answered like any internal failure.
+    #[error("internal error")]
+    Panicked,
+}
+
+impl From<StoreError> for ApiError {
+    /// A request DynamoDB refused as invalid carried a value too large for
+    /// the table: the caller's to fix (422), not a server fault.
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Rejected(_) => ApiError::validation(
+                "body",
+                "holds a value too large to store (a key over 1024 bytes or an object over 400 KB)",
+            ),
+            other => ApiError::Internal(other),
+        }
+    }
 }
 
 impl ApiError {
@@ -55,7 +72,7 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Internal(_) | ApiError::Panicked => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -69,7 +86,7 @@ impl ApiError {
             ApiError::Conflict { code, .. } => code,
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::Validation(_) => "validation_failed",
-            ApiError::Internal(_) => "internal_error",
+            ApiError::Internal(_) | ApiError::Panicked => "internal_error",
         }
     }
 }

@@ -10,26 +10,65 @@ pub mod list;
 pub mod openapi;
 pub mod path;
 
+use std::panic::AssertUnwindSafe;
+
 use axum::Router;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use futures::FutureExt;
 use tracing::Instrument;
 
+use crate::store::Store;
+
 pub use auth::{Caller, RequiredScope, scopes};
-pub use body::{JsonBody, OptionalJsonBody};
+pub use body::{JsonBody, OptionalJsonBody, RawBody};
 pub use error::ApiError;
 pub use filters::Filters;
 pub use list::{CursorPaging, ListEnvelope, Paging};
 pub use path::{JsonId, PathId};
 
 /// Adds what every group's router needs: one span per request (method,
-/// route, account), JSON 404/405 answers for anything unrouted.
+/// route, account), JSON 404/405 answers for anything unrouted, the 256 KiB
+/// body limit for every body extractor, and a JSON 500 for a handler that
+/// panicked, so the process goes on serving the next request.
 pub fn finish<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
     router
         .route_layer(middleware::from_fn(request_span))
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::NotFound("route") })
+        .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
+        .layer(middleware::from_fn(catch_panic))
+}
+
+/// [`finish`] for a group whose routes take API keys: a request its handler
+/// refuses before verifying the key waits for the key's verdict first
+/// ([`auth::authenticate_first`]).
+pub fn finish_keyed<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    store: &Store,
+) -> Router<S> {
+    finish(router.route_layer(middleware::from_fn_with_state(
+        store.clone(),
+        auth::authenticate_first,
+    )))
+}
+
+/// Answers a panic in the handler with the API's JSON 500, logged with its
+/// message, instead of ending the process with the request.
+async fn catch_panic(request: Request, next: Next) -> Response {
+    match AssertUnwindSafe(next.run(request)).catch_unwind().await {
+        Ok(response) => response,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(panic = %message, "handler panicked");
+            ApiError::Panicked.into_response()
+        }
+    }
 }
 
 /// Runs a read-decide-write `attempt` again when its transaction lost a race
@@ -46,7 +85,7 @@ where
     for round in 1..ATTEMPTS {
         match attempt().await {
             Err(ApiError::Internal(e)) if e.is_contention() => {
-                tokio::time::sleep(backoff(round)).await;
+                tokio::time::sleep(crate::store::backoff(round)).await;
             }
             done => return done,
         }
@@ -58,14 +97,6 @@ where
         ),
         other => other,
     })
-}
-
-/// A random wait of up to 10 ms × 2^round ("full jitter").
-fn backoff(round: u32) -> std::time::Duration {
-    let mut random = [0u8; 2];
-    getrandom::fill(&mut random).expect("the operating system's random source is available");
-    let ceiling = 10u64 << round;
-    std::time::Duration::from_millis(u64::from(u16::from_le_bytes(random)) % ceiling)
 }
 
 async fn request_span(request: Request, next: Next) -> Response {

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use super::change::{nullable, replace};
 use super::id::Id;
+use super::scope::{Access, Resource, Scope};
 use crate::money::Currency;
 use crate::validation::{self, FieldError};
 
@@ -85,6 +86,19 @@ pub struct AccountChanges {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, pattern = "^whsec_[A-Za-z0-9_]{1,249}$", example = "whsec_1a2b3c4d5e6f")]
     pub stripe_webhook_secret: Option<Option<String>>,
+}
+
+impl AccountChanges {
+    /// The scope an update needs beyond `account:write`, if any. Whoever
+    /// sets the Stripe webhook secret can sign deliveries and so record
+    /// sales and refunds: setting or removing it needs `events:write` too,
+    /// so that no key gains, through a setting, a power its scopes do not
+    /// grant (SPEC §4.9).
+    pub fn also_requires(&self) -> Option<Scope> {
+        self.stripe_webhook_secret
+            .is_some()
+            .then(|| Scope::new(Resource::Events, Access::Write))
+    }
 }
 
 /// An update that passed validation: the settings to write, and no others.

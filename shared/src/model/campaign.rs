@@ -188,7 +188,8 @@ fn paired(
     }
 }
 
-/// The engine's bounds: a percentage is 0 to 100, a fixed amount 0 or more.
+/// The engine's bounds: a percentage is 0 to 100, a fixed amount 0 to
+/// [`crate::money::MAX_AMOUNT`].
 fn check_bounds(kind: CommissionType, amount: Decimal, field: &str, errors: &mut Vec<FieldError>) {
     match kind {
         CommissionType::Percentage if !(Decimal::ZERO..=Decimal::ONE_HUNDRED).contains(&amount) => {
@@ -200,6 +201,7 @@ fn check_bounds(kind: CommissionType, amount: Decimal, field: &str, errors: &mut
         CommissionType::Fixed if amount < Decimal::ZERO => {
             errors.push(FieldError::new(field, "must be 0 or more"))
         }
+        CommissionType::Fixed => crate::validation::bounded(field, amount, errors),
         _ => {}
     }
 }

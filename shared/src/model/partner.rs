@@ -395,23 +395,33 @@ fn check_count(list: &str, len: usize, errors: &mut Vec<FieldError>) {
     }
 }
 
+/// Checks one link or promo code's shape: 1 to [`MAX_CODE`] ASCII letters,
+/// digits, `_` or `-`. A code of any other shape names no partner, so a
+/// lookup by it can be refused before it reaches the table.
+pub fn check_code(field: &str, code: &str, errors: &mut Vec<FieldError>) -> bool {
+    let well_formed = (1..=MAX_CODE).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !well_formed {
+        errors.push(FieldError::new(
+            field,
+            format!("must be 1 to {MAX_CODE} letters, digits, `_` or `-`"),
+        ));
+    }
+    well_formed
+}
+
 /// Each code's shape, and that no two codes of `list` are equal ignoring
 /// case: they would claim the same unique value twice.
 fn check_codes<'a>(list: &str, codes: impl Iterator<Item = &'a str>, errors: &mut Vec<FieldError>) {
     let mut seen: Vec<String> = Vec::new();
     for (i, code) in codes.enumerate() {
         let field = format!("{list}[{i}].code");
-        let well_formed = (1..=MAX_CODE).contains(&code.len())
-            && code
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         let folded = code.to_ascii_lowercase();
-        if !well_formed {
-            errors.push(FieldError::new(
-                field,
-                format!("must be 1 to {MAX_CODE} letters, digits, `_` or `-`"),
-            ));
-        } else if let Some(first) = seen.iter().position(|c| *c == folded) {
+        if check_code(&field, code, errors)
+            && let Some(first) = seen.iter().position(|c| *c == folded)
+        {
             errors.push(FieldError::new(
                 field,
                 format!("repeats {list}[{first}].code (codes ignore case)"),

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::change::replace_optional;
 use super::id::Id;
-use super::partner::Partner;
+use super::partner::{self, Partner};
 use crate::validation::{self, FieldError};
 
 const MAX_CUSTOMER_ID: usize = 255;
@@ -161,6 +161,12 @@ impl ReferralDraft {
         let email = validation::email("email", &self.email, &mut errors);
         check_customer(self.stripe_customer_id.as_deref(), &mut errors);
         check_ip(self.ip.as_deref(), &mut errors);
+        if let Some(code) = &self.code {
+            partner::check_code("code", code, &mut errors);
+        }
+        if let Some(code) = &self.promo_code {
+            partner::check_code("promo_code", code, &mut errors);
+        }
         let given: Vec<Attribution> = [
             self.partner_id.clone().map(Attribution::Partner),
             self.code.clone().map(Attribution::LinkCode),

@@ -226,6 +226,16 @@ const COMMISSION: &str = "COMMISSION#";
 const PAYOUT: &str = "PAYOUT#";
 
 impl Key {
+    /// DynamoDB's limits on a partition key and a sort key, in UTF-8 bytes.
+    pub const MAX_PARTITION_BYTES: usize = 2048;
+    pub const MAX_SORT_BYTES: usize = 1024;
+
+    /// Whether DynamoDB accepts this key. One it refuses can hold no item,
+    /// so a read of it finds nothing without asking.
+    pub fn is_storable(&self) -> bool {
+        self.pk.len() <= Self::MAX_PARTITION_BYTES && self.sk.len() <= Self::MAX_SORT_BYTES
+    }
+
     pub fn account(account: &Id) -> Self {
         Self::of(account, "ACCOUNT".into())
     }

@@ -22,9 +22,13 @@ mod write;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem};
 
@@ -44,6 +48,11 @@ pub enum StoreError {
     Cancelled { reasons: Vec<String> },
     #[error("stored item is unreadable: {0}")]
     Corrupt(String),
+    /// DynamoDB refused the request as invalid (`ValidationException`): a
+    /// value too large for a key or an item. Input the checks let through,
+    /// so it is answered as a client error, and nothing was written.
+    #[error("DynamoDB refused the request: {0}")]
+    Rejected(String),
     #[error("configuration: {0}")]
     Config(String),
     #[error("DynamoDB: {0}")]
@@ -62,8 +71,26 @@ impl StoreError {
             if reasons.iter().any(|r| r == "ConditionalCheckFailed" || r == "TransactionConflict"))
     }
 
-    fn dynamo<E: std::error::Error + 'static, R: std::fmt::Debug>(err: SdkError<E, R>) -> Self {
+    fn dynamo<E, R>(err: SdkError<E, R>) -> Self
+    where
+        E: std::error::Error + ProvideErrorMetadata + 'static,
+        R: std::fmt::Debug,
+    {
+        if err.code() == Some("ValidationException") {
+            let message = err.message().unwrap_or("invalid request").to_string();
+            tracing::warn!(%message, "DynamoDB refused a request as invalid");
+            return StoreError::Rejected(message);
+        }
         StoreError::Dynamo(aws_sdk_dynamodb::error::DisplayErrorContext(err).to_string())
+    }
+
+    /// Whether a cancelled transaction only collided with another one in
+    /// flight (`TransactionConflict`), with no condition failing: the same
+    /// writes may simply be sent again.
+    fn is_conflict_only(&self) -> bool {
+        matches!(self, StoreError::Cancelled { reasons }
+            if reasons.iter().any(|r| r == "TransactionConflict")
+                && reasons.iter().all(|r| r == "TransactionConflict" || r == "None"))
     }
 }
 
@@ -84,11 +111,24 @@ impl Store {
 
     /// Builds the client from the standard AWS environment (so
     /// `AWS_ENDPOINT_URL_DYNAMODB` points it at a local emulator) and the table
-    /// from `TABLE_NAME`.
+    /// from `TABLE_NAME`. Timeouts are explicit, so a stalled connection
+    /// fails one attempt rather than the invocation: 2 s to connect, 10 s an
+    /// attempt, 25 s in all (inside API Gateway's 30 s); the SDK's standard
+    /// retries (throttling, transient faults) back off with jitter, 4 attempts.
     pub async fn from_env() -> Result<Self, StoreError> {
         let table = std::env::var("TABLE_NAME")
             .map_err(|_| StoreError::Config("TABLE_NAME is not set".into()))?;
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(2))
+                    .operation_attempt_timeout(Duration::from_secs(10))
+                    .operation_timeout(Duration::from_secs(25))
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(4))
+            .load()
+            .await;
         Ok(Self::new(Client::new(&config), table))
     }
 
@@ -102,10 +142,12 @@ impl Store {
 
     /// Reads items strongly consistently, in the order asked: one
     /// BatchGetItem per 100 distinct keys (DynamoDB's limit). Keys DynamoDB
-    /// leaves unprocessed (throttling) are retried.
+    /// leaves unprocessed (throttling) are retried with backoff. A key too
+    /// long for DynamoDB holds nothing, and is not asked for.
     pub async fn get_many(&self, keys: &[&Key]) -> Result<Vec<Option<Item>>, StoreError> {
         let mut found: HashMap<Key, Item> = HashMap::with_capacity(keys.len());
-        for chunk in unique(keys).chunks(MAX_BATCH_GET) {
+        let storable: Vec<&Key> = keys.iter().copied().filter(|k| k.is_storable()).collect();
+        for chunk in unique(&storable).chunks(MAX_BATCH_GET) {
             self.get_batch(chunk, &mut found).await?;
         }
         Ok(keys.iter().map(|key| found.get(*key).cloned()).collect())
@@ -118,7 +160,18 @@ impl Store {
         found: &mut HashMap<Key, Item>,
     ) -> Result<(), StoreError> {
         let mut pending: Vec<Item> = keys.iter().map(|k| k.item_key()).collect();
+        let mut round = 0;
         while !pending.is_empty() {
+            if round > 0 {
+                if round == MAX_ROUNDS {
+                    return Err(StoreError::Dynamo(format!(
+                        "{} keys still unprocessed after {MAX_ROUNDS} BatchGetItem requests",
+                        pending.len()
+                    )));
+                }
+                tokio::time::sleep(backoff(round)).await;
+            }
+            round += 1;
             let request = KeysAndAttributes::builder()
                 .set_keys(Some(pending))
                 .consistent_read(true)
@@ -193,8 +246,24 @@ impl Store {
         }
     }
 
-    /// Runs `items` as one all-or-nothing TransactWriteItems.
+    /// Runs `items` as one all-or-nothing TransactWriteItems. A transaction
+    /// cancelled only because another one held an item (`TransactionConflict`)
+    /// wrote nothing and is sent again, with backoff, up to [`MAX_ROUNDS`]
+    /// times; a failed condition is the caller's to judge.
     pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
+        let mut round = 0;
+        loop {
+            match self.transact_once(items.clone()).await {
+                Err(e) if e.is_conflict_only() && round + 1 < MAX_ROUNDS => {
+                    round += 1;
+                    tokio::time::sleep(backoff(round)).await;
+                }
+                done => return done,
+            }
+        }
+    }
+
+    async fn transact_once(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
         let result = self
             .client
             .transact_write_items()
@@ -213,6 +282,9 @@ impl Store {
                             .collect(),
                     })
                 }
+                other if other.code() == Some("ValidationException") => Err(StoreError::Rejected(
+                    other.message().unwrap_or("invalid request").to_string(),
+                )),
                 other => Err(StoreError::Dynamo(
                     aws_sdk_dynamodb::error::DisplayErrorContext(other).to_string(),
                 )),
@@ -271,6 +343,20 @@ impl Store {
 
 /// The most keys one BatchGetItem may ask for.
 const MAX_BATCH_GET: usize = 100;
+
+/// How many requests one read or write may take when DynamoDB leaves keys
+/// unprocessed or a transaction collides: with the backoff below, about
+/// 2.5 s of waiting at the most before the caller hears of it.
+const MAX_ROUNDS: u32 = 8;
+
+/// A random wait of up to 10 ms × 2^round, capped at 640 ms ("full jitter"),
+/// so that racing writers spread out.
+pub fn backoff(round: u32) -> Duration {
+    let mut random = [0u8; 2];
+    getrandom::fill(&mut random).expect("the operating system's random source is available");
+    let ceiling = 10u64 << round.min(6);
+    Duration::from_millis(u64::from(u16::from_le_bytes(random)) % ceiling)
+}
 
 /// `keys` without repeats (BatchGetItem refuses them), first seen first.
 fn unique<'a>(keys: &[&'a Key]) -> Vec<&'a Key> {
