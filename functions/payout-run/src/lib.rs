@@ -9,9 +9,8 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use lambda_http::tracing;
 use lambda_http::{Context, Error};
-use partner_ledger::payout_run::{Deadline, PayoutRun, RunReport, time_left};
+use partner_ledger::payout_run::{Deadline, PayoutRun, Sweep, time_left};
 use partner_ledger::store::Store;
-use serde::Serialize;
 
 /// Time kept back from the deadline for the work in flight and the answer:
 /// a tenth of the time left, at most this.
@@ -20,19 +19,17 @@ const MARGIN: Duration = Duration::from_secs(10);
 /// real deadline (`make run`).
 const LONGEST: Duration = Duration::from_secs(900);
 
-/// What one invocation did, account by account.
-#[derive(Debug, Serialize)]
-pub struct Invocation {
-    pub runs: Vec<RunReport>,
-}
+/// What one invocation did, account by account: the runs, and the accounts
+/// it could not run in (each logged with its error; the others went on).
+pub type Invocation = Sweep;
 
 /// Runs the payout run in every account; the event itself (a scheduled
 /// event, or anything `cargo lambda invoke` sends) carries nothing it needs.
 pub async fn handle(store: &Store, context: &Context) -> Result<Invocation, Error> {
     let left = time_left(context.deadline()).unwrap_or(LONGEST);
     let budget = Deadline::new(Instant::now() + left, MARGIN.min(left / 10));
-    let runs = PayoutRun::new(Utc::now(), &budget).all(store).await?;
-    for run in &runs {
+    let sweep = PayoutRun::new(Utc::now(), &budget).all(store).await?;
+    for run in &sweep.runs {
         tracing::info!(
             account = %run.account_id,
             approved = run.approved,
@@ -42,5 +39,8 @@ pub async fn handle(store: &Store, context: &Context) -> Result<Invocation, Erro
             "payout run"
         );
     }
-    Ok(Invocation { runs })
+    for failure in &sweep.failures {
+        tracing::error!(account = %failure.account, error = %failure.error, "payout run failed in an account");
+    }
+    Ok(sweep)
 }

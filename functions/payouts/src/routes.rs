@@ -119,7 +119,7 @@ pub async fn mark_failed(
 ) -> Result<Json<PayoutEnvelope>, ApiError> {
     let (account, payout) = settle(&store, &caller, &id, Settlement::Failed).await?;
     retry_contended(|| async {
-        Ok(payouts::release(&store, &account, &payout.id, Utc::now()).await?)
+        Ok(payouts::release(&store, &account, &payout, Utc::now()).await?)
     })
     .await?;
     Ok(Json(PayoutEnvelope::of(payout)))

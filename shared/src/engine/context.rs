@@ -32,6 +32,7 @@ impl Context {
         if self.charge_amount <= Decimal::ZERO {
             errors.push(FieldError::new("charge_amount", "must be greater than 0"));
         }
+        crate::validation::bounded("charge_amount", self.charge_amount, &mut errors);
         if self.partner_ltv < Decimal::ZERO {
             errors.push(FieldError::new("partner_ltv", "must be 0 or more"));
         }

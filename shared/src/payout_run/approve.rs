@@ -10,7 +10,7 @@ use super::PayoutRun;
 use crate::model::{Account, Commission, Decision, Id};
 use crate::store::commissions::{self, Payable};
 use crate::store::payout_runs::RunPosition;
-use crate::store::{Store, StoreError, Walk};
+use crate::store::{Store, StoreError, Walk, readable};
 
 /// Transactions tried per chunk before its commissions are left for the
 /// next run (each attempt drops the commissions someone else decided).
@@ -50,8 +50,8 @@ pub(super) async fn approve_due(
         let pending = page
             .items
             .into_iter()
-            .map(commissions::from_item)
-            .collect::<Result<Vec<Commission>, _>>()?;
+            .filter_map(|item| readable(item, commissions::from_item))
+            .collect::<Vec<Commission>>();
         // `examined` only passes a commission once everything before it is
         // approved or left alone on purpose.
         let mut chunk: Vec<&Commission> = Vec::new();

@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::model::{Account, Id, Period};
-use crate::store::payout_runs::{self, RunPosition};
+use crate::store::payout_runs::{self, AccountFailure, Directory, RunPosition};
 use crate::store::{Store, StoreError};
 
 /// Tells the run whether it may start another piece of work.
@@ -74,6 +74,14 @@ pub struct RunReport {
     pub complete: bool,
 }
 
+/// What a run over every account did: a report per account it ran in, and
+/// the accounts it could not run in.
+#[derive(Clone, Debug, Serialize)]
+pub struct Sweep {
+    pub runs: Vec<RunReport>,
+    pub failures: Vec<AccountFailure>,
+}
+
 /// One payout run: when it runs, how long it may take, and how large its
 /// transactions may grow.
 #[derive(Clone, Copy)]
@@ -110,18 +118,32 @@ impl<'a> PayoutRun<'a> {
     }
 
     /// Runs in every account, those an earlier run left unfinished first,
-    /// until the budget runs out.
-    pub async fn all(&self, store: &Store) -> Result<Vec<RunReport>, StoreError> {
-        let mut accounts = payout_runs::directory(store).await?;
+    /// until the budget runs out. Each account is its own unit of failure
+    /// (SPEC §4.8): an error in one is logged with its id and listed, and
+    /// the run goes on with the next.
+    pub async fn all(&self, store: &Store) -> Result<Sweep, StoreError> {
+        let Directory {
+            mut accounts,
+            unreadable: mut failures,
+        } = payout_runs::directory(store).await?;
         accounts.sort_by_key(|(account, position)| (position.is_none(), account.id.clone()));
-        let mut reports = Vec::with_capacity(accounts.len());
+        let mut runs = Vec::with_capacity(accounts.len());
         for (account, position) in accounts {
             if self.budget.exhausted() {
                 break;
             }
-            reports.push(self.from(store, &account, position).await?);
+            match self.from(store, &account, position).await {
+                Ok(report) => runs.push(report),
+                Err(error) => {
+                    tracing::error!(account = %account.id, %error, "payout run failed in this account");
+                    failures.push(AccountFailure {
+                        account: account.id.to_string(),
+                        error: error.to_string(),
+                    });
+                }
+            }
         }
-        Ok(reports)
+        Ok(Sweep { runs, failures })
     }
 
     async fn from(

@@ -22,7 +22,7 @@ use crate::model::{
 use crate::money::Currency;
 use crate::store::commissions::{self, Payable};
 use crate::store::payout_runs::RunPosition;
-use crate::store::{Item, Key, Store, StoreError, Tally, Walk, partners, payouts};
+use crate::store::{Item, Key, Store, StoreError, Tally, Walk, partners, payouts, readable};
 
 /// Partners settled together: their payouts and partners fill one BatchGetItem.
 const BATCH: usize = 50;
@@ -88,8 +88,11 @@ pub(super) async fn pay_due(
         }
         let page = store.walk(&walk, start).await?;
         let mut complete = Vec::new();
-        for item in page.items {
-            let commission = Payable::from_index_item(item)?;
+        for commission in page
+            .items
+            .into_iter()
+            .filter_map(|item| readable(item, Payable::from_index_item))
+        {
             let key = (commission.partner_id.clone(), commission.currency);
             match &mut open {
                 Some(group) if group.key == key => group.commissions.push(commission),
@@ -235,7 +238,7 @@ async fn refresh(
         .collect();
     let mut payable: HashMap<GroupKey, Vec<Payable>> = HashMap::new();
     for item in store.get_many(&keys.iter().collect::<Vec<_>>()).await? {
-        let Some(commission) = item.map(commissions::from_item).transpose()? else {
+        let Some(commission) = item.and_then(|item| readable(item, commissions::from_item)) else {
             continue;
         };
         if commission.status == CommissionStatus::Approved
@@ -298,6 +301,18 @@ impl Transaction {
     }
 }
 
+/// The payout's amount plus `commissions`, checked: `None` when it, or
+/// any partial sum of it (a payout filled over several transactions), could
+/// leave `Decimal`'s range. Bounded inputs keep this far away; stored
+/// values are checked all the same. Once it is `Some`, every partial sum
+/// fits, since none exceeds the sum of the magnitudes.
+fn checked_total(existing: Option<&Payout>, commissions: &[Payable]) -> Option<Decimal> {
+    let start = existing.map_or(Decimal::ZERO, |p| p.amount);
+    let amounts = || commissions.iter().map(|c| c.amount);
+    amounts().try_fold(start.abs(), |sum, amount| sum.checked_add(amount.abs()))?;
+    amounts().try_fold(start, Decimal::checked_add)
+}
+
 /// The transactions that pay `groups`, in key order.
 async fn plan(
     store: &Store,
@@ -312,8 +327,11 @@ async fn plan(
     let mut current = Transaction::default();
     for group in groups {
         let (slot, existing) = &payouts[&group.key];
-        let sum: Decimal = group.commissions.iter().map(|c| c.amount).sum();
-        let total = existing.as_ref().map_or(sum, |p| p.amount + sum);
+        let Some(total) = checked_total(existing.as_ref(), &group.commissions) else {
+            tracing::error!(account = %account.id, partner = %group.key.0, currency = %group.key.1,
+                "payable balance beyond the decimal range: left unpaid");
+            continue;
+        };
         let Some(partner) = partners.get(&group.key.0) else {
             continue;
         };

@@ -303,15 +303,42 @@ impl Store {
         attempts: usize,
         write: impl Fn(&T) -> Result<TransactWriteItem, StoreError>,
     ) -> Result<Vec<&'a T>, StoreError> {
+        self.holding(items, attempts, write, None).await
+    }
+
+    /// [`Store::transact_holding`] whose every transaction also carries
+    /// `count(n)`, `n` being the items it writes: a counter kept exact
+    /// whichever items drop out. The counter's own condition failing ends it.
+    pub async fn transact_holding_counted<'a, T>(
+        &self,
+        items: &'a [T],
+        attempts: usize,
+        write: impl Fn(&T) -> Result<TransactWriteItem, StoreError>,
+        count: impl Fn(usize) -> Result<TransactWriteItem, StoreError> + Sync,
+    ) -> Result<Vec<&'a T>, StoreError> {
+        self.holding(items, attempts, write, Some(&count)).await
+    }
+
+    async fn holding<'a, T>(
+        &self,
+        items: &'a [T],
+        attempts: usize,
+        write: impl Fn(&T) -> Result<TransactWriteItem, StoreError>,
+        count: Option<&(dyn Fn(usize) -> Result<TransactWriteItem, StoreError> + Sync)>,
+    ) -> Result<Vec<&'a T>, StoreError> {
         let mut left: Vec<&T> = items.iter().collect();
         let mut tried = 0;
         while !left.is_empty() {
-            let writes = left
+            let mut writes = left
                 .iter()
                 .map(|item| write(item))
                 .collect::<Result<Vec<_>, _>>()?;
+            if let Some(count) = count {
+                writes.push(count(left.len())?);
+            }
             match self.transact(writes).await {
                 Ok(()) => break,
+                Err(e) if e.failed_condition(left.len()) => return Err(e),
                 Err(e) if e.is_contention() && tried + 1 < attempts => {
                     tried += 1;
                     left = left
@@ -339,6 +366,19 @@ impl Store {
             .map_err(StoreError::dynamo)?;
         Ok(())
     }
+}
+
+/// `decode(item)`, or `None` with the item's key logged when it cannot be
+/// read: a batch job passes over one unreadable object, reported for that
+/// object, instead of failing for the whole account (SPEC §4.7-8).
+pub fn readable<T>(item: Item, decode: impl FnOnce(Item) -> Result<T, StoreError>) -> Option<T> {
+    let key = Key::of_item(&item);
+    decode(item)
+        .inspect_err(|error| {
+            let (pk, sk) = key.map(|k| (k.pk, k.sk)).unwrap_or_default();
+            tracing::error!(pk, sk, %error, "unreadable item passed over");
+        })
+        .ok()
 }
 
 /// The most keys one BatchGetItem may ask for.

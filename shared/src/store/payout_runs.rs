@@ -59,15 +59,40 @@ pub async fn clear(store: &Store, account: &Id) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Every account, each with the position its last run left, if any.
-pub async fn directory(store: &Store) -> Result<Vec<(Account, Option<RunPosition>)>, StoreError> {
+/// An account the scheduled run could not work in, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AccountFailure {
+    /// The account's id, or the item's key when its item is unreadable.
+    pub account: String,
+    pub error: String,
+}
+
+/// The accounts the scheduled run walks, each with the position its last
+/// run left, if any, and the directory entries it cannot read: one tenant's
+/// unreadable item stops no other tenant's run.
+pub struct Directory {
+    pub accounts: Vec<(Account, Option<RunPosition>)>,
+    pub unreadable: Vec<AccountFailure>,
+}
+
+/// Every account of the directory. An unreadable position is a hint lost:
+/// that account's run starts from the beginning.
+pub async fn directory(store: &Store) -> Result<Directory, StoreError> {
     let walk = Walk::accounts();
     let mut accounts: Vec<Account> = Vec::new();
+    let mut unreadable = Vec::new();
     let mut start = None;
     loop {
         let page = store.walk(&walk, start).await?;
         for item in page.items {
-            accounts.push(accounts::from_item(item)?);
+            let key = Key::of_item(&item).map(|k| k.pk).unwrap_or_default();
+            match accounts::from_item(item) {
+                Ok(account) => accounts.push(account),
+                Err(error) => unreadable.push(AccountFailure {
+                    account: key,
+                    error: error.to_string(),
+                }),
+            }
         }
         start = page.next;
         if start.is_none() {
@@ -76,9 +101,22 @@ pub async fn directory(store: &Store) -> Result<Vec<(Account, Option<RunPosition
     }
     let keys: Vec<Key> = accounts.iter().map(|a| Key::payout_run(&a.id)).collect();
     let found = store.get_many(&keys.iter().collect::<Vec<_>>()).await?;
-    accounts
+    let accounts = accounts
         .into_iter()
         .zip(found)
-        .map(|(account, item)| Ok((account, item.map(decode::<RunPosition>).transpose()?)))
-        .collect()
+        .map(|(account, item)| {
+            let position = item.and_then(|item| {
+                decode::<RunPosition>(item)
+                    .inspect_err(|error| {
+                        tracing::warn!(account = %account.id, %error, "unreadable payout run position: starting over");
+                    })
+                    .ok()
+            });
+            (account, position)
+        })
+        .collect();
+    Ok(Directory {
+        accounts,
+        unreadable,
+    })
 }

@@ -134,24 +134,77 @@ pub fn settle(
 /// (marking the payout failed again finishes it).
 const RELEASE_ATTEMPTS: usize = 6;
 
+/// Reads of the payout's index partition a release makes, waiting between
+/// them, while the index still hides commissions the payout holds.
+const RELEASE_READS: u32 = 6;
+
+/// The payout attribute counting the commissions released from it.
+const RELEASED: &str = "released_count";
+
 /// Hands every commission of the failed payout `payout` back to the
-/// payable ones, for the next run; answers how many it released. A failed
-/// payout takes no new commissions, so its list is read once and released
-/// in transactions of up to 100; a commission released meanwhile (by an
-/// earlier, interrupted call) is skipped. Calling it again finishes what an
-/// interrupted call left.
+/// payable ones, for the next run; answers how many it released.
+///
+/// The commissions are found through the payout's gsi4 partition, which
+/// lags the table (GSIs are eventually consistent): it may still list a
+/// commission released a moment ago, and may not list one the payout took
+/// a moment ago. So the payout counts what it gave back (`released_count`,
+/// raised in the same transaction as each release, which is conditional on
+/// the commission still being in this payout), and the release reads the
+/// index again, with backoff, until that count reaches the payout's
+/// `payment_count` as read from the table. No commission stays `paid` in a
+/// failed payout; a release whose index lags past its reads answers an
+/// error, and marking the payout failed again finishes it.
 pub async fn release(
     store: &Store,
     account: &Id,
-    payout: &Id,
+    payout: &Payout,
     at: DateTime<Utc>,
 ) -> Result<u32, StoreError> {
-    let listing = Listing::commissions_of_payout(account, payout);
+    let key = Key::payout(account, &payout.id);
+    let listing = Listing::commissions_of_payout(account, &payout.id);
+    let mut released = 0;
+    for round in 0..RELEASE_READS {
+        let counted = store
+            .get(&key)
+            .await?
+            .map(|item| released_count(&item))
+            .transpose()?
+            .unwrap_or_default();
+        if counted >= payout.payment_count {
+            return Ok(released);
+        }
+        if round > 0 {
+            tokio::time::sleep(super::backoff(round + 3)).await;
+        }
+        let held = still_listed(store, &listing).await?;
+        for chunk in held.chunks(MAX_RELEASE_CHUNK) {
+            let written = store
+                .transact_holding_counted(
+                    chunk,
+                    RELEASE_ATTEMPTS,
+                    |id| commissions::release(store, account, id, &payout.id, at),
+                    |n| count_released(store, account, &payout.id, n),
+                )
+                .await?;
+            released += u32::try_from(written.len()).unwrap_or(u32::MAX);
+        }
+    }
+    Err(StoreError::Dynamo(format!(
+        "payout {}: the index still hides commissions after {RELEASE_READS} reads; mark it failed again",
+        payout.id
+    )))
+}
+
+/// Commissions per release transaction: 99, and the payout's count.
+const MAX_RELEASE_CHUNK: usize = 99;
+
+/// The ids the payout's gsi4 partition lists now.
+async fn still_listed(store: &Store, listing: &Listing) -> Result<Vec<Id>, StoreError> {
     let mut held = Vec::new();
     loop {
         let page = store
             .page(
-                &listing,
+                listing,
                 PageRequest {
                     after: held.last(),
                     skip: 0,
@@ -164,19 +217,34 @@ pub async fn release(
             held.push(commissions::Payable::from_index_item(item)?.id);
         }
         if !page.more {
-            break;
+            return Ok(held);
         }
     }
-    let mut released = 0;
-    for chunk in held.chunks(100) {
-        let written = store
-            .transact_holding(chunk, RELEASE_ATTEMPTS, |id| {
-                commissions::release(store, account, id, payout, at)
-            })
-            .await?;
-        released += u32::try_from(written.len()).unwrap_or(u32::MAX);
+}
+
+fn released_count(item: &Item) -> Result<u32, StoreError> {
+    match item.get(RELEASED) {
+        None => Ok(0),
+        Some(AttributeValue::N(n)) => n
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("{RELEASED} {n:?}"))),
+        Some(other) => Err(StoreError::Corrupt(format!("{RELEASED} {other:?}"))),
     }
-    Ok(released)
+}
+
+/// Raises the failed payout's `released_count` by `n`.
+fn count_released(
+    store: &Store,
+    account: &Id,
+    payout: &Id,
+    n: usize,
+) -> Result<TransactWriteItem, StoreError> {
+    store.update(
+        &Key::payout(account, payout),
+        &format!("ADD {RELEASED} :released"),
+        [(":released", AttributeValue::N(n.to_string()))],
+        in_status(account, PayoutState::Failed),
+    )
 }
 
 /// What a list of payouts is narrowed by.
