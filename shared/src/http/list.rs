@@ -8,6 +8,7 @@ use axum::http::request::Parts;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::ApiError;
@@ -91,6 +92,37 @@ pub struct CursorPaging {
     /// `pages.next_cursor` of the previous page.
     #[param(value_type = Option<String>)]
     pub cursor: Option<Cursor>,
+    /// The list this request reads: its path and filters, which a cursor
+    /// must have come from.
+    #[param(ignore)]
+    pub list: ListId,
+}
+
+/// A list's identity: a digest of its path and of every query parameter
+/// but the paging ones. A cursor carries the one it was issued for, so a
+/// cursor from another list, or other filters, is refused (422) instead of
+/// steering the read outside the list's key range.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ListId(u32);
+
+impl ListId {
+    fn of(parts: &Parts, query: &HashMap<String, String>) -> Self {
+        let mut filters: Vec<(&String, &String)> = query
+            .iter()
+            .filter(|(name, _)| !matches!(name.as_str(), "cursor" | "page" | "size"))
+            .collect();
+        filters.sort();
+        let mut digest = Sha256::new();
+        digest.update(parts.uri.path());
+        for (name, value) in filters {
+            digest.update([0]);
+            digest.update(name);
+            digest.update([0]);
+            digest.update(value);
+        }
+        let bytes = digest.finalize();
+        Self(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+    }
 }
 
 /// Where the next page starts: an opaque token to clients.
@@ -100,21 +132,25 @@ pub struct Cursor {
     pub page: u32,
     /// The last element of the page before.
     pub after: Id,
+    /// The list it continues.
+    pub list: ListId,
 }
 
 impl Cursor {
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{}:{}", self.page, self.after))
+        URL_SAFE_NO_PAD.encode(format!("{}:{}:{:08x}", self.page, self.after, self.list.0))
     }
 
     pub fn decode(text: &str) -> Option<Self> {
         let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
         let text = String::from_utf8(bytes).ok()?;
-        let (page, after) = text.split_once(':')?;
-        Some(Self {
-            page: page.parse().ok().filter(|p| *p >= 1)?,
-            after: Id::parse(after)?,
-        })
+        let mut parts = text.split(':');
+        let cursor = Self {
+            page: parts.next()?.parse().ok().filter(|p| *p >= 1)?,
+            after: Id::parse(parts.next()?)?,
+            list: ListId(u32::from_str_radix(parts.next()?, 16).ok()?),
+        };
+        parts.next().is_none().then_some(cursor)
     }
 }
 
@@ -156,13 +192,23 @@ impl<S: Send + Sync> FromRequestParts<S> for CursorPaging {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let query = query_of(parts)?;
         let Paging { size, page } = Paging::read(&query)?;
+        let list = ListId::of(parts, &query);
         let cursor = match query.get("cursor") {
             None => None,
-            Some(text) => Some(Cursor::decode(text).ok_or_else(|| {
-                ApiError::validation("cursor", "is not a cursor this list returned")
-            })?),
+            Some(text) => Some(
+                Cursor::decode(text)
+                    .filter(|cursor| cursor.list == list)
+                    .ok_or_else(|| {
+                        ApiError::validation("cursor", "is not a cursor this list returned")
+                    })?,
+            ),
         };
-        let paging = Self { size, page, cursor };
+        let paging = Self {
+            size,
+            page,
+            cursor,
+            list,
+        };
         if paging.skip() > Self::MAX_SKIPPED {
             return Err(ApiError::validation(
                 "page",
@@ -243,6 +289,7 @@ impl<T> ListEnvelope<T> {
                     Cursor {
                         page: current.saturating_add(1),
                         after: after.clone(),
+                        list: paging.list,
                     }
                     .encode()
                 }),
@@ -261,9 +308,19 @@ mod tests {
         let cursor = Cursor {
             page: 3,
             after: Id::parse("68f76721000000000000000a").unwrap(),
+            list: ListId(0xdead_beef),
         };
         assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
-        for forged in ["", "!!", "MzoxMjM", "MDo2OGY3NjcyMTAwMDAwMDAwMDAwMDAwMGE"] {
+        let unbound = URL_SAFE_NO_PAD.encode("3:68f76721000000000000000a");
+        let trailing = URL_SAFE_NO_PAD.encode("3:68f76721000000000000000a:deadbeef:1");
+        for forged in [
+            "",
+            "!!",
+            "MzoxMjM",
+            "MDo2OGY3NjcyMTAwMDAwMDAwMDAwMDAwMGE",
+            &unbound,
+            &trailing,
+        ] {
             assert_eq!(Cursor::decode(forged), None, "{forged}");
         }
     }

@@ -114,3 +114,36 @@ async fn request_span(request: Request, next: Next) -> Response {
     .instrument(span)
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::{Body, to_bytes};
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    async fn boom() -> &'static str {
+        let numbers: Vec<u8> = Vec::new();
+        if numbers.first().is_none() {
+            panic!("boom");
+        }
+        "unreachable"
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_a_json_500_and_the_router_serves_on() {
+        let router: Router = finish(
+            Router::new()
+                .route("/boom", get(boom))
+                .route("/fine", get(|| async { "fine" })),
+        );
+        let request = |path| Request::builder().uri(path).body(Body::empty()).unwrap();
+        let crashed = router.clone().oneshot(request("/boom")).await.unwrap();
+        assert_eq!(crashed.status(), 500);
+        let body = to_bytes(crashed.into_body(), 1024).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"]["code"], "internal_error");
+        let served = router.oneshot(request("/fine")).await.unwrap();
+        assert_eq!(served.status(), 200);
+    }
+}

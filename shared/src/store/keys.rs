@@ -25,6 +25,15 @@ pub struct Collection {
     pub sk_prefix: &'static str,
 }
 
+/// Where a listing's read resumes (see [`Listing::continue_after`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Continuation {
+    FromStart,
+    After(HashMap<String, AttributeValue>),
+    /// Nothing of the listing lies after the position.
+    Exhausted,
+}
+
 /// A global secondary index of the table (schema in `template.yaml`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Index {
@@ -685,6 +694,17 @@ impl Listing {
         (expression, values)
     }
 
+    /// Where a read that continues after `id` starts: DynamoDB refuses an
+    /// `ExclusiveStartKey` outside the key condition, so an id before a
+    /// time range starts at its beginning and one past it ends the list.
+    pub fn continue_after(&self, id: &Id) -> Continuation {
+        match &self.between {
+            Some((low, _)) if id < low => Continuation::FromStart,
+            Some((_, high)) if id >= high => Continuation::Exhausted,
+            _ => Continuation::After(self.start_after(id)),
+        }
+    }
+
     /// The `ExclusiveStartKey` that continues the list after the item `id`.
     pub fn start_after(&self, id: &Id) -> HashMap<String, AttributeValue> {
         let sk = format!("{}{id}", self.prefix);
@@ -801,6 +821,26 @@ mod tests {
         assert_ne!(
             Key::unique(&a, UniqueValue::StripeCustomer("cus_A")),
             Key::unique(&a, UniqueValue::StripeCustomer("cus_a"))
+        );
+    }
+
+    #[test]
+    fn a_time_range_is_never_continued_from_outside_it() {
+        let (a, _) = ids();
+        let at = |s| DateTime::from_timestamp(s, 0).unwrap();
+        let listing = Listing::commissions(&a).created_between(Some(at(2_000)), Some(at(3_000)));
+        let before = Id::first_at(at(1_000));
+        let inside = Id::first_at(at(2_500));
+        let after = Id::first_at(at(4_000));
+        assert_eq!(listing.continue_after(&before), Continuation::FromStart);
+        assert_eq!(
+            listing.continue_after(&inside),
+            Continuation::After(listing.start_after(&inside))
+        );
+        assert_eq!(listing.continue_after(&after), Continuation::Exhausted);
+        assert_eq!(
+            Listing::commissions(&a).continue_after(&after),
+            Continuation::After(Listing::commissions(&a).start_after(&after))
         );
     }
 

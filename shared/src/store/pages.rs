@@ -6,6 +6,7 @@
 
 use aws_sdk_dynamodb::types::Select;
 
+use super::keys::Continuation;
 use super::{Condition, Item, Listing, Store, StoreError, Tally, Walk};
 use crate::model::Id;
 
@@ -64,7 +65,16 @@ impl Store {
             None => (None, Default::default()),
         };
         let mut items: Vec<Item> = Vec::with_capacity(wanted.min(101));
-        let mut start = request.after.map(|id| listing.start_after(id));
+        let mut start = match request.after.map(|id| listing.continue_after(id)) {
+            None | Some(Continuation::FromStart) => None,
+            Some(Continuation::After(key)) => Some(key),
+            Some(Continuation::Exhausted) => {
+                return Ok(Page {
+                    items: Vec::new(),
+                    more: false,
+                });
+            }
+        };
         loop {
             let query = self
                 .client()

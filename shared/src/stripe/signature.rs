@@ -98,6 +98,18 @@ mod tests {
     }
 
     #[test]
+    fn extreme_timestamps_are_stale_not_an_overflow() {
+        for t in [i64::MIN, i64::MIN + 1, i64::MAX, -1] {
+            let header = format!("t={t},v1=00");
+            assert_eq!(
+                verify(Some(&header), PAYLOAD, SECRET, now()),
+                Err(SignatureError::Stale),
+                "{header}"
+            );
+        }
+    }
+
+    #[test]
     fn it_matches_stripes_documented_scheme() {
         // HMAC-SHA256("whsec_test_secret", "1767225600.{payload}"), computed independently.
         let expected = {
