@@ -13,5 +13,6 @@ pub mod money;
 pub mod payout_run;
 pub mod store;
 pub mod stripe;
+pub mod telemetry;
 pub mod validation;
 pub mod views;

@@ -169,6 +169,16 @@ impl Drop for RuntimeApi {
 /// The function's stdout (its logs) goes to this process's stderr. The child
 /// is killed when dropped.
 pub fn spawn_function(binary: &Path, runtime_api: &str, env: &[(&str, &str)]) -> Child {
+    spawn(binary, runtime_api, env, Stdio::from(std::io::stderr()))
+}
+
+/// [`spawn_function`] with its stdout (its logs, as CloudWatch would get
+/// them) piped to the test, to read once the child is killed.
+pub fn spawn_function_logged(binary: &Path, runtime_api: &str, env: &[(&str, &str)]) -> Child {
+    spawn(binary, runtime_api, env, Stdio::piped())
+}
+
+fn spawn(binary: &Path, runtime_api: &str, env: &[(&str, &str)], stdout: Stdio) -> Child {
     let name = binary
         .file_stem()
         .and_then(|s| s.to_str())
@@ -199,7 +209,7 @@ pub fn spawn_function(binary: &Path, runtime_api: &str, env: &[(&str, &str)]) ->
         .envs(env.iter().copied())
         .current_dir(task_root)
         .stdin(Stdio::null())
-        .stdout(std::io::stderr())
+        .stdout(stdout)
         .kill_on_drop(true)
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()))

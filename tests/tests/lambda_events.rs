@@ -7,10 +7,11 @@ use std::path::PathBuf;
 
 use harness::TestEnv;
 use harness::app::{emulator_endpoint, workspace_root};
-use harness::runtime_api::{RuntimeApi, spawn_function};
+use harness::runtime_api::{RuntimeApi, spawn_function, spawn_function_logged};
 use partner_ledger::model::Id;
 use partner_ledger::store::accounts;
 use serde_json::{Value, json};
+use tokio::io::AsyncReadExt;
 
 /// A function's debug binary; `make test` builds the workspace before testing.
 fn binary(name: &str) -> PathBuf {
@@ -42,16 +43,22 @@ fn fixture(name: &str, key: &str, group: &str) -> Value {
 
 /// Starts a function's debug binary against the test table, as Lambda would.
 fn start(env: &TestEnv, runtime: &RuntimeApi, name: &str) -> tokio::process::Child {
-    spawn_function(
-        &binary(name),
-        &runtime.address(),
-        &[
-            ("TABLE_NAME", env.store.table()),
-            ("AWS_ENDPOINT_URL_DYNAMODB", &emulator_endpoint()),
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
-        ],
-    )
+    let vars = table_env(env);
+    spawn_function(&binary(name), &runtime.address(), &borrowed(&vars))
+}
+
+fn borrowed<'a>(vars: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
+    vars.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// What a function needs to reach the test table.
+fn table_env(env: &TestEnv) -> [(&str, String); 4] {
+    [
+        ("TABLE_NAME", env.store.table().to_string()),
+        ("AWS_ENDPOINT_URL_DYNAMODB", emulator_endpoint()),
+        ("AWS_ACCESS_KEY_ID", "test".into()),
+        ("AWS_SECRET_ACCESS_KEY", "test".into()),
+    ]
 }
 
 /// Invokes and unpacks an API Gateway v2 response: status and parsed body.
@@ -738,6 +745,50 @@ async fn account_fixtures_go_through_the_real_entry_point() {
     assert_eq!(status, 401, "the deleted key is refused at once");
     let (status, _) = invoke(&runtime, fixture_with("get-account.json", "not-a-key", &[])).await;
     assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn no_secret_reaches_the_logs_at_the_most_verbose_level() {
+    let env = TestEnv::new().await;
+    let runtime = RuntimeApi::start().await;
+    let table = table_env(&env);
+    let mut vars = borrowed(&table);
+    vars.push(("AWS_LAMBDA_LOG_LEVEL", "TRACE"));
+    let mut function = spawn_function_logged(&binary("account"), &runtime.address(), &vars);
+    // Read as it is written, so a full pipe never blocks the function.
+    let mut stdout = function.stdout.take().expect("stdout is piped");
+    let reader = tokio::spawn(async move {
+        let mut logs = String::new();
+        stdout.read_to_string(&mut logs).await.map(|_| logs)
+    });
+    let key = env.key_with_scopes(&["account:*", "events:write"]).await;
+    let secret = "whsec_logcanary0123456789";
+    let mut event = fixture_with("update-account.json", &key, &[]);
+    event["body"] = json!(format!(
+        r#"{{"account": {{"stripe_webhook_secret": "{secret}"}}}}"#
+    ));
+    event["isBase64Encoded"] = json!(false);
+    let (status, body) = invoke(&runtime, event).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = invoke(&runtime, fixture_with("get-account.json", &key, &[])).await;
+    assert_eq!(status, 200);
+
+    function.kill().await.expect("the function stops");
+    let logs = reader
+        .await
+        .expect("the reader ends with the function")
+        .expect("the logs are text");
+    assert!(
+        logs.contains("\"status\":200"),
+        "the requests were logged at all: {logs}"
+    );
+    let token_secret = key.rsplit('_').next().expect("a key ends in its secret");
+    for (what, secret) in [
+        ("the bearer token", token_secret),
+        ("the webhook secret", secret),
+    ] {
+        assert!(!logs.contains(secret), "{what} reached the logs:\n{logs}");
+    }
 }
 
 #[tokio::test]

@@ -2,6 +2,6 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
+    partner_ledger::telemetry::init();
     lambda_http::run(openapi::router()).await
 }

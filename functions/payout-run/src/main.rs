@@ -6,7 +6,7 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
+    partner_ledger::telemetry::init();
     let store = Store::from_env().await?;
     lambda_http::lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let store = store.clone();

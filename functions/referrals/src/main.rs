@@ -4,7 +4,7 @@ use partner_ledger::store::Store;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
+    partner_ledger::telemetry::init();
     let store = Store::from_env().await?;
     lambda_http::run(referrals::router(store)).await
 }

@@ -1,0 +1,99 @@
+//! Logging for every function: Lambda's level and format controls
+//! (`AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`; `AWS_LAMBDA_LOG_FORMAT=JSON`), as
+//! `lambda_http`'s default subscriber reads them, with one difference: no
+//! allowed level lets a secret into the logs.
+//!
+//! At `debug` and `trace`, the Lambda runtime logs each raw event (the
+//! `Authorization` header, request bodies holding `stripe_webhook_secret`),
+//! and the AWS SDK and HTTP stack log requests and answers (API key hashes
+//! and webhook secrets travel to and from the table). Those crates are
+//! therefore held at `info` whatever the level; partner-ledger's own code,
+//! which never logs a header or a body, follows the level asked for.
+
+use std::str::FromStr;
+
+use tracing::level_filters::LevelFilter;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+
+/// Crates whose verbose logs carry raw events, headers or table items.
+const HELD_AT_INFO: [&str; 12] = [
+    "lambda_runtime",
+    "lambda_runtime_api_client",
+    "lambda_http",
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http_client",
+    "aws_sdk_dynamodb",
+    "aws_config",
+    "aws_sigv4",
+    "hyper",
+    "hyper_util",
+    "h2",
+];
+
+/// The filter for `level` (`"trace"`, `"DEBUG"`, ...; INFO when absent or unknown).
+pub fn filter(level: Option<&str>) -> EnvFilter {
+    let level = level
+        .and_then(|l| LevelFilter::from_str(l).ok())
+        .unwrap_or(LevelFilter::INFO);
+    HELD_AT_INFO.iter().fold(
+        EnvFilter::builder()
+            .with_default_directive(level.into())
+            .parse_lossy(""),
+        |filter, target| {
+            filter.add_directive(
+                format!("{target}=info")
+                    .parse()
+                    .expect("a crate name and a level make a directive"),
+            )
+        },
+    )
+}
+
+/// Installs the subscriber, writing to stdout (CloudWatch, under Lambda).
+pub fn init() {
+    init_with_writer(std::io::stdout);
+}
+
+/// [`init`], writing to `writer`.
+pub fn init_with_writer<W>(writer: W)
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok();
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let subscriber = tracing_subscriber::fmt()
+        .with_target(false)
+        .without_time()
+        .with_env_filter(filter(level.as_deref()))
+        .with_writer(writer);
+    if json {
+        subscriber.json().init();
+    } else {
+        subscriber.init();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_runtime_and_the_sdk_stay_at_info_whatever_the_level() {
+        for level in ["trace", "TRACE", "debug"] {
+            let text = filter(Some(level)).to_string();
+            for target in HELD_AT_INFO {
+                assert!(text.contains(&format!("{target}=info")), "{level}: {text}");
+            }
+            assert!(
+                text.to_lowercase().contains(level.to_lowercase().as_str()),
+                "{text}"
+            );
+        }
+        assert!(filter(None).to_string().contains("info"));
+        assert!(filter(Some("nonsense")).to_string().contains("info"));
+    }
+}
