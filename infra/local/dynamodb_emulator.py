@@ -1,13 +1,24 @@
-"""The local stack's DynamoDB emulator: moto's server, answering one request at a time.
+"""The local stack's DynamoDB emulator: moto's server, answering one request at a time, with
+DynamoDB's limits that moto lets through and faults injected on request.
 
 Usage: python infra/local/dynamodb_emulator.py HOST PORT
+
+It owns serving: a WSGI layer in front of moto that, per request, in order,
+  1. answers /_faults itself (the fault control endpoint: dynamodb_faults.py);
+  2. checks DynamoDB's key-size, item-size and start-key limits (dynamodb_limits.py);
+  3. injects the table's faults that stop a request (throttle, transaction conflict) or trim it
+     (unprocessed BatchGetItem keys);
+  4. runs moto, with a GSI Query seeing lagging items as they were (index lag);
+  5. checks the items written against the limits, putting them back if one breaks them;
+and the TransactWriteItems patch below. Shared helpers (tables, keys, errors) are dynamodb_wire.py.
 
 `moto_server` serves each request on its own thread, and moto applies a TransactWriteItems by
 copying the table, writing, and restoring the copy when a condition fails, with no lock between
 threads: a losing transaction can then undo a concurrent winner, or two conflicting ones can both
 succeed. DynamoDB's transactions are atomic, and the concurrency tests rely on that, so this
 serves moto's own application single-threaded. Clients still race each other between their reads
-and their conditional writes, which is what those tests exercise.
+and their conditional writes, which is what those tests exercise. (The checks and faults rely on
+it too: they read and swap items in moto's tables without locks.)
 
 moto also copies the whole table once per item of a transaction, so a 100-item transaction on a
 table of 10,000 items copies a million items. Here a transaction keeps a copy of just the items it
@@ -15,12 +26,12 @@ writes, and puts those back if it fails: the same all-or-nothing outcome, at the
 transaction rather than of the table (the payout run's benchmark writes 10,000 commissions).
 """
 
-import copy
+import io
+import json
 import os
 import sys
 
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -29,55 +40,25 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import run_simple
 
+# Run as a script (python infra/local/dynamodb_emulator.py): its siblings are importable.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import dynamodb_faults as faults  # noqa: E402
+import dynamodb_limits as limits  # noqa: E402
+from dynamodb_wire import WRITES, ApiError, json_response, restore, snapshot, written  # noqa: E402
+
 _transact_write_items = DynamoDBBackend.transact_write_items
 
 
-def _written_items(backend, transact_items):
-    """(table, hash key, range key, a copy of the item or None) for each item the transaction names."""
-    written = []
-    for entry in transact_items:
-        operation = next(iter(entry.values()))
-        table = backend.tables.get(operation.get("TableName"))
-        if table is None:
-            continue
-        key = operation.get("Key") or operation.get("Item") or {}
-        if table.hash_key_attr not in key:
-            continue
-        hash_key = DynamoType(key[table.hash_key_attr])
-        range_key = None
-        if table.range_key_attr is not None:
-            if table.range_key_attr not in key:
-                continue
-            range_key = DynamoType(key[table.range_key_attr])
-            current = table.items.get(hash_key, {}).get(range_key)
-        else:
-            current = table.items.get(hash_key)
-        written.append((table, hash_key, range_key, copy.deepcopy(current)))
-    return written
-
-
-def _put_back(written):
-    for table, hash_key, range_key, item in reversed(written):
-        if range_key is None:
-            if item is None:
-                table.items.pop(hash_key, None)
-            else:
-                table.items[hash_key] = item
-        elif item is None:
-            table.items.get(hash_key, {}).pop(range_key, None)
-        else:
-            table.items[hash_key][range_key] = item
-
-
 def transact_write_items(self, transact_items):
-    written = _written_items(self, transact_items)
+    taken = snapshot(written("TransactWriteItems", {"TransactItems": transact_items}))
     # moto's own backup becomes the live table (no copy), so its rollback changes nothing;
     # the items copied above are put back instead.
     Table.__deepcopy__ = lambda table, memo: table
     try:
         return _transact_write_items(self, transact_items)
     except Exception:
-        _put_back(written)
+        restore(taken)
         raise
     finally:
         del Table.__deepcopy__
@@ -85,12 +66,95 @@ def transact_write_items(self, transact_items):
 
 DynamoDBBackend.transact_write_items = transact_write_items
 
-host, port = sys.argv[1], int(sys.argv[2])
-os.environ.setdefault("MOTO_PORT", str(port))
-run_simple(
-    host,
-    port,
-    DomainDispatcherApplication(create_backend_app),
-    threaded=False,
-    request_handler=MotoRequestHandler,
-)
+
+class Emulator:
+    """The WSGI layer in front of moto (see the module docstring for the order of things)."""
+
+    def __init__(self, moto_app):
+        self.moto_app = moto_app
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == "/_faults":
+            status, body = faults.control(
+                environ["REQUEST_METHOD"], environ.get("QUERY_STRING", ""), _read_body(environ)
+            )
+            return _respond(start_response, json_response(status, body))
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if not target.startswith("DynamoDB_") or environ.get("HTTP_CONTENT_ENCODING"):
+            return self.moto_app(environ, start_response)
+        operation = target.split(".")[-1]
+        raw = _read_body(environ)
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            environ["wsgi.input"] = io.BytesIO(raw)
+            return self.moto_app(environ, start_response)
+        try:
+            response = self._handle(environ, operation, body)
+        except ApiError as error:
+            response = error.response()
+        return _respond(start_response, response)
+
+    def _handle(self, environ, operation, body):
+        limits.check_request(operation, body)
+        faults.before_request(operation, body)
+        held = faults.hold_unprocessed(operation, body)
+        if held and not body["RequestItems"]:
+            return json_response(200, faults.add_unprocessed(None, held))
+        taken = snapshot(written(operation, body)) if operation in WRITES else []
+        with faults.index_view(operation, body):
+            status, headers, data = self._moto(environ, body)
+        if not status.startswith("200"):
+            return status, headers, data
+        if taken:
+            try:
+                limits.check_written(operation, taken)
+            except ApiError:
+                restore(taken)
+                raise
+            faults.record_writes(taken)
+        if held:
+            return json_response(200, faults.add_unprocessed(json.loads(data), held))
+        return status, headers, data
+
+    def _moto(self, environ, body):
+        """moto's (status, headers, body bytes) for `body`."""
+        raw = json.dumps(body).encode()
+        environ["wsgi.input"] = io.BytesIO(raw)
+        environ["CONTENT_LENGTH"] = str(len(raw))
+        captured = {}
+
+        def start_response(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+
+        chunks = self.moto_app(environ, start_response)
+        try:
+            data = b"".join(chunks)
+        finally:
+            getattr(chunks, "close", lambda: None)()
+        return captured["status"], captured["headers"], data
+
+
+def _read_body(environ):
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    return environ["wsgi.input"].read(length) if length else b""
+
+
+def _respond(start_response, response):
+    status, headers, data = response
+    start_response(status, headers)
+    return [data]
+
+
+if __name__ == "__main__":
+    host, port = sys.argv[1], int(sys.argv[2])
+    os.environ.setdefault("MOTO_PORT", str(port))
+    run_simple(
+        host,
+        port,
+        Emulator(DomainDispatcherApplication(create_backend_app)),
+        threaded=False,
+        request_handler=MotoRequestHandler,
+    )

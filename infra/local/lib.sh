@@ -15,14 +15,18 @@ _PARTNER_LEDGER_LIB=1
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 LOCAL_SCRIPTS="$REPO_ROOT/infra/local"
 VENV="$REPO_ROOT/.venv"
-LOCAL_DIR="$REPO_ROOT/.local"
+# Runtime files (logs, the dev key). PARTNER_LEDGER_LOCAL_DIR moves them: test_run_signals.sh does,
+# so its `make run` leaves a developer's .local/dev-api-key alone.
+LOCAL_DIR="${PARTNER_LEDGER_LOCAL_DIR:-$REPO_ROOT/.local}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
 PYTHON="${PYTHON:-python3}"
 
-log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
-warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }
+# Logging never fails: the terminal may be gone (closed window: EIO) or the pipe to `tee` closed
+# (EPIPE), and a failed write must not stop a teardown half-way (see _on_exit).
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2 || true; }
+warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2 || true; }
 die() {
-  printf '\033[1;31merror:\033[0m %s\n' "$*" >&2
+  printf '\033[1;31merror:\033[0m %s\n' "$*" >&2 || true
   exit 1
 }
 
@@ -52,11 +56,14 @@ free_port() {
   "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# port_is_free PORT: true when PORT can be bound on 127.0.0.1 (nothing listens there).
+# port_is_free PORT: true when PORT can be bound on 127.0.0.1 (nothing listens there). With
+# SO_REUSEADDR, as the servers themselves bind: connections of an earlier run still in TIME_WAIT
+# (after a busy run, for a minute) do not count, while a listening socket still does (Linux).
 port_is_free() {
   "$PYTHON" - "$1" <<'PY'
 import socket, sys
 s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 try:
     s.bind(("127.0.0.1", int(sys.argv[1])))
 except OSError:
@@ -202,7 +209,13 @@ stop_all() {
 
 _on_exit() {
   local status=$?
-  trap - EXIT INT TERM HUP
+  # The teardown runs to the end whatever else arrives: a second SIGTERM (a supervisor that
+  # signals the whole process group reaches this script twice, directly and forwarded by make),
+  # the SIGHUP of a closed terminal, SIGPIPE from a closed `| tee`. Any of these at their default
+  # action would kill the script half-way and leave the emulator and the API holding their ports.
+  trap '' INT TERM HUP PIPE
+  trap - EXIT
+  set +e
   if ((status != 0)) && declare -F on_failure >/dev/null; then
     on_failure || true
   fi
@@ -221,6 +234,26 @@ install_teardown() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
   trap 'exit 129' HUP
+}
+
+# wait_foreground PID: wait until PID (a start_bg process) exits, with its exit status. A trapped
+# signal ends the wait at once (`wait` returns), so the EXIT trap runs. It also ends on a terminal
+# hang-up that never reached this script: when `make` is the session leader (`ssh -t host make
+# run`, a supervisor's setsid), the kernel sends SIGHUP to make alone, and make, unlike for SIGTERM,
+# forwards nothing to its recipe, then waits for it forever. The terminal is polled instead: once
+# hung up, it is no terminal any more, which counts as SIGHUP (exit 129).
+wait_foreground() {
+  local pid=$1 on_tty=0
+  [[ -t 2 ]] && on_tty=1
+  while is_running "$pid"; do
+    if ((on_tty)) && [[ ! -t 2 ]]; then
+      warn "the terminal hung up"
+      exit 129
+    fi
+    sleep 1 &
+    wait $! || true
+  done
+  wait "$pid"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -67,5 +67,6 @@ cat >&2 <<BANNER
 BANNER
 
 api_start "$PORT" -
-# `wait` (unlike a foreground command) returns as soon as Ctrl-C arrives, so the trap runs at once.
-wait "$API_PID"
+# Not a foreground command: a signal (Ctrl-C, SIGTERM forwarded by make, SIGHUP) runs the trap at
+# once; a terminal hang-up that reaches only make counts too (see wait_foreground).
+wait_foreground "$API_PID"

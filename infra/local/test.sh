@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # infra/local/test.sh: `make test`, everything CI checks (.ci/run calls `make test`). In order:
-#   venv (pinned tools) -> cargo fmt --check -> clippy -D warnings -> cfn-lint template.yaml
+#   venv (pinned tools) -> the emulator's own tests (test_emulator.py: DynamoDB's limits, the
+#   injected faults) -> cargo fmt --check -> clippy -D warnings -> cfn-lint template.yaml
 #   -> a DynamoDB emulator of its own on a free port -> cargo build --workspace
+#   -> `make run` torn down by SIGTERM and SIGHUP (test_run_signals.sh, on free ports)
 #   -> cargo test --workspace -> schemathesis against the API served by cargo lambda watch.
 # Uses only free ports, so it runs beside `make run`. Whatever fails, the EXIT trap stops the
 # emulator and the API server; the exit status is non-zero on any failure.
@@ -25,6 +27,7 @@ step() {
 
 step "python tools (.venv)" bash "$LOCAL_SCRIPTS/venv.sh" test
 use_venv
+step "DynamoDB emulator tests (limits, faults)" python "$LOCAL_SCRIPTS/test_emulator.py"
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
 step "cfn-lint template.yaml" cfn-lint template.yaml
@@ -32,6 +35,7 @@ step "cfn-lint template.yaml" cfn-lint template.yaml
 step "DynamoDB emulator" emulator_start "$(free_port)" "$logs/emulator.log"
 # The integration tests spawn target/debug/partner-groups and openapi: build everything first.
 step "cargo build --workspace" cargo build --workspace
+step "make run stops on SIGTERM and SIGHUP" bash "$LOCAL_SCRIPTS/test_run_signals.sh"
 step "cargo test --workspace" cargo test --workspace
 step "schemathesis" bash "$LOCAL_SCRIPTS/schemathesis.sh"
 
