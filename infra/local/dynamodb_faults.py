@@ -9,6 +9,7 @@ fault configured for one table never touches another.
                           "unprocessed_keys": 0.3, "index_lag": 3, "seed": 42}
                          sets t's faults (a missing one is off), resets its counters and lag
   GET    /_faults?table=t   t's configuration, counters and lagging items (GET /_faults: all)
+  POST   /_faults?table=t&settle=1   t's indexes catch up (no item lags); faults and counters stay
   DELETE /_faults?table=t   clears t's faults, answering the state it had (no table: clear all)
 
 The faults (each exists because DynamoDB does this in production and the emulator never would):
@@ -90,6 +91,12 @@ def control(method, query_string, body):
             return 200, {"tables": {}}
         faults = _tables.pop(table, None) or TableFaults(table, _parse_config({"table": table}))
         return 200, faults.state()
+    if method == "POST" and table is not None and parse_qs(query_string).get("settle"):
+        # The index catches up: every lagging item is seen as it is now; faults and counters stay.
+        faults = _tables.get(table)
+        if faults is not None:
+            faults.lagging.clear()
+        return 200, (faults or TableFaults(table, _parse_config({"table": table}))).state()
     if method == "POST":
         try:
             request = json.loads(body or b"{}")

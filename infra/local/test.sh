@@ -4,7 +4,8 @@
 #   injected faults) -> cargo fmt --check -> clippy -D warnings -> cfn-lint template.yaml
 #   -> a DynamoDB emulator of its own on a free port -> cargo build --workspace
 #   -> `make run` torn down by SIGTERM and SIGHUP (test_run_signals.sh, on free ports)
-#   -> cargo test --workspace -> schemathesis against the API served by cargo lambda watch.
+#   -> cargo test --workspace -> the fault-injected (harsh) runs of the payment-event, payout-run
+#   and concurrency tests -> schemathesis against the API served by cargo lambda watch.
 # Uses only free ports, so it runs beside `make run`. Whatever fails, the EXIT trap stops the
 # emulator and the API server; the exit status is non-zero on any failure.
 set -euo pipefail
@@ -37,6 +38,12 @@ step "DynamoDB emulator" emulator_start "$(free_port)" "$logs/emulator.log"
 step "cargo build --workspace" cargo build --workspace
 step "make run stops on SIGTERM and SIGHUP" bash "$LOCAL_SCRIPTS/test_run_signals.sh"
 step "cargo test --workspace" cargo test --workspace
+# SPEC §4.10: the same invariants in the harsh world, where the emulator injects transaction
+# conflicts, throttling, partly processed batch reads and lagging indexes (tests/src/harsh.rs).
+step "harsh world: payment events, payout run" \
+  env PARTNER_LEDGER_FAULTS=harsh cargo test -p integration-tests --test payment_events --test payout_run
+step "harsh world: every concurrency test" \
+  env PARTNER_LEDGER_FAULTS=harsh cargo test -p integration-tests --tests -- concurren
 step "schemathesis" bash "$LOCAL_SCRIPTS/schemathesis.sh"
 
 log "make test passed in $((SECONDS - started))s:"

@@ -20,6 +20,7 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 use crate::counter::RequestCounter;
+use crate::harsh::{self, Faults};
 
 /// The emulator's address: `make test` exports it.
 pub fn emulator_endpoint() -> String {
@@ -32,9 +33,13 @@ pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// A DynamoDB client for the emulator, counting its requests.
+/// A DynamoDB client for the emulator, counting its requests, retrying
+/// as `Store::from_env`'s does (4 attempts).
 pub async fn client(counter: &RequestCounter) -> Client {
-    client_with(counter.clone(), RetryConfig::standard())
+    client_with(
+        counter.clone(),
+        RetryConfig::standard().with_max_attempts(4),
+    )
 }
 
 /// A DynamoDB client for the emulator with `interceptor` and `retries`.
@@ -104,6 +109,9 @@ impl TestEnv {
             .await
             .expect("bootstrap B");
         counter.take();
+        if let Some(faults) = Faults::of_this_run() {
+            faults.apply(store.table()).await;
+        }
         Self {
             store,
             counter,
@@ -150,7 +158,10 @@ impl TestEnv {
         }
     }
 
-    /// Sends one request with `key` (if any) and an optional JSON body.
+    /// Sends one request with `key` (if any) and an optional JSON body. In
+    /// the harsh world the table's indexes catch up first: each step of a
+    /// test comes a moment after the one before, as a client's would, while
+    /// the request itself meets every lag its own writes cause.
     pub async fn call(
         &self,
         method: Method,
@@ -158,6 +169,7 @@ impl TestEnv {
         key: Option<&str>,
         body: Option<Value>,
     ) -> Reply {
+        harsh::settle(self.store.table()).await;
         let mut request = Request::builder().method(method).uri(path);
         if let Some(key) = key {
             request = request.header("authorization", format!("Bearer {key}"));

@@ -36,14 +36,16 @@ pub struct KillSwitch {
 
 impl KillSwitch {
     /// A store on `table` whose client dies after its `after`-th write.
-    /// Retries are off: a dead process does not retry.
+    /// It retries as production's does (throttling, in the harsh world);
+    /// once dead, every request fails at once, and a failure the
+    /// interceptor raises is never retried: a dead process does not retry.
     pub fn store(table: &str, after: Option<usize>) -> (Store, KillSwitch) {
         let switch = KillSwitch {
             after,
             writes: Arc::default(),
             killed: Arc::default(),
         };
-        let client = client_with(switch.clone(), RetryConfig::disabled());
+        let client = client_with(switch.clone(), RetryConfig::standard().with_max_attempts(4));
         (Store::new(client, table.to_string()), switch)
     }
 

@@ -6,6 +6,7 @@ pub mod access;
 pub mod app;
 pub mod counter;
 pub mod faults;
+pub mod harsh;
 pub mod runtime_api;
 pub mod seed;
 

@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
 use harness::faults::KillSwitch;
-use harness::{TestEnv, seed};
+use harness::harsh::Faults;
+use harness::{TestEnv, harsh, seed};
 use http::{Method, StatusCode};
 use partner_ledger::model::{
     Account, Commission, Id, Payout, PayoutState, PayoutStatus, Settlement,
@@ -147,8 +148,11 @@ impl<'a> Ledger<'a> {
         accounts::from_item(item.expect("the account exists")).unwrap()
     }
 
-    /// Runs the payout run in this account at `now` on `store`.
+    /// Runs the payout run in this account at `now` on `store`. A scheduled
+    /// run comes long after the writes it reads, so in the harsh world the
+    /// indexes catch up first; the run's own writes still lag.
     async fn run_on(&self, store: &Store, run: PayoutRun<'_>) -> Result<RunReport, String> {
+        harsh::settle(self.env.store.table()).await;
         let account = self.account().await;
         run.account(store, &account)
             .await
@@ -213,7 +217,7 @@ impl<'a> Ledger<'a> {
             .await
             .unwrap();
         if outcome == Settlement::Failed {
-            payouts::release(store, &self.account, &payout.id, Utc::now())
+            payouts::release(store, &self.account, &after, Utc::now())
                 .await
                 .unwrap();
         }
@@ -753,8 +757,17 @@ async fn a_run_killed_after_any_write_and_run_again_ends_as_an_uninterrupted_one
         scenario(&ledger).await;
         let (dying, switch) = KillSwitch::store(env.store.table(), Some(k));
         let killed = ledger.run_on(&dying, small_run(now)).await;
-        assert!(switch.killed(), "k = {k}: the run reached its {k}th write");
-        assert!(killed.is_err(), "k = {k}: a killed run fails");
+        if switch.killed() {
+            assert!(killed.is_err(), "k = {k}: a killed run fails");
+        } else {
+            // Injected faults change how many writes a run takes: this one
+            // finished before its k-th. Never so in the plain world.
+            assert!(
+                Faults::of_this_run().is_some(),
+                "k = {k}: the run reached its {k}th write"
+            );
+            killed.unwrap_or_else(|e| panic!("k = {k}: a run never killed fails: {e}"));
+        }
         ledger
             .assert_invariants(&format!("killed after write {k}"))
             .await;
@@ -832,11 +845,21 @@ async fn two_runs_at_once_end_as_one_run() {
             ledger.run_on(&second, small_run(now)),
         );
         let (a, b) = (a.unwrap(), b.unwrap());
+        // The next run: with lagging indexes, each of two runs at once may
+        // see only its own approvals, and leave a balance it saw below the
+        // minimum to the next run. Nothing is paid twice either way.
+        let next = ledger.run(now).await;
         assert_eq!(
-            a.commissions_paid + b.commissions_paid,
+            a.commissions_paid + b.commissions_paid + next.commissions_paid,
             20,
             "round {round}: each commission paid once"
         );
+        if Faults::of_this_run().is_none() {
+            assert_eq!(
+                next.commissions_paid, 0,
+                "round {round}: the two runs paid all"
+            );
+        }
         ledger
             .assert_invariants(&format!("concurrent round {round}"))
             .await;

@@ -12,6 +12,7 @@ use chrono::Utc;
 use harness::access::{
     Route, assert_keys_are_required, assert_other_accounts_get_404, assert_scopes_are_enforced,
 };
+use harness::harsh::{self, Faults};
 use harness::{Reply, TestEnv, seed};
 use http::{Method, StatusCode};
 use partner_ledger::model::{Id, Settlement};
@@ -573,6 +574,44 @@ async fn failed_again_finishes_a_release_that_was_interrupted() {
     assert_eq!(reply.body["payout"]["status"], json!("failed"));
     assert_eq!(payout_states(&env, &commissions).await, unpaid(3));
     assert_eq!(report(&run(&env).await), did(0, 1, 3));
+}
+
+#[tokio::test]
+async fn a_failed_payout_releases_commissions_its_lagging_index_still_hides() {
+    let env = TestEnv::new().await;
+    default_group(&env).await;
+    let (_, commissions) = earner(&env, "ann", &["25", "25", "25"]).await;
+    // From here on, every write stays hidden from the next 4 index queries.
+    let lag = Faults {
+        transaction_conflict: 0.0,
+        throttle: 0.0,
+        unprocessed_keys: 0.0,
+        index_lag: 4,
+    };
+    lag.apply(env.store.table()).await;
+    assert_eq!(report(&run(&env).await), did(0, 1, 3));
+    let id = get_commission(&env, &commissions[0]).await["payout_id"]
+        .as_str()
+        .expect("paid into a payout")
+        .to_string();
+
+    // Marked failed at once, while the payout's index partition still
+    // looks empty: the release must not leave its commissions paid.
+    let request = http::Request::builder()
+        .method(Method::POST)
+        .uri(settle_path(&id, "failed"))
+        .header("authorization", format!("Bearer {}", env.key_a))
+        .body(axum::body::Body::empty())
+        .expect("a request");
+    let reply = env.send(request).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    assert!(
+        harsh::injected(env.store.table()).await["index_lag"]
+            .as_u64()
+            .is_some_and(|n| n > 0),
+        "the index lagged behind the release"
+    );
+    assert_eq!(payout_states(&env, &commissions).await, unpaid(3));
 }
 
 #[tokio::test]
