@@ -10,6 +10,11 @@ use super::keys::Continuation;
 use super::{Condition, Item, Listing, Store, StoreError, Tally, Walk};
 use crate::model::Id;
 
+/// The most items a counting Query reads for one list request: ten
+/// requests of [`COUNT_PAGE`].
+pub const MAX_COUNTED: u64 = 10_000;
+const COUNT_PAGE: i32 = 1_000;
+
 /// What to read from a listing.
 #[derive(Clone, Debug)]
 pub struct PageRequest<'a> {
@@ -107,8 +112,10 @@ impl Store {
         Ok(Page { items, more })
     }
 
-    /// How many items of `listing` meet `filter`: a counting Query that reads
-    /// the listing through (one request per MB read). For lists no tally counts.
+    /// How many items of `listing` meet `filter`: a counting Query, for lists
+    /// no tally counts. It reads at most [`MAX_COUNTED`] items, so a request
+    /// never scans a whole partition: past that, the count is of the matches
+    /// among the first [`MAX_COUNTED`] (README: list counts).
     pub async fn count(
         &self,
         listing: &Listing,
@@ -120,7 +127,7 @@ impl Store {
             values.extend(filter_values);
             expression
         });
-        let mut count = 0u64;
+        let (mut count, mut read) = (0u64, 0u64);
         let mut start = None;
         loop {
             let output = self
@@ -133,13 +140,15 @@ impl Store {
                 .set_expression_attribute_values(Some(values.clone()))
                 .select(Select::Count)
                 .consistent_read(listing.index().is_none())
+                .limit(COUNT_PAGE)
                 .set_exclusive_start_key(start)
                 .send()
                 .await
                 .map_err(StoreError::dynamo)?;
             count += u64::try_from(output.count).unwrap_or(0);
+            read += u64::try_from(output.scanned_count).unwrap_or(0);
             start = output.last_evaluated_key;
-            if start.is_none() {
+            if start.is_none() || read >= MAX_COUNTED {
                 return Ok(count);
             }
         }
