@@ -14,10 +14,17 @@ the API's error envelope:
   dropped only if sending the same GET again gets no such 500: one that comes back every time
   still fails the run.
 
+It also makes some generated bodies hostile (`map_body`): every third body has its numbers
+replaced by values no amount may hold (29 nines, 10**400, -10**12, 1e-28, 1e300, sixteen
+decimals) and its
+strings by long runs of four-byte characters, in turn, so that such input meets every operation.
+The run's bar stays the same: no answer of 500 or more.
+
 A 5xx from the function itself has the API's error envelope ({"error": {...}}), and a function
 that crashes is answered with the runtime's error report, so either still fails the run.
 """
 
+import itertools
 import json
 import sys
 
@@ -71,3 +78,31 @@ def filter_failure(ctx, failure, case, response) -> bool:
         return True
     print(f"note: dropped a cargo-lambda 500 for {reason}: {case.operation.label}", file=sys.stderr)
     return False
+
+
+# Numbers beyond every bound, and strings beyond every key and length limit (SPEC §4.7).
+HOSTILE_NUMBERS = [10**29 - 1, 10**400, -(10**12), 1e-28, 1e300, 0.1234567890123457]
+HOSTILE_STRINGS = ["\U0001d11e" * 300, "\u00e9" * 2000, "x" * 5000]
+_bodies = itertools.count()
+
+
+def _hostile(value, pick):
+    """`value` with its number and string leaves replaced, each by the next hostile value."""
+    if isinstance(value, dict):
+        return {key: _hostile(item, pick) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_hostile(item, pick) for item in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return HOSTILE_NUMBERS[next(pick) % len(HOSTILE_NUMBERS)]
+    if isinstance(value, str):
+        return HOSTILE_STRINGS[next(pick) % len(HOSTILE_STRINGS)]
+    return value
+
+
+@schemathesis.hook
+def map_body(ctx, body):
+    if next(_bodies) % 3 != 0:
+        return body
+    return _hostile(body, itertools.count())
