@@ -84,6 +84,18 @@ impl Reply {
     pub fn error_code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or("")
     }
+
+    /// The fields a validation failure names, in order.
+    pub fn fields(&self) -> Vec<String> {
+        self.body["error"]["fields"]
+            .as_array()
+            .map(|f| {
+                f.iter()
+                    .map(|e| e["field"].as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 /// A fresh table with two accounts, A and B, each holding a `*` key.

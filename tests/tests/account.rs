@@ -36,17 +36,6 @@ fn key_id(token: &str) -> String {
     token.split('_').nth(2).expect("a token").to_string()
 }
 
-fn fields(reply: &Reply) -> Vec<String> {
-    reply.body["error"]["fields"]
-        .as_array()
-        .map(|f| {
-            f.iter()
-                .map(|e| e["field"].as_str().unwrap().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn message(reply: &Reply) -> &str {
     reply.body["error"]["message"].as_str().unwrap_or("")
 }
@@ -384,19 +373,19 @@ async fn invalid_updates_name_the_field_and_write_nothing() {
         );
         assert_eq!(reply.error_code(), "validation_failed", "{body}");
         assert!(
-            fields(&reply).contains(&field.to_string()),
+            reply.fields().contains(&field.to_string()),
             "{body}: {field} among {:?}",
-            fields(&reply)
+            reply.fields()
         );
     }
     let both = put_account(&env, json!({"name": " ", "hold_days": 400, "name_x": 1})).await;
     assert_eq!(
-        fields(&both),
+        both.fields(),
         vec!["account.name_x"],
         "unknown fields first"
     );
     let both = put_account(&env, json!({"name": " ", "hold_days": 400})).await;
-    assert_eq!(fields(&both), vec!["account.name", "account.hold_days"]);
+    assert_eq!(both.fields(), vec!["account.name", "account.hold_days"]);
     for (content_type, body) in [
         ("application/json", r#"{"account": {"name": "x""#),
         ("text/plain", r#"{"account": {"name": "x"}}"#),
@@ -683,9 +672,9 @@ async fn invalid_key_creates_name_the_field_and_write_nothing() {
             reply.body
         );
         assert!(
-            fields(&reply).contains(&field.to_string()),
+            reply.fields().contains(&field.to_string()),
             "{body}: {field} among {:?}",
-            fields(&reply)
+            reply.fields()
         );
     }
     assert_eq!(env.item_count().await, count, "nothing was written");

@@ -8,7 +8,7 @@ use futures::future::join_all;
 use harness::access::{
     Route, assert_keys_are_required, assert_other_accounts_get_404, assert_scopes_are_enforced,
 };
-use harness::{Reply, TestEnv};
+use harness::TestEnv;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -80,17 +80,6 @@ async fn defaults(env: &TestEnv) -> Vec<String> {
         .filter(|c| c["is_default"] == json!(true))
         .map(id_of)
         .collect()
-}
-
-fn fields(reply: &Reply) -> Vec<String> {
-    reply.body["error"]["fields"]
-        .as_array()
-        .map(|f| {
-            f.iter()
-                .map(|e| e["field"].as_str().unwrap().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -413,9 +402,9 @@ async fn invalid_creates_name_the_field_and_write_nothing() {
         );
         assert_eq!(reply.error_code(), "validation_failed");
         assert!(
-            fields(&reply).contains(&field.to_string()),
+            reply.fields().contains(&field.to_string()),
             "{field} among {:?}",
-            fields(&reply)
+            reply.fields()
         );
     }
     assert_eq!(env.item_count().await, before, "nothing was written");
@@ -469,9 +458,9 @@ async fn invalid_updates_name_the_field_and_change_nothing() {
             reply.body
         );
         assert!(
-            fields(&reply).contains(&field.to_string()),
+            reply.fields().contains(&field.to_string()),
             "{field} among {:?}",
-            fields(&reply)
+            reply.fields()
         );
     }
     assert_eq!(env.get(&path).await.body, json!({"campaign": created}));

@@ -71,17 +71,6 @@ fn id_of(object: &Value) -> String {
     object["id"].as_str().expect("id").to_string()
 }
 
-fn fields(reply: &Reply) -> Vec<String> {
-    reply.body["error"]["fields"]
-        .as_array()
-        .map(|f| {
-            f.iter()
-                .map(|e| e["field"].as_str().unwrap_or_default().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn message(reply: &Reply) -> &str {
     reply.body["error"]["message"].as_str().unwrap_or("")
 }
@@ -1046,7 +1035,7 @@ async fn a_banned_partner_earns_nothing() {
             "{:?}",
             reply.body
         );
-        assert_eq!(fields(&reply), [field]);
+        assert_eq!(reply.fields(), [field]);
         assert!(message(&reply).contains("banned"), "{:?}", reply.body);
     }
     assert_eq!(env.item_count().await, before, "nothing was written");
@@ -1181,7 +1170,7 @@ async fn bulk_approve_and_deny_are_all_or_nothing() {
             ids.len(),
             reply.body
         );
-        assert_eq!(fields(&reply), ["ids"], "{path}");
+        assert_eq!(reply.fields(), ["ids"], "{path}");
     }
     assert_eq!(statuses(&env, &[g]).await, ["pending"]);
 }
@@ -1280,7 +1269,7 @@ async fn an_update_sets_the_notes_and_nothing_else() {
             "{name}: {:?}",
             reply.body
         );
-        assert_eq!(fields(&reply), [format!("commission.{name}")], "{name}");
+        assert_eq!(reply.fields(), [format!("commission.{name}")], "{name}");
     }
     assert_eq!(
         commission(&env, &id_of(&original)).await,
@@ -1479,7 +1468,7 @@ async fn every_route_checks_key_scope_and_tenant() {
         "{:?}",
         reply.body
     );
-    assert_eq!(fields(&reply), ["commission.referral_id"]);
+    assert_eq!(reply.fields(), ["commission.referral_id"]);
     let reply = as_b(COMMISSIONS, custom(&ann, "25", "evt_access_3")).await;
     assert_eq!(
         reply.status,
@@ -1487,7 +1476,7 @@ async fn every_route_checks_key_scope_and_tenant() {
         "{:?}",
         reply.body
     );
-    assert_eq!(fields(&reply), ["commission.partner_id"]);
+    assert_eq!(reply.fields(), ["commission.partner_id"]);
 
     // Nor approve or deny A's commissions in bulk.
     for path in [BULK_APPROVE, BULK_DENY] {
@@ -1625,7 +1614,7 @@ async fn bad_input_names_the_field_and_writes_nothing() {
             reply.body
         );
         assert_eq!(reply.error_code(), "validation_failed", "{body}");
-        let named = fields(&reply);
+        let named = reply.fields();
         assert!(
             named.iter().any(|f| f == field),
             "{body}: expected {field} among {named:?}"

@@ -48,17 +48,6 @@ fn number(text: &str) -> Value {
     serde_json::from_str(text).expect("a JSON number")
 }
 
-fn fields(reply: &Reply) -> Vec<String> {
-    reply.body["error"]["fields"]
-        .as_array()
-        .map(|f| {
-            f.iter()
-                .map(|e| e["field"].as_str().unwrap_or_default().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// The message given for `field`, if the reply names it.
 fn field_message<'a>(reply: &'a Reply, field: &str) -> Option<&'a str> {
     reply.body["error"]["fields"]
@@ -82,9 +71,9 @@ fn assert_names(reply: &Reply, field: &str, case: &str) {
     );
     assert_eq!(reply.error_code(), "validation_failed", "{case}");
     assert!(
-        fields(reply).iter().any(|f| f == field),
+        reply.fields().iter().any(|f| f == field),
         "{case}: expected {field} among {:?}",
-        fields(reply)
+        reply.fields()
     );
 }
 

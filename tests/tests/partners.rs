@@ -53,17 +53,6 @@ fn id_of(partner: &Value) -> String {
     partner["id"].as_str().expect("id").to_string()
 }
 
-fn fields(reply: &Reply) -> Vec<String> {
-    reply.body["error"]["fields"]
-        .as_array()
-        .map(|f| {
-            f.iter()
-                .map(|e| e["field"].as_str().unwrap().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn ids(list: &Reply) -> Vec<String> {
     list.body["elements"]
         .as_array()
@@ -348,7 +337,7 @@ async fn without_any_group_no_partner_can_be_created() {
     let before = env.item_count().await;
     let reply = env.post(PARTNERS, with_email("ann@example.com")).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(fields(&reply), vec!["partner.group_id"]);
+    assert_eq!(reply.fields(), vec!["partner.group_id"]);
     let message = reply.body["error"]["message"].as_str().unwrap();
     assert!(
         message.contains("create a partner group first"),
@@ -395,7 +384,7 @@ async fn unknown_groups_campaigns_and_parents_are_422_and_write_nothing() {
             "{field}={value}: {:?}",
             reply.body
         );
-        assert_eq!(fields(&reply), vec![format!("partner.{field}")]);
+        assert_eq!(reply.fields(), vec![format!("partner.{field}")]);
 
         let reply = env.put(&path, json!({"partner": {field: value}})).await;
         assert_eq!(
@@ -404,7 +393,7 @@ async fn unknown_groups_campaigns_and_parents_are_422_and_write_nothing() {
             "update {field}={value}: {:?}",
             reply.body
         );
-        assert_eq!(fields(&reply), vec![format!("partner.{field}")]);
+        assert_eq!(reply.fields(), vec![format!("partner.{field}")]);
     }
     assert_eq!(env.item_count().await, before, "nothing was written");
     assert_eq!(env.get(&path).await.body["partner"], partner);
@@ -562,7 +551,7 @@ async fn duplicate_codes_within_one_request_are_422() {
         .await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
-        fields(&reply),
+        reply.fields(),
         vec!["partner.links[1].code", "partner.promo_codes[1].code"]
     );
     assert_eq!(env.item_count().await, before);
@@ -651,7 +640,7 @@ async fn parents_must_exist_and_never_form_a_cycle() {
             StatusCode::UNPROCESSABLE_ENTITY,
             "{child} under {parent}"
         );
-        assert_eq!(fields(&reply), vec!["partner.parent_partner_id"]);
+        assert_eq!(reply.fields(), vec!["partner.parent_partner_id"]);
     }
     assert_eq!(env.item_count().await, before);
     let d = id_of(&create(&env, with_email("d@example.com")).await);
@@ -716,7 +705,7 @@ async fn a_parent_deeper_than_ten_generations_is_refused() {
     let under = |parent: &str| json!({"partner": {"parent_partner_id": parent}});
     let too_deep = env.put(&partner_path(&loner), under(&chain[10])).await;
     assert_eq!(too_deep.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(fields(&too_deep), vec!["partner.parent_partner_id"]);
+    assert_eq!(too_deep.fields(), vec!["partner.parent_partner_id"]);
     let deepest_allowed = env.put(&partner_path(&loner), under(&chain[9])).await;
     assert_eq!(
         deepest_allowed.status,
@@ -893,7 +882,7 @@ async fn another_account_cannot_see_or_touch_a_partner() {
         "B has no group yet, but no email conflict either: {:?}",
         b_reuses_the_email.body
     );
-    assert_eq!(fields(&b_reuses_the_email), vec!["partner.group_id"]);
+    assert_eq!(b_reuses_the_email.fields(), vec!["partner.group_id"]);
 }
 
 #[tokio::test]
@@ -927,9 +916,9 @@ async fn rejected(env: &TestEnv, body: Value, field: &str) {
         reply.body
     );
     assert!(
-        fields(&reply).contains(&field.to_string()),
+        reply.fields().contains(&field.to_string()),
         "{body}: expected {field} among {:?}",
-        fields(&reply)
+        reply.fields()
     );
     assert_eq!(env.item_count().await, before, "{body} wrote nothing");
 }
@@ -1016,7 +1005,7 @@ async fn invalid_bodies_name_the_field_and_write_nothing() {
     ] {
         let reply = env.put(&path, body.clone()).await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-        assert_eq!(fields(&reply), vec![field], "{body}");
+        assert_eq!(reply.fields(), vec![field], "{body}");
     }
     assert_eq!(env.get(&path).await.body["partner"], partner);
 }

@@ -58,17 +58,6 @@ fn id_of(object: &Value) -> String {
     object["id"].as_str().expect("id").to_string()
 }
 
-fn fields(reply: &Reply) -> Vec<String> {
-    reply.body["error"]["fields"]
-        .as_array()
-        .map(|f| {
-            f.iter()
-                .map(|e| e["field"].as_str().unwrap_or_default().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn message(reply: &Reply) -> &str {
     reply.body["error"]["message"].as_str().unwrap_or("")
 }
@@ -427,7 +416,7 @@ async fn a_run_takes_no_body_or_an_empty_one() {
         "{:?}",
         unknown.body
     );
-    assert_eq!(fields(&unknown), ["period"]);
+    assert_eq!(unknown.fields(), ["period"]);
     let malformed = env.post_raw(RUN, "application/json", "{").await;
     assert_eq!(
         malformed.status,
@@ -756,7 +745,7 @@ async fn bad_filters_name_the_parameter_and_unknown_payouts_are_404() {
             reply.body
         );
         assert_eq!(reply.error_code(), "validation_failed", "{query}");
-        assert_eq!(fields(&reply), [parameter], "{query}: {:?}", reply.body);
+        assert_eq!(reply.fields(), [parameter], "{query}: {:?}", reply.body);
     }
 
     let unknown = env.get(&payout_path(NOWHERE)).await;
