@@ -5,10 +5,10 @@
 use std::collections::HashSet;
 
 use futures::future::join_all;
+use harness::TestEnv;
 use harness::access::{
     Route, assert_keys_are_required, assert_other_accounts_get_404, assert_scopes_are_enforced,
 };
-use harness::TestEnv;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
