@@ -20,7 +20,7 @@ const MARGIN: Duration = Duration::from_secs(10);
 const LONGEST: Duration = Duration::from_secs(900);
 
 /// What one invocation did, account by account: the runs, and the accounts
-/// it could not run in (each logged with its error; the others went on).
+/// it could not run in (`PayoutRun::all` logs each; the others went on).
 pub type Invocation = Sweep;
 
 /// Runs the payout run in every account; the event itself (a scheduled
@@ -38,9 +38,6 @@ pub async fn handle(store: &Store, context: &Context) -> Result<Invocation, Erro
             complete = run.complete,
             "payout run"
         );
-    }
-    for failure in &sweep.failures {
-        tracing::error!(account = %failure.account, error = %failure.error, "payout run failed in an account");
     }
     Ok(sweep)
 }

@@ -134,14 +134,14 @@ impl<'a> PayoutRun<'a> {
             }
             match self.from(store, &account, position).await {
                 Ok(report) => runs.push(report),
-                Err(error) => {
-                    tracing::error!(account = %account.id, %error, "payout run failed in this account");
-                    failures.push(AccountFailure {
-                        account: account.id.to_string(),
-                        error: error.to_string(),
-                    });
-                }
+                Err(error) => failures.push(AccountFailure {
+                    account: account.id.to_string(),
+                    error: error.to_string(),
+                }),
             }
+        }
+        for failure in &failures {
+            tracing::error!(account = %failure.account, error = %failure.error, "payout run failed in an account");
         }
         Ok(Sweep { runs, failures })
     }

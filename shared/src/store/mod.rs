@@ -28,7 +28,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem};
 
@@ -71,11 +71,9 @@ impl StoreError {
             if reasons.iter().any(|r| r == "ConditionalCheckFailed" || r == "TransactionConflict"))
     }
 
-    fn dynamo<E, R>(err: SdkError<E, R>) -> Self
-    where
-        E: std::error::Error + ProvideErrorMetadata + 'static,
-        R: std::fmt::Debug,
-    {
+    /// A failed request (an `SdkError`, or an operation's service error):
+    /// `Rejected` when DynamoDB refused it as invalid, else `Dynamo`.
+    fn dynamo<E: std::error::Error + ProvideErrorMetadata + 'static>(err: E) -> Self {
         if err.code() == Some("ValidationException") {
             let message = err.message().unwrap_or("invalid request").to_string();
             tracing::warn!(%message, "DynamoDB refused a request as invalid");
@@ -282,12 +280,7 @@ impl Store {
                             .collect(),
                     })
                 }
-                other if other.code() == Some("ValidationException") => Err(StoreError::Rejected(
-                    other.message().unwrap_or("invalid request").to_string(),
-                )),
-                other => Err(StoreError::Dynamo(
-                    aws_sdk_dynamodb::error::DisplayErrorContext(other).to_string(),
-                )),
+                other => Err(StoreError::dynamo(other)),
             },
         }
     }
