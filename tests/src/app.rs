@@ -85,6 +85,11 @@ impl Reply {
         self.body["error"]["code"].as_str().unwrap_or("")
     }
 
+    /// The error envelope's `message`.
+    pub fn message(&self) -> &str {
+        self.body["error"]["message"].as_str().unwrap_or_default()
+    }
+
     /// The fields a validation failure names, in order.
     pub fn fields(&self) -> Vec<String> {
         self.body["error"]["fields"]

@@ -36,10 +36,6 @@ fn key_id(token: &str) -> String {
     token.split('_').nth(2).expect("a token").to_string()
 }
 
-fn message(reply: &Reply) -> &str {
-    reply.body["error"]["message"].as_str().unwrap_or("")
-}
-
 /// Account A's item as stored.
 async fn stored_account(env: &TestEnv) -> Item {
     let account = Id::parse(&env.account_a).unwrap();
@@ -541,7 +537,7 @@ async fn a_created_key_is_shown_once_works_for_its_scopes_and_is_never_stored() 
         let body = (method == Method::POST).then(|| json!({"partner": {"email": "x@example.com"}}));
         let reply = env.call(method, path, Some(&token), body).await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path}");
-        assert!(message(&reply).contains(scope), "{:?}", reply.body);
+        assert!(reply.message().contains(scope), "{:?}", reply.body);
     }
 
     let secret = token.rsplit('_').next().unwrap();
@@ -723,15 +719,15 @@ async fn a_key_cannot_create_a_key_more_powerful_than_itself() {
         assert_eq!(reply.error_code(), "scopes_not_held", "{scopes:?}");
         for scope in missing {
             assert!(
-                message(&reply).contains(scope),
+                reply.message().contains(scope),
                 "{scopes:?}: {scope} named in {:?}",
-                message(&reply)
+                reply.message()
             );
         }
         assert!(
-            !message(&reply).contains("`partners:read`"),
+            !reply.message().contains("`partners:read`"),
             "{scopes:?}: held scopes are not named: {:?}",
-            message(&reply)
+            reply.message()
         );
     }
     assert_eq!(env.item_count().await, count, "no key was created");
@@ -796,7 +792,7 @@ async fn a_deleted_key_is_refused_on_the_very_next_request() {
     );
     let again = env.delete(&key_path(&id)).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
-    assert_eq!(message(&again), "api key not found");
+    assert_eq!(again.message(), "api key not found");
     let listed = env.get(KEYS).await;
     assert_eq!(listed.body["count"], json!(1), "{:?}", listed.body);
 
@@ -826,7 +822,7 @@ async fn a_key_cannot_delete_a_key_more_powerful_than_itself() {
         let reply = delete_with(&env, id, &restricted).await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{:?}", reply.body);
         assert_eq!(reply.error_code(), "scopes_not_held");
-        assert!(message(&reply).contains(missing), "{:?}", reply.body);
+        assert!(reply.message().contains(missing), "{:?}", reply.body);
     }
     assert_eq!(env.item_count().await, count + 1, "nothing was deleted");
     assert_eq!(

@@ -71,10 +71,6 @@ fn id_of(object: &Value) -> String {
     object["id"].as_str().expect("id").to_string()
 }
 
-fn message(reply: &Reply) -> &str {
-    reply.body["error"]["message"].as_str().unwrap_or("")
-}
-
 fn timestamp(value: &Value) -> DateTime<Utc> {
     value
         .as_str()
@@ -1036,7 +1032,7 @@ async fn a_banned_partner_earns_nothing() {
             reply.body
         );
         assert_eq!(reply.fields(), [field]);
-        assert!(message(&reply).contains("banned"), "{:?}", reply.body);
+        assert!(reply.message().contains("banned"), "{:?}", reply.body);
     }
     assert_eq!(env.item_count().await, before, "nothing was written");
     assert_eq!(stats(&env, &ann).await, figures("0", "0", "0"));
@@ -1096,7 +1092,7 @@ async fn approve_and_deny_move_a_pending_commission_and_refuse_the_rest() {
     for action in ["approve", "deny"] {
         let unknown = act(&env, NOWHERE, action).await;
         assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{:?}", unknown.body);
-        assert_eq!(message(&unknown), "commission not found");
+        assert_eq!(unknown.message(), "commission not found");
     }
     assert_eq!(
         statuses(&env, &[a, b, c]).await,
@@ -1126,7 +1122,7 @@ async fn bulk_approve_and_deny_are_all_or_nothing() {
     let reply = bulk(&env, BULK_APPROVE, &[d, e, NOWHERE]).await;
     assert_eq!(reply.status, StatusCode::CONFLICT, "{:?}", reply.body);
     assert_eq!(reply.error_code(), "invalid_transition");
-    assert!(message(&reply).contains(NOWHERE), "{:?}", reply.body);
+    assert!(reply.message().contains(NOWHERE), "{:?}", reply.body);
     assert_eq!(statuses(&env, &[d, e]).await, ["pending", "pending"]);
 
     // One denied id: nothing changes.
@@ -1135,15 +1131,15 @@ async fn bulk_approve_and_deny_are_all_or_nothing() {
     let reply = bulk(&env, BULK_APPROVE, &[d, f]).await;
     assert_eq!(reply.status, StatusCode::CONFLICT, "{:?}", reply.body);
     assert_eq!(reply.error_code(), "invalid_transition");
-    assert!(message(&reply).contains(f), "{:?}", reply.body);
+    assert!(reply.message().contains(f), "{:?}", reply.body);
     assert_eq!(statuses(&env, &[d, f]).await, ["pending", "denied"]);
 
     // One approved id in a bulk deny: nothing changes.
     let reply = bulk(&env, BULK_DENY, &[d, a]).await;
     assert_eq!(reply.status, StatusCode::CONFLICT, "{:?}", reply.body);
     assert_eq!(reply.error_code(), "invalid_transition");
-    assert!(message(&reply).contains(a), "{:?}", reply.body);
-    assert!(!message(&reply).contains(d), "only the offender is named");
+    assert!(reply.message().contains(a), "{:?}", reply.body);
+    assert!(!reply.message().contains(d), "only the offender is named");
     assert_eq!(statuses(&env, &[d, a]).await, ["pending", "approved"]);
 
     let reply = bulk(&env, BULK_DENY, &[d, e]).await;
@@ -1488,7 +1484,7 @@ async fn every_route_checks_key_scope_and_tenant() {
             reply.body
         );
         assert_eq!(reply.error_code(), "invalid_transition", "{path}");
-        assert!(message(&reply).contains(&id), "{path}: {:?}", reply.body);
+        assert!(reply.message().contains(&id), "{path}: {:?}", reply.body);
     }
 
     assert_eq!(env.item_count().await, before, "nothing was written");
@@ -1663,7 +1659,7 @@ async fn bad_input_names_the_field_and_writes_nothing() {
     }
     let unknown = env.get(&commission_path(NOWHERE)).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{:?}", unknown.body);
-    assert_eq!(message(&unknown), "commission not found");
+    assert_eq!(unknown.message(), "commission not found");
     assert_eq!(env.item_count().await, before, "nothing was written");
 }
 

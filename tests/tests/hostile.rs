@@ -57,10 +57,6 @@ fn field_message<'a>(reply: &'a Reply, field: &str) -> Option<&'a str> {
         .as_str()
 }
 
-fn message(reply: &Reply) -> &str {
-    reply.body["error"]["message"].as_str().unwrap_or_default()
-}
-
 /// Asserts a 422 `validation_failed` naming `field`.
 fn assert_names(reply: &Reply, field: &str, case: &str) {
     assert_eq!(
@@ -977,9 +973,9 @@ async fn a_key_without_the_routes_scope_is_403_whatever_else_is_wrong() {
         );
         assert_eq!(reply.error_code(), "forbidden", "{case}");
         assert!(
-            message(&reply).contains(scope),
+            reply.message().contains(scope),
             "{case}: expected {scope} in {:?}",
-            message(&reply)
+            reply.message()
         );
     }
     assert_eq!(env.item_count().await, before, "no refused request wrote");
@@ -1056,7 +1052,7 @@ async fn the_webhook_secret_needs_events_write_and_other_settings_do_not() {
                 reply.body
             );
             assert_eq!(reply.error_code(), "forbidden");
-            assert!(message(&reply).contains("events:write"), "{:?}", reply.body);
+            assert!(reply.message().contains("events:write"), "{:?}", reply.body);
         }
     }
     assert!(!secret_is_set(&env).await, "no secret was written");
@@ -1082,7 +1078,7 @@ async fn the_webhook_secret_needs_events_write_and_other_settings_do_not() {
             "{who}: {:?}",
             reply.body
         );
-        assert!(message(&reply).contains("events:write"), "{:?}", reply.body);
+        assert!(reply.message().contains("events:write"), "{:?}", reply.body);
     }
     assert!(secret_is_set(&env).await, "the secret was not removed");
     let removed = put_account_with(&env, &with_events, remove).await;

@@ -58,10 +58,6 @@ fn id_of(object: &Value) -> String {
     object["id"].as_str().expect("id").to_string()
 }
 
-fn message(reply: &Reply) -> &str {
-    reply.body["error"]["message"].as_str().unwrap_or("")
-}
-
 /// This month, `YYYY-MM`, as the run names its period.
 fn this_month() -> String {
     Utc::now().format("%Y-%m").to_string()
@@ -473,7 +469,7 @@ async fn paid_is_final_and_marking_it_again_changes_nothing() {
     let failed = settle(&env, &id, "failed").await;
     assert_eq!(failed.status, StatusCode::CONFLICT, "{:?}", failed.body);
     assert_eq!(failed.error_code(), "invalid_transition");
-    assert_eq!(message(&failed), "a paid payout cannot be marked failed");
+    assert_eq!(failed.message(), "a paid payout cannot be marked failed");
     assert_eq!(get_payout(&env, &id).await, payout);
     assert_eq!(payout_states(&env, &commissions).await, paid_by(&id, 1));
     assert_eq!(env.item_count().await, items, "nothing was written");
@@ -514,7 +510,7 @@ async fn failed_hands_the_commissions_to_a_new_payout_on_the_next_run() {
     let paid = settle(&env, &old, "paid").await;
     assert_eq!(paid.status, StatusCode::CONFLICT, "{:?}", paid.body);
     assert_eq!(paid.error_code(), "invalid_transition");
-    assert_eq!(message(&paid), "a failed payout cannot be marked paid");
+    assert_eq!(paid.message(), "a failed payout cannot be marked paid");
 
     // One more commission meanwhile: the next payout holds all three.
     let later = approved(&env, &referral, &["5.01"], "later").await;
@@ -750,7 +746,7 @@ async fn bad_filters_name_the_parameter_and_unknown_payouts_are_404() {
 
     let unknown = env.get(&payout_path(NOWHERE)).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{:?}", unknown.body);
-    assert_eq!(message(&unknown), "payout not found");
+    assert_eq!(unknown.message(), "payout not found");
     for path in [
         payout_path("nope"),
         settle_path(NOWHERE, "paid"),
