@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use axum::Router;
@@ -13,7 +12,7 @@ use http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use partner_ledger::model::Id;
 use partner_ledger::money::Currency;
-use partner_ledger::store::Store;
+use partner_ledger::store::{self, Store};
 use partner_ledger_admin::schema::TableSchema;
 use partner_ledger_admin::{bootstrap_account, issue_key};
 use serde_json::Value;
@@ -34,16 +33,14 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// A DynamoDB client for the emulator, counting its requests, retrying
-/// as `Store::from_env`'s does (4 attempts).
+/// as `Store::from_env`'s does.
 pub async fn client(counter: &RequestCounter) -> Client {
-    client_with(
-        counter.clone(),
-        RetryConfig::standard().with_max_attempts(4),
-    )
+    client_with(counter.clone())
 }
 
-/// A DynamoDB client for the emulator with `interceptor` and `retries`.
-pub fn client_with(interceptor: impl Intercept + 'static, retries: RetryConfig) -> Client {
+/// A DynamoDB client for the emulator with `interceptor`, retrying as
+/// production's does.
+pub fn client_with(interceptor: impl Intercept + 'static) -> Client {
     let config = aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -51,7 +48,7 @@ pub fn client_with(interceptor: impl Intercept + 'static, retries: RetryConfig) 
             Credentials::new("test", "test", None, None, "tests"),
         ))
         .endpoint_url(emulator_endpoint())
-        .retry_config(retries)
+        .retry_config(store::retries())
         .build();
     let dynamo = aws_sdk_dynamodb::config::Builder::from(&config)
         .interceptor(interceptor)

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
@@ -45,7 +44,7 @@ impl KillSwitch {
             writes: Arc::default(),
             killed: Arc::default(),
         };
-        let client = client_with(switch.clone(), RetryConfig::standard().with_max_attempts(4));
+        let client = client_with(switch.clone());
         (Store::new(client, table.to_string()), switch)
     }
 

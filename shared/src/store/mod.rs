@@ -124,7 +124,7 @@ impl Store {
                     .operation_timeout(Duration::from_secs(25))
                     .build(),
             )
-            .retry_config(RetryConfig::standard().with_max_attempts(4))
+            .retry_config(retries())
             .load()
             .await;
         Ok(Self::new(Client::new(&config), table))
@@ -161,9 +161,9 @@ impl Store {
         let mut round = 0;
         while !pending.is_empty() {
             if round > 0 {
-                if round == MAX_ROUNDS {
+                if round == MAX_READ_ROUNDS {
                     return Err(StoreError::Dynamo(format!(
-                        "{} keys still unprocessed after {MAX_ROUNDS} BatchGetItem requests",
+                        "{} keys still unprocessed after {MAX_READ_ROUNDS} BatchGetItem requests",
                         pending.len()
                     )));
                 }
@@ -377,10 +377,29 @@ pub fn readable<T>(item: Item, decode: impl FnOnce(Item) -> Result<T, StoreError
 /// The most keys one BatchGetItem may ask for.
 const MAX_BATCH_GET: usize = 100;
 
-/// How many requests one read or write may take when DynamoDB leaves keys
-/// unprocessed or a transaction collides: with the backoff below, about
-/// 2.5 s of waiting at the most before the caller hears of it.
+/// How many times one transaction is sent while it only collides with
+/// others (`TransactionConflict`): with the backoff below, about 2.5 s of
+/// waiting at the most. Handlers retry a lost race on top of this
+/// (`http::retry_contended`), so a collision alone rarely reaches a caller.
 const MAX_ROUNDS: u32 = 8;
+
+/// How many BatchGetItem requests one read may take while DynamoDB leaves
+/// keys unprocessed (it throttles a batch key by key). Nothing retries a
+/// read above this, so the budget is longer than a transaction's: about 7 s
+/// of waiting at the most, inside the functions' 10 s.
+const MAX_READ_ROUNDS: u32 = 16;
+
+/// How the SDK retries a throttled or transiently failed request: the
+/// standard mode, with the patience AWS long gave DynamoDB clients (10
+/// attempts, from 25 ms, jittered, up to 1 s apart) rather than the
+/// generic 3 attempts from 1 s. Throttling is routine for an on-demand
+/// table that a burst takes past its warm throughput.
+pub fn retries() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(10)
+        .with_initial_backoff(Duration::from_millis(25))
+        .with_max_backoff(Duration::from_secs(1))
+}
 
 /// A random wait of up to 10 ms × 2^round, capped at 640 ms ("full jitter"),
 /// so that racing writers spread out.
