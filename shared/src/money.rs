@@ -2,7 +2,7 @@
 //!
 //! Amounts are `rust_decimal::Decimal` in major units (`299.9` is 299.90 EUR).
 //! A currency knows its minor-unit exponent, so it can round a result half away
-//! from zero (SPEC §1) and turn Stripe's integer minor units into major units.
+//! from zero (SPEC §1). (Stripe's exponents differ: see `stripe::amounts`.)
 
 use std::fmt;
 use std::str::FromStr;
@@ -75,13 +75,6 @@ impl Currency {
     /// Rounds to the minor unit, half away from zero: 74.975 EUR → 74.98.
     pub fn round(&self, amount: Decimal) -> Decimal {
         amount.round_dp_with_strategy(self.minor_units(), RoundingStrategy::MidpointAwayFromZero)
-    }
-
-    /// Converts an integer amount in minor units (as Stripe sends it) into
-    /// major units, exactly: 29990 EUR cents → 299.9. Any `i64` converts:
-    /// bounds are for the caller to check.
-    pub fn from_minor_units(&self, minor: i64) -> Decimal {
-        Decimal::new(minor, self.minor_units()).normalize()
     }
 }
 
@@ -159,17 +152,6 @@ mod tests {
         for (currency, amount, expected) in cases {
             assert_eq!(currency.round(amount), expected, "{currency} {amount}");
         }
-    }
-
-    #[test]
-    fn converts_minor_units_exactly() {
-        let jpy = Currency::parse("JPY").unwrap();
-        let kwd = Currency::parse("KWD").unwrap();
-        assert_eq!(jpy.from_minor_units(500), dec!(500));
-        assert_eq!(kwd.from_minor_units(1500), dec!(1.5));
-        assert_eq!(Currency::EUR.from_minor_units(29990), dec!(299.9));
-        assert_eq!(Currency::EUR.from_minor_units(29990).to_string(), "299.9");
-        assert_eq!(Currency::EUR.from_minor_units(-150), dec!(-1.5));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod faults;
 pub mod harsh;
 pub mod runtime_api;
 pub mod seed;
+pub mod stripe;
 
 pub use app::{Reply, TestEnv};
 pub use counter::RequestCounter;

@@ -13,6 +13,7 @@ use axum::Router;
 use axum::body::Body;
 use chrono::{Duration, Utc};
 use futures::future::join_all;
+use harness::stripe::{StripePayment, Version};
 use harness::{Reply, TestEnv, seed};
 use http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
@@ -79,28 +80,21 @@ async fn referred(env: &TestEnv, code: &str, customer: &str) -> String {
     reply.body["referral"]["id"].as_str().unwrap().to_string()
 }
 
-fn invoice_paid(event: &str, invoice: &str, customer: &str, cents: i64) -> Value {
-    json!({
-        "id": event, "object": "event", "type": "invoice.paid", "created": Utc::now().timestamp(),
-        "livemode": false, "api_version": "2025-08-27",
-        "data": {"object": {
-            "id": invoice, "object": "invoice", "customer": customer, "amount_paid": cents,
-            "amount_due": cents, "currency": "eur", "created": Utc::now().timestamp(),
-            "status": "paid", "status_transitions": {"paid_at": Utc::now().timestamp()},
-            "charge": format!("ch_{invoice}")
-        }}
-    })
+/// The subscription payment `invoice` seeds, as Stripe records it.
+fn payment(invoice: &str, customer: &str, cents: i64) -> StripePayment {
+    StripePayment::subscription(invoice, customer, cents, "eur", Utc::now().timestamp())
 }
 
+/// `invoice.paid` on a version whose invoices still name their payment.
+fn invoice_paid(event: &str, invoice: &str, customer: &str, cents: i64) -> Value {
+    payment(invoice, customer, cents).invoice_paid(Version::Acacia, event)
+}
+
+/// `charge.refunded` on a current version, its charge refunded `refunded` in all.
 fn charge_refunded(event: &str, invoice: &str, customer: &str, cents: i64, refunded: i64) -> Value {
-    json!({
-        "id": event, "object": "event", "type": "charge.refunded", "created": Utc::now().timestamp(),
-        "data": {"object": {
-            "id": format!("ch_{invoice}"), "object": "charge", "customer": customer,
-            "amount": cents, "amount_refunded": refunded, "currency": "eur",
-            "created": Utc::now().timestamp(), "invoice": invoice, "refunded": refunded == cents
-        }}
-    })
+    let payment = payment(invoice, customer, cents);
+    let refund = payment.refund_id(0);
+    payment.charge_refunded(Version::Clover, event, &[(&refund, refunded)])
 }
 
 /// Sends `payload` to the webhook through `function`, signed by `signature`
@@ -371,7 +365,12 @@ async fn a_paid_invoice_becomes_one_priced_commission() {
     assert_eq!(all.len(), 1);
     let c = &all[0];
     assert_eq!(c["referral_id"], json!(referral));
-    assert_eq!(c["stripe_payment_id"], json!("in_inv"));
+    let stripe_payment = payment("in_inv", "cus_inv", 29_990);
+    assert_eq!(
+        c["stripe_payment_id"],
+        json!(stripe_payment.payment_intent),
+        "a payment is known by its payment intent"
+    );
     assert_eq!(c["event_id"], json!("evt_inv"));
     assert_eq!(c["rule_source"], json!("default_group"));
     assert_eq!(
@@ -391,19 +390,28 @@ async fn a_paid_invoice_becomes_one_priced_commission() {
         json!("replayed"),
         "the invoice is the business key"
     );
-    let its_charge = json!({
-        "id": "evt_ch", "type": "charge.succeeded", "created": Utc::now().timestamp(),
-        "data": {"object": {"id": "ch_in_inv", "object": "charge", "customer": "cus_inv",
-            "amount": 29_990, "amount_refunded": 0, "currency": "eur",
-            "created": Utc::now().timestamp(), "invoice": "in_inv"}}
-    });
-    let charge = deliver(&function, &env, &its_charge).await;
-    assert_eq!(
-        charge.body["outcome"],
-        json!("ignored"),
-        "{:?}",
-        charge.body
-    );
+    for (version, its_event) in [
+        (
+            Version::Acacia,
+            stripe_payment.charge_succeeded(Version::Acacia, "evt_ch_old"),
+        ),
+        (
+            Version::Clover,
+            stripe_payment.charge_succeeded(Version::Clover, "evt_ch"),
+        ),
+        (
+            Version::Clover,
+            stripe_payment.payment_intent_succeeded(Version::Clover, "evt_pi"),
+        ),
+    ] {
+        let reply = deliver(&function, &env, &its_event).await;
+        assert_eq!(
+            reply.body["outcome"],
+            json!("replayed"),
+            "{version:?}: the invoice's own payment is no second sale: {:?}",
+            reply.body
+        );
+    }
     assert_eq!(env.item_count().await, items, "replays wrote nothing");
     assert_eq!(stats(&env, &ann).await, (d("299.90"), d("29.99")));
 
@@ -434,9 +442,10 @@ async fn a_standalone_charge_is_a_sale_and_a_guest_charge_is_not() {
     let charge = |event: &str, customer: Value| {
         json!({
             "id": event, "type": "charge.succeeded", "created": Utc::now().timestamp(),
+            "api_version": Version::Clover.as_str(),
             "data": {"object": {"id": format!("ch_{event}"), "object": "charge", "customer": customer,
                 "amount": 1_000, "amount_refunded": 0, "currency": "usd",
-                "created": Utc::now().timestamp(), "invoice": null}}
+                "created": Utc::now().timestamp(), "payment_intent": null}}
         })
     };
     let reply = deliver(&function, &env, &charge("evt_c1", json!("cus_ch"))).await;
@@ -687,6 +696,7 @@ async fn a_deleted_subscription_cancels_the_referral() {
     let function = payment_events::router(env.store.clone());
     let deleted = json!({
         "id": "evt_del", "type": "customer.subscription.deleted", "created": Utc::now().timestamp(),
+        "api_version": Version::Basil.as_str(),
         "data": {"object": {"id": "sub_1", "object": "subscription", "customer": "cus_sub", "status": "canceled"}}
     });
     let reply = deliver(&function, &env, &deleted).await;
@@ -990,60 +1000,133 @@ impl Rng {
 #[derive(Clone)]
 enum Step {
     Deliver(Value),
-    Pay { invoice: String },
+    Pay { payment_intent: String },
 }
 
-/// A sale and its refunds as Stripe would report them.
-struct Invoice {
-    id: String,
-    customer: String,
-    cents: i64,
+/// A payment, its refunds and its dispute as Stripe would report them.
+struct Planned {
+    payment: StripePayment,
+    /// The charge's refunded totals, growing.
     refunded: Vec<i64>,
+    /// What the dispute took in the end (0 when won, or none).
+    disputed: i64,
 }
 
-fn plan(rng: &mut Rng, seq: u64) -> (Vec<Invoice>, Vec<Step>) {
-    let mut invoices = Vec::new();
+fn chance(rng: &mut Rng, one_in: u64) -> bool {
+    rng.below(one_in) == 0
+}
+
+/// One payment's deliveries in a random version: some of its payment
+/// events (at least one that records it), its refunds as cumulative
+/// totals, one by one or both, and maybe a dispute, won or lost.
+fn deliveries(rng: &mut Rng, planned: &Planned) -> Vec<Step> {
+    let payment = &planned.payment;
+    let version = Version::ALL[rng.below(4) as usize];
+    let id = payment.invoice.clone().unwrap_or_default();
+    let mut steps = Vec::new();
+    let mut recorders = 0;
+    if chance(rng, 2) {
+        steps.push(payment.invoice_paid(version, &format!("evt_{id}_inv")));
+        recorders += usize::from(version.links_charge_to_invoice());
+    }
+    if let Some(link) = payment.invoice_payment_paid(version, &format!("evt_{id}_inpay")) {
+        steps.push(link);
+    }
+    if chance(rng, 2) {
+        steps.push(payment.payment_intent_succeeded(version, &format!("evt_{id}_pi")));
+        recorders += 1;
+    }
+    if recorders == 0 || chance(rng, 2) {
+        steps.push(payment.charge_succeeded(version, &format!("evt_{id}_ch")));
+    }
+    let by_total = planned.refunded.is_empty() || chance(rng, 3) != chance(rng, 3);
+    let mut refunds: Vec<(String, i64)> = Vec::new();
+    let mut before = 0;
+    for (n, total) in planned.refunded.iter().enumerate() {
+        let refund = payment.refund_id(n as u32);
+        refunds.push((refund.clone(), total - before));
+        before = *total;
+        if by_total || chance(rng, 2) {
+            let so_far: Vec<(&str, i64)> = refunds.iter().map(|(r, a)| (r.as_str(), *a)).collect();
+            steps.push(payment.charge_refunded(version, &format!("evt_{id}_r{n}"), &so_far));
+        }
+        if !by_total {
+            let amount = refunds[n].1;
+            steps.push(payment.refund_event(
+                version,
+                "refund.created",
+                &format!("evt_{id}_re{n}"),
+                &refund,
+                amount,
+                "succeeded",
+            ));
+        }
+    }
+    if planned.disputed > 0 || chance(rng, 4) && planned.refunded.is_empty() {
+        let dispute = payment.dispute_id();
+        steps.push(payment.dispute_event(
+            version,
+            "charge.dispute.funds_withdrawn",
+            &format!("evt_{id}_dw"),
+            &dispute,
+            payment.amount,
+        ));
+        if planned.disputed == 0 {
+            steps.push(payment.dispute_event(
+                version,
+                "charge.dispute.funds_reinstated",
+                &format!("evt_{id}_dr"),
+                &dispute,
+                payment.amount,
+            ));
+        }
+    }
+    steps.into_iter().map(Step::Deliver).collect()
+}
+
+fn plan(rng: &mut Rng, seq: u64) -> (Vec<Planned>, Vec<Step>) {
+    let mut planned = Vec::new();
     for customer in 0..3 {
         for n in 0..=rng.below(2) {
             let cents = 100 + rng.below(50_000) as i64;
             let mut refunded = Vec::new();
             let mut total = 0;
             for _ in 0..rng.below(4) {
-                total = if rng.below(4) == 0 {
+                let next = if chance(rng, 4) {
                     cents
                 } else {
                     (total + 1 + rng.below(cents as u64) as i64).min(cents)
                 };
-                refunded.push(total);
+                if next > total {
+                    refunded.push(next);
+                    total = next;
+                }
             }
-            invoices.push(Invoice {
-                id: format!("in_{seq}_{customer}_{n}"),
-                customer: format!("cus_{seq}_{customer}"),
+            let disputed = if refunded.is_empty() && chance(rng, 4) {
+                cents
+            } else {
+                0
+            };
+            let payment = StripePayment::subscription(
+                &format!("{seq}_{customer}_{n}"),
+                &format!("cus_{seq}_{customer}"),
                 cents,
+                "eur",
+                Utc::now().timestamp(),
+            );
+            planned.push(Planned {
+                payment,
                 refunded,
+                disputed,
             });
         }
     }
     let mut steps = Vec::new();
-    for (k, invoice) in invoices.iter().enumerate() {
-        steps.push(Step::Deliver(invoice_paid(
-            &format!("evt_{}_sale", invoice.id),
-            &invoice.id,
-            &invoice.customer,
-            invoice.cents,
-        )));
-        for (r, total) in invoice.refunded.iter().enumerate() {
-            steps.push(Step::Deliver(charge_refunded(
-                &format!("evt_{}_r{r}", invoice.id),
-                &invoice.id,
-                &invoice.customer,
-                invoice.cents,
-                *total,
-            )));
-        }
-        if rng.below(2) == 0 {
+    for one in &planned {
+        steps.extend(deliveries(rng, one));
+        if chance(rng, 2) {
             steps.push(Step::Pay {
-                invoice: invoices[k].id.clone(),
+                payment_intent: one.payment.payment_intent.clone(),
             });
         }
     }
@@ -1054,7 +1137,7 @@ fn plan(rng: &mut Rng, seq: u64) -> (Vec<Invoice>, Vec<Step>) {
     for i in (1..steps.len()).rev() {
         steps.swap(i, rng.below(i as u64 + 1) as usize);
     }
-    (invoices, steps)
+    (planned, steps)
 }
 
 #[tokio::test]
@@ -1069,7 +1152,7 @@ async fn random_delivery_sequences_keep_money_exact() {
         for customer in 0..3 {
             referred(&env, &handle, &format!("cus_{seq}_{customer}")).await;
         }
-        let (invoices, steps) = plan(&mut rng, seq);
+        let (planned, steps) = plan(&mut rng, seq);
         let mut queue: std::collections::VecDeque<Step> = steps.into();
         let mut rounds = 0;
         while let Some(step) = queue.pop_front() {
@@ -1088,11 +1171,11 @@ async fn random_delivery_sequences_keep_money_exact() {
                         other => panic!("seed {seq}: {other} {:?}", reply.body),
                     }
                 }
-                Step::Pay { invoice } => {
+                Step::Pay { payment_intent } => {
                     let sale = commissions_of(&env, &partner)
                         .await
                         .into_iter()
-                        .find(|c| c["stripe_payment_id"] == json!(invoice));
+                        .find(|c| c["stripe_payment_id"] == json!(payment_intent));
                     match sale {
                         Some(c)
                             if c["payout_status"] == json!("not_paid")
@@ -1116,62 +1199,67 @@ async fn random_delivery_sequences_keep_money_exact() {
         for c in &all {
             earned += dec(&c["amount"]);
             if c["commission_type"] == json!("sale") {
-                ltv += dec(&c["sale_amount"]) - dec(&c["refunded_amount"]);
+                let reversed = (dec(&c["refunded_amount"]) + dec(&c["disputed_amount"]))
+                    .min(dec(&c["sale_amount"]));
+                ltv += dec(&c["sale_amount"]) - reversed;
             }
-            if c["commission_type"] == json!("clawback") {
-                assert!(dec(&c["amount"]) < Decimal::ZERO, "seed {seq}: {c}");
+            if c["clawback_of"] != Value::Null {
+                let kind = &c["commission_type"];
+                assert!(
+                    kind == &json!("clawback") && dec(&c["amount"]) < Decimal::ZERO
+                        || kind == &json!("reinstatement") && dec(&c["amount"]) > Decimal::ZERO,
+                    "seed {seq}: {c}"
+                );
                 assert!(
                     by_id.contains_key(c["clawback_of"].as_str().unwrap()),
                     "seed {seq}"
                 );
             }
         }
-        for invoice in &invoices {
+        for one in &planned {
+            let intent = &one.payment.payment_intent;
             let sales: Vec<&Value> = all
                 .iter()
-                .filter(|c| c["stripe_payment_id"] == json!(invoice.id))
+                .filter(|c| c["stripe_payment_id"] == json!(intent))
                 .collect();
             assert_eq!(
                 sales.len(),
                 1,
-                "seed {seq}: invariant 1, one commission per payment ({})",
-                invoice.id
+                "seed {seq}: invariant 1, one commission per payment ({intent}), whichever events arrived"
             );
             let sale = sales[0];
-            let sale_amount = Decimal::new(invoice.cents, 2);
+            let sale_amount = Decimal::new(one.payment.amount, 2);
             let original = (sale_amount / Decimal::from(10))
                 .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-            let refunded = Decimal::new(invoice.refunded.iter().copied().max().unwrap_or(0), 2);
+            let refunded = Decimal::new(one.refunded.last().copied().unwrap_or(0), 2);
             assert_eq!(
                 dec(&sale["refunded_amount"]),
                 refunded,
-                "seed {seq}: {}",
-                invoice.id
+                "seed {seq}: {intent}"
             );
-            let clawed: Decimal = all
+            let reversed_total = (refunded + Decimal::new(one.disputed, 2)).min(sale_amount);
+            let adjusted: Decimal = all
                 .iter()
                 .filter(|c| c["clawback_of"] == sale["id"])
                 .map(|c| dec(&c["amount"]))
                 .sum();
-            let net = dec(&sale["amount"]) + clawed;
-            let reversed = (original * refunded / sale_amount)
+            let net = dec(&sale["amount"]) + adjusted;
+            let reversed = (original * reversed_total / sale_amount)
                 .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
             assert_eq!(
                 net,
                 original - reversed,
-                "seed {seq}: invariant 2 for {}",
-                invoice.id
+                "seed {seq}: invariant 2 for {intent}"
             );
             assert!(
                 net >= Decimal::ZERO && net <= original,
                 "seed {seq}: reversals never exceed the original"
             );
-            if refunded == sale_amount {
+            if reversed_total == sale_amount {
                 assert_eq!(
                     net,
                     Decimal::ZERO,
-                    "seed {seq}: a full refund nets to zero ({})",
-                    invoice.id
+                    "seed {seq}: a full refund or a lost dispute nets to zero ({intent})"
                 );
             }
         }

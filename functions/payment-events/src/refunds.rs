@@ -1,20 +1,24 @@
-//! Reversing a sale's commission when the sale is refunded, once per refund.
+//! Reversing a sale's commission when the sale is refunded or disputed,
+//! once per refund or dispute step, and giving back what a won dispute
+//! reinstates.
 //!
 //! An unpaid commission drops to its share of what is left (and becomes
 //! `refunded` when nothing is); a paid one keeps its amount and gets a
 //! negative clawback commission, which the next payout nets. Refunds are
-//! judged by the refunded total they bring the sale to, so a replay, a
-//! duplicate under another event id, or an older total arriving late
-//! reverses nothing. A refund for a sale not recorded yet is refused with a
-//! retryable 409, so the billing system sends it again later.
+//! judged by what they bring the sale's reversed amount to (see
+//! `model::reversal`), so a replay, a duplicate under another event id, or
+//! an older total arriving late reverses nothing. A refund for a sale not
+//! recorded yet is refused with a retryable 409, so the billing system
+//! sends it again later. A dispute's two steps each count once, in either
+//! order: a dispute won before its withdrawal is known reverses nothing.
 
 use chrono::Utc;
 use partner_ledger::earning;
 use partner_ledger::http::scopes::EventsWrite;
 use partner_ledger::http::{ApiError, Caller};
-use partner_ledger::model::{Commission, CommissionKind, Id, RefundReport};
+use partner_ledger::model::{Commission, CommissionKind, Id, Reported, ReversalReport};
 use partner_ledger::store::{Key, Store, UniqueValue, commissions};
-use partner_ledger::stripe::Refund;
+use partner_ledger::stripe::{Reversal, ReversalChange};
 use partner_ledger::validation::{self, FieldError, under};
 use sha2::{Digest, Sha256};
 
@@ -23,6 +27,10 @@ use crate::signed::Signed;
 use crate::views::{Outcome, RefundEvent};
 
 const WRAPPER: &str = "event";
+
+/// How long a reversal that names no customer waits for its sale (Stripe
+/// sends an unanswered event again for three days).
+const UNNAMED_CUSTOMER_WAIT: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 
 fn not_recorded(sale: &str) -> ApiError {
     ApiError::conflict(
@@ -36,57 +44,110 @@ async fn apply(
     store: &Store,
     account: &Id,
     sale: Commission,
-    report: &RefundReport,
+    report: &ReversalReport,
     keys: &[UniqueValue<'_>],
 ) -> Result<Recorded, ApiError> {
     let Some(reversed) = sale.reverse(report, Utc::now()) else {
         return Ok((Outcome::NothingToReverse, Some(sale)));
     };
     commissions::reverse(store, account, &sale, &reversed, keys, &report.fingerprint).await?;
-    let changed = reversed.clawback.unwrap_or(reversed.commission);
-    Ok((Outcome::Recorded, Some(changed)))
+    let outcome = if reversed.moved_money(&sale) {
+        Outcome::Recorded
+    } else {
+        Outcome::NothingToReverse
+    };
+    Ok((
+        outcome,
+        Some(reversed.clawback.unwrap_or(reversed.commission)),
+    ))
 }
 
-/// One attempt at applying Stripe's `refund` (event `event_id`). The refund
-/// is known by the charge (or invoice) and the refunded total it reports.
+/// The idempotency key of one reversal step, and the key of the step that
+/// undoes it (a dispute's other step), as `Refund` claims.
+fn step_keys(reversal: &Reversal) -> (String, Option<String>) {
+    let payment = reversal.payment_ids.first().map_or("", String::as_str);
+    match &reversal.change {
+        ReversalChange::RefundedTotal(total) => (format!("{payment}:{total}"), None),
+        ReversalChange::Refund { id, .. } => (id.clone(), None),
+        ReversalChange::DisputeWithdrawn { id, .. } => {
+            (format!("{id}:withdrawn"), Some(format!("{id}:reinstated")))
+        }
+        ReversalChange::DisputeReinstated { id } => {
+            (format!("{id}:reinstated"), Some(format!("{id}:withdrawn")))
+        }
+    }
+}
+
+/// One attempt at applying Stripe's `reversal` (event `event_id`) to the
+/// sale recorded under any of the payment's ids.
 pub async fn reverse_stripe(
     store: &Store,
     signed: &Signed<'_>,
     event_id: &str,
-    refund: &Refund,
+    reversal: &Reversal,
 ) -> Result<Recorded, ApiError> {
     let account_id = signed.account_id();
-    let refund_id = format!("{}:{}", refund.payment_id, refund.refunded_total);
-    let customer = refund.customer.as_deref().unwrap_or_default();
-    let keys = [
+    let (step, other_step) = step_keys(reversal);
+    let customer = reversal.customer.as_deref().unwrap_or_default();
+    let mut keys = vec![
         Key::account(account_id),
         Key::unique(account_id, UniqueValue::Event(event_id)),
-        Key::unique(account_id, UniqueValue::Refund(&refund_id)),
-        Key::unique(account_id, UniqueValue::StripePayment(&refund.payment_id)),
+        Key::unique(account_id, UniqueValue::Refund(&step)),
+        Key::unique(
+            account_id,
+            UniqueValue::Refund(other_step.as_deref().unwrap_or(&step)),
+        ),
         Key::unique(account_id, UniqueValue::StripeCustomer(customer)),
     ];
-    let [account, event, refunded, sale, referred] = store.get_each(&keys).await?;
+    keys.extend(
+        reversal
+            .payment_ids
+            .iter()
+            .map(|id| Key::unique(account_id, UniqueValue::StripePayment(id))),
+    );
+    let mut found = store
+        .get_many(&keys.iter().collect::<Vec<_>>())
+        .await?
+        .into_iter();
+    let mut next = || found.next().flatten();
+    let (account, event, stepped, undone, referred) = (next(), next(), next(), next(), next());
+    let sale = std::iter::from_fn(|| found.next()).flatten().next();
     let account = signed.confirm(account)?;
-    if event.is_some() || refunded.is_some() {
+    if event.is_some() || stepped.is_some() {
         return Ok((Outcome::Replayed, None));
     }
     let Some(sale) = sale else {
-        return match referred {
-            Some(_) => Err(not_recorded(&refund.payment_id)),
-            None => Ok((Outcome::NotReferred, None)),
+        // Only a customer the event names can be known to be referred.
+        // Refund objects and disputes name none: while young they may have
+        // overtaken their sale and are sent again; an older one is taken
+        // as not referred.
+        let young = Utc::now() - reversal.at < UNNAMED_CUSTOMER_WAIT;
+        return match (referred, reversal.customer.is_none() && young) {
+            (Some(_), _) | (None, true) => Err(not_recorded(&reversal.payment_ids.join(" / "))),
+            (None, false) => Ok((Outcome::NotReferred, None)),
         };
     };
     let (sale, _) = earning::claimed_commission(store, &account.id, sale).await?;
-    let report = RefundReport {
-        refunded_total: refund.refunded_total,
-        event_id: event_id.to_string(),
-        fingerprint: hex::encode(Sha256::digest(format!("{event_id}\n{refund_id}"))),
-        refunded_at: refund.refunded_at,
+    if sale.currency != reversal.currency {
+        lambda_http::tracing::warn!(event_id, sale = %sale.id, "a Stripe reversal in another currency than its sale");
+        return Ok((Outcome::UnsupportedShape, None));
+    }
+    let reported = match &reversal.change {
+        ReversalChange::RefundedTotal(total) => Reported::RefundedTotal(*total),
+        ReversalChange::Refund { amount, .. } => Reported::Refund(*amount),
+        ReversalChange::DisputeWithdrawn { .. } if other_step.is_some() && undone.is_some() => {
+            return Ok((Outcome::NothingToReverse, Some(sale)));
+        }
+        ReversalChange::DisputeWithdrawn { amount, .. } => Reported::DisputeWithdrawn(*amount),
+        ReversalChange::DisputeReinstated { .. } => Reported::DisputeReinstated,
     };
-    let keys = [
-        UniqueValue::Event(event_id),
-        UniqueValue::Refund(&refund_id),
-    ];
+    let report = ReversalReport {
+        reported,
+        event_id: event_id.to_string(),
+        fingerprint: hex::encode(Sha256::digest(format!("{event_id}\n{step}"))),
+        reported_at: reversal.at,
+    };
+    let keys = [UniqueValue::Event(event_id), UniqueValue::Refund(&step)];
     apply(store, &account.id, sale, &report, &keys).await
 }
 
@@ -147,11 +208,11 @@ pub async fn reverse_event(
     if !errors.is_empty() {
         return Err(ApiError::Validation(under(errors, WRAPPER)));
     }
-    let report = RefundReport {
-        refunded_total: sale.refunded() + refund.amount,
+    let report = ReversalReport {
+        reported: Reported::Refund(refund.amount),
         event_id: refund.event_id.clone(),
         fingerprint,
-        refunded_at: refund.refunded_at(Utc::now()),
+        reported_at: refund.refunded_at(Utc::now()),
     };
     let keys = [UniqueValue::Event(&refund.event_id)];
     apply(store, &account.id, sale, &report, &keys).await

@@ -10,8 +10,8 @@ use partner_ledger::http::{ApiError, Caller, JsonBody, JsonId, RawBody, retry_co
 use partner_ledger::model::Referral;
 use partner_ledger::store::referrals::{self, ReferralWriteError};
 use partner_ledger::store::{Key, Store, UniqueValue, unique};
-use partner_ledger::stripe::PaymentEvent;
 use partner_ledger::stripe::events::Envelope;
+use partner_ledger::stripe::{PaymentEvent, Unsupported};
 use partner_ledger::views::commission::CommissionView;
 
 use crate::App;
@@ -25,11 +25,17 @@ const TAG: &str = "Payment events";
 /// Takes a Stripe webhook delivery for the account in the path. The
 /// `Stripe-Signature` header is verified against the account's endpoint
 /// secret on the raw body before anything is parsed; a delivery that fails
-/// is answered 400 and changes nothing. `invoice.paid` and `charge.succeeded`
-/// (a charge without an invoice) earn the customer's referral a sale
-/// commission; `charge.refunded` reverses it; `customer.subscription.deleted`
-/// cancels the referral's subscription; other events are acknowledged. A
-/// refund for a sale not recorded yet is answered 409 so Stripe sends it again.
+/// is answered 400 and changes nothing. A payment (`charge.succeeded`,
+/// `payment_intent.succeeded`, and `invoice.paid` on versions before
+/// `2025-03-31.basil`) earns the customer's referral one sale commission,
+/// however many of its events arrive; refunds (`charge.refunded`,
+/// `refund.*`) and disputes (`charge.dispute.funds_withdrawn`) reverse it,
+/// and a won dispute (`charge.dispute.funds_reinstated`) gives it back;
+/// `customer.subscription.deleted` cancels the referral's subscription;
+/// other events are acknowledged. Events of a version before `2024-06-20`
+/// or of a shape not understood are acknowledged (`unsupported_version`,
+/// `unsupported_shape`) and logged. A refund for a sale not recorded yet is
+/// answered 409 so Stripe sends it again.
 #[utoipa::path(post, path = "/2026-02-01/webhooks/stripe/{accountId}.json", tag = TAG,
     request_body(content = Object, description = "A Stripe event, exactly as Stripe sends it."),
     params(
@@ -54,18 +60,15 @@ pub async fn stripe_webhook(
     let signed = Signed::verify(store, &app.secrets, &account, header, &payload).await?;
     let envelope: Envelope = serde_json::from_slice(&payload)
         .map_err(|e| ApiError::BadRequest(format!("not a Stripe event: {e}")))?;
-    let event = envelope
-        .payment_event()
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let id = envelope.id.as_str();
-    let outcome = match &event {
+    let outcome = match &envelope.payment_event() {
         PaymentEvent::Paid(payment) => {
             retry_contended(|| sales::record_stripe(store, &signed, id, payment))
                 .await?
                 .0
         }
-        PaymentEvent::Refunded(refund) => {
-            retry_contended(|| refunds::reverse_stripe(store, &signed, id, refund))
+        PaymentEvent::Reversed(reversal) => {
+            retry_contended(|| refunds::reverse_stripe(store, &signed, id, reversal))
                 .await?
                 .0
         }
@@ -75,6 +78,22 @@ pub async fn stripe_webhook(
         PaymentEvent::Ignored => {
             signed.confirm(store.get(&Key::account(&account)).await?)?;
             Outcome::Ignored
+        }
+        PaymentEvent::Unsupported(unsupported) => {
+            signed.confirm(store.get(&Key::account(&account)).await?)?;
+            let (outcome, reason) = match unsupported {
+                Unsupported::Version(reason) => (Outcome::UnsupportedVersion, reason),
+                Unsupported::Shape(reason) => (Outcome::UnsupportedShape, reason),
+            };
+            lambda_http::tracing::warn!(
+                event_id = id,
+                event_type = envelope.kind,
+                api_version = envelope.api_version,
+                ?outcome,
+                reason,
+                "Stripe event acknowledged but not acted on"
+            );
+            outcome
         }
     };
     Ok(Json(WebhookReceipt {

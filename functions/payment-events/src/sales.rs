@@ -63,7 +63,8 @@ async fn earn(
 }
 
 /// One attempt at recording Stripe's `payment` (event `event_id`): a replay
-/// of the event or of the payment changes nothing.
+/// of the event, or another event of the same payment under any of its
+/// ids, changes nothing.
 pub async fn record_stripe(
     store: &Store,
     signed: &Signed<'_>,
@@ -71,21 +72,33 @@ pub async fn record_stripe(
     payment: &Payment,
 ) -> Result<Recorded, ApiError> {
     let account_id = signed.account_id();
-    let keys = [
+    let customer_key = Key::unique(account_id, UniqueValue::StripeCustomer(&payment.customer));
+    let mut keys = vec![
         Key::account(account_id),
         Key::unique(account_id, UniqueValue::Event(event_id)),
-        Key::unique(account_id, UniqueValue::StripePayment(&payment.payment_id)),
-        Key::unique(account_id, UniqueValue::StripeCustomer(&payment.customer)),
+        customer_key.clone(),
     ];
-    let [account, event, paid, customer] = store.get_each(&keys).await?;
+    keys.extend(
+        payment
+            .ids()
+            .map(|id| Key::unique(account_id, UniqueValue::StripePayment(id))),
+    );
+    let mut found = store
+        .get_many(&keys.iter().collect::<Vec<_>>())
+        .await?
+        .into_iter();
+    let (account, event, customer) = (
+        found.next().flatten(),
+        found.next().flatten(),
+        found.next().flatten(),
+    );
     let account = signed.confirm(account)?;
-    if event.is_some() || paid.is_some() {
+    if event.is_some() || found.any(|paid| paid.is_some()) {
         return Ok((Outcome::Replayed, None));
     }
     let Some(claim) = customer else {
         return Ok((Outcome::NotReferred, None));
     };
-    let [.., customer_key] = keys;
     let customer = routed(store, account_id, customer_key, claim).await?;
     let request = CommissionDraft {
         referral_id: Some(customer.referral_id().clone()),

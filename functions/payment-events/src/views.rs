@@ -192,6 +192,12 @@ pub enum Outcome {
     NothingToReverse,
     /// An event type partner-ledger does not act on.
     Ignored,
+    /// A Stripe event of an API version older than partner-ledger reads:
+    /// acknowledged, logged with its id, and not acted on.
+    UnsupportedVersion,
+    /// A Stripe event whose object is not shaped as its type and version
+    /// promise: acknowledged, logged with its id, and not acted on.
+    UnsupportedShape,
 }
 
 /// Stripe's acknowledgement: any 2xx stops redelivery.

@@ -59,6 +59,27 @@ pub struct Commission {
         with = "rust_decimal::serde::str_option"
     )]
     pub refunded_amount: Option<Decimal>,
+    /// The largest cumulative refunded total reported (Stripe's `amount_refunded`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    pub refunded_by_total: Option<Decimal>,
+    /// The refunds reported one by one, summed.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    pub refunded_by_parts: Option<Decimal>,
+    /// What an open or lost dispute has taken from the sale, in major units.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    pub disputed_amount: Option<Decimal>,
     /// For a clawback: the paid commission it takes back from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clawback_of: Option<Id>,
@@ -159,6 +180,9 @@ impl Commission {
             amount,
             earned_amount: None,
             refunded_amount: None,
+            refunded_by_total: None,
+            refunded_by_parts: None,
+            disputed_amount: None,
             clawback_of: None,
             rate,
             applied_rules,

@@ -28,6 +28,10 @@ pub enum CommissionKind {
     /// Takes back (a negative amount) what a paid commission earned on a
     /// refunded payment; created by the refund, never by a create.
     Clawback,
+    /// Gives back (a positive amount) what a clawback took from a paid
+    /// commission when the customer's dispute is won; created by the
+    /// dispute's outcome, never by a create.
+    Reinstatement,
 }
 
 /// What the reward is paid in (FirstPromoter's `unit`).
@@ -297,10 +301,10 @@ impl CommissionDraft {
                         amount,
                     })
             }
-            CommissionKind::Clawback => {
+            CommissionKind::Clawback | CommissionKind::Reinstatement => {
                 errors.push(FieldError::new(
                     "commission_type",
-                    "clawback commissions are created by refunds; create a sale or custom commission",
+                    "clawback and reinstatement commissions are created by refunds and disputes; create a sale or custom commission",
                 ));
                 None
             }

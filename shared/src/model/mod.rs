@@ -37,5 +37,5 @@ pub use pricing::{ChargeFacts, Priced, Pricing, RuleSource, applicable_rules};
 pub use referral::{
     Attribution, FraudCheck, Referral, ReferralChanges, ReferralDraft, SubscriptionStatus,
 };
-pub use reversal::{RefundReport, Reversed};
+pub use reversal::{Reported, ReversalReport, Reversed};
 pub use scope::{Access, Resource, Scope, ScopeGrant};

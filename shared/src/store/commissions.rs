@@ -277,8 +277,8 @@ fn refresh_route(
     )
 }
 
-/// Writes what a refund did (`reversed`) to the commission `before`, and
-/// the clawback it created, claiming the refund's idempotency keys (with
+/// Writes what a refund or dispute did (`reversed`) to the commission
+/// `before`, and the clawback or reinstatement it created, claiming the refund's idempotency keys (with
 /// the refund report's `fingerprint`) for the commission the refund changed
 /// (or the clawback). The commission must
 /// still be as refunded and as paid as it was read, so concurrent refunds
@@ -304,16 +304,23 @@ pub async fn reverse(
         writes.push(unique::claim_as(store, account, *value, &claim)?);
     }
     let mut item = to_item(account, after)?;
-    let mut changes = vec!["amount", "earned_amount", "refunded_amount", "updated_at"];
+    let mut changes = vec![
+        "amount",
+        "earned_amount",
+        "refunded_amount",
+        "refunded_by_total",
+        "refunded_by_parts",
+        "disputed_amount",
+        "updated_at",
+    ];
     if after.status != before.status {
         changes.extend(["status", "status_updated_at", "gsi2pk", "gsi2sk"]);
     }
     item.retain(|name, _| changes.contains(&name.as_str()));
-    let refunded = match before.refunded_amount {
-        None => Condition::new("attribute_not_exists(refunded_amount)"),
-        Some(refunded) => Condition::new("refunded_amount = :refunded")
-            .value(":refunded", AttributeValue::S(refunded.to_string())),
-    };
+    let as_before = as_read("refunded_amount", before.refunded_amount)
+        .and(as_read("refunded_by_total", before.refunded_by_total))
+        .and(as_read("refunded_by_parts", before.refunded_by_parts))
+        .and(as_read("disputed_amount", before.disputed_amount));
     let paid = Condition::new("payout_status = :payout").value(
         ":payout",
         AttributeValue::S(before.payout_status.as_str().into()),
@@ -325,7 +332,7 @@ pub async fn reverse(
     writes.push(store.change(
         &Key::commission(account, &after.id),
         changes,
-        refunded.and(paid),
+        as_before.and(paid),
     )?);
     let mut earned = after.amount - before.amount;
     if let Some(clawback) = &reversed.clawback {
@@ -344,12 +351,24 @@ pub async fn reverse(
         &Key::partner(account, &after.partner_id),
         "ADD ltv_total :refund, commissions_total :earned",
         [
-            (":refund", number(before.refunded() - after.refunded())),
+            (
+                ":refund",
+                number(before.reversed_sale() - after.reversed_sale()),
+            ),
             (":earned", number(earned)),
         ],
         Condition::present(),
     )?);
     store.transact(writes).await
+}
+
+/// The decimal attribute `name` must still hold `value` (or be absent).
+fn as_read(name: &str, value: Option<Decimal>) -> Condition {
+    match value {
+        None => Condition::new(format!("attribute_not_exists({name})")),
+        Some(value) => Condition::new(format!("{name} = :{name}"))
+            .value(&format!(":{name}"), AttributeValue::S(value.to_string())),
+    }
 }
 
 /// Writes a decision taken on `after`, provided the commission is still

@@ -69,11 +69,15 @@ pub struct CommissionView {
     #[serde(with = "rust_decimal::serde::arbitrary_precision_option")]
     #[schema(value_type = Option<f64>, required = true)]
     pub refunded_amount: Option<Decimal>,
+    /// What an open or lost dispute has taken from the sale; null before any dispute.
+    #[serde(with = "rust_decimal::serde::arbitrary_precision_option")]
+    #[schema(value_type = Option<f64>, required = true)]
+    pub disputed_amount: Option<Decimal>,
     /// What the commission earned before refunds reduced it; null before any refund.
     #[serde(with = "rust_decimal::serde::arbitrary_precision_option")]
     #[schema(value_type = Option<f64>, required = true)]
     pub earned_amount: Option<Decimal>,
-    /// For a clawback (`commission_type: clawback`): the paid commission it takes back from.
+    /// For a clawback or a reinstatement: the paid commission it adjusts.
     #[schema(value_type = Option<String>, required = true)]
     pub clawback_of: Option<Id>,
     /// The percentage the rules paid; null for a fixed fee or a given amount.
@@ -222,6 +226,7 @@ impl CommissionView {
             sale_amount: c.sale_amount,
             amount: c.amount,
             refunded_amount: c.refunded_amount,
+            disputed_amount: c.disputed_amount,
             earned_amount: c.earned_amount,
             clawback_of: c.clawback_of,
             rate: c.rate,
