@@ -261,7 +261,7 @@ pub async fn measure(env: &TestEnv) -> Result<Vec<Figure>, String> {
         .await;
     run.count("update commission notes", update, None);
 
-    // Stripe's `invoice.paid` for a customer ann referred (no campaign: the
+    // Stripe's `charge.succeeded` for a customer ann referred (no campaign: the
     // default group, ann's, prices it), twice through one router as through
     // one Lambda container: the first delivery reads the account's endpoint
     // secret, the next verifies with the secret the container remembers.
@@ -276,14 +276,14 @@ pub async fn measure(env: &TestEnv) -> Result<Vec<Figure>, String> {
     env.counter.take();
     let container = payment_events::router(env.store.clone());
     let webhook = format!("/2026-02-01/webhooks/stripe/{}.json", env.account_a);
-    let first = deliver(&container, &webhook, "evt_bench_invoice_1", "in_bench_1").await?;
+    let first = deliver(&container, &webhook, "evt_bench_charge_1", "pi_bench_1").await?;
     expect_outcome("the first webhook", &first, 200, "recorded")?;
     run.count(
         "webhook to commission, first delivery to a new container",
         first,
         None,
     );
-    let warm = deliver(&container, &webhook, "evt_bench_invoice_2", "in_bench_2").await?;
+    let warm = deliver(&container, &webhook, "evt_bench_charge_2", "pi_bench_2").await?;
     expect_outcome("the second webhook", &warm, 200, "recorded")?;
     run.count(
         "webhook to commission (warm container)",
@@ -337,22 +337,24 @@ pub async fn measure(env: &TestEnv) -> Result<Vec<Figure>, String> {
     run.counted.into_iter().map(Counted::figure).collect()
 }
 
-/// Delivers Stripe's `invoice.paid` for [`STRIPE_CUSTOMER`] (event
-/// `event_id`, 299.90 EUR on `invoice`), signed now with [`WEBHOOK_SECRET`],
+/// Delivers Stripe's `charge.succeeded` on the current API version for
+/// [`STRIPE_CUSTOMER`] (event `event_id`, 299.90 EUR paid by the payment
+/// intent `payment_intent`), signed now with [`WEBHOOK_SECRET`],
 /// to `container`, which stays warm for the next delivery.
 async fn deliver(
     container: &Router,
     path: &str,
     event_id: &str,
-    invoice: &str,
+    payment_intent: &str,
 ) -> Result<Reply, String> {
     let now = Utc::now();
     let payload = serde_json::json!({
-        "id": event_id, "object": "event", "type": "invoice.paid", "created": now.timestamp(),
+        "id": event_id, "object": "event", "type": "charge.succeeded",
+        "api_version": "2025-10-29.clover", "created": now.timestamp(),
         "data": {"object": {
-            "id": invoice, "object": "invoice", "customer": STRIPE_CUSTOMER,
-            "amount_paid": 29990, "currency": "eur", "created": now.timestamp(),
-            "status_transitions": {"paid_at": now.timestamp()}
+            "id": format!("ch_{payment_intent}"), "object": "charge", "customer": STRIPE_CUSTOMER,
+            "amount": 29990, "amount_refunded": 0, "currency": "eur", "created": now.timestamp(),
+            "payment_intent": payment_intent, "status": "succeeded"
         }}
     })
     .to_string();

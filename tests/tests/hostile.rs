@@ -1101,9 +1101,10 @@ fn webhook(account: &str) -> String {
 fn invoice_paid(customer: &str, padding: usize) -> String {
     json!({
         "id": "evt_hostile", "object": "event", "type": "invoice.paid",
-        "created": Utc::now().timestamp(),
+        "api_version": "2025-02-24.acacia", "created": Utc::now().timestamp(),
         "data": {"object": {
             "id": "in_hostile", "object": "invoice", "customer": customer,
+            "payment_intent": "pi_hostile",
             "amount_paid": 10_000, "amount_due": 10_000, "currency": "eur",
             "created": Utc::now().timestamp(), "status": "paid",
             "metadata": {"padding": "x".repeat(padding)}

@@ -452,7 +452,8 @@ async fn payment_event_fixtures_go_through_the_real_entry_point() {
     let commission = &listed.body["elements"][0];
     assert_eq!(
         commission["stripe_payment_id"],
-        json!("in_1QxFixtureInvoice")
+        json!("pi_1QxFixturePaymentIntent"),
+        "the invoice's payment intent names the payment"
     );
     assert_eq!(commission["event_id"], json!("evt_1QxInvoicePaidFixture"));
     assert_eq!(
