@@ -434,6 +434,50 @@ async fn a_paid_invoice_becomes_one_priced_commission() {
 }
 
 #[tokio::test]
+async fn a_current_invoice_and_its_invoice_payment_make_one_sale_in_either_order() {
+    let env = TestEnv::new().await;
+    let ann = program(&env, "ann").await;
+    referred(&env, "ann", "cus_basil").await;
+    let function = payment_events::router(env.store.clone());
+    for (n, invoice_first) in [(1, true), (2, false)] {
+        let stripe_payment = payment(&format!("in_basil_{n}"), "cus_basil", 10_000 * n);
+        let invoice = stripe_payment.invoice_paid(Version::Clover, &format!("evt_in_{n}"));
+        let link = stripe_payment
+            .invoice_payment_paid(Version::Clover, &format!("evt_inpay_{n}"))
+            .expect("clover has invoice payments");
+        let (first, second) = if invoice_first {
+            (invoice, link)
+        } else {
+            (link, invoice)
+        };
+        let half = deliver(&function, &env, &first).await;
+        assert_eq!(half.body["outcome"], json!("linked"), "{:?}", half.body);
+        assert_eq!(
+            deliver(&function, &env, &first).await.body["outcome"],
+            json!("linked"),
+            "a replayed half changes nothing"
+        );
+        let both = deliver(&function, &env, &second).await;
+        assert_eq!(both.body["outcome"], json!("recorded"), "{:?}", both.body);
+        for again in [
+            second,
+            stripe_payment.charge_succeeded(Version::Clover, &format!("evt_ch_{n}")),
+            stripe_payment.payment_intent_succeeded(Version::Basil, &format!("evt_pi_{n}")),
+        ] {
+            let reply = deliver(&function, &env, &again).await;
+            assert_eq!(reply.body["outcome"], json!("replayed"), "{:?}", reply.body);
+        }
+        let sales: Vec<Value> = commissions_of(&env, &ann)
+            .await
+            .into_iter()
+            .filter(|c| c["stripe_payment_id"] == json!(stripe_payment.payment_intent))
+            .collect();
+        assert_eq!(sales.len(), 1, "invoice first: {invoice_first}");
+        assert_eq!(dec(&sales[0]["sale_amount"]), Decimal::new(10_000 * n, 2));
+    }
+}
+
+#[tokio::test]
 async fn a_standalone_charge_is_a_sale_and_a_guest_charge_is_not() {
     let env = TestEnv::new().await;
     let ann = program(&env, "ann").await;
@@ -1025,12 +1069,16 @@ fn deliveries(rng: &mut Rng, planned: &Planned) -> Vec<Step> {
     let id = payment.invoice.clone().unwrap_or_default();
     let mut steps = Vec::new();
     let mut recorders = 0;
-    if chance(rng, 2) {
+    let invoice_paid = chance(rng, 2);
+    if invoice_paid {
         steps.push(payment.invoice_paid(version, &format!("evt_{id}_inv")));
         recorders += usize::from(version.links_charge_to_invoice());
     }
-    if let Some(link) = payment.invoice_payment_paid(version, &format!("evt_{id}_inpay")) {
+    if let Some(link) = payment.invoice_payment_paid(version, &format!("evt_{id}_inpay"))
+        && !chance(rng, 4)
+    {
         steps.push(link);
+        recorders += usize::from(invoice_paid);
     }
     if chance(rng, 2) {
         steps.push(payment.payment_intent_succeeded(version, &format!("evt_{id}_pi")));

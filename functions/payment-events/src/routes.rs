@@ -15,6 +15,7 @@ use partner_ledger::stripe::{PaymentEvent, Unsupported};
 use partner_ledger::views::commission::CommissionView;
 
 use crate::App;
+use crate::invoices;
 use crate::refunds;
 use crate::sales::{self, Recorded};
 use crate::signed::{Signed, unverified};
@@ -27,8 +28,9 @@ const TAG: &str = "Payment events";
 /// secret on the raw body before anything is parsed; a delivery that fails
 /// is answered 400 and changes nothing. A payment (`charge.succeeded`,
 /// `payment_intent.succeeded`, and `invoice.paid` on versions before
-/// `2025-03-31.basil`) earns the customer's referral one sale commission,
-/// however many of its events arrive; refunds (`charge.refunded`,
+/// `2025-03-31.basil`; since, `invoice.paid` and `invoice_payment.paid`
+/// together) earns the customer's referral one sale commission, however
+/// many of its events arrive; refunds (`charge.refunded`,
 /// `refund.*`) and disputes (`charge.dispute.funds_withdrawn`) reverse it,
 /// and a won dispute (`charge.dispute.funds_reinstated`) gives it back;
 /// `customer.subscription.deleted` cancels the referral's subscription;
@@ -66,6 +68,9 @@ pub async fn stripe_webhook(
             retry_contended(|| sales::record_stripe(store, &signed, id, payment))
                 .await?
                 .0
+        }
+        PaymentEvent::Invoice { invoice, half } => {
+            retry_contended(|| invoices::add(store, &signed, id, invoice, half)).await?
         }
         PaymentEvent::Reversed(reversal) => {
             retry_contended(|| refunds::reverse_stripe(store, &signed, id, reversal))

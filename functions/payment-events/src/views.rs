@@ -192,6 +192,10 @@ pub enum Outcome {
     NothingToReverse,
     /// An event type partner-ledger does not act on.
     Ignored,
+    /// Half of a current-version invoice's news (its customer, or its
+    /// payment) was noted; the sale is recorded when the other half comes,
+    /// unless the payment's own event records it first.
+    Linked,
     /// A Stripe event of an API version older than partner-ledger reads:
     /// acknowledged, logged with its id, and not acted on.
     UnsupportedVersion,

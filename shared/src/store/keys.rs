@@ -249,6 +249,12 @@ impl Key {
         Self::of(account, "ACCOUNT".into())
     }
 
+    /// What the two halves of a current-version Stripe invoice's news (its
+    /// customer, its payment) have told so far.
+    pub fn stripe_invoice(account: &Id, invoice: &str) -> Self {
+        Self::of(account, format!("STRIPE_INVOICE#{invoice}"))
+    }
+
     pub fn api_key(account: &Id, key: &Id) -> Self {
         Self::of(account, format!("{API_KEY}{key}"))
     }

@@ -16,6 +16,7 @@ pub mod partners;
 pub mod payout_runs;
 pub mod payouts;
 pub mod referrals;
+pub mod stripe_invoices;
 pub mod tallies;
 pub mod unique;
 mod write;

@@ -8,8 +8,8 @@
 //! (`invoice.payment_intent`). So whichever of them arrive, in any order and
 //! however often, they name one sale. Since basil an invoice names no
 //! payment, and `invoice_payment.paid` (which links them) names no
-//! customer: the payment's charge or payment intent event records the sale,
-//! and the invoice events are acknowledged.
+//! customer: each is one half of the invoice's news ([`InvoiceHalf`]), and
+//! the sale is recorded under the payment's id once both halves are in.
 //!
 //! **Reversals** (`charge.refunded`, `refund.*`, `charge.dispute.funds_*`)
 //! name the charge and the payment intent, so they find the sale on every
@@ -27,7 +27,7 @@ use serde::de::DeserializeOwned;
 
 use super::amounts;
 use super::objects::{
-    Charge, Dispute, Invoice, PaymentIntent, Refund as RefundObject, Subscription,
+    Charge, Dispute, Invoice, InvoicePayment, PaymentIntent, Refund as RefundObject, Subscription,
 };
 use crate::money::Currency;
 
@@ -54,6 +54,20 @@ impl Payment {
     pub fn ids(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.payment_id.as_str()).chain(self.other_ids.iter().map(String::as_str))
     }
+}
+
+/// Half of what a current-version invoice event tells: the sale needs both.
+#[derive(Clone, Debug, PartialEq)]
+pub enum InvoiceHalf {
+    /// `invoice.paid`: who paid the invoice.
+    Customer { customer: String },
+    /// `invoice_payment.paid`: what paid it.
+    Payment {
+        payment_id: String,
+        amount: Decimal,
+        currency: Currency,
+        paid_at: DateTime<Utc>,
+    },
 }
 
 /// Money taken back from a payment: a refund or a dispute.
@@ -95,6 +109,11 @@ pub enum Unsupported {
 #[derive(Clone, Debug, PartialEq)]
 pub enum PaymentEvent {
     Paid(Payment),
+    /// Half of a current-version invoice's news.
+    Invoice {
+        invoice: String,
+        half: InvoiceHalf,
+    },
     Reversed(Reversal),
     SubscriptionEnded {
         customer: String,
@@ -125,9 +144,10 @@ pub struct Data {
 }
 
 /// The event types partner-ledger acts on.
-const ACTED_ON: [&str; 11] = [
+const ACTED_ON: [&str; 12] = [
     "invoice.paid",
     "invoice.payment_succeeded",
+    "invoice_payment.paid",
     "charge.succeeded",
     "payment_intent.succeeded",
     "charge.refunded",
@@ -194,6 +214,7 @@ impl Envelope {
     fn read(&self) -> Read<PaymentEvent> {
         Ok(match self.kind.as_str() {
             "invoice.paid" | "invoice.payment_succeeded" => self.invoice_paid()?,
+            "invoice_payment.paid" => self.invoice_payment_paid()?,
             "charge.succeeded" => {
                 let charge: Charge = self.object()?;
                 let currency = self.currency(&charge.currency)?;
@@ -304,15 +325,23 @@ impl Envelope {
         let invoice: Invoice = self.object()?;
         let currency = self.currency(&invoice.currency)?;
         let amount = self.amount(currency, invoice.amount_paid)?;
-        let (payment_id, other_ids) = match (invoice.payment_intent, invoice.charge) {
-            (Some(intent), charge) => (intent, with(vec![invoice.id], charge)),
-            (None, Some(charge)) => (charge, vec![invoice.id]),
-            (None, None) => return Ok(PaymentEvent::Ignored),
-        };
         let paid_at = invoice
             .status_transitions
             .and_then(|t| t.paid_at)
             .unwrap_or(invoice.created);
+        let (payment_id, other_ids) = match (invoice.payment_intent, invoice.charge) {
+            (Some(intent), charge) => (intent, with(vec![invoice.id], charge)),
+            (None, Some(charge)) => (charge, vec![invoice.id]),
+            (None, None) => {
+                return Ok(match invoice.customer {
+                    Some(customer) if amount > Decimal::ZERO => PaymentEvent::Invoice {
+                        invoice: invoice.id,
+                        half: InvoiceHalf::Customer { customer },
+                    },
+                    _ => PaymentEvent::Ignored,
+                });
+            }
+        };
         Ok(paid(
             Payment {
                 payment_id,
@@ -324,6 +353,35 @@ impl Envelope {
             },
             invoice.customer,
         ))
+    }
+}
+
+/// `invoice_payment.paid`: the payment half of an invoice's news.
+impl Envelope {
+    fn invoice_payment_paid(&self) -> Read<PaymentEvent> {
+        let link: InvoicePayment = self.object()?;
+        let Some(payment_id) = link.payment.payment_intent.or(link.payment.charge) else {
+            // Paid out of band: no money moved through Stripe.
+            return Ok(PaymentEvent::Ignored);
+        };
+        let currency = self.currency(&link.currency)?;
+        let amount = self.amount(currency, link.amount_paid.unwrap_or_default())?;
+        if amount <= Decimal::ZERO {
+            return Ok(PaymentEvent::Ignored);
+        }
+        let paid_at = link
+            .status_transitions
+            .and_then(|t| t.paid_at)
+            .unwrap_or(link.created);
+        Ok(PaymentEvent::Invoice {
+            invoice: link.invoice,
+            half: InvoiceHalf::Payment {
+                payment_id,
+                amount,
+                currency,
+                paid_at: time(paid_at),
+            },
+        })
     }
 }
 
@@ -416,12 +474,33 @@ mod tests {
     }
 
     #[test]
-    fn a_current_invoice_names_no_payment_and_is_acknowledged() {
+    fn a_current_invoice_and_its_invoice_payment_each_tell_half() {
         let invoice = json!({"id": "in_1", "customer": "cus_1", "amount_paid": 29990,
             "currency": "eur", "created": 1767225500, "status_transitions": {"paid_at": 1767225600}});
         assert_eq!(
             event(Some(BASIL), "invoice.paid", invoice),
-            PaymentEvent::Ignored
+            PaymentEvent::Invoice {
+                invoice: "in_1".into(),
+                half: InvoiceHalf::Customer {
+                    customer: "cus_1".into()
+                }
+            }
+        );
+        let link = json!({"id": "inpay_1", "invoice": "in_1", "amount_paid": 29990,
+            "currency": "eur", "created": 1767225590, "status": "paid",
+            "payment": {"type": "payment_intent", "payment_intent": "pi_1"},
+            "status_transitions": {"paid_at": 1767225600, "canceled_at": null}});
+        assert_eq!(
+            event(Some(BASIL), "invoice_payment.paid", link),
+            PaymentEvent::Invoice {
+                invoice: "in_1".into(),
+                half: InvoiceHalf::Payment {
+                    payment_id: "pi_1".into(),
+                    amount: dec!(299.9),
+                    currency: Currency::EUR,
+                    paid_at: time(1767225600)
+                }
+            }
         );
     }
 

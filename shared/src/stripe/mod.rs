@@ -7,5 +7,5 @@ pub mod events;
 mod objects;
 pub mod signature;
 
-pub use events::{Payment, PaymentEvent, Reversal, ReversalChange, Unsupported};
+pub use events::{InvoiceHalf, Payment, PaymentEvent, Reversal, ReversalChange, Unsupported};
 pub use signature::{SignatureError, sign, verify};

@@ -25,6 +25,27 @@ pub struct Transitions {
     pub paid_at: Option<i64>,
 }
 
+/// The link between an invoice and one payment of it (`invoice_payment.paid`,
+/// since `2025-03-31.basil`). It names no customer.
+#[derive(Deserialize)]
+pub struct InvoicePayment {
+    pub invoice: String,
+    pub amount_paid: Option<i64>,
+    pub currency: String,
+    pub created: i64,
+    pub payment: PaymentRef,
+    pub status_transitions: Option<Transitions>,
+}
+
+/// What paid an invoice: a payment intent, or a charge without one.
+#[derive(Deserialize)]
+pub struct PaymentRef {
+    #[serde(default)]
+    pub payment_intent: Option<String>,
+    #[serde(default)]
+    pub charge: Option<String>,
+}
+
 /// A charge (`charge.succeeded`, `charge.refunded`). Before
 /// `2025-03-31.basil` it names its invoice.
 #[derive(Deserialize)]

@@ -1,0 +1,82 @@
+//! A current-version Stripe invoice's two halves of news, put together:
+//! `invoice.paid` (who paid) and `invoice_payment.paid` (what paid). Each
+//! writes its half; the one that finds both records the sale under the
+//! payment's id, exactly as the payment's own event would, so the payment
+//! still counts once whichever of its events arrive.
+
+use partner_ledger::http::ApiError;
+use partner_ledger::store::stripe_invoices::{self, InvoiceNews, InvoicePayment};
+use partner_ledger::store::{Key, Store, UniqueValue};
+use partner_ledger::stripe::{InvoiceHalf, Payment};
+
+use crate::sales;
+use crate::signed::Signed;
+use crate::views::Outcome;
+
+/// One attempt at adding `half` to what is known of `invoice` (event
+/// `event_id`), and at recording the sale once both halves are known.
+pub async fn add(
+    store: &Store,
+    signed: &Signed<'_>,
+    event_id: &str,
+    invoice: &str,
+    half: &InvoiceHalf,
+) -> Result<Outcome, ApiError> {
+    let account_id = signed.account_id();
+    let [account, event, news] = store
+        .get_each(&[
+            Key::account(account_id),
+            Key::unique(account_id, UniqueValue::Event(event_id)),
+            Key::stripe_invoice(account_id, invoice),
+        ])
+        .await?;
+    signed.confirm(account)?;
+    if event.is_some() {
+        return Ok(Outcome::Replayed);
+    }
+    let before = news.map(stripe_invoices::from_item).transpose()?;
+    let mut after = before.clone().unwrap_or_default();
+    match half {
+        InvoiceHalf::Customer { customer, .. } => after.customer = Some(customer.clone()),
+        InvoiceHalf::Payment {
+            payment_id,
+            amount,
+            currency,
+            paid_at,
+        } => {
+            after.payment = Some(InvoicePayment {
+                payment_id: payment_id.clone(),
+                amount: *amount,
+                currency: *currency,
+                paid_at: *paid_at,
+            });
+        }
+    }
+    if before
+        .as_ref()
+        .is_none_or(|b| (&b.customer, &b.payment) != (&after.customer, &after.payment))
+    {
+        after.version += 1;
+        let write = stripe_invoices::save(store, account_id, invoice, before.as_ref(), &after)?;
+        store.transact(vec![write]).await?;
+    }
+    match payment(&after) {
+        Some(payment) => Ok(sales::record_stripe(store, signed, event_id, &payment)
+            .await?
+            .0),
+        None => Ok(Outcome::Linked),
+    }
+}
+
+/// The sale both halves make, when both are in.
+fn payment(news: &InvoiceNews) -> Option<Payment> {
+    let (customer, paid) = (news.customer.as_ref()?, news.payment.as_ref()?);
+    Some(Payment {
+        payment_id: paid.payment_id.clone(),
+        other_ids: Vec::new(),
+        customer: customer.clone(),
+        amount: paid.amount,
+        currency: paid.currency,
+        paid_at: paid.paid_at,
+    })
+}
