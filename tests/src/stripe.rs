@@ -243,12 +243,7 @@ impl StripePayment {
             json!({
                 "amount_refunded": refunded,
                 "refunded": refunded == self.amount,
-                "refunds": {
-                    "object": "list",
-                    "data": data,
-                    "has_more": false,
-                    "url": format!("/v1/charges/{}/refunds", self.charge),
-                },
+                "refunds": self.refund_list(data),
             }),
         );
         event(
@@ -413,6 +408,16 @@ impl StripePayment {
         object
     }
 
+    /// The charge's `refunds` list holding `data`.
+    fn refund_list(&self, data: Vec<Map<String, Value>>) -> Value {
+        json!({
+            "object": "list",
+            "data": data,
+            "has_more": false,
+            "url": format!("/v1/charges/{}/refunds", self.charge),
+        })
+    }
+
     /// The succeeded charge as `version` shapes it.
     fn charge_object(&self, version: Version) -> Map<String, Value> {
         let mut object = fixture_with(
@@ -434,12 +439,7 @@ impl StripePayment {
                 "payment_method": self.payment_method(),
                 "disputed": false,
                 "refunded": false,
-                "refunds": {
-                    "object": "list",
-                    "data": [],
-                    "has_more": false,
-                    "url": format!("/v1/charges/{}/refunds", self.charge),
-                },
+                "refunds": self.refund_list(Vec::new()),
                 "source": null,
                 "transfer_data": null,
                 "livemode": false,

@@ -5,9 +5,9 @@
 //! still counts once whichever of its events arrive.
 
 use partner_ledger::http::ApiError;
-use partner_ledger::store::stripe_invoices::{self, InvoiceNews, InvoicePayment};
+use partner_ledger::store::stripe_invoices;
 use partner_ledger::store::{Key, Store, UniqueValue};
-use partner_ledger::stripe::{InvoiceHalf, Payment};
+use partner_ledger::stripe::InvoiceHalf;
 
 use crate::sales;
 use crate::signed::Signed;
@@ -36,47 +36,16 @@ pub async fn add(
     }
     let before = news.map(stripe_invoices::from_item).transpose()?;
     let mut after = before.clone().unwrap_or_default();
-    match half {
-        InvoiceHalf::Customer { customer, .. } => after.customer = Some(customer.clone()),
-        InvoiceHalf::Payment {
-            payment_id,
-            amount,
-            currency,
-            paid_at,
-        } => {
-            after.payment = Some(InvoicePayment {
-                payment_id: payment_id.clone(),
-                amount: *amount,
-                currency: *currency,
-                paid_at: *paid_at,
-            });
-        }
-    }
-    if before
-        .as_ref()
-        .is_none_or(|b| (&b.customer, &b.payment) != (&after.customer, &after.payment))
-    {
+    after.add(half);
+    if before.as_ref() != Some(&after) {
         after.version += 1;
         let write = stripe_invoices::save(store, account_id, invoice, before.as_ref(), &after)?;
         store.transact(vec![write]).await?;
     }
-    match payment(&after) {
+    match after.sale() {
         Some(payment) => Ok(sales::record_stripe(store, signed, event_id, &payment)
             .await?
             .0),
         None => Ok(Outcome::Linked),
     }
-}
-
-/// The sale both halves make, when both are in.
-fn payment(news: &InvoiceNews) -> Option<Payment> {
-    let (customer, paid) = (news.customer.as_ref()?, news.payment.as_ref()?);
-    Some(Payment {
-        payment_id: paid.payment_id.clone(),
-        other_ids: Vec::new(),
-        customer: customer.clone(),
-        amount: paid.amount,
-        currency: paid.currency,
-        paid_at: paid.paid_at,
-    })
 }

@@ -111,7 +111,7 @@ pub async fn reverse_stripe(
         .into_iter();
     let mut next = || found.next().flatten();
     let (account, event, stepped, undone, referred) = (next(), next(), next(), next(), next());
-    let sale = std::iter::from_fn(|| found.next()).flatten().next();
+    let sale = found.flatten().next();
     let account = signed.confirm(account)?;
     if event.is_some() || stepped.is_some() {
         return Ok((Outcome::Replayed, None));
@@ -135,7 +135,7 @@ pub async fn reverse_stripe(
     let reported = match &reversal.change {
         ReversalChange::RefundedTotal(total) => Reported::RefundedTotal(*total),
         ReversalChange::Refund { amount, .. } => Reported::Refund(*amount),
-        ReversalChange::DisputeWithdrawn { .. } if other_step.is_some() && undone.is_some() => {
+        ReversalChange::DisputeWithdrawn { .. } if undone.is_some() => {
             return Ok((Outcome::NothingToReverse, Some(sale)));
         }
         ReversalChange::DisputeWithdrawn { amount, .. } => Reported::DisputeWithdrawn(*amount),

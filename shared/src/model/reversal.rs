@@ -82,6 +82,16 @@ impl Commission {
             .unwrap_or_default()
     }
 
+    /// Everything the commission knows of what was taken back from its sale.
+    fn reversal_figures(&self) -> [Option<Decimal>; 4] {
+        [
+            self.refunded_amount,
+            self.refunded_by_total,
+            self.refunded_by_parts,
+            self.disputed_amount,
+        ]
+    }
+
     /// How much of the sale refunds and disputes have taken back.
     pub fn reversed_sale(&self) -> Decimal {
         let sale = self.sale_amount.unwrap_or_default();
@@ -106,16 +116,7 @@ impl Commission {
         after.refunded_by_total = Some(by_total);
         after.refunded_by_parts = Some(by_parts);
         after.refunded_amount = Some(by_total.max(by_parts).min(sale));
-        let unchanged = (
-            after.refunded_by_total,
-            after.refunded_by_parts,
-            after.disputed_amount,
-        ) == (
-            self.refunded_by_total,
-            self.refunded_by_parts,
-            self.disputed_amount,
-        ) && after.refunded_amount == self.refunded_amount;
-        if unchanged {
+        if after.reversal_figures() == self.reversal_figures() {
             return None;
         }
         after.earned_amount = Some(earned);

@@ -7,13 +7,11 @@
 //! can record the sale; the payment's own claim keeps that to once.
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
-use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::{Condition, Item, Key, Store, StoreError, decode, encode};
 use crate::model::Id;
-use crate::money::Currency;
+use crate::stripe::{InvoiceHalf, LinkedPayment, Payment};
 
 const ENTITY: &str = "stripe_invoice";
 
@@ -25,25 +23,29 @@ pub struct InvoiceNews {
     pub customer: Option<String>,
     /// What paid it (from `invoice_payment.paid`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payment: Option<InvoicePayment>,
+    pub payment: Option<LinkedPayment>,
     /// Bumped by every write, which requires the version it read.
     pub version: u64,
-}
-
-/// One payment of an invoice.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct InvoicePayment {
-    /// The payment intent's id, or the charge's for a charge without one.
-    pub payment_id: String,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub amount: Decimal,
-    pub currency: Currency,
-    pub paid_at: DateTime<Utc>,
 }
 
 /// The invoice news read as `item`.
 pub fn from_item(item: Item) -> Result<InvoiceNews, StoreError> {
     decode(item)
+}
+
+impl InvoiceNews {
+    /// Adds what `half` tells.
+    pub fn add(&mut self, half: &InvoiceHalf) {
+        match half {
+            InvoiceHalf::Customer { customer } => self.customer = Some(customer.clone()),
+            InvoiceHalf::Payment(payment) => self.payment = Some(payment.clone()),
+        }
+    }
+
+    /// The sale both halves make, once both are in.
+    pub fn sale(&self) -> Option<Payment> {
+        Some(self.payment.as_ref()?.by(self.customer.as_ref()?))
+    }
 }
 
 /// Writes `after` for `invoice`, provided the item is still as `before` was read.

@@ -22,8 +22,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use super::amounts;
 use super::objects::{
@@ -62,12 +62,32 @@ pub enum InvoiceHalf {
     /// `invoice.paid`: who paid the invoice.
     Customer { customer: String },
     /// `invoice_payment.paid`: what paid it.
-    Payment {
-        payment_id: String,
-        amount: Decimal,
-        currency: Currency,
-        paid_at: DateTime<Utc>,
-    },
+    Payment(LinkedPayment),
+}
+
+/// The payment an `invoice_payment.paid` links to its invoice.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LinkedPayment {
+    /// The payment intent's id, or the charge's for a charge without one.
+    pub payment_id: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    pub currency: Currency,
+    pub paid_at: DateTime<Utc>,
+}
+
+impl LinkedPayment {
+    /// The sale this payment is, once the invoice has told its `customer`.
+    pub fn by(&self, customer: &str) -> Payment {
+        Payment {
+            payment_id: self.payment_id.clone(),
+            other_ids: Vec::new(),
+            customer: customer.to_string(),
+            amount: self.amount,
+            currency: self.currency,
+            paid_at: self.paid_at,
+        }
+    }
 }
 
 /// Money taken back from a payment: a refund or a dispute.
@@ -143,34 +163,12 @@ pub struct Data {
     pub object: serde_json::Value,
 }
 
-/// The event types partner-ledger acts on.
-const ACTED_ON: [&str; 12] = [
-    "invoice.paid",
-    "invoice.payment_succeeded",
-    "invoice_payment.paid",
-    "charge.succeeded",
-    "payment_intent.succeeded",
-    "charge.refunded",
-    "refund.created",
-    "refund.updated",
-    "charge.refund.updated",
-    "charge.dispute.funds_withdrawn",
-    "charge.dispute.funds_reinstated",
-    "customer.subscription.deleted",
-];
-
 type Read<T> = Result<T, Unsupported>;
 
 impl Envelope {
     /// What the event means.
     pub fn payment_event(&self) -> PaymentEvent {
-        if !ACTED_ON.contains(&self.kind.as_str()) {
-            return PaymentEvent::Ignored;
-        }
-        match self.check_version().and_then(|()| self.read()) {
-            Ok(event) => event,
-            Err(unsupported) => PaymentEvent::Unsupported(unsupported),
-        }
+        self.read().unwrap_or_else(PaymentEvent::Unsupported)
     }
 
     fn check_version(&self) -> Read<()> {
@@ -195,7 +193,11 @@ impl Envelope {
         }
     }
 
+    /// The event's object, provided its version is one partner-ledger
+    /// reads: every event acted on reads its object, so only those need a
+    /// version.
     fn object<T: DeserializeOwned>(&self) -> Read<T> {
+        self.check_version()?;
         T::deserialize(&self.data.object).map_err(|e| {
             Unsupported::Shape(format!("the {} object is not as expected: {e}", self.kind))
         })
@@ -375,12 +377,12 @@ impl Envelope {
             .unwrap_or(link.created);
         Ok(PaymentEvent::Invoice {
             invoice: link.invoice,
-            half: InvoiceHalf::Payment {
+            half: InvoiceHalf::Payment(LinkedPayment {
                 payment_id,
                 amount,
                 currency,
                 paid_at: time(paid_at),
-            },
+            }),
         })
     }
 }
@@ -494,12 +496,12 @@ mod tests {
             event(Some(BASIL), "invoice_payment.paid", link),
             PaymentEvent::Invoice {
                 invoice: "in_1".into(),
-                half: InvoiceHalf::Payment {
+                half: InvoiceHalf::Payment(LinkedPayment {
                     payment_id: "pi_1".into(),
                     amount: dec!(299.9),
                     currency: Currency::EUR,
                     paid_at: time(1767225600)
-                }
+                })
             }
         );
     }

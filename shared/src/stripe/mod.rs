@@ -7,5 +7,7 @@ pub mod events;
 mod objects;
 pub mod signature;
 
-pub use events::{InvoiceHalf, Payment, PaymentEvent, Reversal, ReversalChange, Unsupported};
+pub use events::{
+    InvoiceHalf, LinkedPayment, Payment, PaymentEvent, Reversal, ReversalChange, Unsupported,
+};
 pub use signature::{SignatureError, sign, verify};
