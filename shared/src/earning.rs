@@ -3,23 +3,31 @@
 //! event): read what prices the sale, price it from stored facts, and write
 //! it all in one transaction. Also tells a replayed request from a new one.
 //!
+//! A sale paid in another currency than the account's is converted first,
+//! at the reference rate in force on its date (`model::fx_rate`), and then
+//! priced like any other: in the base currency.
+//!
 //! Reads: the caller has read the account, the idempotency keys and either
 //! the referral or the claim that routes the customer to it. One more
 //! BatchGetItem takes the partner, the campaign and the groups that may
-//! price the sale (and the referral, when only its route is known). Only a
+//! price the sale (and the referral, when only its route is known, and the
+//! rates of the sale's last eight days, when it needs converting). Only a
 //! partner who moved groups since the route last saw them costs another
 //! read, once, after which the route knows the new group.
 
 use chrono::Utc;
 
 use crate::http::ApiError;
+use crate::model::fx_rate::{MAX_RATE_AGE_DAYS, candidate_days};
 use crate::model::{
-    Account, Campaign, ChargeFacts, Commission, CommissionRequest, Earner, Earning, Id, Partner,
-    PartnerGroup, Priced, Referral, RuleSource, applicable_rules,
+    Account, Campaign, ChargeFacts, Commission, CommissionRequest, Earner, Earning, FxRates, Id,
+    Partner, PartnerGroup, Priced, Referral, RuleSource, applicable_rules,
 };
 use crate::store::commissions::{self, SaleFacts};
 use crate::store::unique::{self, SaleRoute};
-use crate::store::{Item, Key, Store, StoreError, campaigns, partner_groups, partners, referrals};
+use crate::store::{
+    Item, Key, Store, StoreError, campaigns, fx_rates, partner_groups, partners, referrals,
+};
 use crate::views::CampaignView;
 use crate::views::commission::snapshot;
 
@@ -68,10 +76,11 @@ pub async fn earn_sale(
     customer: Customer,
     request: &CommissionRequest,
 ) -> Result<Earned, ApiError> {
-    let sale = match Sale::read(store, account, customer).await? {
+    let sale = match Sale::read(store, account, customer, request).await? {
         Ok(sale) => sale,
         Err(reason) => return Ok(Earned::Refused(reason)),
     };
+    let request = &sale.in_base(account, request)?;
     let priced = sale.price(store, account, request).await?;
     let commission = Commission::earn(
         request,
@@ -158,6 +167,8 @@ struct Sale {
     /// The claim the referral was found through, and the group it hinted.
     route_claim: Option<Key>,
     route_group: Option<Id>,
+    /// The reference rates in force on the sale's date, when it needs converting.
+    rates: Option<FxRates>,
 }
 
 impl Sale {
@@ -166,6 +177,7 @@ impl Sale {
         store: &Store,
         account: &Account,
         customer: Customer,
+        request: &CommissionRequest,
     ) -> Result<Result<Self, String>, ApiError> {
         let account_id = &account.id;
         let referral_id = customer.referral_id().clone();
@@ -194,12 +206,22 @@ impl Sale {
                 .as_ref()
                 .map(|id| Key::partner_group(account_id, id)),
         ];
-        let mut found = store
-            .get_many(&keys.iter().flatten().collect::<Vec<_>>())
-            .await?
-            .into_iter();
+        let sale_day = request.occurred_at.date_naive();
+        let rate_keys: Vec<Key> = if request.needs_conversion(account.currency) {
+            candidate_days(sale_day).map(Key::fx_rates).collect()
+        } else {
+            Vec::new()
+        };
+        let mut wanted: Vec<&Key> = keys.iter().flatten().collect();
+        wanted.extend(&rate_keys);
+        let mut found = store.get_many(&wanted).await?.into_iter();
         let [referral, partner, campaign, hinted, default] =
             keys.map(|key| key.and_then(|_| found.next().flatten()));
+        let rates = found
+            .flatten()
+            .next()
+            .map(fx_rates::from_item)
+            .transpose()?;
         let referral = match known {
             Some(referral) => referral,
             None => referral
@@ -220,9 +242,41 @@ impl Sale {
             default_group: group(default)?,
             route_claim,
             route_group: route.partner_group_id,
+            rates,
             referral,
             partner,
         }))
+    }
+
+    /// `request` in the account's base currency: as it is when it already
+    /// is, else converted at the rates read. Without a rate for the sale's
+    /// currency, a retryable 409: nothing is guessed.
+    fn in_base(
+        &self,
+        account: &Account,
+        request: &CommissionRequest,
+    ) -> Result<CommissionRequest, ApiError> {
+        if !request.needs_conversion(account.currency) {
+            return Ok(request.clone());
+        }
+        let (from, to) = (request.currency, account.currency);
+        let conversion = self
+            .rates
+            .as_ref()
+            .and_then(|rates| rates.conversion(from, to))
+            .ok_or_else(|| {
+                ApiError::conflict(
+                    "fx_rate_unavailable",
+                    format!(
+                        "no {from}/{to} reference rate is published for {} or the {MAX_RATE_AGE_DAYS} days before it; send the sale again once one is (PUT /2026-02-01/fx_rates/{{date}}.json)",
+                        request.occurred_at.date_naive()
+                    ),
+                )
+            })?;
+        request
+            .clone()
+            .in_base(conversion)
+            .map_err(ApiError::Validation)
     }
 
     /// Prices the sale unless the request gave the commission: the rules

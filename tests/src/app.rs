@@ -165,7 +165,7 @@ impl TestEnv {
             payment_events::router(store)
         } else if under("payouts") {
             payouts::router(store)
-        } else if under("account.json") || under("api_keys") {
+        } else if under("account.json") || under("api_keys") || under("fx_rates") {
             account::router(store)
         } else {
             partner_groups::router(store)

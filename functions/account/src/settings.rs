@@ -5,7 +5,8 @@ use axum::extract::State;
 use partner_ledger::http::openapi::{ReadErrors, WriteErrors};
 use partner_ledger::http::scopes::{AccountRead, AccountWrite};
 use partner_ledger::http::{ApiError, Caller, JsonBody, retry_contended};
-use partner_ledger::store::{Store, accounts};
+use partner_ledger::money::Currency;
+use partner_ledger::store::{Key, Store, Tally, accounts, tallies};
 use partner_ledger::validation::under;
 
 use crate::views::{AccountEnvelope, UpdateAccountRequest};
@@ -32,9 +33,10 @@ pub async fn get_account(
 /// Partial: only the given settings change, and an empty `account` changes
 /// nothing. Null keeps a setting, except `stripe_webhook_secret`, which null
 /// removes. `id`, `created_at` and `stripe_webhook_secret_set` are read-only
-/// (422). A new `currency` must allow the minimum payout's decimals, or come
-/// with a `min_payout` that fits it; commissions already recorded keep their
-/// own currency. Setting or removing `stripe_webhook_secret` also needs the
+/// (422). `currency` is the account's base currency: it can change only while
+/// the account has no commissions (409 `currency_locked` after), and it must
+/// allow the minimum payout's decimals, or come with a `min_payout` that fits
+/// it. Setting or removing `stripe_webhook_secret` also needs the
 /// `events:write` scope: the secret signs sales and refunds.
 #[utoipa::path(put, path = "/2026-02-01/account.json", tag = TAG, request_body = UpdateAccountRequest,
     security(("api_key" = [])),
@@ -45,19 +47,39 @@ pub async fn update_account(
     JsonBody(request): JsonBody<UpdateAccountRequest>,
 ) -> Result<Json<AccountEnvelope>, ApiError> {
     let changes = request.account;
+    let commissions = Tally::commissions(None, None);
     let account = retry_contended(|| async {
-        let (mut account, key, []) = caller.read_with_key(&store, []).await?;
+        let tally_key = Key::tally(caller.account_id(), &commissions);
+        let (mut account, key, [recorded]) = caller.read_with_key(&store, [&tally_key]).await?;
         if let Some(scope) = changes.also_requires().filter(|s| !key.allows(*s)) {
             return Err(ApiError::Forbidden(scope));
+        }
+        let rebased = changes.currency.filter(|c| *c != account.currency);
+        if rebased.is_some() && tallies::count(recorded.as_ref())? > 0 {
+            return Err(currency_locked(account.currency));
         }
         let update = account
             .apply(changes.clone())
             .map_err(|e| ApiError::Validation(under(e, "account")))?;
         if let Some(write) = accounts::update_settings(&store, &account.id, &update)? {
-            store.transact(vec![write]).await?;
+            let mut writes = vec![write];
+            if rebased.is_some() {
+                writes.push(tallies::require_zero(&store, &account.id, &commissions)?);
+            }
+            store.transact(writes).await?;
         }
         Ok(account)
     })
     .await?;
     Ok(Json(AccountEnvelope::of(account)))
+}
+
+/// The base currency cannot change under commissions counted in it.
+fn currency_locked(base: Currency) -> ApiError {
+    ApiError::conflict(
+        "currency_locked",
+        format!(
+            "the account has commissions in its base currency, {base}, so its currency can no longer change"
+        ),
+    )
 }

@@ -1,13 +1,18 @@
 //! What the account routes accept and answer: the account inside
 //! `{"account": {...}}` (its webhook secret reduced to whether it is set),
-//! and API keys inside `{"apiKey": {...}}` (the token only at creation).
+//! API keys inside `{"apiKey": {...}}` (the token only at creation), and
+//! the reference rates inside `{"fxRates": {...}}`.
 
-use chrono::{DateTime, Utc};
-use partner_ledger::model::{Account, AccountChanges, ApiKey, ApiKeyDraft, Id};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use partner_ledger::model::{
+    Account, AccountChanges, ApiKey, ApiKeyDraft, FxRates, FxRatesDraft, Id,
+};
 use partner_ledger::money::Currency;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -145,6 +150,64 @@ impl DeletedApiKeyEnvelope {
                 scopes: key.scopes,
                 created_at: key.created_at,
                 deleted: true,
+            },
+        }
+    }
+}
+
+/// `{"fxRates": {...}}`, the body of a rates upload.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutFxRatesRequest {
+    #[serde(rename = "fxRates")]
+    pub fx_rates: FxRatesDraft,
+}
+
+/// Which day's rates to read.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct FxRatesQuery {
+    /// The day (YYYY-MM-DD) the rates must be in force on; today (UTC) when omitted.
+    #[param(value_type = Option<String>, format = Date)]
+    pub date: Option<NaiveDate>,
+}
+
+/// `{"fxRates": {...}}`, the answer to a get or an upload.
+#[derive(Serialize, ToSchema)]
+pub struct FxRatesEnvelope {
+    #[serde(rename = "fxRates")]
+    pub fx_rates: FxRatesView,
+}
+
+/// One day's reference rates.
+#[derive(Serialize, ToSchema)]
+pub struct FxRatesView {
+    /// The day the rates were published for.
+    #[schema(value_type = String, format = Date, example = "2026-11-20")]
+    pub date: NaiveDate,
+    /// The currency the rates quote against.
+    pub base: Currency,
+    /// How many units of each currency one unit of `base` buys, exact as published.
+    #[schema(value_type = BTreeMap<String, f64>, example = json!({"USD": 1.0812, "JPY": 162.45}))]
+    pub rates: BTreeMap<Currency, Quote>,
+}
+
+/// A rate, as an exact JSON number.
+#[derive(Serialize)]
+pub struct Quote(#[serde(with = "rust_decimal::serde::arbitrary_precision")] Decimal);
+
+impl FxRatesEnvelope {
+    pub fn of(rates: FxRates) -> Self {
+        Self {
+            fx_rates: FxRatesView {
+                date: rates.date,
+                base: rates.base,
+                rates: rates
+                    .rates
+                    .into_iter()
+                    .map(|(currency, quote)| (currency, Quote(quote)))
+                    .collect(),
             },
         }
     }

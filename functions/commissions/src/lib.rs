@@ -1,7 +1,7 @@
 //! The Commissions endpoint group: list (by partner, status, payout status,
 //! referral and date), get, create under either seed contract (priced by the
 //! rules when no amount is given), approve and deny one by one or in bulk,
-//! and the notes update.
+//! mark a non-cash reward fulfilled, and the notes update.
 
 mod create;
 mod routes;
@@ -18,7 +18,7 @@ use utoipa::OpenApi;
     paths(
         routes::list_commissions, routes::get_commission, routes::create_commission,
         routes::update_commission, routes::approve_commission, routes::deny_commission,
-        routes::approve_commissions, routes::deny_commissions
+        routes::approve_commissions, routes::deny_commissions, routes::fulfil_commission
     ),
     modifiers(&BearerKey),
     tags((name = "Commissions", description = "What partners earn on their customers' payments: priced by the rules engine, approved or denied, exactly once per payment."))
@@ -56,6 +56,10 @@ pub fn router(store: Store) -> Router {
         .route(
             "/2026-02-01/commissions/{commission}/deny.json",
             post(routes::deny_commission),
+        )
+        .route(
+            "/2026-02-01/commissions/{commission}/fulfil.json",
+            post(routes::fulfil_commission),
         );
     partner_ledger::http::finish_keyed(routes, &store).with_state(store)
 }

@@ -39,8 +39,8 @@ fn envelope(commission: Commission) -> Result<Json<CommissionEnvelope>, ApiError
 
 /// List commissions.
 ///
-/// Oldest first. Filter by `partner_id`, `referral_id`, `status`, `payout_status` and
-/// creation time (`from`, `to`); follow `pages.next_cursor` to page through any number
+/// Oldest first. Filter by `partner_id`, `referral_id`, `status`, `payout_status`, `unit`
+/// and creation time (`from`, `to`); follow `pages.next_cursor` to page through any number
 /// of commissions at the same cost.
 #[utoipa::path(get, path = "/2026-02-01/commissions.json", tag = TAG, params(CommissionFilters, CursorPaging),
     security(("api_key" = [])),
@@ -63,6 +63,7 @@ pub async fn list_commissions(
             referral: filters.referral_id,
             status: filters.status,
             payout_status: filters.payout_status,
+            unit: filters.unit,
             from: filters.from,
             to: filters.to,
         },
@@ -210,6 +211,37 @@ async fn decide_one(
             .map_err(|refused| ApiError::conflict("invalid_transition", refused.to_string()))?;
         if changed {
             commissions::save_decision(store, &account.id, &commission).await?;
+        }
+        Ok(commission)
+    })
+    .await?;
+    envelope(commission)
+}
+
+/// Mark a commission fulfilled.
+///
+/// For a reward in a unit other than cash (credits, points, free months, discounts), which
+/// payouts never pay: the merchant gives it, then marks it done here. The commission must be
+/// approved (409 otherwise, and for cash); fulfilling a fulfilled one changes nothing.
+#[utoipa::path(post, path = "/2026-02-01/commissions/{commissionId}/fulfil.json", tag = TAG,
+    params(("commissionId" = String, Path, description = "The commission's id.")),
+    security(("api_key" = [])),
+    responses((status = 200, description = "The commission, fulfilled.", body = CommissionEnvelope), WriteErrors))]
+pub async fn fulfil_commission(
+    State(store): State<Store>,
+    caller: Caller<CommissionsWrite>,
+    PathId(id): PathId,
+) -> Result<Json<CommissionEnvelope>, ApiError> {
+    let commission = retry_contended(|| async {
+        let (account, [commission]) = caller
+            .read(&store, [&Key::commission(caller.account_id(), &id)])
+            .await?;
+        let mut commission = existing(commission)?;
+        let changed = commission.fulfil(Utc::now()).map_err(|refused| {
+            ApiError::conflict("not_fulfillable", format!("commission {}", refused))
+        })?;
+        if changed {
+            commissions::save_fulfilment(&store, &account.id, &commission).await?;
         }
         Ok(commission)
     })

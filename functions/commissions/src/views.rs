@@ -3,7 +3,9 @@
 //! contracts in `{"commission": {...}}`, notes, bulk decisions and filters.
 
 use chrono::{DateTime, Utc};
-use partner_ledger::model::{CommissionDraft, CommissionStatus, Id, Notes, PayoutStatus};
+use partner_ledger::model::{
+    CommissionDraft, CommissionStatus, Id, Notes, PayoutStatus, RewardUnit,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -54,6 +56,9 @@ pub struct CommissionFilters {
     pub status: Option<CommissionStatus>,
     #[param(inline)]
     pub payout_status: Option<PayoutStatus>,
+    /// Only commissions rewarded in this unit.
+    #[param(inline)]
+    pub unit: Option<RewardUnit>,
     /// Only commissions created at or after this time (RFC 3339).
     pub from: Option<DateTime<Utc>>,
     /// Only commissions created at or before this time (RFC 3339).

@@ -1,9 +1,11 @@
 //! What the Partners routes accept and answer: bodies wrapped in `partner`,
 //! and the full partner object with its read-only statistics.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use partner_ledger::model::partner::{PartnerChanges, PartnerDraft};
-use partner_ledger::model::{Id, Link, Partner, PromoCode};
+use partner_ledger::model::{Id, Link, Partner, PromoCode, RewardUnit};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -55,15 +57,24 @@ pub struct PartnerDetail {
     pub clicks: u64,
     /// Referred customers who have paid at least once.
     pub qualified_customers: u64,
-    /// The sum of paid charges by the customers the partner referred.
+    /// The sum of paid charges by the customers the partner referred, in the
+    /// account's base currency.
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub ltv_total: Decimal,
-    /// The sum of the partner's commissions.
+    /// The sum of the partner's cash commissions, in the account's base currency.
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub commissions_total: Decimal,
+    /// The partner's commissions summed per reward unit: `cash` (the same as
+    /// `commissions_total`) and each other unit the partner has earned in.
+    pub totals_by_unit: BTreeMap<RewardUnit, Total>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// A total, as an exact JSON number.
+#[derive(Serialize, ToSchema)]
+#[schema(value_type = f64)]
+pub struct Total(#[serde(with = "rust_decimal::serde::arbitrary_precision")] Decimal);
 
 impl From<Partner> for PartnerDetail {
     fn from(partner: Partner) -> Self {
@@ -85,6 +96,10 @@ impl From<Partner> for PartnerDetail {
             qualified_customers: partner.stats.qualified_customers,
             ltv_total: partner.stats.ltv_total,
             commissions_total: partner.stats.commissions_total,
+            totals_by_unit: std::iter::once((RewardUnit::Cash, partner.stats.commissions_total))
+                .chain(partner.stats.unit_totals)
+                .map(|(unit, total)| (unit, Total(total)))
+                .collect(),
             created_at: partner.created_at,
             updated_at: partner.updated_at,
         }

@@ -128,7 +128,7 @@ pub async fn reverse_stripe(
         };
     };
     let (sale, _) = earning::claimed_commission(store, &account.id, sale).await?;
-    if sale.currency != reversal.currency {
+    if sale.sale_currency() != reversal.currency {
         lambda_http::tracing::warn!(event_id, sale = %sale.id, "a Stripe reversal in another currency than its sale");
         return Ok((Outcome::UnsupportedShape, None));
     }
@@ -184,16 +184,17 @@ pub async fn reverse_event(
     let (sale, _) = earning::claimed_commission(store, &account.id, sale).await?;
     let is_sale = sale.commission_type == CommissionKind::Sale
         && sale.event_id.as_deref() == Some(refund.sale_event_id.as_str());
-    let Some(sale_amount) = sale.sale_amount.filter(|_| is_sale) else {
+    let Some(sale_amount) = sale.original_sale().filter(|_| is_sale) else {
         return Err(invalid(
             "sale_event_id",
             "names a refund or a custom commission, not a sale".into(),
         ));
     };
-    if refund.currency.is_some_and(|c| c != sale.currency) {
+    let currency = sale.sale_currency();
+    if refund.currency.is_some_and(|c| c != currency) {
         return Err(invalid(
             "currency",
-            format!("must be the sale's currency, {}", sale.currency),
+            format!("must be the currency the sale was paid in, {currency}"),
         ));
     }
     let left = sale_amount - sale.refunded();
@@ -204,7 +205,7 @@ pub async fn reverse_event(
         ));
     }
     let mut errors = Vec::new();
-    validation::amount("amount", refund.amount, sale.currency, &mut errors);
+    validation::amount("amount", refund.amount, currency, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Validation(under(errors, WRAPPER)));
     }

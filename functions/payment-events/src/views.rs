@@ -38,7 +38,8 @@ pub struct SaleEvent {
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     #[schema(value_type = f64, example = 299.9)]
     pub amount: Decimal,
-    /// ISO 4217; defaults to the account's currency.
+    /// ISO 4217; defaults to the account's currency. A payment in another
+    /// currency is converted into the account's at the reference rate of its date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<Currency>,
     /// When the payment happened; defaults to now.
@@ -126,7 +127,8 @@ pub struct RefundEvent {
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     #[schema(value_type = f64, example = 100)]
     pub amount: Decimal,
-    /// ISO 4217; must be the sale's currency when given.
+    /// ISO 4217; must be the currency the sale was paid in when given. The
+    /// amount is in it too, whatever the account's currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<Currency>,
     /// When the refund happened; defaults to now.

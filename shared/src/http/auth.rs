@@ -67,6 +67,8 @@ route_scopes! {
     AccountWrite => Account: Write,
     ApiKeysRead => ApiKeys: Read,
     ApiKeysWrite => ApiKeys: Write,
+    FxRatesRead => FxRates: Read,
+    FxRatesWrite => FxRates: Write,
 }
 
 /// A caller that presented a well-formed key for a route requiring `S`.

@@ -4,7 +4,7 @@
 //! period), and refunded when the sale is. Payment is a separate axis:
 //! `payout_status` becomes `paid` when a payout takes it.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -42,6 +42,30 @@ pub struct Commission {
         with = "rust_decimal::serde::str_option"
     )]
     pub sale_amount: Option<Decimal>,
+    /// What the customer paid, in `original_sale_currency`: the sale before
+    /// it was converted into the account's base currency (equal to
+    /// `sale_amount` when it was paid in it). `None` for a custom commission,
+    /// and for sales recorded before currencies were converted.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    pub original_sale_amount: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_sale_currency: Option<Currency>,
+    /// How many units of the original currency one unit of `currency` bought
+    /// (as published, or derived from one publication's two quotes); set
+    /// only when the sale was converted.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    pub fx_rate: Option<Decimal>,
+    /// The publication `fx_rate` comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fx_rate_date: Option<NaiveDate>,
     /// What the partner earns, in major units (after refunds, for an unpaid sale).
     #[serde(with = "rust_decimal::serde::str")]
     pub amount: Decimal,
@@ -52,7 +76,8 @@ pub struct Commission {
         with = "rust_decimal::serde::str_option"
     )]
     pub earned_amount: Option<Decimal>,
-    /// How much of the sale refunds have taken back so far, in major units.
+    /// How much of the sale refunds have taken back so far, in major units
+    /// of the sale's original currency (as are the reversal figures below).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -144,6 +169,18 @@ impl Commission {
         snapshot: String,
         now: DateTime<Utc>,
     ) -> Self {
+        let (original_sale_amount, original_sale_currency, conversion) =
+            match (&request.earning, &request.converted_from) {
+                (Earning::Sale { .. }, Some(paid)) => (
+                    Some(paid.sale_amount),
+                    Some(paid.conversion.from),
+                    Some(paid.conversion),
+                ),
+                (Earning::Sale { sale_amount, .. }, None) => {
+                    (Some(*sale_amount), Some(request.currency), None)
+                }
+                (Earning::Custom { .. }, _) => (None, None, None),
+            };
         let (commission_type, sale_amount, given) = match &request.earning {
             Earning::Sale {
                 sale_amount,
@@ -177,6 +214,10 @@ impl Commission {
             referral_id: earner.referral.map(|r| r.id.clone()),
             currency: request.currency,
             sale_amount,
+            original_sale_amount,
+            original_sale_currency,
+            fx_rate: conversion.map(|c| c.rate),
+            fx_rate_date: conversion.map(|c| c.date),
             amount,
             earned_amount: None,
             refunded_amount: None,
@@ -306,7 +347,10 @@ impl CommissionStatus {
 pub enum PayoutStatus {
     #[default]
     NotPaid,
+    /// A payout paid it (cash).
     Paid,
+    /// The merchant gave the reward (a unit other than cash).
+    Fulfilled,
 }
 
 impl PayoutStatus {
@@ -315,7 +359,35 @@ impl PayoutStatus {
         match self {
             PayoutStatus::NotPaid => "not_paid",
             PayoutStatus::Paid => "paid",
+            PayoutStatus::Fulfilled => "fulfilled",
         }
+    }
+}
+
+/// Why a commission cannot be marked fulfilled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NotFulfillable {
+    #[error("is paid in cash, by a payout: only other units are fulfilled by hand")]
+    Cash,
+    #[error("must be approved first")]
+    NotApproved,
+}
+
+impl Commission {
+    /// Marks a non-cash reward given: `Ok(false)` when it already was.
+    pub fn fulfil(&mut self, now: DateTime<Utc>) -> Result<bool, NotFulfillable> {
+        if self.unit.is_cash() {
+            return Err(NotFulfillable::Cash);
+        }
+        if self.payout_status == PayoutStatus::Fulfilled {
+            return Ok(false);
+        }
+        if self.status != CommissionStatus::Approved {
+            return Err(NotFulfillable::NotApproved);
+        }
+        self.payout_status = PayoutStatus::Fulfilled;
+        self.updated_at = now;
+        Ok(true)
     }
 }
 

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use super::fx_rate::Conversion;
 use super::id::Id;
 use crate::money::Currency;
 use crate::validation::{FieldError, is_key};
@@ -34,8 +35,11 @@ pub enum CommissionKind {
     Reinstatement,
 }
 
-/// What the reward is paid in (FirstPromoter's `unit`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// What the reward is paid in (FirstPromoter's `unit`). Only cash is paid
+/// out; the merchant fulfils the others.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RewardUnit {
     #[default]
@@ -45,6 +49,34 @@ pub enum RewardUnit {
     FreeMonths,
     MonDiscount,
     DiscountPer,
+}
+
+impl RewardUnit {
+    /// Every unit the merchant fulfils.
+    pub const OTHER_THAN_CASH: [RewardUnit; 5] = [
+        RewardUnit::Credits,
+        RewardUnit::Points,
+        RewardUnit::FreeMonths,
+        RewardUnit::MonDiscount,
+        RewardUnit::DiscountPer,
+    ];
+
+    /// The name on the wire and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RewardUnit::Cash => "cash",
+            RewardUnit::Credits => "credits",
+            RewardUnit::Points => "points",
+            RewardUnit::FreeMonths => "free_months",
+            RewardUnit::MonDiscount => "mon_discount",
+            RewardUnit::DiscountPer => "discount_per",
+        }
+    }
+
+    /// Whether payouts pay it (in the account's base currency).
+    pub fn is_cash(self) -> bool {
+        self == RewardUnit::Cash
+    }
 }
 
 /// The billing period of the payment behind a sale.
@@ -130,7 +162,10 @@ pub struct CommissionDraft {
         with = "rust_decimal::serde::arbitrary_precision_option"
     )]
     pub commission_amount: Option<Decimal>,
-    /// ISO 4217; defaults to the account's currency.
+    /// ISO 4217; defaults to the account's currency. A sale in another
+    /// currency is converted into the account's at the reference rate of its
+    /// date (409 `fx_rate_unavailable` without one); a custom commission
+    /// must be in the account's currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<Currency>,
     /// The billing system's event id: a create with the same one is a replay.
@@ -176,11 +211,24 @@ pub enum Earning {
     },
 }
 
+/// A sale paid in another currency than the account's: what was paid, and
+/// the conversion that turned it into the request's amounts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConvertedSale {
+    /// The payment, in `conversion.from`.
+    pub sale_amount: Decimal,
+    pub conversion: Conversion,
+}
+
 /// A checked create request.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CommissionRequest {
     pub earning: Earning,
+    /// The currency of the request's amounts: the account's base currency
+    /// once [`CommissionRequest::in_base`] has converted a foreign sale.
     pub currency: Currency,
+    /// Set by the conversion of a sale paid in another currency.
+    pub converted_from: Option<ConvertedSale>,
     pub occurred_at: DateTime<Utc>,
     pub event_id: Option<String>,
     pub stripe_payment_id: Option<String>,
@@ -282,6 +330,12 @@ impl CommissionDraft {
                     "is required for a custom commission",
                     &mut errors,
                 );
+                if currency != account_currency {
+                    errors.push(FieldError::new(
+                        "currency",
+                        format!("must be the account's currency, {account_currency}: a custom commission is granted in it"),
+                    ));
+                }
                 if self.referral_id.is_some() || sale_amount.is_some() {
                     let field = if self.referral_id.is_some() {
                         "referral_id"
@@ -313,6 +367,7 @@ impl CommissionDraft {
             Some(earning) if errors.is_empty() => Ok(CommissionRequest {
                 earning,
                 currency,
+                converted_from: None,
                 occurred_at,
                 event_id: self.event_id,
                 stripe_payment_id: self.stripe_payment_id,
@@ -337,6 +392,63 @@ impl CommissionDraft {
             self.event_id.as_deref().filter(|k| is_key(k)),
             self.stripe_payment_id.as_deref().filter(|k| is_key(k)),
         )
+    }
+}
+
+impl CommissionRequest {
+    /// Whether the request's amounts need converting into `base`.
+    pub fn needs_conversion(&self, base: Currency) -> bool {
+        self.currency != base
+    }
+
+    /// The sale in the base currency `conversion` leads to, its amounts
+    /// (the sale, and the commission if given) each rounded once to the base
+    /// currency's minor units. What was paid is kept in `converted_from`.
+    /// A sale that converts to nothing, or past the largest amount, is refused.
+    pub fn in_base(self, conversion: Conversion) -> Result<Self, Vec<FieldError>> {
+        let Earning::Sale {
+            referral,
+            sale_amount,
+            commission,
+        } = self.earning
+        else {
+            return Ok(self);
+        };
+        let mut errors = Vec::new();
+        let mut converted = |field: &str, amount: Decimal| {
+            let value = conversion.convert(amount).unwrap_or(Decimal::MAX);
+            if value <= Decimal::ZERO || !crate::money::in_bounds(value) {
+                errors.push(FieldError::new(
+                    field,
+                    format!(
+                        "is {value} {} at the {} rate of {}: it must come to more than 0 and at most {}",
+                        conversion.to,
+                        conversion.date,
+                        conversion.rate,
+                        crate::money::MAX_AMOUNT
+                    ),
+                ));
+            }
+            value
+        };
+        let base_sale = converted("sale_amount", sale_amount);
+        let base_commission = commission.map(|amount| converted("amount", amount));
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Self {
+            earning: Earning::Sale {
+                referral,
+                sale_amount: base_sale,
+                commission: base_commission,
+            },
+            currency: conversion.to,
+            converted_from: Some(ConvertedSale {
+                sale_amount,
+                conversion,
+            }),
+            ..self
+        })
     }
 }
 

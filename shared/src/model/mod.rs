@@ -6,6 +6,7 @@ pub mod campaign;
 mod change;
 pub mod commission;
 pub mod commission_request;
+pub mod fx_rate;
 pub mod id;
 pub mod partner;
 pub mod partner_group;
@@ -22,13 +23,14 @@ pub use campaign::{
     CommissionType, FirstPaymentCommission, LimitType,
 };
 pub use commission::{
-    Commission, CommissionStatus, Decision, Earner, IllegalTransition, Notes, PayoutStatus, Review,
-    decide,
+    Commission, CommissionStatus, Decision, Earner, IllegalTransition, NotFulfillable, Notes,
+    PayoutStatus, Review, decide,
 };
 pub use commission_request::{
-    BillingPeriod, CommissionDraft, CommissionKind, CommissionRequest, Earning, EventDate,
-    RewardUnit,
+    BillingPeriod, CommissionDraft, CommissionKind, CommissionRequest, ConvertedSale, Earning,
+    EventDate, RewardUnit,
 };
+pub use fx_rate::{Conversion, FxRates, FxRatesDraft};
 pub use id::Id;
 pub use partner::{Link, Partner, PartnerStats, PromoCode};
 pub use partner_group::{GroupChanges, GroupDraft, PartnerGroup};

@@ -5,6 +5,8 @@
 //! written: drafts and changes are validated whole, and a new parent is
 //! checked against the ancestry read for it.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -12,6 +14,7 @@ use utoipa::ToSchema;
 
 use super::account::Account;
 use super::change::{replace, replace_optional};
+use super::commission_request::RewardUnit;
 use super::id::Id;
 use crate::validation::{self, FieldError};
 
@@ -78,8 +81,13 @@ pub struct PromoCode {
 pub struct PartnerStats {
     pub clicks: u64,
     pub qualified_customers: u64,
+    /// What the partner's customers paid, in the account's base currency.
     pub ltv_total: Decimal,
+    /// The partner's cash commissions, in the account's base currency.
     pub commissions_total: Decimal,
+    /// The partner's commissions in each other unit (credits, points, ...),
+    /// which never count as cash; a unit never earned is absent.
+    pub unit_totals: BTreeMap<RewardUnit, Decimal>,
 }
 
 /// The body of a create: `partner` in `{"partner": {...}}`. Statistics are

@@ -13,6 +13,12 @@
 //! The commission's share of what is reversed is rounded once from the
 //! totals, never summed from rounded pieces, so reversals add up to exactly
 //! the original commission when the whole sale is reversed, and never more.
+//!
+//! Refunds and disputes are counted in the currency the customer paid, the
+//! sale's original currency: a sale converted into the account's base
+//! currency is reversed in proportion to what was paid, which is converting
+//! at the sale's own rate. A full refund of a converted sale so takes back
+//! exactly what it earned.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -92,17 +98,39 @@ impl Commission {
         ]
     }
 
-    /// How much of the sale refunds and disputes have taken back.
+    /// What the customer paid, in [`Commission::sale_currency`].
+    pub fn original_sale(&self) -> Option<Decimal> {
+        self.original_sale_amount.or(self.sale_amount)
+    }
+
+    /// The currency the customer paid in, which refunds and disputes count in.
+    pub fn sale_currency(&self) -> Currency {
+        self.original_sale_currency.unwrap_or(self.currency)
+    }
+
+    /// How much of the sale refunds and disputes have taken back, in the sale's currency.
     pub fn reversed_sale(&self) -> Decimal {
-        let sale = self.sale_amount.unwrap_or_default();
+        let sale = self.original_sale().unwrap_or_default();
         (self.refunded() + self.disputed_amount.unwrap_or_default()).min(sale)
+    }
+
+    /// [`Commission::reversed_sale`] in the base currency: its share of the
+    /// converted sale, rounded once, so the whole sale reversed is exactly
+    /// `sale_amount`.
+    pub fn reversed_sale_in_base(&self) -> Decimal {
+        match (self.sale_amount, self.original_sale()) {
+            (Some(base), Some(paid)) if base != paid && paid > Decimal::ZERO => {
+                self.currency.round(base * self.reversed_sale() / paid)
+            }
+            _ => self.reversed_sale(),
+        }
     }
 
     /// What `report` does to this commission: `None` when nothing (the
     /// commission is not a sale's, or the report tells nothing new).
     pub fn reverse(&self, report: &ReversalReport, now: DateTime<Utc>) -> Option<Reversed> {
         let sale = self
-            .sale_amount
+            .original_sale()
             .filter(|_| self.commission_type == CommissionKind::Sale)?;
         let earned = self.earned_amount.unwrap_or(self.amount);
         let mut after = self.clone();
@@ -173,6 +201,10 @@ impl Commission {
             payout_status: PayoutStatus::NotPaid,
             payout_id: None,
             sale_amount: None,
+            original_sale_amount: None,
+            original_sale_currency: None,
+            fx_rate: None,
+            fx_rate_date: None,
             amount,
             earned_amount: None,
             refunded_amount: None,

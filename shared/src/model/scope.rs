@@ -17,10 +17,12 @@ pub enum Resource {
     Events,
     Account,
     ApiKeys,
+    /// The reference exchange rates, which every account of the deployment shares.
+    FxRates,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 9] = [
+    pub const ALL: [Resource; 10] = [
         Resource::PartnerGroups,
         Resource::Partners,
         Resource::Campaigns,
@@ -30,6 +32,7 @@ impl Resource {
         Resource::Events,
         Resource::Account,
         Resource::ApiKeys,
+        Resource::FxRates,
     ];
 
     pub fn name(self) -> &'static str {
@@ -43,6 +46,7 @@ impl Resource {
             Resource::Events => "events",
             Resource::Account => "account",
             Resource::ApiKeys => "api_keys",
+            Resource::FxRates => "fx_rates",
         }
     }
 

@@ -103,7 +103,11 @@ async fn approve_chunk(
         })
         .await;
     match written {
-        Ok(approved) => Ok(approved.into_iter().map(|c| Payable::of(c)).collect()),
+        Ok(approved) => Ok(approved
+            .into_iter()
+            .filter(|c| c.unit.is_cash())
+            .map(|c| Payable::of(c))
+            .collect()),
         Err(e) if e.is_contention() => {
             tracing::warn!(
                 commissions = chunk.len(),

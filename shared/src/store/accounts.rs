@@ -115,8 +115,8 @@ pub fn update_settings(
     };
     let changes = Changes {
         set: fields,
-        copy: Vec::new(),
         remove,
+        ..Changes::default()
     };
     store
         .change(&Key::account(account), changes, condition)

@@ -19,6 +19,7 @@ use super::{
 };
 use crate::model::{
     Commission, CommissionStatus, Decision, Id, Partner, PayoutStatus, Referral, Reversed,
+    RewardUnit,
 };
 use crate::money::Currency;
 
@@ -37,6 +38,7 @@ pub fn to_item(account: &Id, commission: &Commission) -> Result<Item, StoreError
         commission,
     )?;
     let payable = payable_entry(account, commission);
+    item.insert(PAYABLE_PK.into(), AttributeValue::S(payable.pk.clone()));
     item.insert(PAYABLE_SK.into(), AttributeValue::S(payable.sk.clone()));
     let mut entries = vec![
         IndexEntry::commission_by_partner(account, &commission.partner_id, &commission.id),
@@ -48,7 +50,9 @@ pub fn to_item(account: &Id, commission: &Commission) -> Result<Item, StoreError
             payout,
             &commission.id,
         )),
-        (None, CommissionStatus::Approved) => entries.push(payable),
+        (None, CommissionStatus::Approved) if commission.payout_status == PayoutStatus::NotPaid => {
+            entries.push(payable)
+        }
         (None, _) => {}
     }
     if let Some(referral) = &commission.referral_id {
@@ -68,18 +72,29 @@ pub fn to_item(account: &Id, commission: &Commission) -> Result<Item, StoreError
     Ok(item)
 }
 
-/// Where the commission sorts among the payable ones. Every commission
-/// carries the sort key (`payable_sk`), so approving one can put it there
-/// with an update that reads nothing first (`SET gsi4sk = payable_sk`).
+/// Where the commission goes once approved: among the payable ones when it
+/// is cash, else among those to fulfil. Every commission carries the keys
+/// (`payable_pk`, `payable_sk`), so approving one can put it there with an
+/// update that reads nothing first (`SET gsi4pk = payable_pk, ...`).
 fn payable_entry(account: &Id, commission: &Commission) -> IndexEntry {
-    IndexEntry::payable_commission(
-        account,
-        &commission.partner_id,
-        commission.currency.code(),
-        &commission.id,
-    )
+    if commission.unit.is_cash() {
+        IndexEntry::payable_commission(
+            account,
+            &commission.partner_id,
+            commission.currency.code(),
+            &commission.id,
+        )
+    } else {
+        IndexEntry::commission_to_fulfil(
+            account,
+            &commission.partner_id,
+            commission.unit.as_str(),
+            &commission.id,
+        )
+    }
 }
 
+const PAYABLE_PK: &str = "payable_pk";
 const PAYABLE_SK: &str = "payable_sk";
 const GSI4: [&str; 2] = ["gsi4pk", "gsi4sk"];
 
@@ -206,7 +221,10 @@ fn credit_partner(
     }
     store.update(
         &Key::partner(account, &partner.id),
-        "ADD ltv_total :sale, commissions_total :amount, qualified_customers :new",
+        &format!(
+            "ADD ltv_total :sale, {} :amount, qualified_customers :new",
+            super::partners::commissions_total(commission.unit)
+        ),
         [
             (
                 ":sale",
@@ -349,11 +367,14 @@ pub async fn reverse(
     }
     writes.push(store.update(
         &Key::partner(account, &after.partner_id),
-        "ADD ltv_total :refund, commissions_total :earned",
+        &format!(
+            "ADD ltv_total :refund, {} :earned",
+            super::partners::commissions_total(after.unit)
+        ),
         [
             (
                 ":refund",
-                number(before.reversed_sale() - after.reversed_sale()),
+                number(before.reversed_sale_in_base() - after.reversed_sale_in_base()),
             ),
             (":earned", number(earned)),
         ],
@@ -421,10 +442,12 @@ fn decision_write(
         (gsi2sk.to_string(), sk),
     ]));
     if status == CommissionStatus::Approved {
-        changes.set.insert(
-            GSI4[0].into(),
+        // Commissions stored before `payable_pk` were all payable.
+        changes.copy_or.push((
+            GSI4[0],
+            PAYABLE_PK,
             AttributeValue::S(IndexEntry::payable_partition(account)),
-        );
+        ));
         changes.copy.push((GSI4[1], PAYABLE_SK));
     }
     store.change(
@@ -521,6 +544,7 @@ pub fn release(
         ]),
         copy: vec![(GSI4[1], PAYABLE_SK)],
         remove: vec!["payout_id"],
+        ..Changes::default()
     };
     store.change(
         &Key::commission(account, id),
@@ -528,6 +552,37 @@ pub fn release(
         Condition::new("payout_id = :payout")
             .value(":payout", AttributeValue::S(payout.to_string())),
     )
+}
+
+/// Marks the approved non-cash commission `after` fulfilled, taking it out
+/// of those to fulfil, provided it is still approved and neither paid nor
+/// fulfilled.
+pub async fn save_fulfilment(
+    store: &Store,
+    account: &Id,
+    after: &Commission,
+) -> Result<(), StoreError> {
+    let changes = Changes {
+        set: Item::from([
+            (
+                "payout_status".to_string(),
+                AttributeValue::S(PayoutStatus::Fulfilled.as_str().into()),
+            ),
+            ("updated_at".to_string(), timestamp(after.updated_at)?),
+        ]),
+        remove: GSI4.to_vec(),
+        ..Changes::default()
+    };
+    let unfulfilled = Condition::new("payout_status = :not_paid").value(
+        ":not_paid",
+        AttributeValue::S(PayoutStatus::NotPaid.as_str().into()),
+    );
+    let write = store.change(
+        &Key::commission(account, &after.id),
+        changes,
+        unfulfilled.and(in_status(account, CommissionStatus::Approved, ":approved")),
+    )?;
+    store.transact(vec![write]).await
 }
 
 /// Why a bulk decision changed nothing.
@@ -592,6 +647,7 @@ pub struct CommissionFilter {
     pub referral: Option<Id>,
     pub status: Option<CommissionStatus>,
     pub payout_status: Option<PayoutStatus>,
+    pub unit: Option<RewardUnit>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
 }
@@ -624,6 +680,13 @@ pub fn list(account: &Id, filter: &CommissionFilter) -> FilteredList {
         conditions.push(
             Condition::new("payout_status = :payout")
                 .value(":payout", AttributeValue::S(payout.as_str().into())),
+        );
+    }
+    if let Some(unit) = filter.unit {
+        conditions.push(
+            Condition::new("#unit = :unit")
+                .name("#unit", "unit")
+                .value(":unit", AttributeValue::S(unit.as_str().into())),
         );
     }
     let tally = (conditions.is_empty()

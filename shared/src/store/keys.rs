@@ -1,13 +1,15 @@
 //! The key builder: the only place that formats table and index keys.
 //!
 //! Every partition key starts with `A#<account>`, so an item of one tenant can
-//! never be addressed with another tenant's account id. Read this module next
+//! never be addressed with another tenant's account id. Two partitions hold
+//! no tenant's data and are named here as the exceptions: the directory of
+//! accounts and the reference exchange rates every account shares. Read this module next
 //! to the access-pattern table in `README.md`.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::model::Id;
 
@@ -226,6 +228,11 @@ fn payable_group(partner: &Id, currency: &str) -> String {
     format!("{partner}#{currency}#")
 }
 
+/// The other partition whose key does not start with an account: reference
+/// exchange rates, which every account of the deployment shares. It holds
+/// published rates only, never anything of an account's.
+const FX_RATES: &str = "REF#FX_RATES";
+
 const API_KEY: &str = "KEY#";
 const GROUP: &str = "GROUP#";
 const PARTNER: &str = "PARTNER#";
@@ -253,6 +260,14 @@ impl Key {
     /// customer, its payment) have told so far.
     pub fn stripe_invoice(account: &Id, invoice: &str) -> Self {
         Self::of(account, format!("STRIPE_INVOICE#{invoice}"))
+    }
+
+    /// The reference exchange rates published for `day` (shared by every account).
+    pub fn fx_rates(day: NaiveDate) -> Self {
+        Self {
+            pk: FX_RATES.into(),
+            sk: format!("DATE#{day}"),
+        }
     }
 
     pub fn api_key(account: &Id, key: &Id) -> Self {
@@ -388,6 +403,17 @@ impl IndexEntry {
     /// The partition of the payable commissions.
     pub fn payable_partition(account: &Id) -> String {
         payable_partition(account)
+    }
+
+    /// An approved commission in a unit other than cash, which no payout
+    /// takes: it waits here, out of the payable partition, for the merchant
+    /// to fulfil it.
+    pub fn commission_to_fulfil(account: &Id, partner: &Id, unit: &str, commission: &Id) -> Self {
+        Self {
+            index: Index::Gsi4,
+            pk: format!("{}#TO_FULFIL", account_partition(account)),
+            sk: format!("{partner}#{unit}#{COMMISSION}{commission}"),
+        }
     }
 
     /// A commission a payout took.

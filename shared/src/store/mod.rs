@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod campaigns;
 mod codec;
 pub mod commissions;
+pub mod fx_rates;
 pub mod keys;
 mod pages;
 pub mod partner_groups;

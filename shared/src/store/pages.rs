@@ -62,12 +62,12 @@ impl Store {
     ) -> Result<Page, StoreError> {
         let (key_condition, key_values) = listing.key_condition();
         let wanted = request.skip + request.limit + 1;
-        let (filter, filter_values) = match request.filter {
+        let (filter, filter_values, filter_names) = match request.filter {
             Some(filter) => {
-                let (expression, values) = filter.into_parts();
-                (Some(expression), values)
+                let parts = filter.into_parts();
+                (Some(parts.expression), parts.values, Some(parts.names))
             }
-            None => (None, Default::default()),
+            None => (None, Default::default(), None),
         };
         let mut items: Vec<Item> = Vec::with_capacity(wanted.min(101));
         let mut start = match request.after.map(|id| listing.continue_after(id)) {
@@ -88,6 +88,7 @@ impl Store {
                 .set_index_name(listing.index().map(|i| i.name().to_string()))
                 .key_condition_expression(key_condition.clone())
                 .set_filter_expression(filter.clone())
+                .set_expression_attribute_names(filter_names.clone().filter(|n| !n.is_empty()))
                 .set_expression_attribute_values(Some({
                     let mut values = filter_values.clone();
                     values.extend(key_values.clone());
@@ -122,10 +123,12 @@ impl Store {
         filter: Option<Condition>,
     ) -> Result<u64, StoreError> {
         let (key_condition, mut values) = listing.key_condition();
+        let mut names = None;
         let filter = filter.map(|f| {
-            let (expression, filter_values) = f.into_parts();
-            values.extend(filter_values);
-            expression
+            let parts = f.into_parts();
+            values.extend(parts.values);
+            names = Some(parts.names).filter(|n| !n.is_empty());
+            parts.expression
         });
         let (mut count, mut read) = (0u64, 0u64);
         let mut start = None;
@@ -137,6 +140,7 @@ impl Store {
                 .set_index_name(listing.index().map(|i| i.name().to_string()))
                 .key_condition_expression(key_condition.clone())
                 .set_filter_expression(filter.clone())
+                .set_expression_attribute_names(names.clone())
                 .set_expression_attribute_values(Some(values.clone()))
                 .select(Select::Count)
                 .consistent_read(listing.index().is_none())

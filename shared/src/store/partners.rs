@@ -8,6 +8,7 @@
 //! therefore `SET` only profile attributes, conditioned on the version read,
 //! and never replace the whole item.
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
@@ -19,7 +20,7 @@ use super::{
     encode, tallies, unique,
 };
 use crate::model::partner::Reference;
-use crate::model::{Id, Link, Partner, PartnerStats, PromoCode};
+use crate::model::{Id, Link, Partner, PartnerStats, PromoCode, RewardUnit};
 
 const ENTITY: &str = "partner";
 
@@ -73,27 +74,56 @@ fn profile(account: &Id, partner: &Partner) -> Result<Item, StoreError> {
     encode(&Key::partner(account, &partner.id), ENTITY, &record)
 }
 
+/// The statistic a commission in `unit` adds its amount to:
+/// `commissions_total` for cash, `commissions_total_<unit>` for the others.
+pub fn commissions_total(unit: RewardUnit) -> String {
+    match unit {
+        RewardUnit::Cash => "commissions_total".into(),
+        other => format!("commissions_total_{}", other.as_str()),
+    }
+}
+
 fn to_item(account: &Id, partner: &Partner) -> Result<Item, StoreError> {
     let stats = &partner.stats;
     let mut item = profile(account, partner)?;
     item.extend(
         [
-            ("clicks", stats.clicks.to_string()),
-            ("qualified_customers", stats.qualified_customers.to_string()),
-            ("ltv_total", stats.ltv_total.to_string()),
-            ("commissions_total", stats.commissions_total.to_string()),
+            ("clicks".to_string(), stats.clicks.to_string()),
+            (
+                "qualified_customers".to_string(),
+                stats.qualified_customers.to_string(),
+            ),
+            ("ltv_total".to_string(), stats.ltv_total.to_string()),
+            (
+                commissions_total(RewardUnit::Cash),
+                stats.commissions_total.to_string(),
+            ),
         ]
-        .map(|(name, n)| (name.to_string(), AttributeValue::N(n))),
+        .into_iter()
+        .chain(
+            stats
+                .unit_totals
+                .iter()
+                .map(|(unit, total)| (commissions_total(*unit), total.to_string())),
+        )
+        .map(|(name, n)| (name, AttributeValue::N(n))),
     );
     Ok(item)
 }
 
 pub fn from_item(mut item: Item) -> Result<Partner, StoreError> {
+    let mut unit_totals = BTreeMap::new();
+    for unit in RewardUnit::OTHER_THAN_CASH {
+        if item.contains_key(&commissions_total(unit)) {
+            unit_totals.insert(unit, take_number(&mut item, &commissions_total(unit))?);
+        }
+    }
     let stats = PartnerStats {
         clicks: take_number(&mut item, "clicks")?,
         qualified_customers: take_number(&mut item, "qualified_customers")?,
         ltv_total: take_number(&mut item, "ltv_total")?,
         commissions_total: take_number(&mut item, "commissions_total")?,
+        unit_totals,
     };
     let record: ProfileRecord = decode(item)?;
     Ok(Partner {
@@ -457,11 +487,23 @@ mod tests {
             qualified_customers: 7,
             ltv_total: Decimal::from_str("12345678901234567890.123456789").unwrap(),
             commissions_total: Decimal::from_str("-0.10").unwrap(),
+            unit_totals: BTreeMap::from([
+                (RewardUnit::Points, Decimal::from(250)),
+                (RewardUnit::FreeMonths, Decimal::from(3)),
+            ]),
         };
         let item = to_item(&account, &partner).unwrap();
         assert_eq!(
             item["ltv_total"],
             AttributeValue::N("12345678901234567890.123456789".into())
+        );
+        assert_eq!(
+            item["commissions_total_points"],
+            AttributeValue::N("250".into())
+        );
+        assert_eq!(
+            item["commissions_total_free_months"],
+            AttributeValue::N("3".into())
         );
         assert!(matches!(item["clicks"], AttributeValue::N(_)));
         let back = from_item(item).unwrap();

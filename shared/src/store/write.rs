@@ -9,11 +9,20 @@ use aws_sdk_dynamodb::types::{
 
 use super::{Item, Key, Store, StoreError};
 
-/// A condition expression with its `:placeholders`.
+/// A condition expression with its `:value` and `#name` placeholders (a
+/// name placeholder stands for an attribute named by a reserved word).
 #[derive(Clone, Debug)]
 pub struct Condition {
     expression: String,
     values: HashMap<String, AttributeValue>,
+    names: HashMap<String, String>,
+}
+
+/// A condition taken apart for a request builder.
+pub(super) struct ConditionParts {
+    pub expression: String,
+    pub values: HashMap<String, AttributeValue>,
+    pub names: HashMap<String, String>,
 }
 
 impl Condition {
@@ -21,6 +30,7 @@ impl Condition {
         Self {
             expression: expression.into(),
             values: HashMap::new(),
+            names: HashMap::new(),
         }
     }
 
@@ -45,15 +55,27 @@ impl Condition {
         self
     }
 
+    /// Names the attribute `#placeholder` stands for.
+    pub fn name(mut self, placeholder: &str, attribute: &str) -> Self {
+        self.names
+            .insert(placeholder.to_string(), attribute.to_string());
+        self
+    }
+
     /// Both conditions must hold.
     pub fn and(mut self, other: Condition) -> Self {
         self.expression = format!("({}) AND ({})", self.expression, other.expression);
         self.values.extend(other.values);
+        self.names.extend(other.names);
         self
     }
 
-    pub(super) fn into_parts(self) -> (String, HashMap<String, AttributeValue>) {
-        (self.expression, self.values)
+    pub(super) fn into_parts(self) -> ConditionParts {
+        ConditionParts {
+            expression: self.expression,
+            values: self.values,
+            names: self.names,
+        }
     }
 }
 
@@ -64,6 +86,9 @@ pub struct Changes {
     pub set: Item,
     /// Attributes set to another attribute's value: (target, source).
     pub copy: Vec<(&'static str, &'static str)>,
+    /// Attributes set to another attribute's value, or to a value when the
+    /// item has no such attribute: (target, source, value).
+    pub copy_or: Vec<(&'static str, &'static str, AttributeValue)>,
     /// Attributes removed.
     pub remove: Vec<&'static str>,
 }
@@ -87,6 +112,7 @@ impl Store {
             .table_name(self.table())
             .set_item(Some(item))
             .condition_expression(condition.expression)
+            .set_expression_attribute_names(non_empty(condition.names))
             .set_expression_attribute_values(non_empty(condition.values));
         Ok(TransactWriteItem::builder()
             .put(built(put.build())?)
@@ -108,6 +134,7 @@ impl Store {
             .set_key(Some(key.item_key()))
             .update_expression(expression)
             .condition_expression(condition.expression)
+            .set_expression_attribute_names(non_empty(condition.names))
             .set_expression_attribute_values(non_empty(all));
         Ok(TransactWriteItem::builder()
             .update(built(update.build())?)
@@ -133,7 +160,7 @@ impl Store {
         changes: Changes,
         condition: Condition,
     ) -> Result<TransactWriteItem, StoreError> {
-        let mut names = HashMap::new();
+        let mut names = condition.names;
         let mut values = condition.values;
         let mut name = |attribute: &str| {
             let placeholder = format!("#a{}", names.len());
@@ -152,6 +179,15 @@ impl Store {
         }
         for (target, source) in changes.copy {
             sets.push(format!("{} = {}", name(target), name(source)));
+        }
+        for (index, (target, source, value)) in changes.copy_or.into_iter().enumerate() {
+            let value_name = format!(":or{index}");
+            sets.push(format!(
+                "{} = if_not_exists({}, {value_name})",
+                name(target),
+                name(source)
+            ));
+            values.insert(value_name, value);
         }
         let removes: Vec<String> = changes.remove.iter().map(|a| name(a)).collect();
         let mut expression = Vec::new();
@@ -191,6 +227,7 @@ impl Store {
             .table_name(self.table())
             .set_key(Some(key.item_key()))
             .condition_expression(condition.expression)
+            .set_expression_attribute_names(non_empty(condition.names))
             .set_expression_attribute_values(non_empty(condition.values));
         Ok(TransactWriteItem::builder()
             .delete(built(delete.build())?)
@@ -202,6 +239,7 @@ impl Store {
             .table_name(self.table())
             .set_key(Some(key.item_key()))
             .condition_expression(condition.expression)
+            .set_expression_attribute_names(non_empty(condition.names))
             .set_expression_attribute_values(non_empty(condition.values));
         Ok(TransactWriteItem::builder()
             .condition_check(built(check.build())?)

@@ -4,7 +4,7 @@
 //! referral and payout. The nested objects are a snapshot kept with the
 //! commission when it is earned.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -46,7 +46,8 @@ pub struct CommissionView {
     #[schema(value_type = Option<String>, required = true)]
     pub referral_id: Option<Id>,
     pub currency: Currency,
-    /// The payment; null for a custom commission.
+    /// The payment in `currency` (the account's base currency, converted
+    /// when the customer paid in another); null for a custom commission.
     #[serde(with = "rust_decimal::serde::arbitrary_precision_option")]
     #[schema(value_type = Option<f64>, required = true)]
     pub sale_amount: Option<Decimal>,
@@ -56,8 +57,17 @@ pub struct CommissionView {
     #[serde(with = "rust_decimal::serde::arbitrary_precision_option")]
     #[schema(value_type = Option<f64>, required = true)]
     pub original_sale_amount: Option<Decimal>,
+    /// The currency the customer paid in; refunds are given in it.
     #[schema(required = true)]
     pub original_sale_currency: Option<Currency>,
+    /// How many units of `original_sale_currency` one unit of `currency`
+    /// bought, when the sale was converted; null otherwise.
+    #[serde(with = "rust_decimal::serde::arbitrary_precision_option")]
+    #[schema(value_type = Option<f64>, required = true)]
+    pub fx_rate: Option<Decimal>,
+    /// The day of the reference rates `fx_rate` comes from.
+    #[schema(required = true)]
+    pub fx_rate_date: Option<NaiveDate>,
     /// What the partner earns.
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     #[schema(value_type = f64)]
@@ -65,11 +75,13 @@ pub struct CommissionView {
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     #[schema(value_type = f64)]
     pub commission_amount: Decimal,
-    /// How much of the sale refunds have given back so far; null before any refund.
+    /// How much of the sale refunds have given back so far, in
+    /// `original_sale_currency`; null before any refund.
     #[serde(with = "rust_decimal::serde::arbitrary_precision_option")]
     #[schema(value_type = Option<f64>, required = true)]
     pub refunded_amount: Option<Decimal>,
-    /// What an open or lost dispute has taken from the sale; null before any dispute.
+    /// What an open or lost dispute has taken from the sale, in
+    /// `original_sale_currency`; null before any dispute.
     #[serde(with = "rust_decimal::serde::arbitrary_precision_option")]
     #[schema(value_type = Option<f64>, required = true)]
     pub disputed_amount: Option<Decimal>,
@@ -209,8 +221,10 @@ impl CommissionView {
         Ok(Self {
             is_paid: c.payout_status == PayoutStatus::Paid,
             revenue_amount: c.sale_amount,
-            original_sale_amount: c.sale_amount,
-            original_sale_currency: c.sale_amount.map(|_| c.currency),
+            original_sale_amount: c.original_sale(),
+            original_sale_currency: c.original_sale().map(|_| c.sale_currency()),
+            fx_rate: c.fx_rate,
+            fx_rate_date: c.fx_rate_date,
             commission_amount: c.amount,
             event_date: c.occurred_at,
             referral_date: c.occurred_at,
