@@ -8,11 +8,12 @@ use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use axum::Router;
 use axum::body::Body;
+use chrono::NaiveDate;
 use http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
-use partner_ledger::model::Id;
+use partner_ledger::model::{FxRates, Id};
 use partner_ledger::money::Currency;
-use partner_ledger::store::{self, Store};
+use partner_ledger::store::{self, Store, fx_rates};
 use partner_ledger_admin::schema::TableSchema;
 use partner_ledger_admin::{bootstrap_account, issue_key};
 use serde_json::Value;
@@ -134,6 +135,27 @@ impl TestEnv {
             account_b: b.account.id.to_string(),
             key_b: b.api_key,
         }
+    }
+
+    /// Publishes reference rates for `day`, as the ECB quotes them against
+    /// EUR: one euro buys 1.0812 USD, 0.8512 GBP and 162.45 JPY.
+    pub async fn publish_rates(&self, day: NaiveDate) {
+        let rates = FxRates {
+            date: day,
+            base: Currency::EUR,
+            rates: [("USD", "1.0812"), ("GBP", "0.8512"), ("JPY", "162.45")]
+                .into_iter()
+                .map(|(code, quote)| {
+                    (
+                        Currency::parse(code).expect("a currency"),
+                        quote.parse().expect("a quote"),
+                    )
+                })
+                .collect(),
+        };
+        fx_rates::save(&self.store, &rates)
+            .await
+            .expect("rates saved");
     }
 
     /// A second key for account A holding exactly `scopes`.

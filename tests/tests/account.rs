@@ -615,7 +615,9 @@ async fn listing_keys_shows_neither_tokens_nor_hashes() {
 async fn invalid_key_creates_name_the_field_and_write_nothing() {
     let env = TestEnv::new().await;
     let count = env.item_count().await;
-    let too_many: Vec<String> = (0..29).map(|i| format!("scope{i}:read")).collect();
+    let too_many: Vec<String> = (0..=partner_ledger::model::ApiKey::MAX_SCOPES)
+        .map(|i| format!("scope{i}:read"))
+        .collect();
     let cases = [
         (
             json!({"apiKey": {"name": " ", "scopes": ["partners:read"]}}),

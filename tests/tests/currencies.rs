@@ -162,7 +162,10 @@ async fn a_usd_sale_in_a_eur_account_converts_at_its_days_rate_and_a_full_refund
     let refund = |event_id: &str, amount: &str| json!({"event": {"event_id": event_id, "sale_event_id": "sale_usd", "amount": exact(amount), "currency": "USD"}});
     let reply = env.post(REFUND_EVENTS, refund("refund_1", "100.01")).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    assert_eq!(num(&reply.body["event"]["commission"]["refunded_amount"]), "100.01");
+    assert_eq!(
+        num(&reply.body["event"]["commission"]["refunded_amount"]),
+        "100.01"
+    );
     let reply = env.post(REFUND_EVENTS, refund("refund_2", "199.89")).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
     let refunded = commission(&env, &id_of(sale)).await;

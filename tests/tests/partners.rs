@@ -105,6 +105,7 @@ async fn a_created_partner_is_answered_read_and_listed_in_full() {
             "qualified_customers": 0,
             "ltv_total": 0,
             "commissions_total": 0,
+            "totals_by_unit": {"cash": 0},
             "created_at": created_at,
             "updated_at": created_at
         })

@@ -48,9 +48,10 @@ fn d(text: &str) -> Decimal {
     text.parse().expect("a decimal")
 }
 
-/// Account A with the Stripe endpoint secret set, a default group paying a
-/// recurring 10 %, and a partner in it. Returns the partner's id.
+/// Account A (in EUR) with a Stripe secret, today's reference rates, a
+/// default group paying 10 % and the partner `handle`; the partner's id.
 async fn program(env: &TestEnv, handle: &str) -> String {
+    env.publish_rates(Utc::now().date_naive()).await;
     let account = Id::parse(&env.account_a).unwrap();
     accounts::set_stripe_webhook_secret(&env.store, &account, SECRET)
         .await
@@ -498,10 +499,16 @@ async fn a_standalone_charge_is_a_sale_and_a_guest_charge_is_not() {
     assert_eq!(guest.body["outcome"], json!("ignored"));
     let all = commissions_of(&env, &ann).await;
     assert_eq!(all.len(), 1);
+    // 10.00 USD is 9.25 EUR at 1.0812, of which 10 % is 0.93 EUR.
     assert_eq!(
-        (all[0]["currency"].clone(), dec(&all[0]["amount"])),
-        (json!("USD"), d("1.00"))
+        (
+            all[0]["currency"].clone(),
+            dec(&all[0]["sale_amount"]),
+            dec(&all[0]["amount"])
+        ),
+        (json!("EUR"), d("9.25"), d("0.93"))
     );
+    assert_eq!(all[0]["original_sale_currency"], json!("USD"));
     assert_eq!(all[0]["stripe_payment_id"], json!("ch_evt_c1"));
 }
 
@@ -1155,11 +1162,12 @@ fn plan(rng: &mut Rng, seq: u64) -> (Vec<Planned>, Vec<Step>) {
             } else {
                 0
             };
+            let currency = ["eur", "usd", "jpy"][rng.below(3) as usize];
             let payment = StripePayment::subscription(
                 &format!("{seq}_{customer}_{n}"),
                 &format!("cus_{seq}_{customer}"),
                 cents,
-                "eur",
+                currency,
                 Utc::now().timestamp(),
             );
             planned.push(Planned {
@@ -1186,6 +1194,11 @@ fn plan(rng: &mut Rng, seq: u64) -> (Vec<Planned>, Vec<Step>) {
         steps.swap(i, rng.below(i as u64 + 1) as usize);
     }
     (planned, steps)
+}
+
+/// Rounded to euro cents, half away from zero.
+fn eur_cents(amount: Decimal) -> Decimal {
+    amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
 }
 
 #[tokio::test]
@@ -1247,9 +1260,10 @@ async fn random_delivery_sequences_keep_money_exact() {
         for c in &all {
             earned += dec(&c["amount"]);
             if c["commission_type"] == json!("sale") {
-                let reversed = (dec(&c["refunded_amount"]) + dec(&c["disputed_amount"]))
-                    .min(dec(&c["sale_amount"]));
-                ltv += dec(&c["sale_amount"]) - reversed;
+                let paid = dec(&c["original_sale_amount"]);
+                let reversed = (dec(&c["refunded_amount"]) + dec(&c["disputed_amount"])).min(paid);
+                let base = dec(&c["sale_amount"]);
+                ltv += base - eur_cents(base * reversed / paid);
             }
             if c["clawback_of"] != Value::Null {
                 let kind = &c["commission_type"];
@@ -1276,24 +1290,35 @@ async fn random_delivery_sequences_keep_money_exact() {
                 "seed {seq}: invariant 1, one commission per payment ({intent}), whichever events arrived"
             );
             let sale = sales[0];
-            let sale_amount = Decimal::new(one.payment.amount, 2);
-            let original = (sale_amount / Decimal::from(10))
-                .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-            let refunded = Decimal::new(one.refunded.last().copied().unwrap_or(0), 2);
+            let (exponent, rate) = match one.payment.currency.as_str() {
+                "eur" => (2, d("1")),
+                "usd" => (2, d("1.0812")),
+                _ => (0, d("162.45")),
+            };
+            let sale_amount = Decimal::new(one.payment.amount, exponent);
+            assert_eq!(
+                (
+                    dec(&sale["original_sale_amount"]),
+                    dec(&sale["sale_amount"])
+                ),
+                (sale_amount, eur_cents(sale_amount / rate)),
+                "seed {seq}: {intent} converted once, at the day's rate"
+            );
+            let original = eur_cents(eur_cents(sale_amount / rate) / Decimal::from(10));
+            let refunded = Decimal::new(one.refunded.last().copied().unwrap_or(0), exponent);
             assert_eq!(
                 dec(&sale["refunded_amount"]),
                 refunded,
                 "seed {seq}: {intent}"
             );
-            let reversed_total = (refunded + Decimal::new(one.disputed, 2)).min(sale_amount);
+            let reversed_total = (refunded + Decimal::new(one.disputed, exponent)).min(sale_amount);
             let adjusted: Decimal = all
                 .iter()
                 .filter(|c| c["clawback_of"] == sale["id"])
                 .map(|c| dec(&c["amount"]))
                 .sum();
             let net = dec(&sale["amount"]) + adjusted;
-            let reversed = (original * reversed_total / sale_amount)
-                .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+            let reversed = eur_cents(original * reversed_total / sale_amount);
             assert_eq!(
                 net,
                 original - reversed,

@@ -18,10 +18,32 @@ const ATTEMPTS: usize = 5;
 
 /// How the approval phase ended.
 pub(super) enum Approval {
-    /// Everything due is approved; these are the commissions it approved.
-    Done(Vec<Payable>),
+    /// Everything due is approved.
+    Done(Approved),
     /// The budget ran out.
     Stopped(Stop),
+}
+
+/// What the phase approved: how many commissions, and those of them that
+/// are cash (the others wait for the merchant to fulfil them).
+#[derive(Default)]
+pub(super) struct Approved {
+    pub count: u32,
+    pub payable: Vec<Payable>,
+}
+
+impl Approved {
+    fn add(&mut self, commissions: Vec<&Commission>) {
+        self.count = self
+            .count
+            .saturating_add(u32::try_from(commissions.len()).unwrap_or(u32::MAX));
+        self.payable.extend(
+            commissions
+                .into_iter()
+                .filter(|c| c.unit.is_cash())
+                .map(Payable::of),
+        );
+    }
 }
 
 pub(super) struct Stop {
@@ -40,7 +62,7 @@ pub(super) async fn approve_due(
     let hold_ends = now - Duration::days(i64::from(account.hold_days));
     let walk = Walk::pending_commissions(&account.id, after.as_ref(), hold_ends);
     let mut examined = after;
-    let mut approved = Vec::new();
+    let mut approved = Approved::default();
     let mut start = None;
     loop {
         if run.budget.exhausted() {
@@ -68,7 +90,7 @@ pub(super) async fn approve_due(
                 if run.budget.exhausted() {
                     return Ok(stopped(examined, &approved));
                 }
-                approved.extend(approve_chunk(store, &account.id, &chunk, now).await?);
+                approved.add(approve_chunk(store, &account.id, &chunk, now).await?);
                 chunk.clear();
             }
             if chunk.is_empty() {
@@ -82,32 +104,28 @@ pub(super) async fn approve_due(
     }
 }
 
-fn stopped(examined: Option<Id>, approved: &[Payable]) -> Approval {
+fn stopped(examined: Option<Id>, approved: &Approved) -> Approval {
     Approval::Stopped(Stop {
         at: examined.map(|after| RunPosition::Approve { after }),
-        approved: u32::try_from(approved.len()).unwrap_or(u32::MAX),
+        approved: approved.count,
     })
 }
 
 /// Approves `chunk` in one transaction; a commission someone decided (or
 /// refunded) meanwhile fails its condition and is dropped before retrying.
-async fn approve_chunk(
+async fn approve_chunk<'a>(
     store: &Store,
     account: &Id,
-    chunk: &[&Commission],
+    chunk: &[&'a Commission],
     now: DateTime<Utc>,
-) -> Result<Vec<Payable>, StoreError> {
+) -> Result<Vec<&'a Commission>, StoreError> {
     let written = store
         .transact_holding(chunk, ATTEMPTS, |c| {
             commissions::decision(store, account, &c.id, Decision::Approve, now)
         })
         .await;
     match written {
-        Ok(approved) => Ok(approved
-            .into_iter()
-            .filter(|c| c.unit.is_cash())
-            .map(|c| Payable::of(c))
-            .collect()),
+        Ok(approved) => Ok(approved.into_iter().copied().collect()),
         Err(e) if e.is_contention() => {
             tracing::warn!(
                 commissions = chunk.len(),

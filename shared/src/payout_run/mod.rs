@@ -172,7 +172,10 @@ impl<'a> PayoutRun<'a> {
         let mut approved = Vec::new();
         if pay_after.is_none() {
             match approve::approve_due(store, account, approve_after, self).await? {
-                approve::Approval::Done(list) => approved = list,
+                approve::Approval::Done(done) => {
+                    report.approved = done.count;
+                    approved = done.payable;
+                }
                 approve::Approval::Stopped(stop) => {
                     report.approved = stop.approved;
                     if let Some(position) = &stop.at {
@@ -181,7 +184,6 @@ impl<'a> PayoutRun<'a> {
                     return Ok(report);
                 }
             }
-            report.approved = u32::try_from(approved.len()).unwrap_or(u32::MAX);
         }
         let payment = pay::pay_due(store, account, pay_after, approved, self).await?;
         report.payouts = u32::try_from(payment.payouts.len()).unwrap_or(u32::MAX);
