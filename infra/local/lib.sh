@@ -293,13 +293,15 @@ api_wait() {
   wait_until "API on port $port" 900 "$API_PID" answers "http://127.0.0.1:$port/2026-02-01/openapi.json" 200
 }
 
-# seed_account NAME KEY_FILE: create the table (idempotent) and an account with a `*` key; the
-# key goes to KEY_FILE. Uses the admin binary built by `cargo build`.
+# seed_account NAME KEY_FILE: create the table (idempotent), load the shipped snapshot of ECB
+# reference rates (infra/local/ecb-rates.xml) and create an account with a `*` key; the key goes
+# to KEY_FILE. Uses the admin binary built by `cargo build`.
 seed_account() {
   local name=$1 key_file=$2 admin="$TARGET_DIR/debug/partner-ledger-admin"
   [[ -x $admin ]] || die "$admin is missing: cargo build -p partner-ledger-admin first"
   mkdir -p "$(dirname "$key_file")"
   (cd "$REPO_ROOT" && "$admin" create-table --template template.yaml) >&2
+  "$admin" load-fx-rates --file "$REPO_ROOT/infra/local/ecb-rates.xml"
   "$admin" create-account --name "$name" --scopes '*' --key-file "$key_file" >/dev/null
   [[ -s $key_file ]] || die "create-account wrote no key to $key_file"
 }

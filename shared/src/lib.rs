@@ -3,9 +3,11 @@
 //!
 //! Dependencies flow one way: `engine` ← `model` ← `store` ← `http`; `views`
 //! holds the API shapes several endpoint groups share, and `earning` the
-//! sale-to-commission flow every way of reporting a payment goes through.
+//! sale-to-commission flow every way of reporting a payment goes through;
+//! `ecb` reads the European Central Bank's reference rates.
 
 pub mod earning;
+pub mod ecb;
 pub mod engine;
 pub mod http;
 pub mod model;

@@ -1,14 +1,15 @@
 //! Operator tooling shared by the `partner-ledger-admin` command and the tests:
 //! creating the table from `template.yaml` (the schema's single source),
 //! bootstrapping an account with its first API key, and setting the account's
-//! Stripe webhook signing secret.
+//! Stripe webhook signing secret, and loading ECB reference rates.
 
 pub mod schema;
 
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use partner_ledger::model::{Account, ApiKey, Id, ScopeGrant};
 use partner_ledger::money::Currency;
-use partner_ledger::store::{Store, StoreError, accounts, api_keys};
+use partner_ledger::ecb;
+use partner_ledger::store::{Store, StoreError, accounts, api_keys, fx_rates};
 
 /// A freshly bootstrapped account and the only copy of its first key.
 pub struct Bootstrap {
@@ -71,4 +72,17 @@ fn check_scopes(scopes: &[String]) -> Result<(), String> {
         Some(bad) => Err(format!("`{bad}` is not a scope")),
         None => Ok(()),
     }
+}
+
+/// Loads every day of the ECB reference-rate document `xml` (the ECB's own
+/// format, read by `ecb::parse`); the days loaded, oldest first.
+pub async fn load_fx_rates(store: &Store, xml: &str) -> Result<Vec<NaiveDate>, String> {
+    let mut days = ecb::parse(xml).map_err(|e| e.to_string())?;
+    days.sort_by_key(|rates| rates.date);
+    for rates in &days {
+        fx_rates::save(store, rates)
+            .await
+            .map_err(|e| format!("{}: {e}", rates.date))?;
+    }
+    Ok(days.into_iter().map(|rates| rates.date).collect())
 }

@@ -5,6 +5,7 @@
 //!   partner-ledger-admin create-table [--template template.yaml]
 //!   partner-ledger-admin create-account --name NAME [--currency EUR] [--scopes '*'] [--key-file PATH]
 //!   partner-ledger-admin set-stripe-secret --account ID --secret whsec_...
+//!   partner-ledger-admin load-fx-rates --file eurofxref-hist-90d.xml
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,13 +14,15 @@ use partner_ledger::model::Id;
 use partner_ledger::money::Currency;
 use partner_ledger::store::Store;
 use partner_ledger_admin::schema::TableSchema;
-use partner_ledger_admin::{bootstrap_account, set_stripe_secret};
+use partner_ledger_admin::{bootstrap_account, load_fx_rates, set_stripe_secret};
 
 const USAGE: &str = "usage:
   partner-ledger-admin create-table [--template template.yaml]
   partner-ledger-admin create-account --name NAME [--currency EUR] [--scopes '*'] [--key-file PATH]
   partner-ledger-admin set-stripe-secret --account ID --secret whsec_...
       (the signing secret of the account's Stripe webhook endpoint, .../webhooks/stripe/ID.json)
+  partner-ledger-admin load-fx-rates --file PATH
+      (every day of an ECB euro reference-rate file, eurofxref-daily.xml or -hist*.xml)
 environment: TABLE_NAME, and the usual AWS variables (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB, credentials)";
 
 #[tokio::main]
@@ -29,6 +32,7 @@ async fn main() -> ExitCode {
         Some("create-table") => create_table(&args[1..]).await,
         Some("create-account") => create_account(&args[1..]).await,
         Some("set-stripe-secret") => set_stripe_webhook_secret(&args[1..]).await,
+        Some("load-fx-rates") => load_rates(&args[1..]).await,
         _ => Err(USAGE.to_string()),
     };
     match result {
@@ -98,5 +102,20 @@ async fn set_stripe_webhook_secret(args: &[String]) -> Result<(), String> {
         Id::parse(account).ok_or_else(|| format!("--account {account}: not an account id"))?;
     set_stripe_secret(&store().await?, &account, secret).await?;
     println!("stripe webhook secret set for account {account}");
+    Ok(())
+}
+
+async fn load_rates(args: &[String]) -> Result<(), String> {
+    let path = option(args, "--file").ok_or(USAGE)?;
+    let xml = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let days = load_fx_rates(&store().await?, &xml)
+        .await
+        .map_err(|e| format!("{path}: {e}"))?;
+    match (days.first(), days.last()) {
+        (Some(first), Some(last)) => {
+            eprintln!("loaded the reference rates of {} days, {first} to {last}", days.len())
+        }
+        _ => eprintln!("loaded no reference rates"),
+    }
     Ok(())
 }
