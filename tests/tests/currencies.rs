@@ -2,13 +2,16 @@
 //! other currencies converted at the reference rate of their date (kept on
 //! the commission with what was paid), refunds at the sale's own rate, no
 //! rate guessed, the base currency locked once commissions exist, the rates
-//! resource (upload, in force, scopes), and rewards in units other than
+//! resource (upload, in force, scopes), the shipped ECB snapshot read
+//! through the ECB parser, and rewards in units other than
 //! cash kept out of payouts and cash statistics.
 
 use chrono::{Duration, NaiveDate, Utc};
 use harness::access::{Route, assert_keys_are_required, assert_scopes_are_enforced};
+use harness::app::workspace_root;
 use harness::{Reply, TestEnv, seed};
 use http::{Method, StatusCode};
+use partner_ledger_admin::load_fx_rates;
 use serde_json::{Value, json};
 
 const ACCOUNT: &str = "/2026-02-01/account.json";
@@ -534,4 +537,36 @@ async fn rewards_in_other_units_stay_out_of_payouts_and_cash_totals_until_fulfil
         "{:?}",
         reply.body
     );
+}
+
+#[tokio::test]
+async fn the_shipped_ecb_snapshot_loads_through_the_parser_and_prices_a_sale() {
+    let env = TestEnv::new().await;
+    let xml = std::fs::read_to_string(workspace_root().join("infra/local/ecb-rates.xml"))
+        .expect("the snapshot");
+    let days = load_fx_rates(&env.store, &xml).await.expect("loaded");
+    let last = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    assert_eq!(days.last(), Some(&last));
+    assert!(
+        days.len() > 100,
+        "a few months of business days: {}",
+        days.len()
+    );
+
+    // Sunday the 22nd is priced by Friday the 20th's rates.
+    let reply = env.get(&format!("{RATES}?date=2026-11-22")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    assert_eq!(reply.body["fxRates"]["date"], "2026-11-20");
+    assert_eq!(num(&reply.body["fxRates"]["rates"]["JPY"]), "162.45");
+    let (_, referral) = ann_and_customer(&env).await;
+    let reply = env
+        .post(
+            SALE_EVENTS,
+            sale_event(&referral, "sale_usd", "299.90", "USD", last),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    let sale = &reply.body["event"]["commission"];
+    assert_eq!(num(&sale["fx_rate"]), "1.0812");
+    assert_eq!(num(&sale["amount"]), "27.74");
 }

@@ -1,14 +1,14 @@
 //! Operator tooling shared by the `partner-ledger-admin` command and the tests:
 //! creating the table from `template.yaml` (the schema's single source),
-//! bootstrapping an account with its first API key, and setting the account's
+//! bootstrapping an account with its first API key, setting the account's
 //! Stripe webhook signing secret, and loading ECB reference rates.
 
 pub mod schema;
 
 use chrono::{NaiveDate, Utc};
+use partner_ledger::ecb;
 use partner_ledger::model::{Account, ApiKey, Id, ScopeGrant};
 use partner_ledger::money::Currency;
-use partner_ledger::ecb;
 use partner_ledger::store::{Store, StoreError, accounts, api_keys, fx_rates};
 
 /// A freshly bootstrapped account and the only copy of its first key.

@@ -113,7 +113,10 @@ async fn load_rates(args: &[String]) -> Result<(), String> {
         .map_err(|e| format!("{path}: {e}"))?;
     match (days.first(), days.last()) {
         (Some(first), Some(last)) => {
-            eprintln!("loaded the reference rates of {} days, {first} to {last}", days.len())
+            eprintln!(
+                "loaded the reference rates of {} days, {first} to {last}",
+                days.len()
+            )
         }
         _ => eprintln!("loaded no reference rates"),
     }
