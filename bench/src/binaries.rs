@@ -8,7 +8,7 @@ use crate::table::Figure;
 use crate::workspace::cargo;
 
 /// Every Lambda function binary in the workspace.
-const FUNCTIONS: [&str; 10] = [
+const FUNCTIONS: [&str; 11] = [
     "partner-groups",
     "partners",
     "campaigns",
@@ -17,6 +17,7 @@ const FUNCTIONS: [&str; 10] = [
     "payment-events",
     "payouts",
     "payout-run",
+    "fx-rates-fetch",
     "account",
     "openapi",
 ];

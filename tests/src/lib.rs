@@ -10,6 +10,7 @@ pub mod harsh;
 pub mod runtime_api;
 pub mod seed;
 pub mod stripe;
+pub mod stub_server;
 
 pub use app::{Reply, TestEnv};
 pub use counter::RequestCounter;

@@ -496,10 +496,10 @@ async fn rewards_in_other_units_stay_out_of_payouts_and_cash_totals_until_fulfil
         "{:?}",
         reply.body
     );
-    let paid = commission(&env, &ids[0]).await;
+    let paid = commission(env, &ids[0]).await;
     assert_eq!(paid["payout_status"], "paid");
     for id in &ids[1..] {
-        let waiting = commission(&env, id).await;
+        let waiting = commission(env, id).await;
         assert_eq!(
             (&waiting["status"], &waiting["payout_status"]),
             (&json!("approved"), &json!("not_paid"))

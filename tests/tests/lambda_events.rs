@@ -1,13 +1,15 @@
 //! The API Gateway v2 fixtures in `infra/events/` sent through the real Lambda
 //! entry points: the debug binaries, started as Lambda starts them, talking to
 //! a local Runtime API. This proves the `.json` routing, the `$default` stage
-//! and base64 bodies survive the real event format.
+//! and base64 bodies survive the real event format. The scheduled functions
+//! (the payout run, the ECB rates fetch) take EventBridge's event the same way.
 
 use std::path::PathBuf;
 
 use harness::TestEnv;
 use harness::app::{emulator_endpoint, workspace_root};
 use harness::runtime_api::{RuntimeApi, spawn_function, spawn_function_logged};
+use harness::stub_server;
 use partner_ledger::model::Id;
 use partner_ledger::store::accounts;
 use serde_json::{Value, json};
@@ -831,4 +833,23 @@ async fn the_openapi_fixture_goes_through_the_real_entry_point() {
     ] {
         assert!(paths.contains_key(path), "{path} documented");
     }
+}
+
+#[tokio::test]
+async fn the_scheduled_event_fetches_the_ecb_rates() {
+    let env = TestEnv::new().await;
+    let runtime = RuntimeApi::start().await;
+    let url = stub_server::serve("200 OK", stub_server::ecb_daily()).await;
+    let mut vars = table_env(&env).to_vec();
+    vars.push(("ECB_RATES_URL", url));
+    let _function = spawn_function(
+        &binary("fx-rates-fetch"),
+        &runtime.address(),
+        &borrowed(&vars),
+    );
+    let scheduled = fixture_with("scheduled-fx-rates-fetch.json", "", &[]);
+    let saved = runtime.invoke(scheduled).await.expect("the fetch answers");
+    assert_eq!(saved, json!(["2026-11-20"]));
+    let reply = env.get("/2026-02-01/fx_rates.json?date=2026-11-20").await;
+    assert_eq!(reply.body["fxRates"]["rates"]["USD"].to_string(), "1.0812");
 }
