@@ -1441,6 +1441,11 @@ async fn every_route_checks_key_scope_and_tenant() {
             "commissions:write",
         ),
         Route::object(Method::POST, action_path(&id, "deny"), "commissions:write"),
+        Route::object(
+            Method::POST,
+            action_path(&id, "fulfil"),
+            "commissions:write",
+        ),
         Route::collection(Method::POST, BULK_APPROVE, "commissions:write")
             .with_body(json!({"ids": [id]})),
         Route::collection(Method::POST, BULK_DENY, "commissions:write")

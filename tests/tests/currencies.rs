@@ -385,6 +385,16 @@ async fn rates_are_uploaded_checked_and_read_as_in_force_for_seven_days() {
             vec!["fxRates.base"],
         ),
         (
+            rates_path(day),
+            json!({"fxRates": {"base": "EUR", "rates": {"USD": exact("1e400")}}}),
+            vec!["fxRates.rates.USD"],
+        ),
+        (
+            rates_path(day),
+            json!({"fxRates": {"base": "EUR", "rates": {"USD": exact("1000000001"), "GBP": exact("0.0000001")}}}),
+            vec!["fxRates.rates.GBP", "fxRates.rates.USD"],
+        ),
+        (
             format!("/2026-02-01/fx_rates/{}.json", days_ago(-3)),
             json!({"fxRates": {"base": "EUR", "rates": {"USD": 1}}}),
             vec!["date"],
