@@ -2,75 +2,134 @@
 Bank's own format (the layout of eurofxref-hist-90d.xml, newest day first), which `make run`
 loads through the same parser as the scheduled fetch of the ECB's daily rates.
 
-The rates are generated, not the ECB's: this machine cannot reach the ECB. Each currency takes a
-small seeded random walk from a realistic level, once per TARGET business day (weekdays except
-1 January, Good Friday, Easter Monday, 1 May, 25 and 26 December), quoted with the ECB's number
-of significant digits. 20 November 2026 is pinned to USD 1.0812 and JPY 162.45, the README's
-example.
+The rates are generated, not the ECB's: this machine cannot reach the ECB. There is one day per
+TARGET business day (weekdays except 1 January, Good Friday, Easter Monday, 1 May, 25 and 26
+December). Each currency takes a seeded random walk that is pulled back towards a realistic level
+and kept inside a realistic band. The walk runs backwards from 20 November 2026, whose USD 1.0812
+and JPY 162.45 (the README's example) are pinned, so the pinned day follows the days before it
+without a jump. DKK stays at its ERM II central rate and HKD at its US dollar peg, as the real
+rates do. Quotes carry the ECB's number of decimals.
 
-Usage: python3 infra/local/ecb_snapshot.py > infra/local/ecb-rates.xml
+Usage: python3 infra/local/ecb_snapshot.py  (rewrites ecb-rates.xml next to this script)
 """
 
 import datetime
+import math
+import pathlib
 import random
 
 FIRST = datetime.date(2026, 6, 1)
 LAST = datetime.date(2026, 11, 20)
-PINNED = {LAST: {"USD": "1.0812", "JPY": "162.45"}}
+PINNED = {"USD": 1.0812, "JPY": 162.45}
+SNAPSHOT = pathlib.Path(__file__).with_name("ecb-rates.xml")
 
-# currency: (level, decimals)
-LEVELS = {
-    "USD": (1.10, 4), "JPY": (166.0, 2), "CZK": (24.6, 3), "DKK": (7.4600, 4),
-    "GBP": (0.8560, 5), "HUF": (392.0, 2), "PLN": (4.2700, 4), "SEK": (11.15, 4),
-    "CHF": (0.9400, 4), "NOK": (11.70, 4), "AUD": (1.6700, 4), "BRL": (6.1200, 4),
-    "CAD": (1.5100, 4), "CNY": (7.9000, 4), "HKD": (8.6000, 4), "INR": (94.00, 2),
-    "KRW": (1510.0, 2), "MXN": (20.60, 4), "NZD": (1.8300, 4), "SGD": (1.4500, 4),
-    "ZAR": (20.30, 4),
+# How strongly a walk is pulled back towards its level each day (fraction of the log distance).
+PULL = 0.04
+
+# currency: (level, lowest, highest, daily volatility, decimals), in the ECB's order. HKD and CNY
+# are walked against USD (their pegs or managed bands) and quoted against EUR through it.
+WALKS = {
+    "USD": (1.125, 1.08, 1.17, 0.0035, 4),
+    "JPY": (167.0, 160.0, 175.0, 0.0045, 2),
+    "CZK": (24.60, 24.20, 25.00, 0.0012, 3),
+    "DKK": (7.4620, 7.4580, 7.4660, 0.00003, 4),
+    "GBP": (0.8600, 0.8500, 0.8700, 0.0020, 5),
+    "HUF": (392.0, 385.0, 400.0, 0.0030, 2),
+    "PLN": (4.2600, 4.2000, 4.3200, 0.0015, 4),
+    "SEK": (11.05, 10.80, 11.40, 0.0030, 4),
+    "CHF": (0.9350, 0.9200, 0.9500, 0.0020, 4),
+    "NOK": (11.70, 11.40, 12.00, 0.0035, 4),
+    "AUD": (1.7300, 1.6800, 1.7800, 0.0040, 4),
+    "BRL": (6.3000, 6.1000, 6.5000, 0.0060, 4),
+    "CAD": (1.6000, 1.5700, 1.6400, 0.0030, 4),
+    "CNY": (7.15, 7.08, 7.25, 0.0010, 4),
+    "HKD": (7.800, 7.770, 7.830, 0.0004, 4),
+    "INR": (99.0, 95.0, 103.0, 0.0035, 4),
+    "KRW": (1600.0, 1550.0, 1680.0, 0.0040, 2),
+    "MXN": (21.50, 20.80, 22.20, 0.0055, 4),
+    "NZD": (1.9500, 1.9000, 2.0200, 0.0040, 4),
+    "SGD": (1.5000, 1.4700, 1.5300, 0.0020, 4),
+    "ZAR": (20.60, 20.20, 21.20, 0.0060, 4),
 }
+AGAINST_USD = {"CNY", "HKD"}
 HOLIDAYS = {(1, 1), (5, 1), (12, 25), (12, 26)}
-EASTER = {2026: datetime.date(2026, 4, 5)}
 
 
-def business_days():
-    day = FIRST
-    while day <= LAST:
-        easter = EASTER[day.year]
+def easter(year):
+    """Easter Sunday in the Gregorian calendar (the anonymous Gregorian algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    j = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * j) // 451
+    month, day = divmod(h + j - 7 * m + 114, 31)
+    return datetime.date(year, month, day + 1)
+
+
+def business_days_newest_first():
+    day = LAST
+    while day >= FIRST:
+        sunday = easter(day.year)
         closed = (
             day.weekday() >= 5
             or (day.month, day.day) in HOLIDAYS
-            or day in (easter - datetime.timedelta(days=2), easter + datetime.timedelta(days=1))
+            or day in (sunday - datetime.timedelta(days=2), sunday + datetime.timedelta(days=1))
         )
         if not closed:
             yield day
-        day += datetime.timedelta(days=1)
+        day -= datetime.timedelta(days=1)
+
+
+def step(rng, value, level, lowest, highest, volatility):
+    """One day of a walk in log space, pulled towards `level`, reflected back into the band."""
+    moved = math.exp(math.log(value) + PULL * math.log(level / value) + rng.gauss(0, volatility))
+    if moved > highest:
+        moved = highest * highest / moved
+    if moved < lowest:
+        moved = lowest * lowest / moved
+    return moved
+
+
+def days():
+    """(day, {code: quote text}) for every business day, newest first."""
+    rng = random.Random(20261120)
+    # The unpinned currencies start a few days' moves from their level, not on it.
+    values = {
+        code: PINNED.get(code) or step(rng, level, level, lowest, highest, 3 * volatility)
+        for code, (level, lowest, highest, volatility, _) in WALKS.items()
+    }
+    for index, day in enumerate(business_days_newest_first()):
+        if index:
+            for code, (level, lowest, highest, volatility, _) in WALKS.items():
+                values[code] = step(rng, values[code], level, lowest, highest, volatility)
+        quotes = {}
+        for code, (_, _, _, _, decimals) in WALKS.items():
+            value = values[code] * (values["USD"] if code in AGAINST_USD else 1)
+            quotes[code] = f"{value:.{decimals}f}"
+        yield day, quotes
 
 
 def main():
-    rng = random.Random(20261120)
-    levels = {code: level for code, (level, _) in LEVELS.items()}
-    days = []
-    for day in business_days():
-        quotes = {}
-        for code, (_, decimals) in LEVELS.items():
-            levels[code] *= 1 + rng.gauss(0, 0.003)
-            quotes[code] = PINNED.get(day, {}).get(code, f"{levels[code]:.{decimals}f}")
-        days.append((day, quotes))
-    print('<?xml version="1.0" encoding="UTF-8"?>')
-    print("<!-- Generated by infra/local/ecb_snapshot.py: ECB's format, not ECB's rates. -->")
-    print('<gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01" '
-          'xmlns="http://www.ecb.int/vocabulary/2002-08-01/eurofxref">')
-    print("\t<gesmes:subject>Reference rates</gesmes:subject>")
-    print("\t<gesmes:Sender>")
-    print("\t\t<gesmes:name>European Central Bank</gesmes:name>")
-    print("\t</gesmes:Sender>")
-    print("\t<Cube>")
-    for day, quotes in reversed(days):
-        print(f"\t\t<Cube time='{day.isoformat()}'>")
-        for code, quote in quotes.items():
-            print(f"\t\t\t<Cube currency='{code}' rate='{quote}'/>")
-        print("\t\t</Cube>")
-    print("\t</Cube>")
-    print("</gesmes:Envelope>")
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        "<!-- Generated by infra/local/ecb_snapshot.py: the ECB's format with made-up rates, not the"
+        " ECB's data. Regenerate with python3 infra/local/ecb_snapshot.py. -->",
+        '<gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01" '
+        'xmlns="http://www.ecb.int/vocabulary/2002-08-01/eurofxref">',
+        "\t<gesmes:subject>Reference rates</gesmes:subject>",
+        "\t<gesmes:Sender>",
+        "\t\t<gesmes:name>European Central Bank</gesmes:name>",
+        "\t</gesmes:Sender>",
+        "\t<Cube>",
+    ]
+    for day, quotes in days():
+        lines.append(f"\t\t<Cube time='{day.isoformat()}'>")
+        lines += [f"\t\t\t<Cube currency='{code}' rate='{quote}'/>" for code, quote in quotes.items()]
+        lines.append("\t\t</Cube>")
+    lines += ["\t</Cube>", "</gesmes:Envelope>"]
+    SNAPSHOT.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 //! The scheduled fetch of reference rates against the emulator and a local
 //! HTTP server standing in for the ECB: a good document is saved day by
 //! day and found in force; an error status, a document that is not
-//! reference rates and an unreachable server each fail the invocation (so
-//! the alarm sees it) and save nothing.
+//! reference rates (or is cut short) and an unreachable server each fail
+//! the invocation (so the alarm sees it) and save nothing.
 
 use chrono::NaiveDate;
 use harness::TestEnv;
@@ -13,6 +13,13 @@ use rust_decimal::Decimal;
 
 fn day(text: &str) -> NaiveDate {
     text.parse().unwrap()
+}
+
+/// The document cut short after its day's rates, as a dropped connection
+/// without a content length leaves it: whole to a tokenizer, not to the parser.
+fn cut_after_the_day(xml: String) -> String {
+    let outer_end = xml.rfind("</Cube>").expect("the outer Cube's end");
+    xml[..outer_end].to_string()
 }
 
 #[tokio::test]
@@ -51,6 +58,10 @@ async fn a_failed_fetch_fails_the_invocation_and_saves_nothing() {
         ),
         (
             serve("200 OK", ecb_daily().replace("1.0812", "-1")).await,
+            "not ECB reference rates",
+        ),
+        (
+            serve("200 OK", cut_after_the_day(ecb_daily())).await,
             "not ECB reference rates",
         ),
         (

@@ -73,8 +73,10 @@ async fn fetch(url: &str) -> Result<String, FetchError> {
         url: url.to_string(),
         reason,
     };
+    // The provider named rather than hyper-rustls's `aws-lc-rs` feature, which
+    // would give hyper-rustls, and the whole AWS SDK above it, a second build.
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_native_roots()
+        .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
         .map_err(|e| failed(format!("no root certificates: {e}")))?
         .https_or_http()
         .enable_http1()
@@ -88,12 +90,12 @@ async fn fetch(url: &str) -> Result<String, FetchError> {
         let response = client
             .request(request)
             .await
-            .map_err(|e| failed(e.to_string()))?;
+            .map_err(|e| failed(causes(&e)))?;
         let status = response.status();
         let body = http_body_util::Limited::new(response.into_body(), MAX_BYTES)
             .collect()
             .await
-            .map_err(|e| failed(e.to_string()))?
+            .map_err(|e| failed(causes(&*e)))?
             .to_bytes();
         Ok::<_, FetchError>((status, body))
     })
@@ -107,4 +109,14 @@ async fn fetch(url: &str) -> Result<String, FetchError> {
         });
     }
     String::from_utf8(body.to_vec()).map_err(|e| failed(format!("not UTF-8: {e}")))
+}
+
+/// An error and its causes, `: `-separated: hyper's own message (`client
+/// error (Connect)`) leaves out what the alarm's reader needs, a refused
+/// connection or an untrusted certificate, which its sources say.
+fn causes(error: &dyn std::error::Error) -> String {
+    std::iter::successors(Some(error), |error| error.source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
 }
