@@ -36,11 +36,22 @@ EMULATOR_500 = {"type": "https://httpstatuses.com/500", "status": 500, "title": 
 GET_RETRIES = 3
 
 
+def _wire_bytes(body) -> bytes:
+    """The bytes a request body goes out as. `http.client` sends a `str` body as Latin-1, so a
+    JSON body holding "é" unescaped reaches the server as the single byte 0xE9: not UTF-8."""
+    if isinstance(body, str):
+        try:
+            return body.encode("latin-1")
+        except UnicodeEncodeError:
+            return body.encode("utf-8", "surrogatepass")
+    return bytes(body)
+
+
 def _is_utf8(body) -> bool:
-    if body is None or isinstance(body, str):
+    if body is None:
         return True
     try:
-        bytes(body).decode("utf-8")
+        _wire_bytes(body).decode("utf-8")
     except UnicodeDecodeError:
         return False
     return True
