@@ -15,6 +15,8 @@ _PARTNER_LEDGER_LIB=1
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 LOCAL_SCRIPTS="$REPO_ROOT/infra/local"
 VENV="$REPO_ROOT/.venv"
+# The SAM CLI and the cross-compiling toolchain (venv.sh deploy), apart from the test tools.
+DEPLOY_VENV="$VENV/deploy"
 # Runtime files (logs, the dev key). PARTNER_LEDGER_LOCAL_DIR moves them: test_run_signals.sh does,
 # so its `make run` leaves a developer's .local/dev-api-key alone.
 LOCAL_DIR="${PARTNER_LEDGER_LOCAL_DIR:-$REPO_ROOT/.local}"

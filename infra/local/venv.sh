@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# infra/local/venv.sh [run|test]: owns the project-local Python venv (./.venv) and what is in it.
+# infra/local/venv.sh [run|test|deploy]: owns the project-local Python venvs and what is in them.
 #   run  (default): moto_server (the DynamoDB emulator) and cargo-lambda, for `make run`/bench;
-#   test:           the same plus cfn-lint and schemathesis, for `make test`.
+#   test:           the same plus cfn-lint and schemathesis, for `make test`;
+#   deploy:         the SAM CLI, cargo-lambda and ziglang, for `make package`/`make deploy`, in a
+#                   venv of its own (.venv/deploy): the SAM CLI pins a boto3 that moto's does not.
 # Idempotent: a stamp per set records the hash of the pin files, so a re-run with unchanged pins
 # costs nothing; a changed pin reinstalls. Pins: requirements-*.txt (top level) and
 # constraints.txt (everything transitive). cargo-lambda is installed with --no-deps (its only
@@ -10,13 +12,19 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 set_name=${1:-run}
-case $set_name in
-  run | test) ;;
-  *) die "usage: $0 [run|test]" ;;
-esac
-
 requirements="$LOCAL_SCRIPTS/requirements-$set_name.txt"
-pin_files=("$LOCAL_SCRIPTS/requirements-run.txt" "$requirements" "$LOCAL_SCRIPTS/constraints.txt" "$LOCAL_SCRIPTS/requirements-nodeps.txt")
+case $set_name in
+  run | test)
+    pin_files=("$LOCAL_SCRIPTS/requirements-run.txt" "$requirements" "$LOCAL_SCRIPTS/constraints.txt" "$LOCAL_SCRIPTS/requirements-nodeps.txt")
+    constraints="$LOCAL_SCRIPTS/constraints.txt"
+    ;;
+  deploy)
+    VENV="$DEPLOY_VENV"
+    pin_files=("$requirements" "$LOCAL_SCRIPTS/constraints-deploy.txt")
+    constraints="$LOCAL_SCRIPTS/constraints-deploy.txt"
+    ;;
+  *) die "usage: $0 [run|test|deploy]" ;;
+esac
 want=$(cat "${pin_files[@]}" | "$PYTHON" -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')
 stamp="$VENV/.installed-$set_name"
 
@@ -35,16 +43,27 @@ if [[ ! -x $VENV/bin/python ]]; then
   "$PYTHON" -m venv "$VENV"
 fi
 
-log "installing the $set_name tools into .venv (pinned in infra/local/)"
+log "installing the $set_name tools into ${VENV#"$REPO_ROOT"/} (pinned in infra/local/)"
 pip_install=("$VENV/bin/python" -m pip install --disable-pip-version-check --no-input --quiet --progress-bar off)
-"${pip_install[@]}" -c "$LOCAL_SCRIPTS/constraints.txt" -r "$requirements"
-"${pip_install[@]}" --no-deps -r "$LOCAL_SCRIPTS/requirements-nodeps.txt"
+"${pip_install[@]}" -c "$constraints" -r "$requirements"
+
+if [[ $set_name != deploy ]]; then
+  "${pip_install[@]}" --no-deps -r "$LOCAL_SCRIPTS/requirements-nodeps.txt"
+fi
 
 # Prove the entry points run before recording success.
-"$VENV/bin/moto_server" --help >/dev/null
 "$VENV/bin/cargo-lambda" lambda --version >/dev/null
-if [[ $set_name == test ]]; then
-  "$VENV/bin/cfn-lint" --version >/dev/null
-  "$VENV/bin/st" --version >/dev/null
-fi
+case $set_name in
+  run | test)
+    "$VENV/bin/moto_server" --help >/dev/null
+    ;;&
+  test)
+    "$VENV/bin/cfn-lint" --version >/dev/null
+    "$VENV/bin/st" --version >/dev/null
+    ;;
+  deploy)
+    SAM_CLI_TELEMETRY=0 "$VENV/bin/sam" --version >/dev/null
+    "$VENV/bin/python" -m ziglang version >/dev/null
+    ;;
+esac
 printf '%s\n' "$want" >"$stamp"
