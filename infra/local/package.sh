@@ -35,7 +35,7 @@ bootstraps() {
   fi
   local packages=()
   while read -r binary; do packages+=(--package "$binary"); done < <(template_binaries)
-  log "building ${#packages[@]} arm64 bootstraps in one cargo invocation (release, LTO)"
+  log "building $((${#packages[@]} / 2)) arm64 bootstraps in one cargo invocation (release, LTO)"
   cargo lambda build --release --arm64 "${packages[@]}"
 }
 

@@ -1,6 +1,8 @@
 //! JSON request bodies: content type, size limit, exact decimals and error
 //! messages that name the offending field.
 
+use std::borrow::Cow;
+
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
@@ -100,12 +102,35 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 /// map, whose key shows up in paths of numbers that fail to convert.
 const NUMBER_TOKEN: &str = ".$serde_json::private::Number";
 
+/// How many characters of what the caller sent an error repeats: enough to
+/// recognise it, never the whole of a hostile 256 KiB string (an answer that
+/// repeats its request is an amplifier, and the caller has it already).
+const ECHOED_CHARS: usize = 64;
+
+/// `text`, cut to [`ECHOED_CHARS`] with an ellipsis.
+fn clip(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(ECHOED_CHARS) {
+        Some((cut, _)) => Cow::Owned(format!("{}…", &text[..cut])),
+        None => Cow::Borrowed(text),
+    }
+}
+
+/// serde's message with every backticked value the caller sent clipped.
+fn clip_quoted(text: &str) -> String {
+    text.split('`')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { clip(part) } else { part.into() })
+        .collect::<Vec<_>>()
+        .join("`")
+}
+
 /// Turns serde's wording into a field path plus a message about that field.
 fn field_error(path: &str, err: &serde_json::Error) -> FieldError {
-    let text = err.to_string();
+    let text = clip_quoted(&err.to_string());
     let text = text.split(" at line ").next().unwrap_or(&text);
     let path = path.strip_suffix(NUMBER_TOKEN).unwrap_or(path);
-    let parent = if path == "." { "" } else { path };
+    let path = path.split('.').map(clip).collect::<Vec<_>>().join(".");
+    let parent = if path == "." { "" } else { path.as_str() };
     let named = |name: &str, message: &str| {
         let field = if parent.is_empty() {
             name.to_string()
@@ -209,6 +234,36 @@ mod tests {
             wrapper,
             vec![FieldError::new("partnerGroup", "is required")]
         );
+    }
+
+    #[test]
+    fn what_the_caller_sent_is_repeated_clipped() {
+        let long = "é".repeat(5000);
+        let body = format!(r#"{{"partnerGroup":{{"name":"a","{long}":1}}}}"#);
+        let unknown = fields(parse::<Outer>(body.as_bytes()).unwrap_err());
+        let clipped = format!("partnerGroup.{}…", "é".repeat(64));
+        assert_eq!(unknown[0].field, clipped);
+
+        #[derive(Debug, Deserialize)]
+        enum Kind {
+            Sale,
+        }
+        #[derive(Debug, Deserialize)]
+        struct Typed {
+            #[serde(rename = "kind")]
+            _kind: Kind,
+        }
+        let body = format!(r#"{{"kind":"{}"}}"#, "x".repeat(200_000));
+        let variant = fields(parse::<Typed>(body.as_bytes()).unwrap_err());
+        assert_eq!(variant[0].field, "kind");
+        assert!(
+            variant[0]
+                .message
+                .starts_with(&format!("unknown variant `{}…`", "x".repeat(64))),
+            "{}",
+            variant[0].message
+        );
+        assert!(variant[0].message.len() < 200, "{}", variant[0].message);
     }
 
     #[test]
