@@ -14,6 +14,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
 use harness::faults::KillSwitch;
 use harness::harsh::Faults;
+use harness::iam::acting_as;
 use harness::{TestEnv, harsh, seed};
 use http::{Method, StatusCode};
 use partner_ledger::model::{
@@ -149,13 +150,14 @@ impl<'a> Ledger<'a> {
         accounts::from_item(item.expect("the account exists")).unwrap()
     }
 
-    /// Runs the payout run in this account at `now` on `store`. A scheduled
-    /// run comes long after the writes it reads, so in the harsh world the
-    /// indexes catch up first; the run's own writes still lag.
+    /// Runs the payout run in this account at `now` on `store`, as the
+    /// scheduled function runs it in each account. A scheduled run comes
+    /// long after the writes it reads, so in the harsh world the indexes
+    /// catch up first; the run's own writes still lag.
     async fn run_on(&self, store: &Store, run: PayoutRun<'_>) -> Result<RunReport, String> {
         harsh::settle(self.env.store.table()).await;
         let account = self.account().await;
-        run.account(store, &account)
+        acting_as("payout-run", run.account(store, &account))
             .await
             .map_err(|e| e.to_string())
     }
