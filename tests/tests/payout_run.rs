@@ -832,6 +832,43 @@ async fn a_run_stopped_by_its_budget_resumes_where_it_stopped() {
 }
 
 #[tokio::test]
+async fn a_run_by_hand_continues_where_the_scheduled_run_stopped() {
+    let env = TestEnv::new().await;
+    let ledger = Ledger::a(&env).await;
+    for handle in ["ann", "bob", "cat"] {
+        let partner = ledger.partner(handle).await;
+        for n in 0..6 {
+            ledger
+                .approved(&partner, "10", "cash", &format!("{handle}-{n}"))
+                .await;
+        }
+    }
+    let budget = Checks(AtomicUsize::new(5));
+    let stopped = ledger
+        .run_on(
+            &env.store,
+            PayoutRun::new(Utc::now(), &budget).transaction_items(SMALL),
+        )
+        .await
+        .unwrap();
+    let position = Key::payout_run(&ledger.account);
+    assert!(
+        !stopped.complete && env.store.get(&position).await.unwrap().is_some(),
+        "the scheduled run stopped and left its position: {stopped:?}"
+    );
+    let by_hand = ledger
+        .call(Method::POST, "/2026-02-01/payouts/run.json", None)
+        .await;
+    assert_eq!(by_hand["payoutRun"]["complete"], json!(true), "{by_hand}");
+    assert!(
+        env.store.get(&position).await.unwrap().is_none(),
+        "the finished run by hand cleared the position"
+    );
+    assert_eq!(ledger.payouts().await.len(), 3, "each partner paid once");
+    ledger.assert_invariants("after the run by hand").await;
+}
+
+#[tokio::test]
 async fn two_runs_at_once_end_as_one_run() {
     let env = TestEnv::new().await;
     let now = after_hold();
