@@ -33,7 +33,7 @@ import schemathesis
 from schemathesis.core.failures import ServerError
 
 EMULATOR_500 = {"type": "https://httpstatuses.com/500", "status": 500, "title": "Internal Server Error"}
-GET_RETRIES = 3
+RETRIES = 3
 
 
 def _wire_bytes(body) -> bytes:
@@ -67,7 +67,7 @@ def _is_emulator_500(status: int, content: bytes) -> bool:
 def _recovers(request) -> bool:
     """Whether the same request, sent again, gets past the stand-in."""
     with requests.Session() as session:
-        for _ in range(GET_RETRIES):
+        for _ in range(RETRIES):
             again = session.send(request, timeout=30)
             if not _is_emulator_500(again.status_code, again.content):
                 return True

@@ -4,8 +4,10 @@
 #   injected faults) -> cargo fmt --check -> clippy -D warnings -> cfn-lint template.yaml
 #   -> a DynamoDB emulator of its own on a free port -> cargo build --workspace
 #   -> `make run` torn down by SIGTERM and SIGHUP (test_run_signals.sh, on free ports)
-#   -> cargo test --workspace -> the fault-injected (harsh) runs of the payment-event, payout-run
-#   and concurrency tests -> schemathesis against the API served by cargo lambda watch.
+#   -> cargo test --workspace, recording each function's DynamoDB actions -> iam-check (each
+#   function's policy grants exactly those) -> the fault-injected (harsh) runs of the
+#   payment-event, payout-run and concurrency tests -> schemathesis against the API served by
+#   cargo lambda watch.
 # Uses only free ports, so it runs beside `make run`. Whatever fails, the EXIT trap stops the
 # emulator and the API server; the exit status is non-zero on any failure.
 set -euo pipefail
@@ -37,7 +39,12 @@ step "DynamoDB emulator" emulator_start "$(free_port)" "$logs/emulator.log"
 # The integration tests spawn target/debug/partner-groups and openapi: build everything first.
 step "cargo build --workspace" cargo build --workspace
 step "make run stops on SIGTERM and SIGHUP" bash "$LOCAL_SCRIPTS/test_run_signals.sh"
-step "cargo test --workspace" cargo test --workspace
+# Each process of the suite records which DynamoDB actions each function performed (tests/src/iam.rs);
+# iam-check then holds every function's policy in template.yaml to exactly that set.
+iam_record="$logs/iam-actions"
+rm -rf "$iam_record"
+step "cargo test --workspace" env PARTNER_LEDGER_IAM_RECORD="$iam_record" cargo test --workspace
+step "IAM policies are what the tests used" cargo run -q -p integration-tests --bin iam-check -- "$iam_record"
 # SPEC §4.10: the same invariants in the harsh world, where the emulator injects transaction
 # conflicts, throttling, partly processed batch reads and lagging indexes (tests/src/harsh.rs).
 step "harsh world: payment events, payout run" \

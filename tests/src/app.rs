@@ -21,6 +21,7 @@ use tower::ServiceExt;
 
 use crate::counter::RequestCounter;
 use crate::harsh::{self, Faults};
+use crate::iam::{ActionRecorder, acting_as};
 
 /// The emulator's address: `make test` exports it.
 pub fn emulator_endpoint() -> String {
@@ -40,7 +41,8 @@ pub async fn client(counter: &RequestCounter) -> Client {
 }
 
 /// A DynamoDB client for the emulator with `interceptor`, retrying as
-/// production's does.
+/// production's does. Its requests made while the harness acts as a
+/// function are recorded as that function's (`iam`).
 pub fn client_with(interceptor: impl Intercept + 'static) -> Client {
     let config = aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
@@ -53,6 +55,7 @@ pub fn client_with(interceptor: impl Intercept + 'static) -> Client {
         .build();
     let dynamo = aws_sdk_dynamodb::config::Builder::from(&config)
         .interceptor(interceptor)
+        .interceptor(ActionRecorder)
         .build();
     Client::from_conf(dynamo)
 }
@@ -167,31 +170,48 @@ impl TestEnv {
             .expect("issue key")
     }
 
-    /// The function API Gateway would route `path` to (see template.yaml).
-    pub fn function_for(&self, path: &str) -> Router {
-        let store = self.store.clone();
+    /// The function (its binary) API Gateway would route `path` to (see
+    /// template.yaml); `partner-groups` answers paths no function serves.
+    pub fn binary_for(path: &str) -> &'static str {
         let under = |prefix: &str| path.starts_with(&format!("/2026-02-01/{prefix}"));
         if path.starts_with(openapi::PATH) {
-            openapi::router()
+            "openapi"
         } else if under("partners/groups") {
-            partner_groups::router(store)
+            "partner-groups"
         } else if under("partners") {
-            partners::router(store)
+            "partners"
         } else if under("campaigns") {
-            campaigns::router(store)
+            "campaigns"
         } else if under("referrals") {
-            referrals::router(store)
+            "referrals"
         } else if under("commissions") {
-            commissions::router(store)
+            "commissions"
         } else if under("webhooks") || under("events") {
-            payment_events::router(store)
+            "payment-events"
         } else if under("payouts") {
-            payouts::router(store)
+            "payouts"
         } else if under("account.json") || under("api_keys") || under("fx_rates") {
-            account::router(store)
+            "account"
         } else {
-            partner_groups::router(store)
+            "partner-groups"
         }
+    }
+
+    /// The router of the HTTP function `binary`, on this table.
+    pub fn router_of(&self, binary: &str) -> Option<Router> {
+        let store = self.store.clone();
+        Some(match binary {
+            "openapi" => openapi::router(),
+            "partner-groups" => partner_groups::router(store),
+            "partners" => partners::router(store),
+            "campaigns" => campaigns::router(store),
+            "referrals" => referrals::router(store),
+            "commissions" => commissions::router(store),
+            "payment-events" => payment_events::router(store),
+            "payouts" => payouts::router(store),
+            "account" => account::router(store),
+            _ => return None,
+        })
     }
 
     /// Sends one request with `key` (if any) and an optional JSON body. In
@@ -222,9 +242,17 @@ impl TestEnv {
 
     /// Sends a raw request through the API.
     pub async fn send(&self, request: Request<Body>) -> Reply {
-        let function = self.function_for(request.uri().path());
-        let response = function
-            .oneshot(request)
+        let binary = Self::binary_for(request.uri().path());
+        let function = self
+            .router_of(binary)
+            .expect("a routed binary has a router");
+        self.send_to(binary, function, request).await
+    }
+
+    /// Sends a raw request to `function`, the router of `binary`, as that
+    /// function.
+    pub async fn send_to(&self, binary: &str, function: Router, request: Request<Body>) -> Reply {
+        let response = acting_as(binary, function.oneshot(request))
             .await
             .expect("routers are infallible");
         let status = response.status();

@@ -6,6 +6,7 @@
 
 use chrono::NaiveDate;
 use harness::TestEnv;
+use harness::iam::acting_as;
 use harness::stub_server::{ecb_daily, serve};
 use partner_ledger::money::Currency;
 use partner_ledger::store::fx_rates;
@@ -26,9 +27,12 @@ fn cut_after_the_day(xml: String) -> String {
 async fn the_days_rates_are_fetched_and_saved() {
     let env = TestEnv::new().await;
     let url = serve("200 OK", ecb_daily()).await;
-    let saved = fx_rates_fetch::fetch_and_save(&env.store, &url)
-        .await
-        .expect("fetched");
+    let saved = acting_as(
+        "fx-rates-fetch",
+        fx_rates_fetch::fetch_and_save(&env.store, &url),
+    )
+    .await
+    .expect("fetched");
     assert_eq!(saved, [day("2026-11-20")]);
     let rates = fx_rates::in_force(&env.store, day("2026-11-23"))
         .await
@@ -70,9 +74,12 @@ async fn a_failed_fetch_fails_the_invocation_and_saves_nothing() {
         ),
     ];
     for (url, expected) in cases {
-        let error = fx_rates_fetch::fetch_and_save(&env.store, &url)
-            .await
-            .expect_err(&url);
+        let error = acting_as(
+            "fx-rates-fetch",
+            fx_rates_fetch::fetch_and_save(&env.store, &url),
+        )
+        .await
+        .expect_err(&url);
         assert!(error.to_string().contains(expected), "{url}: {error}");
     }
     assert_eq!(env.item_count().await, before, "nothing saved");

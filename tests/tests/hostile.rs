@@ -11,6 +11,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use axum::body::Body;
 use chrono::{Duration, Utc};
+use harness::iam::acting_as;
 use harness::{Reply, TestEnv, seed};
 use http::{Method, Request, StatusCode};
 use partner_ledger::model::Id;
@@ -1368,10 +1369,12 @@ async fn the_payout_run_passes_over_an_unreadable_commission_and_pays_the_rest()
     );
 
     let now = Utc::now() + Duration::minutes(1);
-    let sweep = PayoutRun::new(now, &Unlimited)
-        .all(&env.store)
-        .await
-        .expect("the sweep runs");
+    let sweep = acting_as(
+        "payout-run",
+        PayoutRun::new(now, &Unlimited).all(&env.store),
+    )
+    .await
+    .expect("the sweep runs");
     assert!(sweep.failures.is_empty(), "{:?}", sweep.failures);
     assert_eq!(sweep.runs.len(), 2, "{:?}", sweep.runs);
 
@@ -1411,10 +1414,12 @@ async fn the_payout_run_lists_an_unreadable_account_and_pays_the_others() {
     corrupt(&env, Key::account(&account_a), "currency", "EURO!").await;
 
     let now = Utc::now() + Duration::minutes(1);
-    let sweep = PayoutRun::new(now, &Unlimited)
-        .all(&env.store)
-        .await
-        .expect("one unreadable account does not stop the sweep");
+    let sweep = acting_as(
+        "payout-run",
+        PayoutRun::new(now, &Unlimited).all(&env.store),
+    )
+    .await
+    .expect("one unreadable account does not stop the sweep");
     assert_eq!(sweep.failures.len(), 1, "{:?}", sweep.failures);
     assert!(
         sweep.failures[0].account.contains(&env.account_a),

@@ -7,7 +7,8 @@
 use std::path::PathBuf;
 
 use harness::TestEnv;
-use harness::app::{emulator_endpoint, workspace_root};
+use harness::app::workspace_root;
+use harness::dynamodb_proxy;
 use harness::runtime_api::{RuntimeApi, spawn_function, spawn_function_logged};
 use harness::stub_server;
 use partner_ledger::model::Id;
@@ -44,8 +45,8 @@ fn fixture(name: &str, key: &str, group: &str) -> Value {
 }
 
 /// Starts a function's debug binary against the test table, as Lambda would.
-fn start(env: &TestEnv, runtime: &RuntimeApi, name: &str) -> tokio::process::Child {
-    let vars = table_env(env);
+async fn start(env: &TestEnv, runtime: &RuntimeApi, name: &str) -> tokio::process::Child {
+    let vars = table_env(env, name).await;
     spawn_function(&binary(name), &runtime.address(), &borrowed(&vars))
 }
 
@@ -53,11 +54,15 @@ fn borrowed<'a>(vars: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
     vars.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
-/// What a function needs to reach the test table.
-fn table_env(env: &TestEnv) -> [(&str, String); 4] {
+/// What the function `binary` needs to reach the test table: the emulator,
+/// through a proxy recording its requests as the binary's (`iam`).
+async fn table_env(env: &TestEnv, binary: &str) -> [(&'static str, String); 4] {
     [
         ("TABLE_NAME", env.store.table().to_string()),
-        ("AWS_ENDPOINT_URL_DYNAMODB", emulator_endpoint()),
+        (
+            "AWS_ENDPOINT_URL_DYNAMODB",
+            dynamodb_proxy::endpoint_for(binary).await,
+        ),
         ("AWS_ACCESS_KEY_ID", "test".into()),
         ("AWS_SECRET_ACCESS_KEY", "test".into()),
     ]
@@ -77,7 +82,7 @@ async fn invoke(runtime: &RuntimeApi, event: Value) -> (u64, Value) {
 async fn partner_group_fixtures_go_through_the_real_entry_point() {
     let env = TestEnv::new().await;
     let runtime = RuntimeApi::start().await;
-    let _function = start(&env, &runtime, "partner-groups");
+    let _function = start(&env, &runtime, "partner-groups").await;
     let key = env.key_a.clone();
     let default = env
         .post(
@@ -150,7 +155,7 @@ async fn partner_fixtures_go_through_the_real_entry_point() {
     let env = TestEnv::new().await;
     default_group(&env).await;
     let runtime = RuntimeApi::start().await;
-    let _function = start(&env, &runtime, "partners");
+    let _function = start(&env, &runtime, "partners").await;
     let key = env.key_a.clone();
 
     let (status, body) = invoke(&runtime, fixture_with("create-partner.json", &key, &[])).await;
@@ -195,7 +200,7 @@ async fn partner_fixtures_go_through_the_real_entry_point() {
 async fn campaign_fixtures_go_through_the_real_entry_point() {
     let env = TestEnv::new().await;
     let runtime = RuntimeApi::start().await;
-    let _function = start(&env, &runtime, "campaigns");
+    let _function = start(&env, &runtime, "campaigns").await;
     let key = env.key_a.clone();
 
     let (status, body) = invoke(&runtime, fixture_with("create-campaign.json", &key, &[])).await;
@@ -229,7 +234,7 @@ async fn referral_fixtures_go_through_the_real_entry_point() {
     assert_eq!(partner.status, 201, "{:?}", partner.body);
     let partner = partner.body["partner"]["id"].as_str().unwrap().to_string();
     let runtime = RuntimeApi::start().await;
-    let _function = start(&env, &runtime, "referrals");
+    let _function = start(&env, &runtime, "referrals").await;
     let key = env.key_a.clone();
 
     let (status, body) = invoke(&runtime, fixture_with("create-referral.json", &key, &[])).await;
@@ -299,7 +304,7 @@ async fn commission_fixtures_go_through_the_real_entry_point() {
         .unwrap()
         .to_string();
     let runtime = RuntimeApi::start().await;
-    let _function = start(&env, &runtime, "commissions");
+    let _function = start(&env, &runtime, "commissions").await;
     let key = env.key_a.clone();
 
     let ids = [("__REFERRAL_ID__", referral.as_str())];
@@ -436,7 +441,7 @@ async fn payment_event_fixtures_go_through_the_real_entry_point() {
         .await
         .expect("set the endpoint secret");
     let runtime = RuntimeApi::start().await;
-    let _function = start(&env, &runtime, "payment-events");
+    let _function = start(&env, &runtime, "payment-events").await;
     let key = env.key_a.clone();
     let commissions = format!("/2026-02-01/commissions.json?referral_id={referral}");
 
@@ -572,7 +577,7 @@ async fn payout_fixtures_go_through_the_real_entry_point() {
         approved_commission(&env, &referral, "12.5", "py_fixture_2").await,
     ];
     let runtime = RuntimeApi::start().await;
-    let _function = start(&env, &runtime, "payouts");
+    let _function = start(&env, &runtime, "payouts").await;
     let key = env.key_a.clone();
 
     // Run inside a real invocation, with its deadline: the run finishes in time.
@@ -651,7 +656,7 @@ async fn the_scheduled_event_runs_the_payout_run_in_every_account() {
     approved_commission(&env, &referral, "40", "py_scheduled_1").await;
     approved_commission(&env, &referral, "12.5", "py_scheduled_2").await;
     let runtime = RuntimeApi::start().await;
-    let _function = start(&env, &runtime, "payout-run");
+    let _function = start(&env, &runtime, "payout-run").await;
     let scheduled = fixture_with("scheduled-payout-run.json", "", &[]);
 
     let run_in = |answer: &Value, account: &str| {
@@ -697,7 +702,7 @@ async fn the_scheduled_event_runs_the_payout_run_in_every_account() {
 async fn account_fixtures_go_through_the_real_entry_point() {
     let env = TestEnv::new().await;
     let runtime = RuntimeApi::start().await;
-    let _function = start(&env, &runtime, "account");
+    let _function = start(&env, &runtime, "account").await;
     let key = env.key_a.clone();
 
     let (status, body) = invoke(&runtime, fixture_with("get-account.json", &key, &[])).await;
@@ -754,7 +759,7 @@ async fn account_fixtures_go_through_the_real_entry_point() {
 async fn no_secret_reaches_the_logs_at_the_most_verbose_level() {
     let env = TestEnv::new().await;
     let runtime = RuntimeApi::start().await;
-    let table = table_env(&env);
+    let table = table_env(&env, "account").await;
     let mut vars = borrowed(&table);
     vars.push(("AWS_LAMBDA_LOG_LEVEL", "TRACE"));
     let mut function = spawn_function_logged(&binary("account"), &runtime.address(), &vars);
@@ -840,7 +845,7 @@ async fn the_scheduled_event_fetches_the_ecb_rates() {
     let env = TestEnv::new().await;
     let runtime = RuntimeApi::start().await;
     let url = stub_server::serve("200 OK", stub_server::ecb_daily()).await;
-    let mut vars = table_env(&env).to_vec();
+    let mut vars = table_env(&env, "fx-rates-fetch").await.to_vec();
     vars.push(("ECB_RATES_URL", url));
     let _function = spawn_function(
         &binary("fx-rates-fetch"),

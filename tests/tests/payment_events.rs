@@ -13,6 +13,7 @@ use axum::Router;
 use axum::body::Body;
 use chrono::{Duration, Utc};
 use futures::future::join_all;
+use harness::iam::acting_as;
 use harness::stripe::{StripePayment, Version};
 use harness::{Reply, TestEnv, seed};
 use http::{Method, Request, StatusCode};
@@ -113,9 +114,8 @@ async fn deliver_with(
     if let Some(signature) = signature {
         request = request.header("stripe-signature", signature);
     }
-    let response = function
-        .clone()
-        .oneshot(request.body(Body::from(payload.to_vec())).unwrap())
+    let request = request.body(Body::from(payload.to_vec())).unwrap();
+    let response = acting_as("payment-events", function.clone().oneshot(request))
         .await
         .unwrap();
     let status = response.status();

@@ -14,6 +14,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
 use harness::faults::KillSwitch;
 use harness::harsh::Faults;
+use harness::iam::acting_as;
 use harness::{TestEnv, harsh, seed};
 use http::{Method, StatusCode};
 use partner_ledger::model::{
@@ -149,13 +150,14 @@ impl<'a> Ledger<'a> {
         accounts::from_item(item.expect("the account exists")).unwrap()
     }
 
-    /// Runs the payout run in this account at `now` on `store`. A scheduled
-    /// run comes long after the writes it reads, so in the harsh world the
-    /// indexes catch up first; the run's own writes still lag.
+    /// Runs the payout run in this account at `now` on `store`, as the
+    /// scheduled function runs it in each account. A scheduled run comes
+    /// long after the writes it reads, so in the harsh world the indexes
+    /// catch up first; the run's own writes still lag.
     async fn run_on(&self, store: &Store, run: PayoutRun<'_>) -> Result<RunReport, String> {
         harsh::settle(self.env.store.table()).await;
         let account = self.account().await;
-        run.account(store, &account)
+        acting_as("payout-run", run.account(store, &account))
             .await
             .map_err(|e| e.to_string())
     }
@@ -827,6 +829,43 @@ async fn a_run_stopped_by_its_budget_resumes_where_it_stopped() {
             "a finished run leaves no position"
         );
     }
+}
+
+#[tokio::test]
+async fn a_run_by_hand_continues_where_the_scheduled_run_stopped() {
+    let env = TestEnv::new().await;
+    let ledger = Ledger::a(&env).await;
+    for handle in ["ann", "bob", "cat"] {
+        let partner = ledger.partner(handle).await;
+        for n in 0..6 {
+            ledger
+                .approved(&partner, "10", "cash", &format!("{handle}-{n}"))
+                .await;
+        }
+    }
+    let budget = Checks(AtomicUsize::new(5));
+    let stopped = ledger
+        .run_on(
+            &env.store,
+            PayoutRun::new(Utc::now(), &budget).transaction_items(SMALL),
+        )
+        .await
+        .unwrap();
+    let position = Key::payout_run(&ledger.account);
+    assert!(
+        !stopped.complete && env.store.get(&position).await.unwrap().is_some(),
+        "the scheduled run stopped and left its position: {stopped:?}"
+    );
+    let by_hand = ledger
+        .call(Method::POST, "/2026-02-01/payouts/run.json", None)
+        .await;
+    assert_eq!(by_hand["payoutRun"]["complete"], json!(true), "{by_hand}");
+    assert!(
+        env.store.get(&position).await.unwrap().is_none(),
+        "the finished run by hand cleared the position"
+    );
+    assert_eq!(ledger.payouts().await.len(), 3, "each partner paid once");
+    ledger.assert_invariants("after the run by hand").await;
 }
 
 #[tokio::test]
