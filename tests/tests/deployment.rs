@@ -183,3 +183,61 @@ async fn every_documented_operation_is_routed_to_the_function_that_answers_it() 
         problems.join("\n")
     );
 }
+
+/// Whether `value` holds a `!Ref name` anywhere.
+fn refers_to(value: &serde_yaml::Value, name: &str) -> bool {
+    use serde_yaml::Value;
+    match value {
+        Value::Tagged(tagged) => {
+            (tagged.tag == "Ref" && tagged.value.as_str() == Some(name))
+                || refers_to(&tagged.value, name)
+        }
+        Value::Sequence(items) => items.iter().any(|v| refers_to(v, name)),
+        Value::Mapping(map) => map.values().any(|v| refers_to(v, name)),
+        _ => false,
+    }
+}
+
+/// Every function the template deploys is operated like the others: it logs to
+/// a log group of its own that has a retention, an alarm on the alarm topic
+/// watches it, and the Makefile has the `build-<LogicalId>` target that SAM's
+/// makefile build method calls, copying that function's bootstrap.
+#[test]
+fn every_function_has_a_log_group_an_alarm_and_a_build_target() {
+    let root = harness::app::workspace_root();
+    let text = std::fs::read_to_string(root.join("template.yaml")).expect("template.yaml");
+    let template: serde_yaml::Value = serde_yaml::from_str(&text).expect("template.yaml parses");
+    let resources = template["Resources"].as_mapping().expect("Resources");
+    let makefile = std::fs::read_to_string(root.join("Makefile")).expect("Makefile");
+    let mut gaps = Vec::new();
+    for (binary, function) in template_functions() {
+        let name = &function.resource;
+        let definition = &template["Resources"][name.as_str()];
+        let log_group = resources.iter().find(|(group, resource)| {
+            resource["Type"].as_str() == Some("AWS::Logs::LogGroup")
+                && resource["Properties"].get("RetentionInDays").is_some()
+                && refers_to(
+                    &definition["Properties"]["LoggingConfig"]["LogGroup"],
+                    group.as_str().unwrap_or_default(),
+                )
+        });
+        if log_group.is_none() {
+            gaps.push(format!(
+                "{name}: no LoggingConfig.LogGroup naming a log group with a retention"
+            ));
+        }
+        let alarmed = resources.values().any(|resource| {
+            resource["Type"].as_str() == Some("AWS::CloudWatch::Alarm")
+                && refers_to(&resource["Properties"], name)
+                && refers_to(&resource["Properties"]["AlarmActions"], "AlarmTopic")
+        });
+        if !alarmed {
+            gaps.push(format!("{name}: no alarm on the AlarmTopic watches it"));
+        }
+        let target = format!("build-{name}: ; $(call copy_bootstrap,{binary})");
+        if !makefile.lines().any(|line| line == target) {
+            gaps.push(format!("{name}: the Makefile has no `{target}`"));
+        }
+    }
+    assert!(gaps.is_empty(), "{}", gaps.join("\n"));
+}
