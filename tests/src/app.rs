@@ -11,6 +11,7 @@ use axum::body::Body;
 use chrono::NaiveDate;
 use http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
+use partner_ledger::metrics::DynamoRequestCount;
 use partner_ledger::model::{FxRates, Id};
 use partner_ledger::money::Currency;
 use partner_ledger::store::{self, Store, fx_rates};
@@ -39,8 +40,8 @@ pub async fn client(counter: &RequestCounter) -> Client {
     client_with(counter.clone())
 }
 
-/// A DynamoDB client for the emulator with `interceptor`, retrying as
-/// production's does.
+/// A DynamoDB client for the emulator with `interceptor`, retrying and
+/// counting requests for the metrics as production's does.
 pub fn client_with(interceptor: impl Intercept + 'static) -> Client {
     let config = aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
@@ -52,6 +53,7 @@ pub fn client_with(interceptor: impl Intercept + 'static) -> Client {
         .retry_config(store::retries())
         .build();
     let dynamo = aws_sdk_dynamodb::config::Builder::from(&config)
+        .interceptor(DynamoRequestCount)
         .interceptor(interceptor)
         .build();
     Client::from_conf(dynamo)

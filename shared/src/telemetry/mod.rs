@@ -61,9 +61,11 @@ pub fn filter(level: Option<&str>) -> EnvFilter {
     )
 }
 
-/// Installs the subscriber, writing to stdout (CloudWatch, under Lambda).
+/// Installs the subscriber and the metrics sink (`metrics::init`), both
+/// writing to stdout (CloudWatch, under Lambda).
 pub fn init() {
     init_with_writer(std::io::stdout);
+    crate::metrics::init();
 }
 
 /// [`init`], writing to `writer`.
@@ -76,7 +78,7 @@ where
         .ok();
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     // Not `SubscriberInitExt::init`: with tracing-subscriber's `tracing-log`
-    // feature (should a dependency turn it on) it would also route the `log`
+    // feature (which a dependency turns on) it would also route the `log`
     // crate's records, from crates not held at info, into the logs.
     tracing::subscriber::set_global_default(subscriber(level.as_deref(), json, writer))
         .expect("the subscriber is installed once per process");
