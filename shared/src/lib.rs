@@ -4,12 +4,14 @@
 //! Dependencies flow one way: `engine` ← `model` ← `store` ← `http`; `views`
 //! holds the API shapes several endpoint groups share, and `earning` the
 //! sale-to-commission flow every way of reporting a payment goes through;
-//! `ecb` reads the European Central Bank's reference rates.
+//! `ecb` reads the European Central Bank's reference rates; `telemetry` and
+//! `metrics` are the logs and the CloudWatch metrics every function writes.
 
 pub mod earning;
 pub mod ecb;
 pub mod engine;
 pub mod http;
+pub mod metrics;
 pub mod model;
 pub mod money;
 pub mod payout_run;

@@ -11,6 +11,7 @@ use axum::body::Body;
 use chrono::NaiveDate;
 use http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
+use partner_ledger::metrics::DynamoRequestCount;
 use partner_ledger::model::{FxRates, Id};
 use partner_ledger::money::Currency;
 use partner_ledger::store::{self, Store, fx_rates};
@@ -40,9 +41,9 @@ pub async fn client(counter: &RequestCounter) -> Client {
     client_with(counter.clone())
 }
 
-/// A DynamoDB client for the emulator with `interceptor`, retrying as
-/// production's does. Its requests made while the harness acts as a
-/// function are recorded as that function's (`iam`).
+/// A DynamoDB client for the emulator with `interceptor`, retrying and
+/// counting requests for the metrics as production's does. Its requests made
+/// while the harness acts as a function are recorded as that function's (`iam`).
 pub fn client_with(interceptor: impl Intercept + 'static) -> Client {
     let config = aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
@@ -54,6 +55,7 @@ pub fn client_with(interceptor: impl Intercept + 'static) -> Client {
         .retry_config(store::retries())
         .build();
     let dynamo = aws_sdk_dynamodb::config::Builder::from(&config)
+        .interceptor(DynamoRequestCount)
         .interceptor(interceptor)
         .interceptor(ActionRecorder)
         .build();

@@ -800,6 +800,50 @@ async fn no_secret_reaches_the_logs_at_the_most_verbose_level() {
 }
 
 #[tokio::test]
+async fn each_log_line_of_an_invocation_carries_its_request_id_at_the_top_level() {
+    let env = TestEnv::new().await;
+    let runtime = RuntimeApi::start().await;
+    let table = table_env(&env, "account").await;
+    let mut function =
+        spawn_function_logged(&binary("account"), &runtime.address(), &borrowed(&table));
+    let mut stdout = function.stdout.take().expect("stdout is piped");
+    let reader = tokio::spawn(async move {
+        let mut logs = String::new();
+        stdout.read_to_string(&mut logs).await.map(|_| logs)
+    });
+    for _ in 0..2 {
+        let (status, _) = invoke(&runtime, fixture_with("get-account.json", &env.key_a, &[])).await;
+        assert_eq!(status, 200);
+    }
+
+    function.kill().await.expect("the function stops");
+    let logs = reader
+        .await
+        .expect("the reader ends with the function")
+        .expect("the logs are text");
+    let handled: Vec<Value> = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["message"] == "handled")
+        .collect();
+    let ids: Vec<&str> = handled
+        .iter()
+        .map(|line| line["requestId"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(ids.len(), 2, "one line per request: {logs}");
+    assert!(
+        ids.iter().all(|id| id.len() == 36) && ids[0] != ids[1],
+        "each line names its own invocation: {logs}"
+    );
+    assert!(
+        handled
+            .iter()
+            .all(|line| line["route"] == "/2026-02-01/account.json"),
+        "the request span's fields are top-level too: {logs}"
+    );
+}
+
+#[tokio::test]
 async fn the_openapi_fixture_goes_through_the_real_entry_point() {
     let runtime = RuntimeApi::start().await;
     let _function = spawn_function(&binary("openapi"), &runtime.address(), &[]);

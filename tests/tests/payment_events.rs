@@ -18,6 +18,8 @@ use harness::stripe::{StripePayment, Version};
 use harness::{Reply, TestEnv, seed};
 use http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
+use metrique::test_util::{TestEntrySink, test_entry_sink};
+use partner_ledger::metrics::LedgerMetrics;
 use partner_ledger::model::Id;
 use partner_ledger::store::{Key, accounts};
 use partner_ledger::stripe::sign;
@@ -357,6 +359,8 @@ async fn a_paid_invoice_becomes_one_priced_commission() {
     let ann = program(&env, "ann").await;
     let referral = referred(&env, "ann", "cus_inv").await;
     let function = payment_events::router(env.store.clone());
+    let TestEntrySink { inspector, sink } = test_entry_sink();
+    let _metrics = LedgerMetrics::set_test_sink_on_current_tokio_runtime(sink);
     let paid = invoice_paid("evt_inv", "in_inv", "cus_inv", 29_990);
 
     let reply = deliver(&function, &env, &paid).await;
@@ -432,6 +436,41 @@ async fn a_paid_invoice_becomes_one_priced_commission() {
     .await;
     assert_eq!(unknown.body["outcome"], json!("ignored"));
     assert_eq!(env.item_count().await, items);
+
+    let records = inspector.entries();
+    let mut outcomes: HashMap<String, u64> = HashMap::new();
+    for webhook in records
+        .iter()
+        .filter(|r| r.metrics.contains_key("StripeWebhooks"))
+    {
+        *outcomes
+            .entry(webhook.values["Outcome"].clone())
+            .or_default() += webhook.metrics["StripeWebhooks"].as_u64();
+    }
+    let expected = [
+        ("recorded", 1),
+        ("replayed", 5),
+        ("not_referred", 1),
+        ("ignored", 1),
+    ];
+    assert_eq!(
+        outcomes,
+        expected.map(|(o, n)| (o.to_string(), n)).into(),
+        "one webhook record per delivery, under its outcome"
+    );
+    let created: Vec<_> = records
+        .iter()
+        .filter(|r| r.metrics.contains_key("CommissionsCreated"))
+        .collect();
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(
+        (
+            created[0].values["Source"].as_str(),
+            created[0].values["Currency"].as_str()
+        ),
+        ("Stripe", "EUR")
+    );
+    assert_eq!(created[0].metrics["CommissionAmount"].as_f64(), 29.99);
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ use partner_ledger::http::{
     ApiError, Caller, CursorPaging, Filters, JsonBody, JsonId, ListEnvelope, PathId,
     retry_contended,
 };
+use partner_ledger::metrics::{self, CommissionSource};
 use partner_ledger::model::{Commission, Decision, Id};
 use partner_ledger::store::commissions::{self, BulkDecisionError, CommissionFilter};
 use partner_ledger::store::{Item, Key, Store};
@@ -127,7 +128,10 @@ pub async fn create_commission(
     let draft = request.commission;
     let created = retry_contended(|| create::create(&store, &caller, &draft)).await?;
     let (status, commission) = match created {
-        Created::New(commission) => (StatusCode::CREATED, commission),
+        Created::New(commission) => {
+            metrics::commission_created(CommissionSource::Api, caller.account_id(), &commission);
+            (StatusCode::CREATED, commission)
+        }
         Created::Replayed(commission) => (StatusCode::OK, commission),
     };
     Ok((status, envelope(commission)?))

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use partner_ledger::http::openapi::{WebhookErrors, WriteErrors};
 use partner_ledger::http::scopes::EventsWrite;
 use partner_ledger::http::{ApiError, Caller, JsonBody, JsonId, RawBody, retry_contended};
+use partner_ledger::metrics;
 use partner_ledger::model::Referral;
 use partner_ledger::store::referrals::{self, ReferralWriteError};
 use partner_ledger::store::{Key, Store, UniqueValue, unique};
@@ -101,6 +102,7 @@ pub async fn stripe_webhook(
             outcome
         }
     };
+    metrics::stripe_webhook(&outcome, &envelope.kind, signed.account_id());
     Ok(Json(WebhookReceipt {
         received: true,
         outcome,

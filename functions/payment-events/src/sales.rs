@@ -10,6 +10,7 @@ use chrono::Utc;
 use partner_ledger::earning::{self, Customer, Earned};
 use partner_ledger::http::scopes::EventsWrite;
 use partner_ledger::http::{ApiError, Caller};
+use partner_ledger::metrics::{self, CommissionSource};
 use partner_ledger::model::{
     Account, Commission, CommissionDraft, CommissionRequest, EventDate, Id,
 };
@@ -46,16 +47,21 @@ async fn routed(store: &Store, account: &Id, key: Key, item: Item) -> Result<Cus
     }
 }
 
-/// Earns the sale for `customer`; a partner who may not earn is an outcome,
-/// not an error, so the billing system does not send it again.
+/// Earns the sale for `customer`, reported by `source`; a partner who may
+/// not earn is an outcome, not an error, so the billing system does not
+/// send it again.
 async fn earn(
     store: &Store,
     account: &Account,
     customer: Customer,
     request: &CommissionRequest,
+    source: CommissionSource,
 ) -> Result<Recorded, ApiError> {
     match earning::earn_sale(store, account, customer, request).await {
-        Ok(Earned::Commission(commission)) => Ok((Outcome::Recorded, Some(*commission))),
+        Ok(Earned::Commission(commission)) => {
+            metrics::commission_created(source, &account.id, &commission);
+            Ok((Outcome::Recorded, Some(*commission)))
+        }
         Ok(Earned::Refused(_)) => Ok((Outcome::PartnerRefused, None)),
         Err(ApiError::NotFound("referral")) => Ok((Outcome::NotReferred, None)),
         Err(other) => Err(other),
@@ -111,7 +117,14 @@ pub async fn record_stripe(
     }
     .check(account.currency, Utc::now())
     .map_err(|errors| ApiError::Validation(under(errors, WRAPPER)))?;
-    earn(store, &account, customer, &request).await
+    earn(
+        store,
+        &account,
+        customer,
+        &request,
+        CommissionSource::Stripe,
+    )
+    .await
 }
 
 /// One attempt at recording a billing system's `sale`: the same event sent
@@ -161,7 +174,16 @@ pub async fn record_event(
         return Ok((Outcome::Replayed, Some(original)));
     }
     match customer {
-        Some(customer) => earn(store, &account, customer, &request).await,
+        Some(customer) => {
+            earn(
+                store,
+                &account,
+                customer,
+                &request,
+                CommissionSource::SaleEvent,
+            )
+            .await
+        }
         None => Ok((Outcome::NotReferred, None)),
     }
 }

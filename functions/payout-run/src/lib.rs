@@ -3,12 +3,15 @@
 //! until shortly before the invocation's deadline. What it could not finish
 //! it leaves a position for, and the next invocation continues there.
 //! `POST /2026-02-01/payouts/run.json` runs the same code for one account.
+//! Each invocation's figures are one metrics record (`metrics::payout_run`);
+//! the by-hand run is recorded as its HTTP request only.
 
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use lambda_http::tracing;
 use lambda_http::{Context, Error};
+use partner_ledger::metrics;
 use partner_ledger::payout_run::{Deadline, PayoutRun, Sweep, time_left};
 use partner_ledger::store::Store;
 
@@ -26,9 +29,11 @@ pub type Invocation = Sweep;
 /// Runs the payout run in every account; the event itself (a scheduled
 /// event, or anything `cargo lambda invoke` sends) carries nothing it needs.
 pub async fn handle(store: &Store, context: &Context) -> Result<Invocation, Error> {
+    let started = Instant::now();
     let left = time_left(context.deadline()).unwrap_or(LONGEST);
     let budget = Deadline::new(Instant::now() + left, MARGIN.min(left / 10));
     let sweep = PayoutRun::new(Utc::now(), &budget).all(store).await?;
+    metrics::payout_run(&sweep, started.elapsed());
     for run in &sweep.runs {
         tracing::info!(
             account = %run.account_id,

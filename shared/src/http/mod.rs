@@ -29,12 +29,13 @@ pub use list::{CursorPaging, ListEnvelope, Paging};
 pub use path::{JsonId, PathId};
 
 /// Adds what every group's router needs: one span per request (method,
-/// route, account), JSON 404/405 answers for anything unrouted, the 256 KiB
+/// route, account) and one metrics record (`metrics::requests`), JSON 404/405 answers for anything unrouted, the 256 KiB
 /// body limit for every body extractor, and a JSON 500 for a handler that
 /// panicked, so the process goes on serving the next request.
 pub fn finish<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
     router
         .route_layer(middleware::from_fn(request_span))
+        .route_layer(middleware::from_fn(crate::metrics::requests::record))
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::NotFound("route") })
         .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))

@@ -34,6 +34,8 @@ use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem};
 
+use crate::metrics::DynamoRequestCount;
+
 pub use codec::{decode, encode, timestamp};
 pub use keys::{Collection, Index, IndexEntry, Key, Listing, Tally, UniqueValue, Walk};
 pub use pages::{FilteredList, Page, PageRequest, WalkPage};
@@ -115,6 +117,8 @@ impl Store {
     /// fails one attempt rather than the invocation: 2 s to connect, 10 s an
     /// attempt, 25 s in all (inside API Gateway's 30 s); the SDK's standard
     /// retries (throttling, transient faults) back off with jitter, 4 attempts.
+    /// Each request sent counts against the HTTP request in flight
+    /// ([`DynamoRequestCount`]).
     pub async fn from_env() -> Result<Self, StoreError> {
         let table = std::env::var("TABLE_NAME")
             .map_err(|_| StoreError::Config("TABLE_NAME is not set".into()))?;
@@ -129,7 +133,10 @@ impl Store {
             .retry_config(retries())
             .load()
             .await;
-        Ok(Self::new(Client::new(&config), table))
+        let client = aws_sdk_dynamodb::config::Builder::from(&config)
+            .interceptor(DynamoRequestCount)
+            .build();
+        Ok(Self::new(Client::from_conf(client), table))
     }
 
     pub fn client(&self) -> &Client {

@@ -9,12 +9,22 @@
 //! and webhook secrets travel to and from the table). Those crates are
 //! therefore held at `info` whatever the level; partner-ledger's own code,
 //! which never logs a header or a body, follows the level asked for.
+//!
+//! JSON lines are flat ([`json_lines`]): the invocation's `requestId` and the
+//! request span's fields sit at the top level of every line, beside the
+//! event's own fields.
+
+mod json_lines;
 
 use std::str::FromStr;
 
+use tracing::Subscriber;
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::fmt::format::JsonFields;
+
+use json_lines::JsonLines;
 
 /// Crates whose verbose logs carry raw events, headers or table items.
 const HELD_AT_INFO: [&str; 12] = [
@@ -51,9 +61,11 @@ pub fn filter(level: Option<&str>) -> EnvFilter {
     )
 }
 
-/// Installs the subscriber, writing to stdout (CloudWatch, under Lambda).
+/// Installs the subscriber and the metrics sink (`metrics::init`), both
+/// writing to stdout (CloudWatch, under Lambda).
 pub fn init() {
     init_with_writer(std::io::stdout);
+    crate::metrics::init();
 }
 
 /// [`init`], writing to `writer`.
@@ -65,15 +77,34 @@ where
         .or_else(|_| std::env::var("RUST_LOG"))
         .ok();
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let subscriber = tracing_subscriber::fmt()
-        .with_target(false)
-        .without_time()
-        .with_env_filter(filter(level.as_deref()))
+    // Not `SubscriberInitExt::init`: with tracing-subscriber's `tracing-log`
+    // feature (which a dependency turns on) it would also route the `log`
+    // crate's records, from crates not held at info, into the logs.
+    tracing::subscriber::set_global_default(subscriber(level.as_deref(), json, writer))
+        .expect("the subscriber is installed once per process");
+}
+
+/// The subscriber [`init`] installs: at `level`, as JSON lines or as text.
+pub fn subscriber<W>(
+    level: Option<&str>,
+    json: bool,
+    writer: W,
+) -> Box<dyn Subscriber + Send + Sync>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter(level))
         .with_writer(writer);
     if json {
-        subscriber.json().init();
+        Box::new(
+            builder
+                .fmt_fields(JsonFields::new())
+                .event_format(JsonLines)
+                .finish(),
+        )
     } else {
-        subscriber.init();
+        Box::new(builder.with_target(false).without_time().finish())
     }
 }
 
