@@ -24,6 +24,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::Value;
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot};
@@ -174,8 +175,36 @@ pub fn spawn_function(binary: &Path, runtime_api: &str, env: &[(&str, &str)]) ->
 
 /// [`spawn_function`] with its stdout (its logs, as CloudWatch would get
 /// them) piped to the test, to read once the child is killed.
-pub fn spawn_function_logged(binary: &Path, runtime_api: &str, env: &[(&str, &str)]) -> Child {
-    spawn(binary, runtime_api, env, Stdio::piped())
+pub fn spawn_function_logged(
+    binary: &Path,
+    runtime_api: &str,
+    env: &[(&str, &str)],
+) -> LoggedFunction {
+    let mut child = spawn(binary, runtime_api, env, Stdio::piped());
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    // Read as it is written, so a full pipe never blocks the function.
+    let reader = tokio::spawn(async move {
+        let mut logs = String::new();
+        stdout.read_to_string(&mut logs).await.map(|_| logs)
+    });
+    LoggedFunction { child, reader }
+}
+
+/// A function process whose stdout (its logs) is read as it runs.
+pub struct LoggedFunction {
+    child: Child,
+    reader: JoinHandle<std::io::Result<String>>,
+}
+
+impl LoggedFunction {
+    /// Stops the function and answers everything it logged.
+    pub async fn logs(mut self) -> String {
+        self.child.kill().await.expect("the function stops");
+        self.reader
+            .await
+            .expect("the reader ends with the function")
+            .expect("the logs are text")
+    }
 }
 
 fn spawn(binary: &Path, runtime_api: &str, env: &[(&str, &str)], stdout: Stdio) -> Child {

@@ -14,7 +14,6 @@ use harness::stub_server;
 use partner_ledger::model::Id;
 use partner_ledger::store::accounts;
 use serde_json::{Value, json};
-use tokio::io::AsyncReadExt;
 
 /// A function's debug binary; `make test` builds the workspace before testing.
 fn binary(name: &str) -> PathBuf {
@@ -762,13 +761,7 @@ async fn no_secret_reaches_the_logs_at_the_most_verbose_level() {
     let table = table_env(&env, "account").await;
     let mut vars = borrowed(&table);
     vars.push(("AWS_LAMBDA_LOG_LEVEL", "TRACE"));
-    let mut function = spawn_function_logged(&binary("account"), &runtime.address(), &vars);
-    // Read as it is written, so a full pipe never blocks the function.
-    let mut stdout = function.stdout.take().expect("stdout is piped");
-    let reader = tokio::spawn(async move {
-        let mut logs = String::new();
-        stdout.read_to_string(&mut logs).await.map(|_| logs)
-    });
+    let function = spawn_function_logged(&binary("account"), &runtime.address(), &vars);
     let key = env.key_with_scopes(&["account:*", "events:write"]).await;
     let secret = "whsec_logcanary0123456789";
     let mut event = fixture_with("update-account.json", &key, &[]);
@@ -781,11 +774,7 @@ async fn no_secret_reaches_the_logs_at_the_most_verbose_level() {
     let (status, _) = invoke(&runtime, fixture_with("get-account.json", &key, &[])).await;
     assert_eq!(status, 200);
 
-    function.kill().await.expect("the function stops");
-    let logs = reader
-        .await
-        .expect("the reader ends with the function")
-        .expect("the logs are text");
+    let logs = function.logs().await;
     assert!(
         logs.contains("\"status\":200"),
         "the requests were logged at all: {logs}"
@@ -804,23 +793,13 @@ async fn each_log_line_of_an_invocation_carries_its_request_id_at_the_top_level(
     let env = TestEnv::new().await;
     let runtime = RuntimeApi::start().await;
     let table = table_env(&env, "account").await;
-    let mut function =
-        spawn_function_logged(&binary("account"), &runtime.address(), &borrowed(&table));
-    let mut stdout = function.stdout.take().expect("stdout is piped");
-    let reader = tokio::spawn(async move {
-        let mut logs = String::new();
-        stdout.read_to_string(&mut logs).await.map(|_| logs)
-    });
+    let function = spawn_function_logged(&binary("account"), &runtime.address(), &borrowed(&table));
     for _ in 0..2 {
         let (status, _) = invoke(&runtime, fixture_with("get-account.json", &env.key_a, &[])).await;
         assert_eq!(status, 200);
     }
 
-    function.kill().await.expect("the function stops");
-    let logs = reader
-        .await
-        .expect("the reader ends with the function")
-        .expect("the logs are text");
+    let logs = function.logs().await;
     let handled: Vec<Value> = logs
         .lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
