@@ -28,8 +28,9 @@ esac
 want=$(cat "${pin_files[@]}" | "$PYTHON" -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')
 stamp="$VENV/.installed-$set_name"
 
-# A venv whose interpreter no longer runs (python moved or upgraded) is rebuilt from scratch.
-if [[ -d $VENV ]] && ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
+# A venv whose interpreter no longer runs (python moved or upgraded) is rebuilt from scratch. A
+# .venv holding only .venv/deploy (make package ran first) has no interpreter yet, and is kept.
+if [[ -e $VENV/bin/python || -L $VENV/bin/python ]] && ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
   warn "$VENV is broken: recreating it"
   rm -rf "$VENV"
 fi
