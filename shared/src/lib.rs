@@ -7,6 +7,8 @@
 //! `ecb` reads the European Central Bank's reference rates; `telemetry` and
 //! `metrics` are the logs and the CloudWatch metrics every function writes.
 
+#[cfg(test)]
+pub(crate) mod captured_lines;
 pub mod earning;
 pub mod ecb;
 pub mod engine;

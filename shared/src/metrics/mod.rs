@@ -63,18 +63,13 @@ fn sink() -> BoxEntrySink {
 /// Captures the records a test makes, as the EMF lines production writes.
 #[cfg(test)]
 pub(crate) mod captured {
-    use std::io;
-    use std::sync::{Arc, Mutex};
-
     use metrique::writer::FormatExt;
     use metrique::writer::sink::FlushImmediately;
-    use serde_json::Value;
 
     use super::{LedgerMetrics, emf};
 
     /// The EMF lines written on this thread while [`Records::capture`]'s guard lives.
-    #[derive(Clone, Default)]
-    pub struct Records(Arc<Mutex<Vec<u8>>>);
+    pub type Records = crate::captured_lines::CapturedLines;
 
     impl Records {
         /// Sends this thread's records here until the guard drops.
@@ -82,25 +77,6 @@ pub(crate) mod captured {
             let records = Records::default();
             let sink = FlushImmediately::new_boxed(emf().output_to(records.clone()));
             (records, LedgerMetrics::set_test_sink(sink))
-        }
-
-        /// Each line written, parsed.
-        pub fn lines(&self) -> Vec<Value> {
-            let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
-            text.lines()
-                .map(|line| serde_json::from_str(line).expect("an EMF line is JSON"))
-                .collect()
-        }
-    }
-
-    impl io::Write for Records {
-        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
         }
     }
 }

@@ -111,9 +111,6 @@ impl Visit for FieldMap<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::io;
-    use std::sync::{Arc, Mutex};
-
     use axum::Router;
     use axum::body::Body;
     use axum::extract::Request;
@@ -122,42 +119,10 @@ mod tests {
     use lambda_http::lambda_runtime::layers::trace::request_span;
     use tower::ServiceExt;
     use tracing::Instrument;
-    use tracing_subscriber::fmt::MakeWriter;
 
     use super::*;
+    use crate::captured_lines::CapturedLines as Captured;
     use crate::telemetry::subscriber;
-
-    /// Everything logged, shared between the subscriber and the test.
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl Captured {
-        fn lines(&self) -> Vec<Value> {
-            let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
-            text.lines()
-                .map(|line| serde_json::from_str(line).expect("each line is one JSON object"))
-                .collect()
-        }
-    }
-
-    impl io::Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<'a> MakeWriter<'a> for Captured {
-        type Writer = Captured;
-
-        fn make_writer(&'a self) -> Self::Writer {
-            self.clone()
-        }
-    }
 
     fn line<'a>(lines: &'a [Value], message: &str) -> &'a Value {
         lines
@@ -225,7 +190,7 @@ mod tests {
                 tracing::warn!(amount = "12.50", "paid");
             });
         });
-        let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        let text = logs.text();
         let keys: Vec<&str> = [
             "\"timestamp\"",
             "\"level\"",
