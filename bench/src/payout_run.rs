@@ -14,10 +14,10 @@ use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use chrono::{Duration, Utc};
 use harness::{TestEnv, seed};
 use http::Method;
-use partner_ledger::model::{Commission, Id};
-use partner_ledger::money::Currency;
-use partner_ledger::payout_run::{Budget, PayoutRun};
-use partner_ledger::store::{Key, Store, accounts, commissions};
+use ledger_app::payout_run::{Budget, PayoutRun};
+use ledger_core::model::{Commission, Id};
+use ledger_core::money::Currency;
+use ledger_store::{Key, Store, accounts, commissions};
 use partner_ledger_admin::bootstrap_account;
 use serde_json::json;
 

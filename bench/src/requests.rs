@@ -8,8 +8,8 @@ use axum::body::Body;
 use axum::http::{Method, Request};
 use chrono::Utc;
 use harness::{Reply, TestEnv, seed};
-use partner_ledger::model::Id;
-use partner_ledger::store::accounts;
+use ledger_core::model::Id;
+use ledger_store::accounts;
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -358,7 +358,7 @@ async fn deliver(
         }}
     })
     .to_string();
-    let signature = partner_ledger::stripe::sign(payload.as_bytes(), WEBHOOK_SECRET, now);
+    let signature = ledger_core::stripe::sign(payload.as_bytes(), WEBHOOK_SECRET, now);
     let request = Request::builder()
         .method(Method::POST)
         .uri(path)

@@ -11,10 +11,10 @@ use axum::body::Body;
 use chrono::NaiveDate;
 use http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
-use partner_ledger::metrics::DynamoRequestCount;
-use partner_ledger::model::{FxRates, Id};
-use partner_ledger::money::Currency;
-use partner_ledger::store::{self, Store, fx_rates};
+use ledger_core::model::{FxRates, Id};
+use ledger_core::money::Currency;
+use ledger_store::request_count::DynamoRequestCount;
+use ledger_store::{Store, fx_rates};
 use partner_ledger_admin::schema::TableSchema;
 use partner_ledger_admin::{bootstrap_account, issue_key};
 use serde_json::Value;
@@ -52,7 +52,7 @@ pub fn client_with(interceptor: impl Intercept + 'static) -> Client {
             Credentials::new("test", "test", None, None, "tests"),
         ))
         .endpoint_url(emulator_endpoint())
-        .retry_config(store::retries())
+        .retry_config(ledger_store::retries())
         .build();
     let dynamo = aws_sdk_dynamodb::config::Builder::from(&config)
         .interceptor(DynamoRequestCount)

@@ -14,10 +14,10 @@ use harness::access::{
 };
 use harness::{Reply, TestEnv};
 use http::{Method, Request, StatusCode};
-use partner_ledger::model::{ApiToken, Id};
-use partner_ledger::money::Currency;
-use partner_ledger::store::{Item, Key, api_keys};
-use partner_ledger::stripe::sign;
+use ledger_core::model::{ApiToken, Id};
+use ledger_core::money::Currency;
+use ledger_core::stripe::sign;
+use ledger_store::{Item, Key, api_keys};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -615,7 +615,7 @@ async fn listing_keys_shows_neither_tokens_nor_hashes() {
 async fn invalid_key_creates_name_the_field_and_write_nothing() {
     let env = TestEnv::new().await;
     let count = env.item_count().await;
-    let too_many: Vec<String> = (0..=partner_ledger::model::ApiKey::MAX_SCOPES)
+    let too_many: Vec<String> = (0..=ledger_core::model::ApiKey::MAX_SCOPES)
         .map(|i| format!("scope{i}:read"))
         .collect();
     let cases = [

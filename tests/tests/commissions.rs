@@ -15,7 +15,7 @@ use harness::access::{
 };
 use harness::{Reply, TestEnv, seed};
 use http::{Method, Request, StatusCode};
-use partner_ledger::model::Id;
+use ledger_core::model::Id;
 use serde_json::{Value, json};
 
 const COMMISSIONS: &str = "/2026-02-01/commissions.json";

@@ -8,8 +8,8 @@ use chrono::NaiveDate;
 use harness::TestEnv;
 use harness::iam::acting_as;
 use harness::stub_server::{ecb_daily, serve};
-use partner_ledger::money::Currency;
-use partner_ledger::store::fx_rates;
+use ledger_core::money::Currency;
+use ledger_store::fx_rates;
 use rust_decimal::Decimal;
 
 fn day(text: &str) -> NaiveDate {

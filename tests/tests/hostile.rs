@@ -14,10 +14,10 @@ use chrono::{Duration, Utc};
 use harness::iam::acting_as;
 use harness::{Reply, TestEnv, seed};
 use http::{Method, Request, StatusCode};
-use partner_ledger::model::Id;
-use partner_ledger::payout_run::{Budget, PayoutRun};
-use partner_ledger::store::{IndexEntry, Key, accounts};
-use partner_ledger::stripe::sign;
+use ledger_app::payout_run::{Budget, PayoutRun};
+use ledger_core::model::Id;
+use ledger_core::stripe::sign;
+use ledger_store::{IndexEntry, Key, accounts};
 use serde_json::{Value, json};
 
 const GROUPS: &str = "/2026-02-01/partners/groups.json";

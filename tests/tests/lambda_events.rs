@@ -11,8 +11,8 @@ use harness::app::workspace_root;
 use harness::dynamodb_proxy;
 use harness::runtime_api::{RuntimeApi, spawn_function, spawn_function_logged};
 use harness::stub_server;
-use partner_ledger::model::Id;
-use partner_ledger::store::accounts;
+use ledger_core::model::Id;
+use ledger_store::accounts;
 use serde_json::{Value, json};
 
 /// A function's debug binary; `make test` builds the workspace before testing.
@@ -405,7 +405,7 @@ fn signed_webhook(account: &str, secret: &str) -> Value {
     assert_eq!(event["isBase64Encoded"], json!(true));
     let encoded = event["body"].as_str().expect("a body");
     let payload = aws_smithy_types::base64::decode(encoded).expect("base64 body");
-    let signature = partner_ledger::stripe::sign(&payload, secret, chrono::Utc::now());
+    let signature = ledger_core::stripe::sign(&payload, secret, chrono::Utc::now());
     event["headers"]["stripe-signature"] = json!(signature);
     event
 }

@@ -3,8 +3,8 @@
 //! (`harness::counter`) counts them, even for requests served at once.
 
 use harness::{TestEnv, seed};
+use ledger_telemetry::metrics::LedgerMetrics;
 use metrique::test_util::{TestEntry, TestEntrySink, test_entry_sink};
-use partner_ledger::metrics::LedgerMetrics;
 
 /// The records of HTTP requests among everything recorded.
 fn http_requests(entries: Vec<TestEntry>) -> Vec<TestEntry> {

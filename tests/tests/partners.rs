@@ -10,8 +10,8 @@ use harness::access::{
 };
 use harness::{Reply, TestEnv};
 use http::{Method, StatusCode};
-use partner_ledger::model::Id;
-use partner_ledger::store::Key;
+use ledger_core::model::Id;
+use ledger_store::Key;
 use serde_json::{Value, json};
 
 const PARTNERS: &str = "/2026-02-01/partners.json";

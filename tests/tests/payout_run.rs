@@ -17,12 +17,10 @@ use harness::harsh::Faults;
 use harness::iam::acting_as;
 use harness::{TestEnv, harsh, seed};
 use http::{Method, StatusCode};
-use partner_ledger::model::{
-    Account, Commission, Id, Payout, PayoutState, PayoutStatus, Settlement,
-};
-use partner_ledger::money::Currency;
-use partner_ledger::payout_run::{Budget, PayoutRun, RunReport};
-use partner_ledger::store::{Item, Key, Store, accounts, commissions, payouts};
+use ledger_app::payout_run::{Budget, PayoutRun, RunReport};
+use ledger_core::model::{Account, Commission, Id, Payout, PayoutState, PayoutStatus, Settlement};
+use ledger_core::money::Currency;
+use ledger_store::{Item, Key, Store, accounts, commissions, payouts};
 use partner_ledger_admin::bootstrap_account;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -349,7 +347,7 @@ fn text(item: &Item, name: &str) -> String {
 fn entities<T>(
     items: Vec<Item>,
     kind: &str,
-    read: impl Fn(Item) -> Result<T, partner_ledger::store::StoreError>,
+    read: impl Fn(Item) -> Result<T, ledger_store::StoreError>,
 ) -> Vec<T> {
     items
         .into_iter()

@@ -15,8 +15,8 @@ use harness::access::{
 use harness::harsh::{self, Faults};
 use harness::{Reply, TestEnv, seed};
 use http::{Method, StatusCode};
-use partner_ledger::model::{Id, Settlement};
-use partner_ledger::store::{Key, payouts};
+use ledger_core::model::{Id, Settlement};
+use ledger_store::{Key, payouts};
 use serde_json::{Value, json};
 
 const PAYOUTS: &str = "/2026-02-01/payouts.json";
@@ -244,7 +244,7 @@ fn unpaid(n: usize) -> Vec<(Value, Value)> {
 }
 
 /// The stored payout, for what the API does not show (its attempt).
-async fn stored(env: &TestEnv, id: &str) -> partner_ledger::model::Payout {
+async fn stored(env: &TestEnv, id: &str) -> ledger_core::model::Payout {
     let account = Id::parse(&env.account_a).unwrap();
     let item = env
         .store

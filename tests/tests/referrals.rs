@@ -12,9 +12,9 @@ use harness::access::{
     Route, assert_keys_are_required, assert_other_accounts_get_404, assert_scopes_are_enforced,
 };
 use http::{Method, StatusCode};
-use partner_ledger::model::Id;
-use partner_ledger::store::unique::{self, Claim};
-use partner_ledger::store::{Key, UniqueValue};
+use ledger_core::model::Id;
+use ledger_store::unique::{self, Claim};
+use ledger_store::{Key, UniqueValue};
 use serde_json::{Value, json};
 
 const REFERRALS: &str = "/2026-02-01/referrals.json";

@@ -6,11 +6,11 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use chrono::{NaiveDate, Utc};
-use partner_ledger::http::openapi::{ReadErrors, WriteErrors};
-use partner_ledger::http::scopes::{FxRatesRead, FxRatesWrite};
-use partner_ledger::http::{ApiError, Caller, Filters, JsonBody};
-use partner_ledger::store::{Store, fx_rates};
-use partner_ledger::validation::under;
+use ledger_core::validation::under;
+use ledger_http::openapi::{ReadErrors, WriteErrors};
+use ledger_http::scopes::{FxRatesRead, FxRatesWrite};
+use ledger_http::{ApiError, Caller, Filters, JsonBody};
+use ledger_store::{Store, fx_rates};
 
 use crate::views::{FxRatesEnvelope, FxRatesQuery, PutFxRatesRequest};
 

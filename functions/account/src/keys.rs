@@ -6,14 +6,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
-use partner_ledger::http::openapi::{ListErrors, WriteErrors};
-use partner_ledger::http::scopes::{ApiKeysRead, ApiKeysWrite};
-use partner_ledger::http::{
-    ApiError, Caller, JsonBody, JsonId, ListEnvelope, Paging, retry_contended,
-};
-use partner_ledger::model::{ApiKey, KeyRefusal};
-use partner_ledger::store::{Key, Store, api_keys};
-use partner_ledger::validation::under;
+use ledger_core::model::{ApiKey, KeyRefusal};
+use ledger_core::validation::under;
+use ledger_http::openapi::{ListErrors, WriteErrors};
+use ledger_http::scopes::{ApiKeysRead, ApiKeysWrite};
+use ledger_http::{ApiError, Caller, JsonBody, JsonId, ListEnvelope, Paging, retry_contended};
+use ledger_store::{Key, Store, api_keys};
 
 use crate::views::{ApiKeyView, CreateApiKeyRequest, CreatedApiKeyEnvelope, DeletedApiKeyEnvelope};
 

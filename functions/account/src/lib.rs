@@ -10,8 +10,8 @@ mod views;
 
 use axum::Router;
 use axum::routing::{delete, get, put};
-use partner_ledger::http::openapi::BearerKey;
-use partner_ledger::store::Store;
+use ledger_http::openapi::BearerKey;
+use ledger_store::Store;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -46,5 +46,5 @@ pub fn router(store: Store) -> Router {
         .route("/2026-02-01/api_keys/{key}", delete(keys::delete_api_key))
         .route("/2026-02-01/fx_rates.json", get(fx_rates::get_fx_rates))
         .route("/2026-02-01/fx_rates/{date}", put(fx_rates::put_fx_rates));
-    partner_ledger::http::finish_keyed(routes, &store).with_state(store)
+    ledger_http::finish_keyed(routes, &store).with_state(store)
 }

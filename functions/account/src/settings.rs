@@ -2,12 +2,12 @@
 
 use axum::Json;
 use axum::extract::State;
-use partner_ledger::http::openapi::{ReadErrors, WriteErrors};
-use partner_ledger::http::scopes::{AccountRead, AccountWrite};
-use partner_ledger::http::{ApiError, Caller, JsonBody, retry_contended};
-use partner_ledger::money::Currency;
-use partner_ledger::store::{Key, Store, Tally, accounts, tallies};
-use partner_ledger::validation::under;
+use ledger_core::money::Currency;
+use ledger_core::validation::under;
+use ledger_http::openapi::{ReadErrors, WriteErrors};
+use ledger_http::scopes::{AccountRead, AccountWrite};
+use ledger_http::{ApiError, Caller, JsonBody, retry_contended};
+use ledger_store::{Key, Store, Tally, accounts, tallies};
 
 use crate::views::{AccountEnvelope, UpdateAccountRequest};
 

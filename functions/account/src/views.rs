@@ -6,10 +6,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use partner_ledger::model::{
-    Account, AccountChanges, ApiKey, ApiKeyDraft, FxRates, FxRatesDraft, Id,
-};
-use partner_ledger::money::Currency;
+use ledger_core::model::{Account, AccountChanges, ApiKey, ApiKeyDraft, FxRates, FxRatesDraft, Id};
+use ledger_core::money::Currency;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

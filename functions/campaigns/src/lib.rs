@@ -1,14 +1,14 @@
 //! The Campaigns endpoint group: list, get, create and update campaigns with
 //! PromoteKit's fields. A campaign's commission settings translate into
-//! engine rules (`Campaign::rules` in the shared crate).
+//! engine rules (`Campaign::rules` in `ledger-core`).
 
 mod routes;
 mod views;
 
 use axum::Router;
 use axum::routing::get;
-use partner_ledger::http::openapi::BearerKey;
-use partner_ledger::store::Store;
+use ledger_http::openapi::BearerKey;
+use ledger_store::Store;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -35,5 +35,5 @@ pub fn router(store: Store) -> Router {
             "/2026-02-01/campaigns/{campaign}",
             get(routes::get_campaign).put(routes::update_campaign),
         );
-    partner_ledger::http::finish_keyed(routes, &store).with_state(store)
+    ledger_http::finish_keyed(routes, &store).with_state(store)
 }

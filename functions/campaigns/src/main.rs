@@ -1,10 +1,10 @@
 //! Lambda entry point for the Campaigns endpoint group.
 
-use partner_ledger::store::Store;
+use ledger_store::Store;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    partner_ledger::telemetry::init();
+    ledger_telemetry::init();
     let store = Store::from_env().await?;
     lambda_http::run(campaigns::router(store)).await
 }

@@ -4,14 +4,14 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
-use partner_ledger::http::openapi::{ListErrors, ReadErrors, WriteErrors};
-use partner_ledger::http::scopes::{CampaignsRead, CampaignsWrite};
-use partner_ledger::http::{
+use ledger_core::model::Campaign;
+use ledger_core::validation::{FieldError, under};
+use ledger_http::openapi::{ListErrors, ReadErrors, WriteErrors};
+use ledger_http::scopes::{CampaignsRead, CampaignsWrite};
+use ledger_http::{
     ApiError, Caller, CursorPaging, JsonBody, JsonId, ListEnvelope, retry_contended,
 };
-use partner_ledger::model::Campaign;
-use partner_ledger::store::{Item, Key, Store, Tally, accounts, campaigns, tallies};
-use partner_ledger::validation::{FieldError, under};
+use ledger_store::{Item, Key, Store, Tally, accounts, campaigns, tallies};
 
 use crate::views::*;
 

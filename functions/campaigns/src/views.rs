@@ -1,8 +1,8 @@
 //! What the Campaigns routes accept and answer: PromoteKit's campaign object
 //! inside the `{"campaign": {...}}` wrapper.
 
-use partner_ledger::model::{Campaign, CampaignChanges, CampaignDraft};
-pub use partner_ledger::views::CampaignView;
+use ledger_core::model::{Campaign, CampaignChanges, CampaignDraft};
+pub use ledger_core::views::CampaignView;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

@@ -1,19 +1,19 @@
 //! Creating a commission through the API: a sale on a referral's payment
-//! (priced by `partner_ledger::earning`) or a custom grant to a partner.
+//! (priced by `ledger_app::earning`) or a custom grant to a partner.
 //!
 //! The first BatchGetItem takes the key, the account, the referral (or the
 //! custom commission's partner) and the idempotency keys; a sale then costs
 //! the earning flow's one read and its transaction.
 
 use chrono::Utc;
-use partner_ledger::earning::{self, Customer, Earned};
-use partner_ledger::http::scopes::CommissionsWrite;
-use partner_ledger::http::{ApiError, Caller};
-use partner_ledger::model::{Commission, CommissionDraft, Earner, Earning};
-use partner_ledger::store::{Key, Store, campaigns, commissions, partners, referrals};
-use partner_ledger::validation::{FieldError, under};
-use partner_ledger::views::CampaignView;
-use partner_ledger::views::commission::snapshot;
+use ledger_app::earning::{self, Customer, Earned};
+use ledger_core::model::{Commission, CommissionDraft, Earner, Earning};
+use ledger_core::validation::{FieldError, under};
+use ledger_core::views::CampaignView;
+use ledger_core::views::commission::snapshot;
+use ledger_http::scopes::CommissionsWrite;
+use ledger_http::{ApiError, Caller};
+use ledger_store::{Key, Store, campaigns, commissions, partners, referrals};
 
 const WRAPPER: &str = "commission";
 
@@ -29,10 +29,10 @@ fn invalid(field: &str, message: impl Into<String>) -> ApiError {
 }
 
 /// Field errors of the earning flow, named under the wrapper.
-fn wrapped(error: ApiError) -> ApiError {
+fn wrapped(error: ledger_app::Error) -> ApiError {
     match error {
-        ApiError::Validation(errors) => ApiError::Validation(under(errors, WRAPPER)),
-        other => other,
+        ledger_app::Error::Invalid(errors) => ApiError::Validation(under(errors, WRAPPER)),
+        other => other.into(),
     }
 }
 

@@ -9,8 +9,8 @@ mod views;
 
 use axum::Router;
 use axum::routing::{get, post};
-use partner_ledger::http::openapi::BearerKey;
-use partner_ledger::store::Store;
+use ledger_http::openapi::BearerKey;
+use ledger_store::Store;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -61,5 +61,5 @@ pub fn router(store: Store) -> Router {
             "/2026-02-01/commissions/{commission}/fulfil.json",
             post(routes::fulfil_commission),
         );
-    partner_ledger::http::finish_keyed(routes, &store).with_state(store)
+    ledger_http::finish_keyed(routes, &store).with_state(store)
 }

@@ -7,21 +7,21 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
-use partner_ledger::http::openapi::{ListErrors, ReadErrors, WriteErrors};
-use partner_ledger::http::scopes::{CommissionsRead, CommissionsWrite};
-use partner_ledger::http::{
+use ledger_core::model::{Commission, Decision, Id};
+use ledger_core::validation::{FieldError, under};
+use ledger_http::openapi::{ListErrors, ReadErrors, WriteErrors};
+use ledger_http::scopes::{CommissionsRead, CommissionsWrite};
+use ledger_http::{
     ApiError, Caller, CursorPaging, Filters, JsonBody, JsonId, ListEnvelope, PathId,
     retry_contended,
 };
-use partner_ledger::metrics::{self, CommissionSource};
-use partner_ledger::model::{Commission, Decision, Id};
-use partner_ledger::store::commissions::{self, BulkDecisionError, CommissionFilter};
-use partner_ledger::store::{Item, Key, Store};
-use partner_ledger::validation::{FieldError, under};
+use ledger_store::commissions::{self, BulkDecisionError, CommissionFilter};
+use ledger_store::{Item, Key, Store};
+use ledger_telemetry::metrics::{self, CommissionSource};
 
 use crate::create::{self, Created};
 use crate::views::*;
-use partner_ledger::views::commission::{CommissionEnvelope, CommissionView};
+use ledger_core::views::commission::{CommissionEnvelope, CommissionView};
 
 const TAG: &str = "Commissions";
 const WRAPPER: &str = "commission";
@@ -75,7 +75,7 @@ pub async fn list_commissions(
     let elements: Vec<CommissionView> = page
         .items
         .into_iter()
-        .map(|item| commissions::from_item(item).and_then(CommissionView::of))
+        .map(|item| Ok::<_, ApiError>(CommissionView::of(commissions::from_item(item)?)?))
         .collect::<Result<_, _>>()?;
     let last = page
         .more

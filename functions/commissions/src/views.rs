@@ -1,11 +1,9 @@
 //! What the Commissions routes accept, and their answers beyond the
-//! commission itself (`partner_ledger::views::commission`): both seed
+//! commission itself (`ledger_core::views::commission`): both seed
 //! contracts in `{"commission": {...}}`, notes, bulk decisions and filters.
 
 use chrono::{DateTime, Utc};
-use partner_ledger::model::{
-    CommissionDraft, CommissionStatus, Id, Notes, PayoutStatus, RewardUnit,
-};
+use ledger_core::model::{CommissionDraft, CommissionStatus, Id, Notes, PayoutStatus, RewardUnit};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -15,8 +15,8 @@ use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use lambda_http::tracing;
-use partner_ledger::ecb::{self, EcbError};
-use partner_ledger::store::{Store, StoreError, fx_rates};
+use ledger_core::ecb::{self, EcbError};
+use ledger_store::{Store, StoreError, fx_rates};
 
 /// Where the ECB publishes the day's rates.
 pub const ECB_DAILY: &str = "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml";

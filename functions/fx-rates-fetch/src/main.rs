@@ -1,12 +1,12 @@
 //! Lambda entry point for the scheduled fetch of the ECB's reference rates.
 
 use lambda_http::{LambdaEvent, service_fn};
-use partner_ledger::store::Store;
+use ledger_store::Store;
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    partner_ledger::telemetry::init();
+    ledger_telemetry::init();
     let store = Store::from_env().await?;
     let url = fx_rates_fetch::source();
     lambda_http::lambda_runtime::run(service_fn(|_: LambdaEvent<Value>| {

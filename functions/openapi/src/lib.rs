@@ -5,7 +5,7 @@ use axum::Router;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use partner_ledger::http::error::{ErrorBody, ErrorEnvelope, FieldIssue};
+use ledger_http::error::{ErrorBody, ErrorEnvelope, FieldIssue};
 use utoipa::OpenApi;
 
 pub const PATH: &str = "/2026-02-01/openapi.json";
@@ -47,5 +47,5 @@ pub fn router() -> Router {
             async move { ([(CONTENT_TYPE, "application/json")], body).into_response() }
         }),
     );
-    partner_ledger::http::finish(routes)
+    ledger_http::finish(routes)
 }

@@ -2,6 +2,6 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    partner_ledger::telemetry::init();
+    ledger_telemetry::init();
     lambda_http::run(openapi::router()).await
 }

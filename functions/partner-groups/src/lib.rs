@@ -6,8 +6,8 @@ mod views;
 
 use axum::Router;
 use axum::routing::{get, post};
-use partner_ledger::http::openapi::BearerKey;
-use partner_ledger::store::Store;
+use ledger_http::openapi::BearerKey;
+use ledger_store::Store;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -40,5 +40,5 @@ pub fn router(store: Store) -> Router {
                 .put(routes::update_group)
                 .delete(routes::delete_group),
         );
-    partner_ledger::http::finish_keyed(routes, &store).with_state(store)
+    ledger_http::finish_keyed(routes, &store).with_state(store)
 }

@@ -4,15 +4,13 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
-use partner_ledger::engine::RuleSet;
-use partner_ledger::http::openapi::{ListErrors, ReadErrors, WriteErrors};
-use partner_ledger::http::scopes::{PartnerGroupsRead, PartnerGroupsWrite};
-use partner_ledger::http::{
-    ApiError, Caller, JsonBody, JsonId, ListEnvelope, Paging, retry_contended,
-};
-use partner_ledger::model::PartnerGroup;
-use partner_ledger::store::{Item, Key, Store, Tally, accounts, partner_groups, tallies};
-use partner_ledger::validation::{FieldError, under};
+use ledger_core::engine::RuleSet;
+use ledger_core::model::PartnerGroup;
+use ledger_core::validation::{FieldError, under};
+use ledger_http::openapi::{ListErrors, ReadErrors, WriteErrors};
+use ledger_http::scopes::{PartnerGroupsRead, PartnerGroupsWrite};
+use ledger_http::{ApiError, Caller, JsonBody, JsonId, ListEnvelope, Paging, retry_contended};
+use ledger_store::{Item, Key, Store, Tally, accounts, partner_groups, tallies};
 
 use crate::views::*;
 

@@ -1,9 +1,9 @@
 //! What the Partner Groups routes accept and answer, shaped as the seed shows.
 
 use chrono::{DateTime, Utc};
-use partner_ledger::engine::{Context, Evaluation, RuleSpec};
-use partner_ledger::model::{Account, GroupChanges, GroupDraft, Id, PartnerGroup};
-use partner_ledger::money::Currency;
+use ledger_core::engine::{Context, Evaluation, RuleSpec};
+use ledger_core::model::{Account, GroupChanges, GroupDraft, Id, PartnerGroup};
+use ledger_core::money::Currency;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

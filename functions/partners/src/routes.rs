@@ -4,17 +4,17 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
-use partner_ledger::http::openapi::{ListErrors, ReadErrors, WriteErrors};
-use partner_ledger::http::scopes::{PartnersRead, PartnersWrite};
-use partner_ledger::http::{
+use ledger_core::model::partner::StandingChange;
+use ledger_core::model::{Id, Partner};
+use ledger_core::validation::{FieldError, under};
+use ledger_http::openapi::{ListErrors, ReadErrors, WriteErrors};
+use ledger_http::scopes::{PartnersRead, PartnersWrite};
+use ledger_http::{
     ApiError, Caller, CursorPaging, JsonBody, JsonId, ListEnvelope, PathId, retry_contended,
 };
-use partner_ledger::model::partner::StandingChange;
-use partner_ledger::model::{Id, Partner};
-use partner_ledger::store::campaigns;
-use partner_ledger::store::partners::{self, Guard, Refusal};
-use partner_ledger::store::{Item, Key, Store, Tally, tallies};
-use partner_ledger::validation::{FieldError, under};
+use ledger_store::campaigns;
+use ledger_store::partners::{self, Guard, Refusal};
+use ledger_store::{Item, Key, Store, Tally, tallies};
 
 use crate::views::*;
 

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use partner_ledger::model::partner::{PartnerChanges, PartnerDraft};
-use partner_ledger::model::{Id, Link, Partner, PromoCode, RewardUnit};
+use ledger_core::model::partner::{PartnerChanges, PartnerDraft};
+use ledger_core::model::{Id, Link, Partner, PromoCode, RewardUnit};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

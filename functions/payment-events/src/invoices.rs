@@ -4,10 +4,10 @@
 //! payment's id, exactly as the payment's own event would, so the payment
 //! still counts once whichever of its events arrive.
 
-use partner_ledger::http::ApiError;
-use partner_ledger::store::stripe_invoices;
-use partner_ledger::store::{Key, Store, UniqueValue};
-use partner_ledger::stripe::InvoiceHalf;
+use ledger_core::stripe::InvoiceHalf;
+use ledger_http::ApiError;
+use ledger_store::stripe_invoices;
+use ledger_store::{Key, Store, UniqueValue};
 
 use crate::sales;
 use crate::signed::Signed;

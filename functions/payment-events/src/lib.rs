@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::post;
-use partner_ledger::http::openapi::BearerKey;
-use partner_ledger::store::Store;
+use ledger_http::openapi::BearerKey;
+use ledger_store::Store;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -47,7 +47,7 @@ pub fn router(store: Store) -> Router {
         )
         .route("/2026-02-01/events/sale.json", post(routes::sale_event))
         .route("/2026-02-01/events/refund.json", post(routes::refund_event));
-    partner_ledger::http::finish_keyed(routes, &store).with_state(App {
+    ledger_http::finish_keyed(routes, &store).with_state(App {
         store,
         secrets: Arc::default(),
     })

@@ -13,13 +13,13 @@
 //! order: a dispute won before its withdrawal is known reverses nothing.
 
 use chrono::Utc;
-use partner_ledger::earning;
-use partner_ledger::http::scopes::EventsWrite;
-use partner_ledger::http::{ApiError, Caller};
-use partner_ledger::model::{Commission, CommissionKind, Id, Reported, ReversalReport};
-use partner_ledger::store::{Key, Store, UniqueValue, commissions};
-use partner_ledger::stripe::{Reversal, ReversalChange};
-use partner_ledger::validation::{self, FieldError, under};
+use ledger_app::earning;
+use ledger_core::model::{Commission, CommissionKind, Id, Reported, ReversalReport};
+use ledger_core::stripe::{Reversal, ReversalChange};
+use ledger_core::validation::{self, FieldError, under};
+use ledger_http::scopes::EventsWrite;
+use ledger_http::{ApiError, Caller};
+use ledger_store::{Key, Store, UniqueValue, commissions};
 use sha2::{Digest, Sha256};
 
 use crate::sales::Recorded;

@@ -4,16 +4,16 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use partner_ledger::http::openapi::{WebhookErrors, WriteErrors};
-use partner_ledger::http::scopes::EventsWrite;
-use partner_ledger::http::{ApiError, Caller, JsonBody, JsonId, RawBody, retry_contended};
-use partner_ledger::metrics;
-use partner_ledger::model::Referral;
-use partner_ledger::store::referrals::{self, ReferralWriteError};
-use partner_ledger::store::{Key, Store, UniqueValue, unique};
-use partner_ledger::stripe::events::Envelope;
-use partner_ledger::stripe::{PaymentEvent, Unsupported};
-use partner_ledger::views::commission::CommissionView;
+use ledger_core::model::Referral;
+use ledger_core::stripe::events::Envelope;
+use ledger_core::stripe::{PaymentEvent, Unsupported};
+use ledger_core::views::commission::CommissionView;
+use ledger_http::openapi::{WebhookErrors, WriteErrors};
+use ledger_http::scopes::EventsWrite;
+use ledger_http::{ApiError, Caller, JsonBody, JsonId, RawBody, retry_contended};
+use ledger_store::referrals::{self, ReferralWriteError};
+use ledger_store::{Key, Store, UniqueValue, unique};
+use ledger_telemetry::metrics;
 
 use crate::App;
 use crate::invoices;

@@ -7,16 +7,14 @@
 //! flow then reads once more and writes one transaction.
 
 use chrono::Utc;
-use partner_ledger::earning::{self, Customer, Earned};
-use partner_ledger::http::scopes::EventsWrite;
-use partner_ledger::http::{ApiError, Caller};
-use partner_ledger::metrics::{self, CommissionSource};
-use partner_ledger::model::{
-    Account, Commission, CommissionDraft, CommissionRequest, EventDate, Id,
-};
-use partner_ledger::store::{Item, Key, Store, UniqueValue, referrals, unique};
-use partner_ledger::stripe::Payment;
-use partner_ledger::validation::{FieldError, under};
+use ledger_app::earning::{self, Customer, Earned};
+use ledger_core::model::{Account, Commission, CommissionDraft, CommissionRequest, EventDate, Id};
+use ledger_core::stripe::Payment;
+use ledger_core::validation::{FieldError, under};
+use ledger_http::scopes::EventsWrite;
+use ledger_http::{ApiError, Caller};
+use ledger_store::{Item, Key, Store, UniqueValue, referrals, unique};
+use ledger_telemetry::metrics::{self, CommissionSource};
 
 use crate::signed::Signed;
 use crate::views::{CustomerRef, Outcome, SaleEvent, renamed};
@@ -63,8 +61,8 @@ async fn earn(
             Ok((Outcome::Recorded, Some(*commission)))
         }
         Ok(Earned::Refused(_)) => Ok((Outcome::PartnerRefused, None)),
-        Err(ApiError::NotFound("referral")) => Ok((Outcome::NotReferred, None)),
-        Err(other) => Err(other),
+        Err(ledger_app::Error::NotFound("referral")) => Ok((Outcome::NotReferred, None)),
+        Err(other) => Err(other.into()),
     }
 }
 

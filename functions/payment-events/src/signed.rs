@@ -13,10 +13,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use partner_ledger::http::ApiError;
-use partner_ledger::model::{Account, Id};
-use partner_ledger::store::{Item, Key, Store, accounts};
-use partner_ledger::stripe::{SignatureError, verify};
+use ledger_core::model::{Account, Id};
+use ledger_core::stripe::{SignatureError, verify};
+use ledger_http::ApiError;
+use ledger_store::{Item, Key, Store, accounts};
 
 /// The endpoint secrets this container has verified deliveries with.
 #[derive(Default)]

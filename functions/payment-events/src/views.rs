@@ -3,10 +3,10 @@
 //! and Stripe's acknowledgement.
 
 use chrono::{DateTime, Utc};
-use partner_ledger::model::{BillingPeriod, CommissionDraft, EventDate, Id};
-use partner_ledger::money::Currency;
-use partner_ledger::validation::{self, FieldError};
-use partner_ledger::views::commission::CommissionView;
+use ledger_core::model::{BillingPeriod, CommissionDraft, EventDate, Id};
+use ledger_core::money::Currency;
+use ledger_core::validation::{self, FieldError};
+use ledger_core::views::commission::CommissionView;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use lambda_http::tracing;
 use lambda_http::{Context, Error};
-use partner_ledger::metrics;
-use partner_ledger::payout_run::{Deadline, PayoutRun, Sweep, time_left};
-use partner_ledger::store::Store;
+use ledger_app::payout_run::{Deadline, PayoutRun, Sweep, time_left};
+use ledger_store::Store;
+use ledger_telemetry::metrics;
 
 /// Time kept back from the deadline for the work in flight and the answer:
 /// a tenth of the time left, at most this.

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use lambda_http::RequestExt;
-use partner_ledger::payout_run::{Deadline, time_left};
+use ledger_app::payout_run::{Deadline, time_left};
 
 /// The longest a run started by hand works, from the request's arrival.
 const MOST: Duration = Duration::from_secs(25);
@@ -48,7 +48,7 @@ mod tests {
     use std::time::{SystemTime, UNIX_EPOCH};
 
     use lambda_http::Context;
-    use partner_ledger::payout_run::Budget;
+    use ledger_app::payout_run::Budget;
 
     use super::*;
 

@@ -4,16 +4,16 @@
 use axum::Json;
 use axum::extract::State;
 use chrono::Utc;
-use partner_ledger::http::openapi::{ListErrors, ReadErrors, WriteErrors};
-use partner_ledger::http::scopes::{PayoutsRead, PayoutsWrite};
-use partner_ledger::http::{
+use ledger_app::payout_run::PayoutRun;
+use ledger_core::model::{Id, Payout, Settlement};
+use ledger_http::openapi::{ListErrors, ReadErrors, WriteErrors};
+use ledger_http::scopes::{PayoutsRead, PayoutsWrite};
+use ledger_http::{
     ApiError, Caller, CursorPaging, Filters, JsonId, ListEnvelope, OptionalJsonBody, PathId,
     retry_contended,
 };
-use partner_ledger::model::{Id, Payout, Settlement};
-use partner_ledger::payout_run::PayoutRun;
-use partner_ledger::store::payouts::{self, PayoutFilter};
-use partner_ledger::store::{Item, Key, Store};
+use ledger_store::payouts::{self, PayoutFilter};
+use ledger_store::{Item, Key, Store};
 
 use crate::deadline::RunDeadline;
 use crate::views::*;

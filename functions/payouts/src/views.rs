@@ -3,9 +3,9 @@
 //! body.
 
 use chrono::{DateTime, Utc};
-use partner_ledger::model::{Id, Payout, PayoutState, Period};
-use partner_ledger::money::Currency;
-use partner_ledger::payout_run::RunReport;
+use ledger_app::payout_run::RunReport;
+use ledger_core::model::{Id, Payout, PayoutState, Period};
+use ledger_core::money::Currency;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -6,8 +6,8 @@ mod views;
 
 use axum::Router;
 use axum::routing::get;
-use partner_ledger::http::openapi::BearerKey;
-use partner_ledger::store::Store;
+use ledger_http::openapi::BearerKey;
+use ledger_store::Store;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -34,5 +34,5 @@ pub fn router(store: Store) -> Router {
             "/2026-02-01/referrals/{referral}",
             get(routes::get_referral).put(routes::update_referral),
         );
-    partner_ledger::http::finish_keyed(routes, &store).with_state(store)
+    ledger_http::finish_keyed(routes, &store).with_state(store)
 }

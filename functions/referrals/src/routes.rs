@@ -4,17 +4,17 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
-use partner_ledger::http::openapi::{ListErrors, ReadErrors, WriteErrors};
-use partner_ledger::http::scopes::{ReferralsRead, ReferralsWrite};
-use partner_ledger::http::{
+use ledger_core::model::{Account, Attribution, Partner, Referral};
+use ledger_core::validation::{FieldError, under};
+use ledger_http::openapi::{ListErrors, ReadErrors, WriteErrors};
+use ledger_http::scopes::{ReferralsRead, ReferralsWrite};
+use ledger_http::{
     ApiError, Caller, CursorPaging, Filters, JsonBody, JsonId, ListEnvelope, retry_contended,
 };
-use partner_ledger::model::{Account, Attribution, Partner, Referral};
-use partner_ledger::store::referrals::ReferralWriteError;
-use partner_ledger::store::{
+use ledger_store::referrals::ReferralWriteError;
+use ledger_store::{
     Item, Key, PageRequest, Store, UniqueValue, partners, referrals, tallies, unique,
 };
-use partner_ledger::validation::{FieldError, under};
 
 use crate::views::*;
 

@@ -1,7 +1,7 @@
 //! What the Referrals routes accept and answer.
 
 use chrono::{DateTime, Utc};
-use partner_ledger::model::{
+use ledger_core::model::{
     FraudCheck, Id, Referral, ReferralChanges, ReferralDraft, SubscriptionStatus,
 };
 use serde::{Deserialize, Serialize};

@@ -6,10 +6,10 @@
 pub mod schema;
 
 use chrono::{NaiveDate, Utc};
-use partner_ledger::ecb;
-use partner_ledger::model::{Account, ApiKey, Id, ScopeGrant};
-use partner_ledger::money::Currency;
-use partner_ledger::store::{Store, StoreError, accounts, api_keys, fx_rates};
+use ledger_core::ecb;
+use ledger_core::model::{Account, ApiKey, Id, ScopeGrant};
+use ledger_core::money::Currency;
+use ledger_store::{Store, StoreError, accounts, api_keys, fx_rates};
 
 /// A freshly bootstrapped account and the only copy of its first key.
 pub struct Bootstrap {

@@ -10,9 +10,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use partner_ledger::model::Id;
-use partner_ledger::money::Currency;
-use partner_ledger::store::Store;
+use ledger_core::model::Id;
+use ledger_core::money::Currency;
+use ledger_store::Store;
 use partner_ledger_admin::schema::TableSchema;
 use partner_ledger_admin::{bootstrap_account, load_fx_rates, set_stripe_secret};
 

@@ -1,0 +1,284 @@
+//! Authentication and scopes.
+//!
+//! `Caller<S>` is extracted from `Authorization: Bearer <key>` without any I/O.
+//! The key is verified in the same strongly consistent BatchGetItem as the
+//! route's first read, so a GET costs one round trip and a revoked key stops
+//! working at once. Nothing read is handed out before the key checks out.
+//!
+//! Authentication comes first (SPEC §1): a request refused before its key
+//! was verified (a bad body, path or query) is held back by
+//! [`authenticate_first`] until the key is: an unknown key hears 401 and a
+//! key without the route's scope 403, whatever else is wrong with the request.
+
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use axum::extract::{Request, State};
+use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use super::error::ApiError;
+use ledger_core::model::{Access, Account, ApiKey, ApiToken, Id, Resource, Scope};
+use ledger_store::{
+    FilteredList, Item, Key, Page, PageRequest, Store, accounts, api_keys, tallies,
+};
+
+/// The scope a route requires, as a type, so a handler's signature says it.
+pub trait RequiredScope: Send + Sync + 'static {
+    const SCOPE: Scope;
+}
+
+macro_rules! route_scopes {
+    ($($marker:ident => $resource:ident : $access:ident),* $(,)?) => {
+        /// Route scope markers, one per `<resource>:<access>`.
+        pub mod scopes {
+            use super::*;
+            $(
+                pub struct $marker;
+                impl RequiredScope for $marker {
+                    const SCOPE: Scope = Scope::new(Resource::$resource, Access::$access);
+                }
+            )*
+        }
+    };
+}
+
+route_scopes! {
+    PartnerGroupsRead => PartnerGroups: Read,
+    PartnerGroupsWrite => PartnerGroups: Write,
+    PartnersRead => Partners: Read,
+    PartnersWrite => Partners: Write,
+    CampaignsRead => Campaigns: Read,
+    CampaignsWrite => Campaigns: Write,
+    ReferralsRead => Referrals: Read,
+    ReferralsWrite => Referrals: Write,
+    CommissionsRead => Commissions: Read,
+    CommissionsWrite => Commissions: Write,
+    EventsWrite => Events: Write,
+    PayoutsRead => Payouts: Read,
+    PayoutsWrite => Payouts: Write,
+    AccountRead => Account: Read,
+    AccountWrite => Account: Write,
+    ApiKeysRead => ApiKeys: Read,
+    ApiKeysWrite => ApiKeys: Write,
+    FxRatesRead => FxRates: Read,
+    FxRatesWrite => FxRates: Write,
+}
+
+/// A caller that presented a well-formed key for a route requiring `S`.
+pub struct Caller<S> {
+    token: ApiToken,
+    check: Option<Arc<KeyCheck>>,
+    scope: PhantomData<S>,
+}
+
+/// The key in `Authorization: Bearer <key>`; the scheme is matched
+/// case-insensitively (RFC 9110 §11.1).
+fn bearer(headers: &HeaderMap) -> Option<ApiToken> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, key) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| ApiToken::parse(key.trim()))
+        .flatten()
+}
+
+/// What one request's authentication came to, shared by its [`Caller`] and
+/// [`authenticate_first`]: the scope the route requires, and whether the
+/// key was judged (verified, or refused) while the handler ran.
+#[derive(Default)]
+pub struct KeyCheck {
+    scope: OnceLock<Scope>,
+    judged: AtomicBool,
+}
+
+impl KeyCheck {
+    fn judged(&self) {
+        self.judged.store(true, Ordering::Release);
+    }
+}
+
+impl<S: RequiredScope, State: Sync> FromRequestParts<State> for Caller<S> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &State) -> Result<Self, Self::Rejection> {
+        let check = parts.extensions.get::<Arc<KeyCheck>>().cloned();
+        if let Some(check) = &check {
+            // Only one Caller is extracted per request, so the scope is set once.
+            let _ = check.scope.set(S::SCOPE);
+        }
+        let token = bearer(&parts.headers).ok_or(ApiError::Unauthorized)?;
+        Ok(Self {
+            token,
+            check,
+            scope: PhantomData,
+        })
+    }
+}
+
+/// Holds back a route's refusal (4xx) until the key is verified, when the
+/// handler refused before verifying it: a bad key is answered 401 and a
+/// missing scope 403 first. Costs a read only on such refusals; a request
+/// the handler served verified its key in its own first read.
+pub async fn authenticate_first(
+    State(store): State<Store>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let check = Arc::new(KeyCheck::default());
+    request.extensions_mut().insert(Arc::clone(&check));
+    let token = bearer(request.headers());
+    let response = next.run(request).await;
+    let status = response.status();
+    let Some(scope) = check.scope.get() else {
+        return response; // a route that takes no key
+    };
+    if check.judged.load(Ordering::Acquire)
+        || !status.is_client_error()
+        || status == axum::http::StatusCode::UNAUTHORIZED
+    {
+        return response;
+    }
+    let Some(token) = token else {
+        return ApiError::Unauthorized.into_response();
+    };
+    match verify_key(&store, &token, *scope, &[]).await {
+        Ok(_) => response,
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+/// Reads the key `token` names, its account and `keys` in one strongly
+/// consistent BatchGetItem: 401 unless the key is the one presented, 403
+/// unless it holds `scope`.
+async fn verify_key(
+    store: &Store,
+    token: &ApiToken,
+    scope: Scope,
+    keys: &[&Key],
+) -> Result<(Account, ApiKey, Vec<Option<Item>>), ApiError> {
+    let account = &token.account_id;
+    let (key_item, account_item) = (Key::api_key(account, &token.key_id), Key::account(account));
+    let mut wanted = Vec::with_capacity(keys.len() + 2);
+    wanted.extend([&key_item, &account_item]);
+    wanted.extend(keys);
+    let mut items = store.get_many(&wanted).await?.into_iter();
+    let api_key = items
+        .next()
+        .flatten()
+        .map(api_keys::from_item)
+        .transpose()?;
+    let account = items
+        .next()
+        .flatten()
+        .map(accounts::from_item)
+        .transpose()?;
+    match (api_key, account) {
+        (Some(key), Some(account)) if key.is_presented_by(token) => {
+            if !key.allows(scope) {
+                return Err(ApiError::Forbidden(scope));
+            }
+            Ok((account, key, items.collect()))
+        }
+        _ => Err(ApiError::Unauthorized),
+    }
+}
+
+impl<S: RequiredScope> Caller<S> {
+    /// The account the key claims. Keys built from it are only read through
+    /// [`Caller::read`], which verifies the claim first.
+    pub fn account_id(&self) -> &Id {
+        &self.token.account_id
+    }
+
+    /// Verifies the key and reads the caller's account plus `keys`, all in
+    /// one round trip.
+    pub async fn read<const N: usize>(
+        &self,
+        store: &Store,
+        keys: [&Key; N],
+    ) -> Result<(Account, [Option<Item>; N]), ApiError> {
+        let (account, _, items) = self.read_with_key(store, keys).await?;
+        Ok((account, items))
+    }
+
+    /// [`Caller::read`], also handing out the caller's own verified key: for
+    /// routes whose answer depends on what the key holds (managing keys).
+    pub async fn read_with_key<const N: usize>(
+        &self,
+        store: &Store,
+        keys: [&Key; N],
+    ) -> Result<(Account, ApiKey, [Option<Item>; N]), ApiError> {
+        let (account, key, items) = self.verify(store, &keys).await?;
+        Ok((
+            account,
+            key,
+            items.try_into().expect("get_many answers every key asked"),
+        ))
+    }
+
+    /// [`Caller::read`] for a number of keys known only at run time.
+    pub async fn read_all(
+        &self,
+        store: &Store,
+        keys: &[&Key],
+    ) -> Result<(Account, Vec<Option<Item>>), ApiError> {
+        let (account, _, items) = self.verify(store, keys).await?;
+        Ok((account, items))
+    }
+
+    async fn verify(
+        &self,
+        store: &Store,
+        keys: &[&Key],
+    ) -> Result<(Account, ApiKey, Vec<Option<Item>>), ApiError> {
+        let verdict = verify_key(store, &self.token, S::SCOPE, keys).await;
+        if let Some(check) = &self.check
+            && matches!(
+                verdict,
+                Ok(_) | Err(ApiError::Unauthorized | ApiError::Forbidden(_))
+            )
+        {
+            check.judged();
+        }
+        let (account, key, items) = verdict?;
+        tracing::Span::current().record("account", account.id.as_str());
+        Ok((account, key, items))
+    }
+
+    /// Verifies the key and reads one page of `list` with its count: the
+    /// count is the list's tally, read with the key, or (for views no tally
+    /// counts) a counting Query run beside the page.
+    pub async fn filtered_page(
+        &self,
+        store: &Store,
+        list: &FilteredList,
+        request: PageRequest<'_>,
+    ) -> Result<(Page, u64), ApiError> {
+        let tally = list
+            .tally
+            .as_ref()
+            .map(|tally| Key::tally(self.account_id(), tally));
+        let (_, counted) = self.read_all(store, &Vec::from_iter(&tally)).await?;
+        let request = PageRequest {
+            filter: list.filter.clone(),
+            ..request
+        };
+        Ok(match counted.into_iter().next() {
+            Some(tally) => (
+                store.page(&list.listing, request).await?,
+                tallies::count(tally.as_ref())?,
+            ),
+            None => tokio::try_join!(
+                store.page(&list.listing, request),
+                store.count(&list.listing, list.filter.clone()),
+            )?,
+        })
+    }
+}

@@ -1,0 +1,702 @@
+//! Commission items and the transactions that create and decide them.
+//!
+//! A commission sits in the account's list (table), its partner's list
+//! (gsi1), its status's list (gsi2) and, for a sale, its referral's list
+//! (gsi3). Its idempotency keys (`event_id`, `stripe_payment_id`) are
+//! unique-value items claimed in the transaction that creates it, together
+//! with the partner's statistics and the referral's paid-charge count, so a
+//! payment is counted once or not at all.
+
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::unique::Claim;
+use super::{
+    Changes, Condition, FilteredList, IndexEntry, Item, Key, Listing, Store, StoreError, Tally,
+    UniqueValue, decode, encode, tallies, timestamp, unique,
+};
+use ledger_core::model::{
+    Commission, CommissionStatus, Decision, Id, Partner, PayoutStatus, Referral, Reversed,
+    RewardUnit,
+};
+use ledger_core::money::Currency;
+
+const ENTITY: &str = "commission";
+
+pub fn from_item(item: Item) -> Result<Commission, StoreError> {
+    decode(item)
+}
+
+/// The item that stores `commission`, with its index entries: what every
+/// write of a whole commission puts (and tools that load many at once).
+pub fn to_item(account: &Id, commission: &Commission) -> Result<Item, StoreError> {
+    let mut item = encode(
+        &Key::commission(account, &commission.id),
+        ENTITY,
+        commission,
+    )?;
+    let payable = payable_entry(account, commission);
+    item.insert(PAYABLE_PK.into(), AttributeValue::S(payable.pk.clone()));
+    item.insert(PAYABLE_SK.into(), AttributeValue::S(payable.sk.clone()));
+    let mut entries = vec![
+        IndexEntry::commission_by_partner(account, &commission.partner_id, &commission.id),
+        status_entry(account, commission.status, &commission.id),
+    ];
+    match (&commission.payout_id, commission.status) {
+        (Some(payout), _) => entries.push(IndexEntry::commission_in_payout(
+            account,
+            payout,
+            &commission.id,
+        )),
+        (None, CommissionStatus::Approved) if commission.payout_status == PayoutStatus::NotPaid => {
+            entries.push(payable)
+        }
+        (None, _) => {}
+    }
+    if let Some(referral) = &commission.referral_id {
+        entries.push(IndexEntry::commission_by_referral(
+            account,
+            referral,
+            &commission.id,
+        ));
+    }
+    for entry in entries {
+        item.extend(
+            entry
+                .attributes()
+                .map(|(name, value)| (name.to_string(), value)),
+        );
+    }
+    Ok(item)
+}
+
+/// Where the commission goes once approved: among the payable ones when it
+/// is cash, else among those to fulfil. Every commission carries the keys
+/// (`payable_pk`, `payable_sk`), so approving one can put it there with an
+/// update that reads nothing first (`SET gsi4pk = payable_pk, ...`).
+fn payable_entry(account: &Id, commission: &Commission) -> IndexEntry {
+    if commission.unit.is_cash() {
+        IndexEntry::payable_commission(
+            account,
+            &commission.partner_id,
+            commission.currency.code(),
+            &commission.id,
+        )
+    } else {
+        IndexEntry::commission_to_fulfil(
+            account,
+            &commission.partner_id,
+            commission.unit.as_str(),
+            &commission.id,
+        )
+    }
+}
+
+const PAYABLE_PK: &str = "payable_pk";
+const PAYABLE_SK: &str = "payable_sk";
+const GSI4: [&str; 2] = ["gsi4pk", "gsi4sk"];
+
+fn status_entry(account: &Id, status: CommissionStatus, commission: &Id) -> IndexEntry {
+    IndexEntry::commission_by_status(account, status.as_str(), commission)
+}
+
+/// The commission must be in `status`. Conditions and filters read the
+/// status through its index partition (`status` is a reserved word in
+/// DynamoDB expressions).
+fn in_status(account: &Id, status: CommissionStatus, placeholder: &str) -> Condition {
+    let partition = IndexEntry::commission_status_partition(account, status.as_str());
+    Condition::new(format!("gsi2pk = {placeholder}"))
+        .value(placeholder, AttributeValue::S(partition))
+}
+
+/// The idempotency keys a commission (or its create request) claims: its
+/// billing event and its Stripe payment, when it has them.
+pub fn idempotency_keys<'a>(
+    event_id: Option<&'a str>,
+    stripe_payment_id: Option<&'a str>,
+) -> Vec<UniqueValue<'a>> {
+    event_id
+        .map(UniqueValue::Event)
+        .into_iter()
+        .chain(stripe_payment_id.map(UniqueValue::StripePayment))
+        .collect()
+}
+
+/// What the partner's and the referral's figures were when a sale was
+/// priced: the transaction only commits while they still are, so pricing
+/// and counting always see every earlier payment exactly once.
+#[derive(Clone, Copy, Debug)]
+pub struct SaleFacts<'a> {
+    pub referral: &'a Referral,
+    /// The partner's group, when it (not the campaign) priced the sale.
+    pub priced_by_group: Option<&'a Id>,
+    /// Whether the rules priced the sale from the partner's figures.
+    pub priced_from_figures: bool,
+    /// The customer claim that routed the sale, when its group hint is stale.
+    pub stale_route: Option<&'a Key>,
+}
+
+/// Creates `commission` for `partner` (as read), claiming its idempotency
+/// keys and adding the payment to the partner's statistics and, for a sale,
+/// to the referral's paid charges.
+pub async fn create(
+    store: &Store,
+    account: &Id,
+    commission: &Commission,
+    partner: &Partner,
+    sale: Option<SaleFacts<'_>>,
+) -> Result<(), StoreError> {
+    let claim = Claim {
+        holder: commission.id.clone(),
+        fingerprint: Some(commission.fingerprint.clone()),
+        sale_route: None,
+    };
+    let mut writes = Vec::new();
+    let keys = idempotency_keys(
+        commission.event_id.as_deref(),
+        commission.stripe_payment_id.as_deref(),
+    );
+    for value in keys {
+        writes.push(unique::claim_as(store, account, value, &claim)?);
+    }
+    writes.push(store.put(to_item(account, commission)?, Condition::absent())?);
+    writes.push(credit_partner(store, account, commission, partner, sale)?);
+    let mut lists = vec![
+        Tally::commissions(None, None),
+        Tally::commissions(Some(&partner.id), None),
+    ];
+    if let Some(sale) = sale {
+        writes.push(count_charge(
+            store,
+            account,
+            commission,
+            &partner.group_id,
+            sale,
+        )?);
+        lists.push(Tally::commissions(None, Some(&sale.referral.id)));
+        if let Some(claim) = sale.stale_route {
+            writes.push(refresh_route(
+                store,
+                claim,
+                &sale.referral.id,
+                &partner.group_id,
+            )?);
+        }
+    }
+    writes.extend(tallies::add(store, account, &lists, 1)?);
+    store.transact(writes).await
+}
+
+fn number(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// Adds the commission (and a sale's payment and new customer) to the
+/// partner's statistics, provided the partner may still earn and, when the
+/// rules priced the sale from them, the partner's group and figures are
+/// still those it was priced with.
+fn credit_partner(
+    store: &Store,
+    account: &Id,
+    commission: &Commission,
+    partner: &Partner,
+    sale: Option<SaleFacts<'_>>,
+) -> Result<TransactWriteItem, StoreError> {
+    let new_customer = sale.is_some_and(|s| s.referral.paid_charges == 0);
+    let mut condition = super::partners::in_good_standing();
+    if let Some(group) = sale.and_then(|s| s.priced_by_group) {
+        condition = condition.and(
+            Condition::new("group_id = :group")
+                .value(":group", AttributeValue::S(group.to_string())),
+        );
+    }
+    if sale.is_some_and(|s| s.priced_from_figures) {
+        condition = condition.and(
+            Condition::new("ltv_total = :ltv AND qualified_customers = :customers")
+                .value(":ltv", number(partner.stats.ltv_total))
+                .value(":customers", number(partner.stats.qualified_customers)),
+        );
+    }
+    store.update(
+        &Key::partner(account, &partner.id),
+        &format!(
+            "ADD ltv_total :sale, {} :amount, qualified_customers :new",
+            super::partners::commissions_total(commission.unit)
+        ),
+        [
+            (
+                ":sale",
+                number(commission.sale_amount.unwrap_or(Decimal::ZERO)),
+            ),
+            (":amount", number(commission.amount)),
+            (":new", number(u8::from(new_customer))),
+        ],
+        condition,
+    )
+}
+
+/// Counts the sale as the referral's next paid charge (the first one also
+/// acquires the customer), provided no other charge was counted since the
+/// referral was read. Refreshes the referral's hint of the partner's group
+/// when the partner has moved.
+fn count_charge(
+    store: &Store,
+    account: &Id,
+    commission: &Commission,
+    partner_group: &Id,
+    sale: SaleFacts<'_>,
+) -> Result<TransactWriteItem, StoreError> {
+    let seen = sale.referral.paid_charges;
+    let condition = if seen == 0 {
+        Condition::new("attribute_not_exists(paid_charges) OR paid_charges = :seen")
+    } else {
+        Condition::new("paid_charges = :seen")
+    }
+    .value(":seen", number(seen));
+    let mut sets = Vec::new();
+    let mut values = vec![(":one", number(1))];
+    if sale.referral.partner_group_id.as_ref() != Some(partner_group) {
+        sets.push("partner_group_id = :group");
+        values.push((":group", AttributeValue::S(partner_group.to_string())));
+    }
+    if seen == 0 {
+        sets.push("acquired_at = :acquired");
+        values.push((":acquired", timestamp(commission.occurred_at)?));
+    }
+    let set = if sets.is_empty() {
+        String::new()
+    } else {
+        format!("SET {} ", sets.join(", "))
+    };
+    store.update(
+        &Key::referral(account, &sale.referral.id),
+        &format!("{set}ADD paid_charges :one"),
+        values,
+        condition.and(Condition::present()),
+    )
+}
+
+/// Points the customer claim `claim` (still the referral's) at the
+/// partner's current group.
+fn refresh_route(
+    store: &Store,
+    claim: &Key,
+    referral: &Id,
+    partner_group: &Id,
+) -> Result<TransactWriteItem, StoreError> {
+    store.update(
+        claim,
+        "SET sale_route.partner_group_id = :group",
+        [(":group", AttributeValue::S(partner_group.to_string()))],
+        Condition::new("holder = :referral")
+            .value(":referral", AttributeValue::S(referral.to_string())),
+    )
+}
+
+/// Writes what a refund or dispute did (`reversed`) to the commission
+/// `before`, and the clawback or reinstatement it created, claiming the refund's idempotency keys (with
+/// the refund report's `fingerprint`) for the commission the refund changed
+/// (or the clawback). The commission must
+/// still be as refunded and as paid as it was read, so concurrent refunds
+/// apply one after the other and a payout cannot take it meanwhile. The
+/// partner's statistics lose what the refund took back.
+pub async fn reverse(
+    store: &Store,
+    account: &Id,
+    before: &Commission,
+    reversed: &Reversed,
+    keys: &[UniqueValue<'_>],
+    fingerprint: &str,
+) -> Result<(), StoreError> {
+    let after = &reversed.commission;
+    let changed = reversed.clawback.as_ref().unwrap_or(after);
+    let claim = Claim {
+        holder: changed.id.clone(),
+        fingerprint: Some(fingerprint.to_string()),
+        sale_route: None,
+    };
+    let mut writes = Vec::new();
+    for value in keys {
+        writes.push(unique::claim_as(store, account, *value, &claim)?);
+    }
+    let mut item = to_item(account, after)?;
+    let mut changes = vec![
+        "amount",
+        "earned_amount",
+        "refunded_amount",
+        "refunded_by_total",
+        "refunded_by_parts",
+        "disputed_amount",
+        "updated_at",
+    ];
+    if after.status != before.status {
+        changes.extend(["status", "status_updated_at", "gsi2pk", "gsi2sk"]);
+    }
+    item.retain(|name, _| changes.contains(&name.as_str()));
+    let as_before = as_read("refunded_amount", before.refunded_amount)
+        .and(as_read("refunded_by_total", before.refunded_by_total))
+        .and(as_read("refunded_by_parts", before.refunded_by_parts))
+        .and(as_read("disputed_amount", before.disputed_amount));
+    let paid = Condition::new("payout_status = :payout").value(
+        ":payout",
+        AttributeValue::S(before.payout_status.as_str().into()),
+    );
+    let mut changes = Changes::set(item);
+    if after.status == CommissionStatus::Refunded {
+        changes.remove.extend(GSI4);
+    }
+    writes.push(store.change(
+        &Key::commission(account, &after.id),
+        changes,
+        as_before.and(paid),
+    )?);
+    let mut earned = after.amount - before.amount;
+    if let Some(clawback) = &reversed.clawback {
+        earned += clawback.amount;
+        writes.push(store.put(to_item(account, clawback)?, Condition::absent())?);
+        let mut lists = vec![
+            Tally::commissions(None, None),
+            Tally::commissions(Some(&clawback.partner_id), None),
+        ];
+        if let Some(referral) = &clawback.referral_id {
+            lists.push(Tally::commissions(None, Some(referral)));
+        }
+        writes.extend(tallies::add(store, account, &lists, 1)?);
+    }
+    writes.push(store.update(
+        &Key::partner(account, &after.partner_id),
+        &format!(
+            "ADD ltv_total :refund, {} :earned",
+            super::partners::commissions_total(after.unit)
+        ),
+        [
+            (
+                ":refund",
+                number(before.reversed_sale_in_base() - after.reversed_sale_in_base()),
+            ),
+            (":earned", number(earned)),
+        ],
+        Condition::present(),
+    )?);
+    store.transact(writes).await
+}
+
+/// The decimal attribute `name` must still hold `value` (or be absent).
+fn as_read(name: &str, value: Option<Decimal>) -> Condition {
+    match value {
+        None => Condition::new(format!("attribute_not_exists({name})")),
+        Some(value) => Condition::new(format!("{name} = :{name}"))
+            .value(&format!(":{name}"), AttributeValue::S(value.to_string())),
+    }
+}
+
+/// Writes a decision taken on `after`, provided the commission is still
+/// pending.
+pub async fn save_decision(
+    store: &Store,
+    account: &Id,
+    after: &Commission,
+) -> Result<(), StoreError> {
+    let write = decision_write(
+        store,
+        account,
+        &after.id,
+        after.status,
+        after.status_updated_at,
+    )?;
+    store.transact(vec![write]).await
+}
+
+/// Takes `decision` on the commission `id` at `at`, provided it is still
+/// pending (the payout run's approval; it reads nothing first).
+pub fn decision(
+    store: &Store,
+    account: &Id,
+    id: &Id,
+    decision: Decision,
+    at: DateTime<Utc>,
+) -> Result<TransactWriteItem, StoreError> {
+    decision_write(store, account, id, decision.target(), at)
+}
+
+/// Moves the commission `id` from pending to `status` at `at` (and into
+/// that status's list), provided it is still pending.
+fn decision_write(
+    store: &Store,
+    account: &Id,
+    id: &Id,
+    status: CommissionStatus,
+    at: DateTime<Utc>,
+) -> Result<TransactWriteItem, StoreError> {
+    let [(gsi2pk, pk), (gsi2sk, sk)] = status_entry(account, status, id).attributes();
+    let mut changes = Changes::set(Item::from([
+        (
+            "status".to_string(),
+            AttributeValue::S(status.as_str().into()),
+        ),
+        ("status_updated_at".to_string(), timestamp(at)?),
+        ("updated_at".to_string(), timestamp(at)?),
+        (gsi2pk.to_string(), pk),
+        (gsi2sk.to_string(), sk),
+    ]));
+    if status == CommissionStatus::Approved {
+        // Commissions stored before `payable_pk` were all payable.
+        changes.copy_or.push((
+            GSI4[0],
+            PAYABLE_PK,
+            AttributeValue::S(IndexEntry::payable_partition(account)),
+        ));
+        changes.copy.push((GSI4[1], PAYABLE_SK));
+    }
+    store.change(
+        &Key::commission(account, id),
+        changes,
+        in_status(account, CommissionStatus::Pending, ":from"),
+    )
+}
+
+/// A payable commission as the payable index shows it (the index projects
+/// just these attributes): what the payout run sums.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Payable {
+    pub id: Id,
+    pub partner_id: Id,
+    pub currency: Currency,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+}
+
+impl Payable {
+    pub fn from_index_item(item: Item) -> Result<Self, StoreError> {
+        decode(item)
+    }
+
+    pub fn of(commission: &Commission) -> Self {
+        Self {
+            id: commission.id.clone(),
+            partner_id: commission.partner_id.clone(),
+            currency: commission.currency,
+            amount: commission.amount,
+        }
+    }
+}
+
+/// Puts the commission `payable` into the payout `payout`, provided it is
+/// still approved, unpaid and of the amount the run summed: a refund or a
+/// second run that got there first cancels the transaction instead.
+pub fn pay(
+    store: &Store,
+    account: &Id,
+    payable: &Payable,
+    payout: &Id,
+    at: DateTime<Utc>,
+) -> Result<TransactWriteItem, StoreError> {
+    let [(gsi4pk, pk), (gsi4sk, sk)] =
+        IndexEntry::commission_in_payout(account, payout, &payable.id).attributes();
+    let changes = Changes::set(Item::from([
+        (
+            "payout_status".to_string(),
+            AttributeValue::S(PayoutStatus::Paid.as_str().into()),
+        ),
+        (
+            "payout_id".to_string(),
+            AttributeValue::S(payout.to_string()),
+        ),
+        ("updated_at".to_string(), timestamp(at)?),
+        (gsi4pk.to_string(), pk),
+        (gsi4sk.to_string(), sk),
+    ]));
+    let unpaid = Condition::new("payout_status = :not_paid AND amount = :amount")
+        .value(
+            ":not_paid",
+            AttributeValue::S(PayoutStatus::NotPaid.as_str().into()),
+        )
+        .value(":amount", AttributeValue::S(payable.amount.to_string()));
+    store.change(
+        &Key::commission(account, &payable.id),
+        changes,
+        unpaid.and(in_status(account, CommissionStatus::Approved, ":approved")),
+    )
+}
+
+/// Hands the commission `id` of the failed payout `payout` back to the
+/// payable ones, for the next run.
+pub fn release(
+    store: &Store,
+    account: &Id,
+    id: &Id,
+    payout: &Id,
+    at: DateTime<Utc>,
+) -> Result<TransactWriteItem, StoreError> {
+    let changes = Changes {
+        set: Item::from([
+            (
+                "payout_status".to_string(),
+                AttributeValue::S(PayoutStatus::NotPaid.as_str().into()),
+            ),
+            ("updated_at".to_string(), timestamp(at)?),
+            (
+                GSI4[0].to_string(),
+                AttributeValue::S(IndexEntry::payable_partition(account)),
+            ),
+        ]),
+        copy: vec![(GSI4[1], PAYABLE_SK)],
+        remove: vec!["payout_id"],
+        ..Changes::default()
+    };
+    store.change(
+        &Key::commission(account, id),
+        changes,
+        Condition::new("payout_id = :payout")
+            .value(":payout", AttributeValue::S(payout.to_string())),
+    )
+}
+
+/// Marks the approved non-cash commission `after` fulfilled, taking it out
+/// of those to fulfil, provided it is still approved and neither paid nor
+/// fulfilled.
+pub async fn save_fulfilment(
+    store: &Store,
+    account: &Id,
+    after: &Commission,
+) -> Result<(), StoreError> {
+    let changes = Changes {
+        set: Item::from([
+            (
+                "payout_status".to_string(),
+                AttributeValue::S(PayoutStatus::Fulfilled.as_str().into()),
+            ),
+            ("updated_at".to_string(), timestamp(after.updated_at)?),
+        ]),
+        remove: GSI4.to_vec(),
+        ..Changes::default()
+    };
+    let unfulfilled = Condition::new("payout_status = :not_paid").value(
+        ":not_paid",
+        AttributeValue::S(PayoutStatus::NotPaid.as_str().into()),
+    );
+    let write = store.change(
+        &Key::commission(account, &after.id),
+        changes,
+        unfulfilled.and(in_status(account, CommissionStatus::Approved, ":approved")),
+    )?;
+    store.transact(vec![write]).await
+}
+
+/// Why a bulk decision changed nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum BulkDecisionError {
+    /// These commissions are unknown or no longer pending.
+    #[error("not pending: {0:?}")]
+    NotPending(Vec<Id>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Takes `decision` on every commission of `ids` in one transaction: all of
+/// them must exist and be pending, or none changes.
+pub async fn decide_all(
+    store: &Store,
+    account: &Id,
+    ids: &[Id],
+    decision: Decision,
+    now: DateTime<Utc>,
+) -> Result<(), BulkDecisionError> {
+    let writes = ids
+        .iter()
+        .map(|id| self::decision(store, account, id, decision, now))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    store.transact(writes).await.map_err(|e| {
+        let refused: Vec<Id> = ids
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| e.failed_condition(*index))
+            .map(|(_, id)| id.clone())
+            .collect();
+        if refused.is_empty() {
+            BulkDecisionError::Store(e)
+        } else {
+            BulkDecisionError::NotPending(refused)
+        }
+    })
+}
+
+/// Writes the notes of `after` that `notes` names.
+pub async fn save_notes(
+    store: &Store,
+    account: &Id,
+    after: &Commission,
+    named: &[&str],
+) -> Result<(), StoreError> {
+    let mut item = to_item(account, after)?;
+    item.retain(|name, _| name == "updated_at" || named.contains(&name.as_str()));
+    let write = store.assign(
+        &Key::commission(account, &after.id),
+        item,
+        Condition::present(),
+    )?;
+    store.transact(vec![write]).await
+}
+
+/// What a list of commissions is narrowed by.
+#[derive(Clone, Debug, Default)]
+pub struct CommissionFilter {
+    pub partner: Option<Id>,
+    pub referral: Option<Id>,
+    pub status: Option<CommissionStatus>,
+    pub payout_status: Option<PayoutStatus>,
+    pub unit: Option<RewardUnit>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// The commissions `filter` selects. The narrowest index carries the read:
+/// the referral's list, else the partner's, else the status's, else the
+/// account's; the remaining criteria filter it.
+pub fn list(account: &Id, filter: &CommissionFilter) -> FilteredList {
+    let mut conditions = Vec::new();
+    let status = |status| in_status(account, status, ":status");
+    let listing = match (&filter.referral, &filter.partner, filter.status) {
+        (Some(referral), partner, _) => {
+            if let Some(partner) = partner {
+                conditions.push(
+                    Condition::new("partner_id = :partner")
+                        .value(":partner", AttributeValue::S(partner.to_string())),
+                );
+            }
+            conditions.extend(filter.status.map(status));
+            Listing::commissions_of_referral(account, referral)
+        }
+        (None, Some(partner), _) => {
+            conditions.extend(filter.status.map(status));
+            Listing::commissions_of_partner(account, partner)
+        }
+        (None, None, Some(wanted)) => Listing::commissions_with_status(account, wanted.as_str()),
+        (None, None, None) => Listing::commissions(account),
+    };
+    if let Some(payout) = filter.payout_status {
+        conditions.push(
+            Condition::new("payout_status = :payout")
+                .value(":payout", AttributeValue::S(payout.as_str().into())),
+        );
+    }
+    if let Some(unit) = filter.unit {
+        conditions.push(
+            Condition::new("#unit = :unit")
+                .name("#unit", "unit")
+                .value(":unit", AttributeValue::S(unit.as_str().into())),
+        );
+    }
+    let tally = (conditions.is_empty()
+        && filter.status.is_none()
+        && filter.from.is_none()
+        && filter.to.is_none())
+    .then(|| Tally::commissions(filter.partner.as_ref(), filter.referral.as_ref()));
+    FilteredList {
+        listing: listing.created_between(filter.from, filter.to),
+        filter: conditions.into_iter().reduce(Condition::and),
+        tally,
+    }
+}

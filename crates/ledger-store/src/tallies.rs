@@ -1,0 +1,48 @@
+//! Tallies: the member counts of lists, each its own counter item. A write
+//! that adds a member to a list (or moves one between filtered lists) adds to
+//! the list's tallies in the same transaction, so a list's `count` is exact
+//! and costs no extra request: it is read in the request's first BatchGetItem.
+
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+
+use super::{Condition, Item, Key, Store, StoreError, Tally};
+use ledger_core::model::Id;
+
+/// Adds `delta` members to each of `tallies`.
+pub fn add(
+    store: &Store,
+    account: &Id,
+    tallies: &[Tally],
+    delta: i64,
+) -> Result<Vec<TransactWriteItem>, StoreError> {
+    tallies
+        .iter()
+        .map(|tally| store.increment(&Key::tally(account, tally), delta))
+        .collect()
+}
+
+/// The count a tally item holds; no item means no members yet.
+pub fn count(item: Option<&Item>) -> Result<u64, StoreError> {
+    let Some(value) = item.and_then(|item| item.get("n")) else {
+        return Ok(0);
+    };
+    value
+        .as_n()
+        .ok()
+        .and_then(|n| n.parse::<i64>().ok())
+        .map(|n| n.max(0).unsigned_abs())
+        .ok_or_else(|| StoreError::Corrupt(format!("tally holds {value:?}")))
+}
+
+/// Guards a write on `tally` being zero (e.g. deleting a group with no partners).
+pub fn require_zero(
+    store: &Store,
+    account: &Id,
+    tally: &Tally,
+) -> Result<TransactWriteItem, StoreError> {
+    store.check(
+        &Key::tally(account, tally),
+        Condition::new("attribute_not_exists(n) OR n = :zero")
+            .value(":zero", AttributeValue::N("0".into())),
+    )
+}
