@@ -1,11 +1,24 @@
 //! Why an operation did not happen, in the domain's words. The HTTP layer
 //! maps each to its status and code; nothing here knows HTTP.
 
+use ledger_core::model::Scope;
 use ledger_core::validation::FieldError;
-use ledger_store::StoreError;
+use ledger_store::{Missing, StoreError};
+
+/// Why the caller may not act at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denial {
+    /// No valid credential was presented.
+    Unauthenticated,
+    /// The credential is valid but lacks the scope the operation needs.
+    MissingScope(Scope),
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The caller may not act on the account.
+    #[error("access denied: {0:?}")]
+    Denied(Denial),
     /// The entity the operation needs does not exist (or is another account's).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -41,5 +54,11 @@ impl Error {
 impl From<ledger_core::views::commission::CorruptSnapshot> for Error {
     fn from(error: ledger_core::views::commission::CorruptSnapshot) -> Self {
         Error::Store(error.into())
+    }
+}
+
+impl From<Missing> for Error {
+    fn from(Missing(what): Missing) -> Self {
+        Error::NotFound(what)
     }
 }

@@ -8,6 +8,9 @@
 
 pub mod earning;
 mod error;
+pub mod partner_groups;
 pub mod payout_run;
+mod session;
 
-pub use error::Error;
+pub use error::{Denial, Error};
+pub use session::{Session, contended};

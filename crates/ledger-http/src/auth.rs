@@ -26,7 +26,7 @@ use axum::http::request::Parts;
 use super::error::ApiError;
 use ledger_core::model::{Access, Account, ApiKey, ApiToken, Id, Resource, Scope};
 use ledger_store::{
-    FilteredList, Item, Key, Page, PageRequest, Store, accounts, api_keys, tallies,
+    FilteredList, Item, Key, Page, PageRequest, Reads, Store, accounts, api_keys, tallies,
 };
 
 /// The scope a route requires, as a type, so a handler's signature says it.
@@ -190,27 +190,54 @@ async fn verify_key(
     }
 }
 
+/// A refused key, in the use cases' words.
+fn denial(refusal: ApiError) -> ledger_app::Error {
+    match refusal {
+        ApiError::Unauthorized => ledger_app::Error::Denied(ledger_app::Denial::Unauthenticated),
+        ApiError::Forbidden(scope) => {
+            ledger_app::Error::Denied(ledger_app::Denial::MissingScope(scope))
+        }
+        ApiError::Internal(cause) => ledger_app::Error::Store(cause),
+        other => unreachable!("verifying a key answers no {other:?}"),
+    }
+}
+
+impl<S: RequiredScope + Sync> ledger_app::Session for Caller<S> {
+    fn account_id(&self) -> &Id {
+        &self.token.account_id
+    }
+
+    async fn read<R: Reads + Send + Sync>(
+        &self,
+        store: &Store,
+        reads: R,
+    ) -> Result<(Account, R::Output), ledger_app::Error> {
+        let (account, _, items) = self.verify(store, &reads.keys()).await.map_err(denial)?;
+        Ok((account, reads.decode(&mut items.into_iter())?))
+    }
+}
+
 impl<S: RequiredScope> Caller<S> {
     /// The account the key claims. Keys built from it are only read through
-    /// [`Caller::read`], which verifies the claim first.
+    /// [`Caller::read_items`], which verifies the claim first.
     pub fn account_id(&self) -> &Id {
         &self.token.account_id
     }
 
     /// Verifies the key and reads the caller's account plus `keys`, all in
     /// one round trip.
-    pub async fn read<const N: usize>(
+    pub async fn read_items<const N: usize>(
         &self,
         store: &Store,
         keys: [&Key; N],
     ) -> Result<(Account, [Option<Item>; N]), ApiError> {
-        let (account, _, items) = self.read_with_key(store, keys).await?;
+        let (account, _, items) = self.read_items_with_key(store, keys).await?;
         Ok((account, items))
     }
 
-    /// [`Caller::read`], also handing out the caller's own verified key: for
+    /// [`Caller::read_items`], also handing out the caller's own verified key: for
     /// routes whose answer depends on what the key holds (managing keys).
-    pub async fn read_with_key<const N: usize>(
+    pub async fn read_items_with_key<const N: usize>(
         &self,
         store: &Store,
         keys: [&Key; N],
@@ -223,8 +250,8 @@ impl<S: RequiredScope> Caller<S> {
         ))
     }
 
-    /// [`Caller::read`] for a number of keys known only at run time.
-    pub async fn read_all(
+    /// [`Caller::read_items`] for a number of keys known only at run time.
+    pub async fn read_all_items(
         &self,
         store: &Store,
         keys: &[&Key],
@@ -265,7 +292,7 @@ impl<S: RequiredScope> Caller<S> {
             .tally
             .as_ref()
             .map(|tally| Key::tally(self.account_id(), tally));
-        let (_, counted) = self.read_all(store, &Vec::from_iter(&tally)).await?;
+        let (_, counted) = self.read_all_items(store, &Vec::from_iter(&tally)).await?;
         let request = PageRequest {
             filter: list.filter.clone(),
             ..request

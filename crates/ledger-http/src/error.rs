@@ -60,6 +60,12 @@ impl From<ledger_core::views::commission::CorruptSnapshot> for ApiError {
 impl From<ledger_app::Error> for ApiError {
     fn from(error: ledger_app::Error) -> Self {
         match error {
+            ledger_app::Error::Denied(ledger_app::Denial::Unauthenticated) => {
+                ApiError::Unauthorized
+            }
+            ledger_app::Error::Denied(ledger_app::Denial::MissingScope(scope)) => {
+                ApiError::Forbidden(scope)
+            }
             ledger_app::Error::NotFound(what) => ApiError::NotFound(what),
             ledger_app::Error::Conflict { code, message } => ApiError::Conflict { code, message },
             ledger_app::Error::Invalid(fields) => ApiError::Validation(fields),
@@ -68,7 +74,24 @@ impl From<ledger_app::Error> for ApiError {
     }
 }
 
+impl From<ledger_store::Missing> for ApiError {
+    fn from(ledger_store::Missing(what): ledger_store::Missing) -> Self {
+        ApiError::NotFound(what)
+    }
+}
+
 impl ApiError {
+    /// `error` from a use case whose input came wrapped in `wrapper`
+    /// (`{"partnerGroup": {...}}`): its field errors are named under it.
+    pub fn under(wrapper: &str) -> impl Fn(ledger_app::Error) -> ApiError + '_ {
+        move |error| match error {
+            ledger_app::Error::Invalid(fields) => {
+                ApiError::Validation(ledger_core::validation::under(fields, wrapper))
+            }
+            other => other.into(),
+        }
+    }
+
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError::Validation(vec![FieldError::new(field, message)])
     }

@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod campaigns;
 mod codec;
 pub mod commissions;
+mod entity;
 pub mod fx_rates;
 pub mod keys;
 mod pages;
@@ -38,6 +39,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteIt
 use request_count::DynamoRequestCount;
 
 pub use codec::{decode, encode, timestamp};
+pub use entity::{Entity, Found, Missing, Reads, Ref};
 pub use keys::{Collection, Index, IndexEntry, Key, Listing, Tally, UniqueValue, Walk};
 pub use pages::{FilteredList, Page, PageRequest, WalkPage};
 pub use write::{Changes, Condition};

@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::TransactWriteItem;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Collection, Condition, Item, Key, Store, StoreError, decode, encode};
+use super::{Collection, Condition, Entity, Item, Key, Ref, Store, StoreError, decode, encode};
 use ledger_core::engine::{RuleSet, RuleSpec};
 use ledger_core::model::{Id, PartnerGroup};
 
@@ -62,6 +62,19 @@ pub fn from_item(item: Item) -> Result<PartnerGroup, StoreError> {
         updated_at: record.updated_at,
         version: record.version,
     })
+}
+
+impl Entity for PartnerGroup {
+    const NAME: &'static str = "partner group";
+
+    fn from_item(item: Item) -> Result<Self, StoreError> {
+        from_item(item)
+    }
+}
+
+/// The group `id` of `account`.
+pub fn at(account: &Id, id: &Id) -> Ref<PartnerGroup> {
+    Ref::new(Key::partner_group(account, id))
 }
 
 /// Every group of the account, oldest first (ids sort by creation time).

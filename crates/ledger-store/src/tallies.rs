@@ -5,8 +5,32 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 
-use super::{Condition, Item, Key, Store, StoreError, Tally};
+use super::{Condition, Entity, Item, Key, Ref, Store, StoreError, Tally};
 use ledger_core::model::Id;
+
+/// How many members a tally counts: a missing tally item counts none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Members(pub u64);
+
+impl Entity for Members {
+    const NAME: &'static str = "tally";
+
+    fn from_item(item: Item) -> Result<Self, StoreError> {
+        count(Some(&item)).map(Members)
+    }
+}
+
+impl Members {
+    /// The count read as `read` (none when no member was ever added).
+    pub fn of(read: Option<Members>) -> u64 {
+        read.unwrap_or_default().0
+    }
+}
+
+/// The tally item counting `tally`'s members.
+pub fn of(account: &Id, tally: &Tally) -> Ref<Members> {
+    Ref::new(Key::tally(account, tally))
+}
 
 /// Adds `delta` members to each of `tallies`.
 pub fn add(

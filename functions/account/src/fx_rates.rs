@@ -29,7 +29,7 @@ pub async fn get_fx_rates(
     caller: Caller<FxRatesRead>,
     Filters(query): Filters<FxRatesQuery>,
 ) -> Result<Json<FxRatesEnvelope>, ApiError> {
-    caller.read(&store, []).await?;
+    caller.read_items(&store, []).await?;
     let day = query.date.unwrap_or_else(|| Utc::now().date_naive());
     let rates = fx_rates::in_force(&store, day)
         .await?
@@ -54,7 +54,7 @@ pub async fn put_fx_rates(
     JsonBody(request): JsonBody<PutFxRatesRequest>,
 ) -> Result<Json<FxRatesEnvelope>, ApiError> {
     let day = publication_day(&segment)?;
-    caller.read(&store, []).await?;
+    caller.read_items(&store, []).await?;
     let rates = request
         .fx_rates
         .check(day)

@@ -36,7 +36,7 @@ pub async fn list_api_keys(
     caller: Caller<ApiKeysRead>,
     paging: Paging,
 ) -> Result<Json<ListEnvelope<ApiKeyView>>, ApiError> {
-    let (account, []) = caller.read(&store, []).await?;
+    let (account, []) = caller.read_items(&store, []).await?;
     let keys = api_keys::list(&store, &account.id).await?;
     let elements = keys.into_iter().map(ApiKeyView::of).collect();
     Ok(Json(ListEnvelope::page_of("ApiKey", elements, paging)))
@@ -58,7 +58,7 @@ pub async fn create_api_key(
 ) -> Result<(StatusCode, Json<CreatedApiKeyEnvelope>), ApiError> {
     let draft = request.api_key;
     let (key, token) = retry_contended(|| async {
-        let (_, creator, []) = caller.read_with_key(&store, []).await?;
+        let (_, creator, []) = caller.read_items_with_key(&store, []).await?;
         let (key, token) = ApiKey::create(draft.clone(), &creator, Utc::now()).map_err(refused)?;
         store
             .transact(vec![
@@ -91,7 +91,7 @@ pub async fn delete_api_key(
 ) -> Result<Json<DeletedApiKeyEnvelope>, ApiError> {
     let deleted = retry_contended(|| async {
         let (_, deleter, [target]) = caller
-            .read_with_key(&store, [&Key::api_key(caller.account_id(), &id)])
+            .read_items_with_key(&store, [&Key::api_key(caller.account_id(), &id)])
             .await?;
         let target = target
             .map(api_keys::from_item)

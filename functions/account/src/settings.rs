@@ -24,7 +24,7 @@ pub async fn get_account(
     State(store): State<Store>,
     caller: Caller<AccountRead>,
 ) -> Result<Json<AccountEnvelope>, ApiError> {
-    let (account, []) = caller.read(&store, []).await?;
+    let (account, []) = caller.read_items(&store, []).await?;
     Ok(Json(AccountEnvelope::of(account)))
 }
 
@@ -50,7 +50,8 @@ pub async fn update_account(
     let commissions = Tally::commissions(None, None);
     let account = retry_contended(|| async {
         let tally_key = Key::tally(caller.account_id(), &commissions);
-        let (mut account, key, [recorded]) = caller.read_with_key(&store, [&tally_key]).await?;
+        let (mut account, key, [recorded]) =
+            caller.read_items_with_key(&store, [&tally_key]).await?;
         if let Some(scope) = changes.also_requires().filter(|s| !key.allows(*s)) {
             return Err(ApiError::Forbidden(scope));
         }

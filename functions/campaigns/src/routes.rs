@@ -40,7 +40,7 @@ pub async fn list_campaigns(
     paging: CursorPaging,
 ) -> Result<Json<ListEnvelope<CampaignView>>, ApiError> {
     let (account, [tally]) = caller
-        .read(
+        .read_items(
             &store,
             [&Key::tally(caller.account_id(), &Tally::campaigns())],
         )
@@ -71,7 +71,7 @@ pub async fn get_campaign(
     JsonId(id): JsonId,
 ) -> Result<Json<CampaignEnvelope>, ApiError> {
     let (account, [campaign]) = caller
-        .read(&store, [&Key::campaign(caller.account_id(), &id)])
+        .read_items(&store, [&Key::campaign(caller.account_id(), &id)])
         .await?;
     Ok(Json(CampaignEnvelope {
         campaign: CampaignView::in_account(existing(campaign)?, &account),
@@ -93,7 +93,7 @@ pub async fn create_campaign(
     let is_default = request.campaign.is_default;
     let campaign = Campaign::create(request.campaign, Utc::now()).map_err(invalid)?;
     retry_contended(|| async {
-        let (account, []) = caller.read(&store, []).await?;
+        let (account, []) = caller.read_items(&store, []).await?;
         let mut writes = vec![campaigns::insert(&store, &account.id, &campaign)?];
         writes.extend(tallies::add(&store, &account.id, &[Tally::campaigns()], 1)?);
         if is_default {
@@ -130,7 +130,7 @@ pub async fn update_campaign(
     let changes = request.campaign;
     let (campaign, is_default) = retry_contended(|| async {
         let (account, [campaign]) = caller
-            .read(&store, [&Key::campaign(caller.account_id(), &id)])
+            .read_items(&store, [&Key::campaign(caller.account_id(), &id)])
             .await?;
         let mut campaign = existing(campaign)?;
         let was_default = account.is_default_campaign(&id);

@@ -56,7 +56,7 @@ pub async fn create(
         .collect();
     let mut wanted: Vec<&Key> = claim_keys.iter().collect();
     wanted.extend(earner_key.as_ref());
-    let (account, mut found) = caller.read_all(store, &wanted).await?;
+    let (account, mut found) = caller.read_all_items(store, &wanted).await?;
     let earner = earner_key.and_then(|_| found.pop().flatten());
     let request = draft
         .clone()

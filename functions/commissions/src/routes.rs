@@ -101,7 +101,7 @@ pub async fn get_commission(
     JsonId(id): JsonId,
 ) -> Result<Json<CommissionEnvelope>, ApiError> {
     let (_, [commission]) = caller
-        .read(&store, [&Key::commission(caller.account_id(), &id)])
+        .read_items(&store, [&Key::commission(caller.account_id(), &id)])
         .await?;
     envelope(existing(commission)?)
 }
@@ -156,7 +156,7 @@ pub async fn update_commission(
         .check()
         .map_err(|errors| ApiError::Validation(under(errors, WRAPPER)))?;
     let (account, [commission]) = caller
-        .read(&store, [&Key::commission(caller.account_id(), &id)])
+        .read_items(&store, [&Key::commission(caller.account_id(), &id)])
         .await?;
     let mut commission = existing(commission)?;
     let named = notes.named();
@@ -207,7 +207,7 @@ async fn decide_one(
 ) -> Result<Json<CommissionEnvelope>, ApiError> {
     let commission = retry_contended(|| async {
         let (account, [commission]) = caller
-            .read(store, [&Key::commission(caller.account_id(), id)])
+            .read_items(store, [&Key::commission(caller.account_id(), id)])
             .await?;
         let mut commission = existing(commission)?;
         let changed = commission
@@ -238,7 +238,7 @@ pub async fn fulfil_commission(
 ) -> Result<Json<CommissionEnvelope>, ApiError> {
     let commission = retry_contended(|| async {
         let (account, [commission]) = caller
-            .read(&store, [&Key::commission(caller.account_id(), &id)])
+            .read_items(&store, [&Key::commission(caller.account_id(), &id)])
             .await?;
         let mut commission = existing(commission)?;
         let changed = commission.fulfil(Utc::now()).map_err(|refused| {
@@ -296,7 +296,7 @@ async fn decide_all(
             format!("must hold 1 to {MAX_BULK} distinct commission ids"),
         )]));
     }
-    let (account, []) = caller.read(store, []).await?;
+    let (account, []) = caller.read_items(store, []).await?;
     retry_contended(|| async {
         commissions::decide_all(store, &account.id, &ids, decision, Utc::now())
             .await

@@ -3,14 +3,13 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
+use ledger_app::Session;
 use ledger_core::engine::RuleSet;
-use ledger_core::model::PartnerGroup;
 use ledger_core::validation::{FieldError, under};
 use ledger_http::openapi::{ListErrors, ReadErrors, WriteErrors};
 use ledger_http::scopes::{PartnerGroupsRead, PartnerGroupsWrite};
-use ledger_http::{ApiError, Caller, JsonBody, JsonId, ListEnvelope, Paging, retry_contended};
-use ledger_store::{Item, Key, Store, Tally, accounts, partner_groups, tallies};
+use ledger_http::{ApiError, Caller, JsonBody, JsonId, ListEnvelope, Paging};
+use ledger_store::{Found, Store, partner_groups};
 
 use crate::views::*;
 
@@ -18,13 +17,6 @@ const TAG: &str = "Partner Groups";
 
 fn invalid(errors: Vec<FieldError>, wrapper: &str) -> ApiError {
     ApiError::Validation(under(errors, wrapper))
-}
-
-/// The group read from `item`, or the 404 an unknown (or foreign) id gets.
-fn existing(item: Option<Item>) -> Result<PartnerGroup, ApiError> {
-    item.map(partner_groups::from_item)
-        .transpose()?
-        .ok_or(ApiError::NotFound("partner group"))
 }
 
 /// List Partner Groups.
@@ -38,7 +30,7 @@ pub async fn list_groups(
     caller: Caller<PartnerGroupsRead>,
     paging: Paging,
 ) -> Result<Json<ListEnvelope<GroupSummary>>, ApiError> {
-    let (account, []) = caller.read(&store, []).await?;
+    let (account, ()) = caller.read(&store, ()).await?;
     let groups = partner_groups::list(&store, &account.id).await?;
     let elements = groups
         .into_iter()
@@ -61,11 +53,10 @@ pub async fn get_group(
     caller: Caller<PartnerGroupsRead>,
     JsonId(id): JsonId,
 ) -> Result<Json<GroupDetail>, ApiError> {
-    let (account, [group]) = caller
-        .read(&store, [&Key::partner_group(caller.account_id(), &id)])
+    let (account, group) = caller
+        .read(&store, partner_groups::at(caller.account_id(), &id))
         .await?;
-    let group = existing(group)?;
-    Ok(Json(GroupDetail::of(group, &account)))
+    Ok(Json(GroupDetail::of(group.found()?, &account)))
 }
 
 /// Create Partner Group.
@@ -79,24 +70,9 @@ pub async fn create_group(
     caller: Caller<PartnerGroupsWrite>,
     JsonBody(request): JsonBody<CreateGroupRequest>,
 ) -> Result<(StatusCode, Json<GroupRef>), ApiError> {
-    let wants_default = request.partner_group.default;
-    let group = PartnerGroup::create(request.partner_group, Utc::now())
-        .map_err(|e| invalid(e, "partnerGroup"))?;
-    retry_contended(|| async {
-        let (account, []) = caller.read(&store, []).await?;
-        let mut writes = vec![partner_groups::insert(&store, &account.id, &group)?];
-        if wants_default || account.default_group_id.is_none() {
-            let previous = account.default_group_id.as_ref();
-            writes.push(accounts::set_default_group(
-                &store,
-                &account.id,
-                &group.id,
-                previous,
-            )?);
-        }
-        Ok(store.transact(writes).await?)
-    })
-    .await?;
+    let group = ledger_app::partner_groups::create(&caller, &store, request.partner_group)
+        .await
+        .map_err(ApiError::under("partnerGroup"))?;
     Ok((
         StatusCode::CREATED,
         Json(GroupRef {
@@ -118,41 +94,9 @@ pub async fn update_group(
     JsonId(id): JsonId,
     JsonBody(request): JsonBody<UpdateGroupRequest>,
 ) -> Result<Json<GroupRef>, ApiError> {
-    let changes = request.partner_group;
-    retry_contended(|| async {
-        let (account, [group]) = caller
-            .read(&store, [&Key::partner_group(caller.account_id(), &id)])
-            .await?;
-        let mut group = existing(group)?;
-        let is_default = account.is_default_group(&id);
-        if changes.default == Some(false) && is_default {
-            return Err(ApiError::conflict(
-                "default_group_required",
-                "the default group cannot be unset; make another group the default instead",
-            ));
-        }
-        let expected_version = group.version;
-        group
-            .apply(changes.clone(), Utc::now())
-            .map_err(|e| invalid(e, "partnerGroup"))?;
-        let mut writes = vec![partner_groups::replace(
-            &store,
-            &account.id,
-            &group,
-            expected_version,
-        )?];
-        if changes.default == Some(true) && !is_default {
-            let previous = account.default_group_id.as_ref();
-            writes.push(accounts::set_default_group(
-                &store,
-                &account.id,
-                &id,
-                previous,
-            )?);
-        }
-        Ok(store.transact(writes).await?)
-    })
-    .await?;
+    ledger_app::partner_groups::update(&caller, &store, &id, request.partner_group)
+        .await
+        .map_err(ApiError::under("partnerGroup"))?;
     Ok(Json(GroupRef {
         group: GroupId { id },
     }))
@@ -170,42 +114,7 @@ pub async fn delete_group(
     caller: Caller<PartnerGroupsWrite>,
     JsonId(id): JsonId,
 ) -> Result<Json<DeletedGroup>, ApiError> {
-    let members = Tally::partners_in_group(&id);
-    retry_contended(|| async {
-        let (account, [group, tally]) = caller
-            .read(
-                &store,
-                [
-                    &Key::partner_group(caller.account_id(), &id),
-                    &Key::tally(caller.account_id(), &members),
-                ],
-            )
-            .await?;
-        let group = existing(group)?;
-        if account.is_default_group(&id) {
-            return Err(ApiError::conflict(
-                "default_group",
-                "the default group cannot be deleted; make another group the default first",
-            ));
-        }
-        let partners = tallies::count(tally.as_ref())?;
-        if partners > 0 {
-            return Err(ApiError::conflict(
-                "group_has_partners",
-                format!(
-                    "the group still has {partners} partner(s); move them to another group first"
-                ),
-            ));
-        }
-        Ok(store
-            .transact(vec![
-                accounts::require_not_default(&store, &account.id, &id)?,
-                tallies::require_zero(&store, &account.id, &members)?,
-                partner_groups::delete(&store, &account.id, &group)?,
-            ])
-            .await?)
-    })
-    .await?;
+    ledger_app::partner_groups::delete(&caller, &store, &id).await?;
     Ok(Json(DeletedGroup {
         group: DeletedGroupId { id, deleted: true },
     }))
@@ -222,7 +131,7 @@ pub async fn simulate_rules(
     caller: Caller<PartnerGroupsWrite>,
     JsonBody(request): JsonBody<SimulateRequest>,
 ) -> Result<Json<SimulationResponse>, ApiError> {
-    let (account, []) = caller.read(&store, []).await?;
+    let (account, ()) = caller.read(&store, ()).await?;
     let simulation = request.partner_group_simulation;
     let context = simulation.simulation.into_context(account.currency);
     let rules = RuleSet::parse(simulation.rules).map_err(|e| under(e, "rules"));

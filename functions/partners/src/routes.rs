@@ -90,7 +90,7 @@ pub async fn list_partners(
     paging: CursorPaging,
 ) -> Result<Json<ListEnvelope<PartnerDetail>>, ApiError> {
     let (account, [tally]) = caller
-        .read(
+        .read_items(
             &store,
             [&Key::tally(caller.account_id(), &Tally::partners())],
         )
@@ -118,7 +118,7 @@ pub async fn get_partner(
     JsonId(id): JsonId,
 ) -> Result<Json<PartnerResponse>, ApiError> {
     let (_, [partner]) = caller
-        .read(&store, [&Key::partner(caller.account_id(), &id)])
+        .read_items(&store, [&Key::partner(caller.account_id(), &id)])
         .await?;
     Ok(Json(existing(partner)?.into()))
 }
@@ -136,7 +136,7 @@ pub async fn create_partner(
 ) -> Result<(StatusCode, Json<PartnerResponse>), ApiError> {
     let draft = request.partner;
     let partner = retry_contended(|| async {
-        let (account, []) = caller.read(&store, []).await?;
+        let (account, []) = caller.read_items(&store, []).await?;
         let campaign = draft
             .campaign_id
             .as_ref()
@@ -175,7 +175,7 @@ pub async fn update_partner(
     let changes = request.partner;
     let partner = retry_contended(|| async {
         let (account, [item]) = caller
-            .read(&store, [&Key::partner(caller.account_id(), &id)])
+            .read_items(&store, [&Key::partner(caller.account_id(), &id)])
             .await?;
         let before = existing(item)?;
         let mut after = before.clone();
@@ -254,7 +254,7 @@ async fn change_standing(
 ) -> Result<Json<PartnerResponse>, ApiError> {
     let partner = retry_contended(|| async {
         let (account, [item]) = caller
-            .read(store, [&Key::partner(caller.account_id(), id)])
+            .read_items(store, [&Key::partner(caller.account_id(), id)])
             .await?;
         let before = existing(item)?;
         let mut after = before.clone();

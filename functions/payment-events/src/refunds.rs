@@ -167,7 +167,7 @@ pub async fn reverse_event(
     }
     let account_id = caller.account_id();
     let (account, [event, sale]) = caller
-        .read(
+        .read_items(
             store,
             [
                 &Key::unique(account_id, UniqueValue::Event(&refund.event_id)),

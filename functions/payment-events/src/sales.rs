@@ -145,7 +145,7 @@ pub async fn record_event(
         }
     };
     let event_key = Key::unique(account_id, UniqueValue::Event(&sale.event_id));
-    let (account, [event, found]) = caller.read(store, [&event_key, &lookup]).await?;
+    let (account, [event, found]) = caller.read_items(store, [&event_key, &lookup]).await?;
     let customer = match (named, found) {
         (CustomerRef::Referral(_), Some(item)) => Some(Customer::Read(referrals::from_item(item)?)),
         (CustomerRef::Referral(_), None) => {

@@ -80,7 +80,7 @@ pub async fn get_payout(
     JsonId(id): JsonId,
 ) -> Result<Json<PayoutEnvelope>, ApiError> {
     let (_, [payout]) = caller
-        .read(&store, [&Key::payout(caller.account_id(), &id)])
+        .read_items(&store, [&Key::payout(caller.account_id(), &id)])
         .await?;
     Ok(Json(PayoutEnvelope::of(existing(payout)?)))
 }
@@ -135,7 +135,7 @@ async fn settle(
 ) -> Result<(Id, Payout), ApiError> {
     retry_contended(|| async {
         let (account, [payout]) = caller
-            .read(store, [&Key::payout(caller.account_id(), id)])
+            .read_items(store, [&Key::payout(caller.account_id(), id)])
             .await?;
         let mut payout = existing(payout)?;
         let changed = payout
@@ -168,7 +168,7 @@ pub async fn run_payouts(
     RunDeadline(deadline): RunDeadline,
     OptionalJsonBody(_): OptionalJsonBody<RunRequest>,
 ) -> Result<Json<RunEnvelope>, ApiError> {
-    let (account, []) = caller.read(&store, []).await?;
+    let (account, []) = caller.read_items(&store, []).await?;
     let report = PayoutRun::new(Utc::now(), &deadline)
         .account(&store, &account)
         .await?;

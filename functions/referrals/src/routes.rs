@@ -63,7 +63,7 @@ pub async fn list_referrals(
         filters.status,
     );
     let (_, [count]) = caller
-        .read(&store, [&Key::tally(caller.account_id(), &list.tally)])
+        .read_items(&store, [&Key::tally(caller.account_id(), &list.tally)])
         .await?;
     let page = store
         .page(
@@ -103,7 +103,7 @@ pub async fn get_referral(
     JsonId(id): JsonId,
 ) -> Result<Json<ReferralEnvelope>, ApiError> {
     let (_, [referral]) = caller
-        .read(&store, [&Key::referral(caller.account_id(), &id)])
+        .read_items(&store, [&Key::referral(caller.account_id(), &id)])
         .await?;
     Ok(Json(ReferralEnvelope::of(existing(referral)?)))
 }
@@ -133,7 +133,7 @@ pub async fn create_referral(
         };
         let campaign_key = campaign.as_ref().map(|c| Key::campaign(account, c));
         let (account, [found, campaign_item]) = caller
-            .read(&store, [&found, campaign_key.as_ref().unwrap_or(&found)])
+            .read_items(&store, [&found, campaign_key.as_ref().unwrap_or(&found)])
             .await?;
         if campaign.is_some() && campaign_item.is_none() {
             return Err(invalid(vec![FieldError::new(
@@ -198,7 +198,7 @@ pub async fn update_referral(
     let changes = request.referral;
     let referral = retry_contended(|| async {
         let (account, [referral]) = caller
-            .read(&store, [&Key::referral(caller.account_id(), &id)])
+            .read_items(&store, [&Key::referral(caller.account_id(), &id)])
             .await?;
         let before = existing(referral)?;
         let partner = match &changes.email {
