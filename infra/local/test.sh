@@ -1,15 +1,27 @@
 #!/usr/bin/env bash
 # infra/local/test.sh: `make test`, everything CI checks (.ci/run calls `make test`). In order:
-#   venv (pinned tools) -> the emulator's own tests (test_emulator.py: DynamoDB's limits, the
-#   injected faults) -> cargo fmt --check -> clippy -D warnings -> cfn-lint template.yaml
-#   -> a DynamoDB emulator of its own on a free port -> cargo build --workspace
-#   -> `make run` torn down by SIGTERM and SIGHUP (test_run_signals.sh, on free ports)
-#   -> cargo test --workspace, recording each function's DynamoDB actions -> iam-check (each
-#   function's policy grants exactly those) -> the fault-injected (harsh) runs of the
-#   payment-event, payout-run and concurrency tests -> schemathesis against the API served by
-#   cargo lambda watch.
+#   the venv (pinned tools), installed in the background while cargo compiles
+#   -> cargo fmt --check
+#   -> one `cargo build --workspace --all-targets` with clippy -D warnings (below)
+#   -> the emulator's own tests (test_emulator.py: DynamoDB's limits, the injected faults)
+#   -> cfn-lint template.yaml -> a DynamoDB emulator of its own on a free port
+#   -> three lanes at once, each against an emulator of its own:
+#        1. cargo test --workspace, recording each function's DynamoDB actions, then iam-check
+#           (each function's policy grants exactly those);
+#        2. the fault-injected (harsh) runs of the payment-event, payout-run and concurrency tests;
+#        3. `make run` torn down by SIGTERM and SIGHUP (test_run_signals.sh), then schemathesis
+#           against the API served by cargo lambda watch.
+#
+# Clippy lints as the workspace compiles: clippy-driver is the compiler of the workspace's own
+# crates (RUSTC_WORKSPACE_WRAPPER, which is how `cargo clippy` runs it), so the dependencies
+# compile once, for the build and the tests, instead of once more in check mode. Its verdict is
+# `cargo clippy --workspace --all-targets -- -D warnings`'s. Every later cargo command here
+# (the tests, cargo lambda watch) sees the same wrapper, so nothing compiles twice.
+#
+# The lanes are I/O-bound on their emulators (one Python process each), so on two cores they
+# overlap instead of queueing. Each lane writes its own log; a failing lane's tail is printed.
 # Uses only free ports, so it runs beside `make run`. Whatever fails, the EXIT trap stops the
-# emulator and the API server; the exit status is non-zero on any failure.
+# emulators and the API servers; the exit status is non-zero on any failure.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
@@ -28,30 +40,93 @@ step() {
   timings+=("$(printf '%5ds  %s' $((SECONDS - t0)) "$name")")
 }
 
-step "python tools (.venv)" bash "$LOCAL_SCRIPTS/venv.sh" test
+# lane NAME COMMAND...: run COMMAND in the background, its output in $logs/lane-NAME.log. The lane
+# stops what it started (its emulator, its API) when it exits, and this script stops the lane when
+# it exits early itself.
+lane_names=()
+lane_pids=()
+lane_started=()
+lane() {
+  local name=$1
+  shift
+  log "lane $name (log: ${logs#"$REPO_ROOT"/}/lane-$name.log)"
+  (
+    _BG_PIDS=()
+    _BG_NAMES=()
+    install_teardown
+    "$@"
+  ) >"$logs/lane-$name.log" 2>&1 &
+  lane_pids+=("$!")
+  _BG_PIDS+=("$!")
+  _BG_NAMES+=("lane $name")
+  lane_names+=("$name")
+  lane_started+=("$SECONDS")
+}
+
+# join_lanes: wait for every lane; print the tail of each that failed, and fail if any did.
+join_lanes() {
+  local i failed=0
+  for i in "${!lane_pids[@]}"; do
+    if wait "${lane_pids[$i]}"; then
+      timings+=("$(printf '%5ds  lane %s (ended at %ds)' $((SECONDS - lane_started[i])) "${lane_names[$i]}" $((SECONDS - started)))")
+    else
+      failed=1
+      warn "lane ${lane_names[$i]} failed; the last lines of its log:"
+      tail -n 60 "$logs/lane-${lane_names[$i]}.log" >&2
+    fi
+  done
+  lane_pids=()
+  lane_names=()
+  lane_started=()
+  _BG_PIDS=()
+  _BG_NAMES=()
+  ((failed == 0)) || die "make test failed"
+}
+
+# emulator_env NAME: an emulator of the calling lane's own, on a free port, with its AWS variables.
+emulator_env() {
+  emulator_start "$(free_port)" "$logs/emulator-$1.log"
+}
+
+lane venv bash "$LOCAL_SCRIPTS/venv.sh" test
+step "cargo fmt --check" cargo fmt --all -- --check
+
+export RUSTC_WORKSPACE_WRAPPER
+RUSTC_WORKSPACE_WRAPPER="$(command -v clippy-driver)" ||
+  die "no clippy-driver on PATH: rustup component add clippy"
+export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+# The integration tests spawn target/debug/partner-groups and friends: bins and tests together.
+step "cargo build --workspace --all-targets (clippy -D warnings)" cargo build --workspace --all-targets
+join_lanes
 use_venv
 step "DynamoDB emulator tests (limits, faults)" python "$LOCAL_SCRIPTS/test_emulator.py"
-step "cargo fmt --check" cargo fmt --all -- --check
-step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
 step "cfn-lint template.yaml" cfn-lint template.yaml
 
-step "DynamoDB emulator" emulator_start "$(free_port)" "$logs/emulator.log"
-# The integration tests spawn target/debug/partner-groups and openapi: build everything first.
-step "cargo build --workspace" cargo build --workspace
-step "make run stops on SIGTERM and SIGHUP" bash "$LOCAL_SCRIPTS/test_run_signals.sh"
 # Each process of the suite records which DynamoDB actions each function performed (tests/src/iam.rs);
 # iam-check then holds every function's policy in template.yaml to exactly that set.
 iam_record="$logs/iam-actions"
 rm -rf "$iam_record"
-step "cargo test --workspace" env PARTNER_LEDGER_IAM_RECORD="$iam_record" cargo test --workspace
-step "IAM policies are what the tests used" cargo run -q -p integration-tests --bin iam-check -- "$iam_record"
+suite() {
+  emulator_env suite
+  env PARTNER_LEDGER_IAM_RECORD="$iam_record" cargo test --workspace
+  cargo run -q -p integration-tests --bin iam-check -- "$iam_record"
+}
 # SPEC §4.10: the same invariants in the harsh world, where the emulator injects transaction
 # conflicts, throttling, partly processed batch reads and lagging indexes (tests/src/harsh.rs).
-step "harsh world: payment events, payout run" \
-  env PARTNER_LEDGER_FAULTS=harsh cargo test -p integration-tests --test payment_events --test payout_run
-step "harsh world: every concurrency test" \
-  env PARTNER_LEDGER_FAULTS=harsh cargo test -p integration-tests --tests -- concurren
-step "schemathesis" bash "$LOCAL_SCRIPTS/schemathesis.sh"
+harsh() {
+  emulator_env harsh
+  export PARTNER_LEDGER_FAULTS=harsh
+  cargo test --workspace --test api -- payment_events:: payout_run::
+  cargo test --workspace --test api -- concurren
+}
+served() {
+  bash "$LOCAL_SCRIPTS/test_run_signals.sh"
+  bash "$LOCAL_SCRIPTS/schemathesis.sh"
+}
+lane "suite" suite
+lane "harsh" harsh
+lane "served" served
+join_lanes
 
 log "make test passed in $((SECONDS - started))s:"
 printf '  %s\n' "${timings[@]}" >&2
