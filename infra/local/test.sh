@@ -48,9 +48,9 @@ step "IAM policies are what the tests used" cargo run -q -p integration-tests --
 # SPEC §4.10: the same invariants in the harsh world, where the emulator injects transaction
 # conflicts, throttling, partly processed batch reads and lagging indexes (tests/src/harsh.rs).
 step "harsh world: payment events, payout run" \
-  env PARTNER_LEDGER_FAULTS=harsh cargo test -p integration-tests --test payment_events --test payout_run
+  env PARTNER_LEDGER_FAULTS=harsh cargo test -p integration-tests --test api -- payment_events:: payout_run::
 step "harsh world: every concurrency test" \
-  env PARTNER_LEDGER_FAULTS=harsh cargo test -p integration-tests --tests -- concurren
+  env PARTNER_LEDGER_FAULTS=harsh cargo test -p integration-tests --test api -- concurren
 step "schemathesis" bash "$LOCAL_SCRIPTS/schemathesis.sh"
 
 log "make test passed in $((SECONDS - started))s:"
