@@ -12,6 +12,8 @@ use futures::future::join;
 use harness::access::{
     Route, assert_keys_are_required, assert_other_accounts_get_404, assert_scopes_are_enforced,
 };
+use harness::objects::create_default_group;
+use harness::paths::{ACCOUNT, CAMPAIGNS, KEYS, PARTNERS, webhook_path};
 use harness::{Reply, TestEnv};
 use http::{Method, Request, StatusCode};
 use partner_ledger::model::{ApiToken, Id};
@@ -20,12 +22,6 @@ use partner_ledger::store::{Item, Key, api_keys};
 use partner_ledger::stripe::sign;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-
-const ACCOUNT: &str = "/2026-02-01/account.json";
-const KEYS: &str = "/2026-02-01/api_keys.json";
-const GROUPS: &str = "/2026-02-01/partners/groups.json";
-const CAMPAIGNS: &str = "/2026-02-01/campaigns.json";
-const PARTNERS: &str = "/2026-02-01/partners.json";
 
 fn key_path(id: &str) -> String {
     format!("/2026-02-01/api_keys/{id}.json")
@@ -191,14 +187,7 @@ async fn an_update_changes_only_the_given_settings() {
 #[tokio::test]
 async fn an_update_leaves_the_default_pointers_and_other_attributes_alone() {
     let env = TestEnv::new().await;
-    let group = env
-        .post(
-            GROUPS,
-            json!({"partnerGroup": {"name": "Default", "rules": [{"type": "recurring", "percentage": 10}]}}),
-        )
-        .await;
-    assert_eq!(group.status, StatusCode::CREATED, "{:?}", group.body);
-    let group = group.body["group"]["id"].as_str().unwrap().to_string();
+    let group = create_default_group(&env).await;
     let campaign = env
         .post(
             CAMPAIGNS,
@@ -441,10 +430,7 @@ async fn deliver(env: &TestEnv, secret: &str) -> Reply {
     .to_string();
     let request = Request::builder()
         .method(Method::POST)
-        .uri(format!(
-            "/2026-02-01/webhooks/stripe/{}.json",
-            env.account_a
-        ))
+        .uri(webhook_path(&env.account_a))
         .header("content-type", "application/json")
         .header(
             "stripe-signature",
@@ -744,13 +730,7 @@ async fn a_key_cannot_create_a_key_more_powerful_than_itself() {
         .await;
     let wildcard = create_key(&env, &read_write, &["partners:*"]).await;
     let made = token_of(&wildcard);
-    let group = env
-        .post(
-            GROUPS,
-            json!({"partnerGroup": {"name": "Default", "rules": [{"type": "recurring", "percentage": 10}]}}),
-        )
-        .await;
-    assert_eq!(group.status, StatusCode::CREATED, "{:?}", group.body);
+    create_default_group(&env).await;
     let partner = env
         .call(
             Method::POST,

@@ -11,26 +11,22 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use axum::body::Body;
 use chrono::{Duration, Utc};
+use harness::budget::Unlimited;
 use harness::iam::acting_as;
+use harness::json::exact;
+use harness::objects::created;
+use harness::paths::{
+    ACCOUNT, CAMPAIGNS, COMMISSIONS, GROUPS, KEYS, PARTNERS, PAYOUT_RUN, REFERRALS, REFUNDS, SALES,
+    SIMULATE, webhook_path,
+};
 use harness::{Reply, TestEnv, seed};
 use http::{Method, Request, StatusCode};
 use partner_ledger::model::Id;
-use partner_ledger::payout_run::{Budget, PayoutRun};
+use partner_ledger::payout_run::PayoutRun;
 use partner_ledger::store::{IndexEntry, Key, accounts};
 use partner_ledger::stripe::sign;
 use serde_json::{Value, json};
 
-const GROUPS: &str = "/2026-02-01/partners/groups.json";
-const SIMULATE: &str = "/2026-02-01/partners/groups/simulate-rules.json";
-const PARTNERS: &str = "/2026-02-01/partners.json";
-const CAMPAIGNS: &str = "/2026-02-01/campaigns.json";
-const REFERRALS: &str = "/2026-02-01/referrals.json";
-const COMMISSIONS: &str = "/2026-02-01/commissions.json";
-const SALES: &str = "/2026-02-01/events/sale.json";
-const REFUNDS: &str = "/2026-02-01/events/refund.json";
-const ACCOUNT: &str = "/2026-02-01/account.json";
-const KEYS: &str = "/2026-02-01/api_keys.json";
-const PAYOUT_RUN: &str = "/2026-02-01/payouts/run.json";
 const SECRET: &str = "whsec_hostile_secret";
 const OVER_MAX: &str = "1000000001";
 const AT_MOST_MAX: &str = "must be at most 1000000000";
@@ -42,12 +38,6 @@ const CLEF: &str = "𝄞";
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
-
-/// A JSON number exactly as written (the workspace reads numbers with
-/// `arbitrary_precision`, so `1e400` stays `1e400` on the wire).
-fn number(text: &str) -> Value {
-    serde_json::from_str(text).expect("a JSON number")
-}
 
 /// The message given for `field`, if the reply names it.
 fn field_message<'a>(reply: &'a Reply, field: &str) -> Option<&'a str> {
@@ -97,15 +87,6 @@ async fn send_raw(
     env.send(request).await
 }
 
-/// A run that may take as long as it likes.
-struct Unlimited;
-
-impl Budget for Unlimited {
-    fn exhausted(&self) -> bool {
-        false
-    }
-}
-
 /// What account A's ledger holds for the money cases: a default group
 /// paying 10 %, a partner, a referral and one recorded sale event.
 struct Program {
@@ -114,25 +95,8 @@ struct Program {
     sale_event: &'static str,
 }
 
-async fn created(env: &TestEnv, key: &str, path: &str, body: Value) -> Value {
-    let reply = env.call(Method::POST, path, Some(key), Some(body)).await;
-    assert_eq!(
-        reply.status,
-        StatusCode::CREATED,
-        "{path}: {:?}",
-        reply.body
-    );
-    reply.body
-}
-
 async fn default_group(env: &TestEnv, key: &str) {
-    created(
-        env,
-        key,
-        GROUPS,
-        json!({"partnerGroup": {"name": "Default", "rules": [{"type": "recurring", "percentage": 10}]}}),
-    )
-    .await;
+    created(env, key, GROUPS, seed::default_group()).await;
 }
 
 async fn partner(env: &TestEnv, key: &str, handle: &str) -> String {
@@ -160,7 +124,7 @@ async fn program(env: &TestEnv) -> Program {
         env,
         &env.key_a,
         SALES,
-        sale(&referral, sale_event, number("200")),
+        sale(&referral, sale_event, exact("200")),
     )
     .await;
     Program {
@@ -352,7 +316,7 @@ async fn every_amount_over_the_bound_is_a_422_naming_its_field_and_writes_nothin
     let env = TestEnv::new().await;
     let p = program(&env).await;
     let before = env.item_count().await;
-    for case in amount_cases(&p, &number(OVER_MAX)) {
+    for case in amount_cases(&p, &exact(OVER_MAX)) {
         let reply = send_a(&env, case.method, case.path, case.body).await;
         assert_names(&reply, case.field, case.label);
         assert_eq!(
@@ -377,7 +341,7 @@ async fn numbers_no_amount_can_hold_are_4xx_and_never_5xx() {
         // rule, campaign and simulation parameters are currency-free (a
         // 0.001 fixed rule pays KWD 0.001), so there they need only not 5xx.
         let always_refused = !matches!(text, "0.001" | "1e-30");
-        for case in amount_cases(&p, &number(text)) {
+        for case in amount_cases(&p, &exact(text)) {
             let before = env.item_count().await;
             let label = format!("{} = {text}", case.label);
             let reply = send_a(&env, case.method, case.path, case.body).await;
@@ -403,7 +367,7 @@ async fn the_reported_overflowing_commission_is_refused_and_reads_and_runs_still
     let reply = env
         .post(
             COMMISSIONS,
-            custom(&p.partner, number(DECIMAL_MAX), "evt_overflow"),
+            custom(&p.partner, exact(DECIMAL_MAX), "evt_overflow"),
         )
         .await;
     assert_names(&reply, "commission.amount", "Decimal::MAX");
@@ -418,7 +382,7 @@ async fn the_reported_overflowing_commission_is_refused_and_reads_and_runs_still
         .await;
     assert_eq!(partner.status, StatusCode::OK, "{:?}", partner.body);
     let next = env
-        .post(COMMISSIONS, custom(&p.partner, number("25"), "evt_next"))
+        .post(COMMISSIONS, custom(&p.partner, exact("25"), "evt_next"))
         .await;
     assert_eq!(next.status, StatusCode::CREATED, "{:?}", next.body);
     let run = env.post(PAYOUT_RUN, json!({})).await;
@@ -436,7 +400,7 @@ async fn a_sale_at_the_bound_refunds_exactly_and_one_past_it_is_refused() {
     let huge = env
         .post(
             SALES,
-            sale(&customer, "sale_huge", number("300000000000000")),
+            sale(&customer, "sale_huge", exact("300000000000000")),
         )
         .await;
     assert_names(&huge, "event.amount", "sale of 300000000000000");
@@ -444,7 +408,7 @@ async fn a_sale_at_the_bound_refunds_exactly_and_one_past_it_is_refused() {
     let its_refund = env
         .post(
             REFUNDS,
-            refund("refund_huge", "sale_huge", number("300000000000000")),
+            refund("refund_huge", "sale_huge", exact("300000000000000")),
         )
         .await;
     assert!(
@@ -456,7 +420,7 @@ async fn a_sale_at_the_bound_refunds_exactly_and_one_past_it_is_refused() {
     assert_eq!(env.item_count().await, before);
 
     let at_max = env
-        .post(SALES, sale(&customer, "sale_max", number("1000000000")))
+        .post(SALES, sale(&customer, "sale_max", exact("1000000000")))
         .await;
     assert_eq!(at_max.status, StatusCode::CREATED, "{:?}", at_max.body);
     let commission = at_max.body["event"]["commission"]["id"]
@@ -470,7 +434,7 @@ async fn a_sale_at_the_bound_refunds_exactly_and_one_past_it_is_refused() {
     let full = env
         .post(
             REFUNDS,
-            refund("refund_max", "sale_max", number("1000000000")),
+            refund("refund_max", "sale_max", exact("1000000000")),
         )
         .await;
     assert_eq!(full.status, StatusCode::CREATED, "{:?}", full.body);
@@ -547,19 +511,19 @@ async fn key_values_are_limited_in_utf8_bytes_not_characters() {
         (
             "sale event_id",
             SALES,
-            sale(&p.referral, &too_long, number("10")),
+            sale(&p.referral, &too_long, exact("10")),
             "event.event_id",
         ),
         (
             "refund event_id",
             REFUNDS,
-            refund(&too_long, p.sale_event, number("1")),
+            refund(&too_long, p.sale_event, exact("1")),
             "event.event_id",
         ),
         (
             "refund sale_event_id",
             REFUNDS,
-            refund("refund_k", &too_long, number("1")),
+            refund("refund_k", &too_long, exact("1")),
             "event.sale_event_id",
         ),
     ];
@@ -580,12 +544,12 @@ async fn key_values_are_limited_in_utf8_bytes_not_characters() {
         (
             "63 clefs as sale event_id",
             SALES,
-            sale(&p.referral, &fits('🦀'), number("10")),
+            sale(&p.referral, &fits('🦀'), exact("10")),
         ),
         (
             "63 clefs as refund event_id",
             REFUNDS,
-            refund(&fits('🎉'), p.sale_event, number("1")),
+            refund(&fits('🎉'), p.sale_event, exact("1")),
         ),
     ] {
         let reply = env.post(path, body).await;
@@ -597,7 +561,7 @@ async fn key_values_are_limited_in_utf8_bytes_not_characters() {
         );
     }
     let replay = env
-        .post(SALES, sale(&p.referral, &fits('🦀'), number("10")))
+        .post(SALES, sale(&p.referral, &fits('🦀'), exact("10")))
         .await;
     assert_eq!(
         replay.status,
@@ -746,7 +710,7 @@ async fn cursors_outside_their_range_never_500_and_forged_ones_are_422() {
         let reply = env
             .post(
                 COMMISSIONS,
-                custom(&p.partner, number("5"), &format!("evt_page_{n}")),
+                custom(&p.partner, exact("5"), &format!("evt_page_{n}")),
             )
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
@@ -1095,10 +1059,6 @@ async fn the_webhook_secret_needs_events_write_and_other_settings_do_not() {
 // Stripe deliveries
 // ---------------------------------------------------------------------------
 
-fn webhook(account: &str) -> String {
-    format!("/2026-02-01/webhooks/stripe/{account}.json")
-}
-
 fn invoice_paid(customer: &str, padding: usize) -> String {
     json!({
         "id": "evt_hostile", "object": "event", "type": "invoice.paid",
@@ -1146,17 +1106,21 @@ async fn every_unverifiable_stripe_delivery_gets_the_same_400_and_writes_nothing
     let payload = invoice_paid("cus_hostile", 0);
     let now = Utc::now();
     let good = sign(payload.as_bytes(), SECRET, now);
-    let a = webhook(&env.account_a);
+    let a = webhook_path(&env.account_a);
     let cases: Vec<(&str, String, Option<String>)> = vec![
         (
             "unknown account",
-            webhook(Id::generate(now).as_str()),
+            webhook_path(Id::generate(now).as_str()),
             Some(good.clone()),
         ),
-        ("malformed account id", webhook("nope"), Some(good.clone())),
+        (
+            "malformed account id",
+            webhook_path("nope"),
+            Some(good.clone()),
+        ),
         (
             "upper-case account id",
-            webhook(&env.account_a.to_uppercase()),
+            webhook_path(&env.account_a.to_uppercase()),
             Some(good.clone()),
         ),
         (
@@ -1166,12 +1130,12 @@ async fn every_unverifiable_stripe_delivery_gets_the_same_400_and_writes_nothing
         ),
         (
             "very long account id",
-            webhook(&"a".repeat(4000)),
+            webhook_path(&"a".repeat(4000)),
             Some(good.clone()),
         ),
         (
             "account without a secret",
-            webhook(&env.account_b),
+            webhook_path(&env.account_b),
             Some(good.clone()),
         ),
         (
@@ -1239,7 +1203,7 @@ async fn a_stripe_delivery_over_256_kib_is_413_even_when_signed() {
     stripe_program(&env).await;
     let payload = invoice_paid("cus_hostile", 300 * 1024);
     let before = env.item_count().await;
-    let a = webhook(&env.account_a);
+    let a = webhook_path(&env.account_a);
     for (case, signature) in [
         ("signed", Some(sign(payload.as_bytes(), SECRET, Utc::now()))),
         ("unsigned", None),
@@ -1271,7 +1235,7 @@ async fn account_b_due_now(env: &TestEnv) -> String {
         env,
         &env.key_b,
         COMMISSIONS,
-        custom(&partner, number("75"), "evt_b"),
+        custom(&partner, exact("75"), "evt_b"),
     )
     .await;
     body["commission"]["id"].as_str().unwrap().to_string()
@@ -1296,7 +1260,7 @@ async fn approved_in_a(env: &TestEnv, partner: &str, amount: &str, event: &str) 
         env,
         &env.key_a,
         COMMISSIONS,
-        custom(partner, number(amount), event),
+        custom(partner, exact(amount), event),
     )
     .await;
     let id = body["commission"]["id"].as_str().unwrap().to_string();

@@ -2,12 +2,11 @@
 //! invariant and partial updates, against the emulator.
 
 use futures::future::join_all;
+use harness::objects;
+use harness::paths::{GROUPS, SIMULATE};
 use harness::{TestEnv, seed};
 use http::StatusCode;
 use serde_json::{Value, json};
-
-const GROUPS: &str = "/2026-02-01/partners/groups.json";
-const SIMULATE: &str = "/2026-02-01/partners/groups/simulate-rules.json";
 
 fn group_path(id: &str) -> String {
     format!("/2026-02-01/partners/groups/{id}.json")
@@ -18,9 +17,8 @@ fn minimal_group(name: &str, default: bool) -> Value {
 }
 
 async fn create(env: &TestEnv, body: Value) -> String {
-    let reply = env.post(GROUPS, body).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    reply.body["group"]["id"].as_str().expect("id").to_string()
+    let group = objects::create(env, GROUPS, "group", body).await;
+    group["id"].as_str().expect("id").to_string()
 }
 
 async fn defaults(env: &TestEnv) -> Vec<String> {
