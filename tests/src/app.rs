@@ -93,6 +93,28 @@ impl Reply {
         self.body["error"]["message"].as_str().unwrap_or_default()
     }
 
+    /// Asserts a 422 `validation_failed` that names `field` among its
+    /// fields; `case` (what was sent) labels each failure.
+    pub fn assert_names(&self, field: &str, case: impl std::fmt::Display) {
+        assert_eq!(
+            self.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{case}: {:?}",
+            self.body
+        );
+        assert_eq!(
+            self.error_code(),
+            "validation_failed",
+            "{case}: {:?}",
+            self.body
+        );
+        let fields = self.fields();
+        assert!(
+            fields.iter().any(|f| f == field),
+            "{case}: expected {field} among {fields:?}"
+        );
+    }
+
     /// The fields a validation failure names, in order.
     pub fn fields(&self) -> Vec<String> {
         self.body["error"]["fields"]

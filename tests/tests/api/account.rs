@@ -350,18 +350,7 @@ async fn invalid_updates_name_the_field_and_write_nothing() {
     ];
     for (body, field) in cases {
         let reply = env.put(ACCOUNT, body.clone()).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {:?}",
-            reply.body
-        );
-        assert_eq!(reply.error_code(), "validation_failed", "{body}");
-        assert!(
-            reply.fields().contains(&field.to_string()),
-            "{body}: {field} among {:?}",
-            reply.fields()
-        );
+        reply.assert_names(field, &body);
     }
     let both = put_account(&env, json!({"name": " ", "hold_days": 400, "name_x": 1})).await;
     assert_eq!(
@@ -649,17 +638,7 @@ async fn invalid_key_creates_name_the_field_and_write_nothing() {
     ];
     for (body, field) in cases {
         let reply = env.post(KEYS, body.clone()).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {:?}",
-            reply.body
-        );
-        assert!(
-            reply.fields().contains(&field.to_string()),
-            "{body}: {field} among {:?}",
-            reply.fields()
-        );
+        reply.assert_names(field, &body);
     }
     assert_eq!(env.item_count().await, count, "nothing was written");
 }

@@ -48,22 +48,6 @@ fn field_message<'a>(reply: &'a Reply, field: &str) -> Option<&'a str> {
         .as_str()
 }
 
-/// Asserts a 422 `validation_failed` naming `field`.
-fn assert_names(reply: &Reply, field: &str, case: &str) {
-    assert_eq!(
-        reply.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{case}: {:?}",
-        reply.body
-    );
-    assert_eq!(reply.error_code(), "validation_failed", "{case}");
-    assert!(
-        reply.fields().iter().any(|f| f == field),
-        "{case}: expected {field} among {:?}",
-        reply.fields()
-    );
-}
-
 /// Sends one request with A's `*` key.
 async fn send_a(env: &TestEnv, method: Method, path: &str, body: Value) -> Reply {
     env.call(method, path, Some(&env.key_a), Some(body)).await
@@ -318,7 +302,7 @@ async fn every_amount_over_the_bound_is_a_422_naming_its_field_and_writes_nothin
     let before = env.item_count().await;
     for case in amount_cases(&p, &exact(OVER_MAX)) {
         let reply = send_a(&env, case.method, case.path, case.body).await;
-        assert_names(&reply, case.field, case.label);
+        reply.assert_names(case.field, case.label);
         assert_eq!(
             field_message(&reply, case.field),
             Some(AT_MOST_MAX),
@@ -352,7 +336,7 @@ async fn numbers_no_amount_can_hold_are_4xx_and_never_5xx() {
                 reply.body
             );
             if always_refused || case.in_currency {
-                assert_names(&reply, case.field, &label);
+                reply.assert_names(case.field, &label);
                 assert_eq!(env.item_count().await, before, "{label}: wrote");
             }
         }
@@ -370,7 +354,7 @@ async fn the_reported_overflowing_commission_is_refused_and_reads_and_runs_still
             custom(&p.partner, exact(DECIMAL_MAX), "evt_overflow"),
         )
         .await;
-    assert_names(&reply, "commission.amount", "Decimal::MAX");
+    reply.assert_names("commission.amount", "Decimal::MAX");
     assert_eq!(
         field_message(&reply, "commission.amount"),
         Some(AT_MOST_MAX)
@@ -403,7 +387,7 @@ async fn a_sale_at_the_bound_refunds_exactly_and_one_past_it_is_refused() {
             sale(&customer, "sale_huge", exact("300000000000000")),
         )
         .await;
-    assert_names(&huge, "event.amount", "sale of 300000000000000");
+    huge.assert_names("event.amount", "sale of 300000000000000");
     assert_eq!(field_message(&huge, "event.amount"), Some(AT_MOST_MAX));
     let its_refund = env
         .post(
@@ -529,7 +513,7 @@ async fn key_values_are_limited_in_utf8_bytes_not_characters() {
     ];
     for (case, path, body, field) in cases {
         let reply = env.post(path, body).await;
-        assert_names(&reply, field, case);
+        reply.assert_names(field, case);
         assert_eq!(env.item_count().await, before, "{case}: wrote");
     }
 
@@ -628,7 +612,7 @@ async fn codes_that_are_no_codes_are_422_and_write_nothing() {
     ];
     for (case, path, body, field) in cases {
         let reply = env.post(path, body).await;
-        assert_names(&reply, field, case);
+        reply.assert_names(field, case);
         assert_eq!(env.item_count().await, before, "{case}: wrote");
     }
 }
@@ -697,7 +681,7 @@ fn assert_cursor_refused_or_page(reply: &Reply, case: &str) {
             "{case}: {:?}",
             reply.body
         ),
-        _ => assert_names(reply, "cursor", case),
+        _ => reply.assert_names("cursor", case),
     }
 }
 
@@ -774,7 +758,7 @@ async fn cursors_outside_their_range_never_500_and_forged_ones_are_422() {
     ];
     for (case, cursor) in &forged {
         let reply = env.get(&format!("{COMMISSIONS}?cursor={cursor}")).await;
-        assert_names(&reply, "cursor", case);
+        reply.assert_names("cursor", case);
     }
     // A cursor of its own list steered past the end is a position like any
     // other: a page (empty), or a 422, never a 5xx.
@@ -789,7 +773,7 @@ async fn cursors_outside_their_range_never_500_and_forged_ones_are_422() {
             p.partner
         ))
         .await;
-    assert_names(&other_filter, "cursor", "another filter's cursor");
+    other_filter.assert_names("cursor", "another filter's cursor");
 }
 
 // ---------------------------------------------------------------------------

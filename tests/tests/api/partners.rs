@@ -893,17 +893,7 @@ async fn ids_that_cannot_exist_are_404() {
 async fn rejected(env: &TestEnv, body: Value, field: &str) {
     let before = env.item_count().await;
     let reply = env.post(PARTNERS, body.clone()).await;
-    assert_eq!(
-        reply.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{body}: {:?}",
-        reply.body
-    );
-    assert!(
-        reply.fields().contains(&field.to_string()),
-        "{body}: expected {field} among {:?}",
-        reply.fields()
-    );
+    reply.assert_names(field, &body);
     assert_eq!(env.item_count().await, before, "{body} wrote nothing");
 }
 
