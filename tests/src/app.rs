@@ -115,6 +115,23 @@ impl Reply {
         );
     }
 
+    /// Asserts a 422 whose first named field is `field`; `case` (what was
+    /// sent) labels each failure.
+    pub fn assert_names_first(&self, field: &str, case: impl std::fmt::Display) {
+        assert_eq!(
+            self.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{case}: {:?}",
+            self.body
+        );
+        assert_eq!(
+            self.body["error"]["fields"][0]["field"],
+            serde_json::json!(field),
+            "{case}: {:?}",
+            self.body
+        );
+    }
+
     /// The fields a validation failure names, in order.
     pub fn fields(&self) -> Vec<String> {
         self.body["error"]["fields"]

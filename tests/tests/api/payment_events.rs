@@ -902,17 +902,7 @@ async fn refund_events_reverse_by_amount_and_refuse_what_cannot_be() {
         ),
     ] {
         let reply = env.post(REFUNDS, body.clone()).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {:?}",
-            reply.body
-        );
-        assert_eq!(
-            reply.body["error"]["fields"][0]["field"],
-            json!(field),
-            "{body}"
-        );
+        reply.assert_names_first(field, &body);
     }
     for (body, field) in [
         (
@@ -934,17 +924,7 @@ async fn refund_events_reverse_by_amount_and_refuse_what_cannot_be() {
         ),
     ] {
         let reply = env.post(SALES, body.clone()).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {:?}",
-            reply.body
-        );
-        assert_eq!(
-            reply.body["error"]["fields"][0]["field"],
-            json!(field),
-            "{body}"
-        );
+        reply.assert_names_first(field, &body);
     }
     assert_eq!(
         env.item_count().await,

@@ -662,17 +662,7 @@ async fn bad_input_is_refused_and_nothing_is_written() {
     ];
     for (body, field) in creates {
         let reply = env.post(REFERRALS, body.clone()).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {:?}",
-            reply.body
-        );
-        assert_eq!(
-            reply.body["error"]["fields"][0]["field"],
-            json!(field),
-            "{body}"
-        );
+        reply.assert_names_first(field, &body);
     }
     let update = env
         .put(&item, json!({"referral": {"partner_id": ann}}))
