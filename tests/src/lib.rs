@@ -18,6 +18,7 @@ pub mod paths;
 pub mod policies;
 pub mod runtime_api;
 pub mod seed;
+pub mod snapshot;
 pub mod stripe;
 pub mod stub_server;
 
