@@ -1,6 +1,7 @@
 //! `TestEnv`: one fresh table, two bootstrapped accounts, and helpers to call
 //! the real routers with a key, the way API Gateway would.
 
+use std::fmt::Display;
 use std::path::PathBuf;
 
 use aws_sdk_dynamodb::Client;
@@ -95,13 +96,8 @@ impl Reply {
 
     /// Asserts a 422 `validation_failed` that names `field` among its
     /// fields; `case` (what was sent) labels each failure.
-    pub fn assert_names(&self, field: &str, case: impl std::fmt::Display) {
-        assert_eq!(
-            self.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{case}: {:?}",
-            self.body
-        );
+    pub fn assert_names(&self, field: &str, case: impl Display) {
+        self.assert_invalid(&case);
         assert_eq!(
             self.error_code(),
             "validation_failed",
@@ -117,16 +113,20 @@ impl Reply {
 
     /// Asserts a 422 whose first named field is `field`; `case` (what was
     /// sent) labels each failure.
-    pub fn assert_names_first(&self, field: &str, case: impl std::fmt::Display) {
+    pub fn assert_names_first(&self, field: &str, case: impl Display) {
+        self.assert_invalid(&case);
         assert_eq!(
-            self.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
+            self.body["error"]["fields"][0]["field"],
+            Value::from(field),
             "{case}: {:?}",
             self.body
         );
+    }
+
+    fn assert_invalid(&self, case: &impl Display) {
         assert_eq!(
-            self.body["error"]["fields"][0]["field"],
-            serde_json::json!(field),
+            self.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "{case}: {:?}",
             self.body
         );
