@@ -1,6 +1,7 @@
 //! `TestEnv`: one fresh table, two bootstrapped accounts, and helpers to call
 //! the real routers with a key, the way API Gateway would.
 
+use std::fmt::Display;
 use std::path::PathBuf;
 
 use aws_sdk_dynamodb::Client;
@@ -91,6 +92,44 @@ impl Reply {
     /// The error envelope's `message`.
     pub fn message(&self) -> &str {
         self.body["error"]["message"].as_str().unwrap_or_default()
+    }
+
+    /// Asserts a 422 `validation_failed` that names `field` among its
+    /// fields; `case` (what was sent) labels each failure.
+    pub fn assert_names(&self, field: &str, case: impl Display) {
+        self.assert_invalid(&case);
+        assert_eq!(
+            self.error_code(),
+            "validation_failed",
+            "{case}: {:?}",
+            self.body
+        );
+        let fields = self.fields();
+        assert!(
+            fields.iter().any(|f| f == field),
+            "{case}: expected {field} among {fields:?}"
+        );
+    }
+
+    /// Asserts a 422 whose first named field is `field`; `case` (what was
+    /// sent) labels each failure.
+    pub fn assert_names_first(&self, field: &str, case: impl Display) {
+        self.assert_invalid(&case);
+        assert_eq!(
+            self.body["error"]["fields"][0]["field"],
+            Value::from(field),
+            "{case}: {:?}",
+            self.body
+        );
+    }
+
+    fn assert_invalid(&self, case: &impl Display) {
+        assert_eq!(
+            self.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{case}: {:?}",
+            self.body
+        );
     }
 
     /// The fields a validation failure names, in order.

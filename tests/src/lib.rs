@@ -5,15 +5,20 @@
 
 pub mod access;
 pub mod app;
+pub mod budget;
 pub mod counter;
 pub mod deployment;
 pub mod dynamodb_proxy;
 pub mod faults;
 pub mod harsh;
 pub mod iam;
+pub mod json;
+pub mod objects;
+pub mod paths;
 pub mod policies;
 pub mod runtime_api;
 pub mod seed;
+pub mod snapshot;
 pub mod stripe;
 pub mod stub_server;
 

@@ -8,7 +8,7 @@
 //!
 //! Usage: `RuntimeApi::start()`, then `spawn_function(binary, &api.address(), env)`,
 //! then `api.invoke(event)` for the API Gateway response JSON
-//! (`tests/tests/lambda_events.rs` shows it end to end).
+//! (`tests/tests/api/lambda_events.rs` shows it end to end).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

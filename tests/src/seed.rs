@@ -3,6 +3,12 @@
 
 use serde_json::{Value, json};
 
+/// A default group paying a recurring 10 %: what most tests create first,
+/// since a partner needs a group.
+pub fn default_group() -> Value {
+    json!({"partnerGroup": {"name": "Default", "rules": [{"type": "recurring", "percentage": 10}]}})
+}
+
 /// The partner-groups seed's create example.
 pub fn group_create() -> Value {
     json!({

@@ -9,51 +9,20 @@
 use chrono::{Duration, NaiveDate, Utc};
 use harness::access::{Route, assert_keys_are_required, assert_scopes_are_enforced};
 use harness::app::workspace_root;
+use harness::json::{exact, id_of, num};
+use harness::objects::{
+    create_default_group, create_partner, create_referral, read_commission, read_partner,
+};
+use harness::paths::{ACCOUNT, COMMISSIONS, PAYOUT_RUN, REFUNDS, SALES, commission_action_path};
 use harness::{Reply, TestEnv, seed};
 use http::{Method, StatusCode};
 use partner_ledger_admin::load_fx_rates;
 use serde_json::{Value, json};
 
-const ACCOUNT: &str = "/2026-02-01/account.json";
-const COMMISSIONS: &str = "/2026-02-01/commissions.json";
-const GROUPS: &str = "/2026-02-01/partners/groups.json";
-const PARTNERS: &str = "/2026-02-01/partners.json";
-const REFERRALS: &str = "/2026-02-01/referrals.json";
-const SALE_EVENTS: &str = "/2026-02-01/events/sale.json";
-const REFUND_EVENTS: &str = "/2026-02-01/events/refund.json";
 const RATES: &str = "/2026-02-01/fx_rates.json";
-const RUN: &str = "/2026-02-01/payouts/run.json";
 
 fn rates_path(day: NaiveDate) -> String {
     format!("/2026-02-01/fx_rates/{day}.json")
-}
-
-fn action_path(id: &str, action: &str) -> String {
-    format!("/2026-02-01/commissions/{id}/{action}.json")
-}
-
-/// A JSON number as exact decimal text without trailing fractional zeros.
-fn num(value: &Value) -> String {
-    match value {
-        Value::Number(n) => {
-            let text = n.to_string();
-            if text.contains('.') && !text.contains(['e', 'E']) {
-                text.trim_end_matches('0').trim_end_matches('.').to_string()
-            } else {
-                text
-            }
-        }
-        other => format!("not a number: {other}"),
-    }
-}
-
-/// A JSON number parsed from text, so the API gets exactly these digits.
-fn exact(amount: &str) -> Value {
-    serde_json::from_str(amount).expect("a JSON number")
-}
-
-fn id_of(object: &Value) -> String {
-    object["id"].as_str().expect("id").to_string()
 }
 
 /// A day some time back, so its rates may be uploaded and a sale dated on it.
@@ -83,21 +52,10 @@ async fn publish(env: &TestEnv, day: NaiveDate) {
 /// A default group paying 10 %, Ann (link code `ann`) and one referred
 /// customer; returns (partner id, referral id).
 async fn ann_and_customer(env: &TestEnv) -> (String, String) {
-    let reply = env
-        .post(
-            GROUPS,
-            json!({"partnerGroup": {"name": "Default", "rules": [{"type": "recurring", "percentage": 10}]}}),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    let reply = env.post(PARTNERS, seed::partner_create("ann")).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    let partner = id_of(&reply.body["partner"]);
-    let reply = env
-        .post(REFERRALS, seed::referral_create("c@example.com", "ann"))
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    (partner, id_of(&reply.body["referral"]))
+    create_default_group(env).await;
+    let partner = id_of(&create_partner(env, seed::partner_create("ann")).await);
+    let referral = create_referral(env, seed::referral_create("c@example.com", "ann")).await;
+    (partner, id_of(&referral))
 }
 
 /// A sale event for the referral, paid in `currency` on `day`.
@@ -117,20 +75,6 @@ fn sale_event(
     }})
 }
 
-async fn stats(env: &TestEnv, partner: &str) -> Value {
-    let reply = env
-        .get(&format!("/2026-02-01/partners/{partner}.json"))
-        .await;
-    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
-    reply.body["partner"].clone()
-}
-
-async fn commission(env: &TestEnv, id: &str) -> Value {
-    let reply = env.get(&format!("/2026-02-01/commissions/{id}.json")).await;
-    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
-    reply.body["commission"].clone()
-}
-
 #[tokio::test]
 async fn a_usd_sale_in_a_eur_account_converts_at_its_days_rate_and_a_full_refund_nets_to_zero() {
     let env = TestEnv::new().await;
@@ -140,7 +84,7 @@ async fn a_usd_sale_in_a_eur_account_converts_at_its_days_rate_and_a_full_refund
 
     let reply = env
         .post(
-            SALE_EVENTS,
+            SALES,
             sale_event(&referral, "sale_usd", "299.90", "USD", day),
         )
         .await;
@@ -157,32 +101,32 @@ async fn a_usd_sale_in_a_eur_account_converts_at_its_days_rate_and_a_full_refund
     );
     assert_eq!(num(&sale["amount"]), "27.74", "10 % of 277.38 EUR");
     assert_eq!(sale["currency"], "EUR");
-    let figures = stats(&env, &partner).await;
+    let figures = read_partner(&env, &partner).await;
     assert_eq!(num(&figures["ltv_total"]), "277.38");
     assert_eq!(num(&figures["commissions_total"]), "27.74");
 
     // A part refund in the currency paid, then the rest: exactly zero left.
     let refund = |event_id: &str, amount: &str| json!({"event": {"event_id": event_id, "sale_event_id": "sale_usd", "amount": exact(amount), "currency": "USD"}});
-    let reply = env.post(REFUND_EVENTS, refund("refund_1", "100.01")).await;
+    let reply = env.post(REFUNDS, refund("refund_1", "100.01")).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
     assert_eq!(
         num(&reply.body["event"]["commission"]["refunded_amount"]),
         "100.01"
     );
-    let reply = env.post(REFUND_EVENTS, refund("refund_2", "199.89")).await;
+    let reply = env.post(REFUNDS, refund("refund_2", "199.89")).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    let refunded = commission(&env, &id_of(sale)).await;
+    let refunded = read_commission(&env, &id_of(sale)).await;
     assert_eq!(num(&refunded["amount"]), "0");
     assert_eq!(refunded["status"], "refunded");
     assert_eq!(num(&refunded["refunded_amount"]), "299.9");
-    let figures = stats(&env, &partner).await;
+    let figures = read_partner(&env, &partner).await;
     assert_eq!(num(&figures["ltv_total"]), "0");
     assert_eq!(num(&figures["commissions_total"]), "0");
 
     // A refund in the account's currency of a USD sale is refused.
     let reply = env
         .post(
-            REFUND_EVENTS,
+            REFUNDS,
             json!({"event": {"event_id": "refund_eur", "sale_event_id": "sale_usd", "amount": 1, "currency": "EUR"}}),
         )
         .await;
@@ -206,7 +150,7 @@ async fn a_sale_without_a_usable_rate_is_a_retryable_conflict_and_writes_nothing
     for (event_id, currency) in [("sale_jpy", "JPY"), ("sale_usd", "USD")] {
         let reply = env
             .post(
-                SALE_EVENTS,
+                SALES,
                 sale_event(&referral, event_id, "5000", currency, day),
             )
             .await;
@@ -232,10 +176,7 @@ async fn a_sale_without_a_usable_rate_is_a_retryable_conflict_and_writes_nothing
     // Seven days before is still in force: the same USD sale now converts.
     publish(&env, day - Duration::days(7)).await;
     let reply = env
-        .post(
-            SALE_EVENTS,
-            sale_event(&referral, "sale_usd", "5000", "USD", day),
-        )
+        .post(SALES, sale_event(&referral, "sale_usd", "5000", "USD", day))
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
     let sale = &reply.body["event"]["commission"];
@@ -266,7 +207,10 @@ async fn a_cross_rate_comes_from_one_publications_two_quotes() {
     assert_eq!(num(&sale["sale_amount"]), "85.12");
     assert_eq!(sale["currency"], "GBP");
     assert_eq!(num(&sale["amount"]), "8.51");
-    assert_eq!(num(&stats(&env, &partner).await["ltv_total"]), "85.12");
+    assert_eq!(
+        num(&read_partner(&env, &partner).await["ltv_total"]),
+        "85.12"
+    );
 }
 
 #[tokio::test]
@@ -460,7 +404,7 @@ async fn rewards_in_other_units_stay_out_of_payouts_and_cash_totals_until_fulfil
         assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
         ids.push(id_of(&reply.body["commission"]));
     }
-    let figures = stats(&env, &partner).await;
+    let figures = read_partner(&env, &partner).await;
     assert_eq!(num(&figures["commissions_total"]), "60");
     let totals = &figures["totals_by_unit"];
     assert_eq!(
@@ -486,7 +430,7 @@ async fn rewards_in_other_units_stay_out_of_payouts_and_cash_totals_until_fulfil
     // Fulfilling waits for approval, and cash is never fulfilled by hand.
     let env = &env;
     let fulfil = |id: &str| {
-        let path = action_path(id, "fulfil");
+        let path = commission_action_path(id, "fulfil");
         async move { env.call(Method::POST, &path, Some(&env.key_a), None).await }
     };
     let reply = fulfil(&ids[1]).await;
@@ -499,17 +443,19 @@ async fn rewards_in_other_units_stay_out_of_payouts_and_cash_totals_until_fulfil
     assert_eq!(reply.status, StatusCode::CONFLICT, "{:?}", reply.body);
     assert_eq!(reply.error_code(), "not_fulfillable");
 
-    let reply = env.call(Method::POST, RUN, Some(&env.key_a), None).await;
+    let reply = env
+        .call(Method::POST, PAYOUT_RUN, Some(&env.key_a), None)
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     assert_eq!(
         reply.body["payoutRun"]["commissions_paid"], 1,
         "{:?}",
         reply.body
     );
-    let paid = commission(env, &ids[0]).await;
+    let paid = read_commission(env, &ids[0]).await;
     assert_eq!(paid["payout_status"], "paid");
     for id in &ids[1..] {
-        let waiting = commission(env, id).await;
+        let waiting = read_commission(env, id).await;
         assert_eq!(
             (&waiting["status"], &waiting["payout_status"]),
             (&json!("approved"), &json!("not_paid"))
@@ -530,7 +476,9 @@ async fn rewards_in_other_units_stay_out_of_payouts_and_cash_totals_until_fulfil
         again.body["commission"]["updated_at"],
         reply.body["commission"]["updated_at"]
     );
-    let reply = env.call(Method::POST, RUN, Some(&env.key_a), None).await;
+    let reply = env
+        .call(Method::POST, PAYOUT_RUN, Some(&env.key_a), None)
+        .await;
     assert_eq!(
         reply.body["payoutRun"]["commissions_paid"], 0,
         "{:?}",
@@ -571,7 +519,7 @@ async fn the_shipped_ecb_snapshot_loads_through_the_parser_and_prices_a_sale() {
     let (_, referral) = ann_and_customer(&env).await;
     let reply = env
         .post(
-            SALE_EVENTS,
+            SALES,
             sale_event(&referral, "sale_usd", "299.90", "USD", last),
         )
         .await;

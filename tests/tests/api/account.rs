@@ -12,6 +12,8 @@ use futures::future::join;
 use harness::access::{
     Route, assert_keys_are_required, assert_other_accounts_get_404, assert_scopes_are_enforced,
 };
+use harness::objects::create_default_group;
+use harness::paths::{ACCOUNT, CAMPAIGNS, KEYS, PARTNERS, webhook_path};
 use harness::{Reply, TestEnv};
 use http::{Method, Request, StatusCode};
 use ledger_core::model::{ApiToken, Id};
@@ -20,12 +22,6 @@ use ledger_core::stripe::sign;
 use ledger_store::{Item, Key, api_keys};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-
-const ACCOUNT: &str = "/2026-02-01/account.json";
-const KEYS: &str = "/2026-02-01/api_keys.json";
-const GROUPS: &str = "/2026-02-01/partners/groups.json";
-const CAMPAIGNS: &str = "/2026-02-01/campaigns.json";
-const PARTNERS: &str = "/2026-02-01/partners.json";
 
 fn key_path(id: &str) -> String {
     format!("/2026-02-01/api_keys/{id}.json")
@@ -191,14 +187,7 @@ async fn an_update_changes_only_the_given_settings() {
 #[tokio::test]
 async fn an_update_leaves_the_default_pointers_and_other_attributes_alone() {
     let env = TestEnv::new().await;
-    let group = env
-        .post(
-            GROUPS,
-            json!({"partnerGroup": {"name": "Default", "rules": [{"type": "recurring", "percentage": 10}]}}),
-        )
-        .await;
-    assert_eq!(group.status, StatusCode::CREATED, "{:?}", group.body);
-    let group = group.body["group"]["id"].as_str().unwrap().to_string();
+    let group = create_default_group(&env).await;
     let campaign = env
         .post(
             CAMPAIGNS,
@@ -361,18 +350,7 @@ async fn invalid_updates_name_the_field_and_write_nothing() {
     ];
     for (body, field) in cases {
         let reply = env.put(ACCOUNT, body.clone()).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {:?}",
-            reply.body
-        );
-        assert_eq!(reply.error_code(), "validation_failed", "{body}");
-        assert!(
-            reply.fields().contains(&field.to_string()),
-            "{body}: {field} among {:?}",
-            reply.fields()
-        );
+        reply.assert_names(field, &body);
     }
     let both = put_account(&env, json!({"name": " ", "hold_days": 400, "name_x": 1})).await;
     assert_eq!(
@@ -441,10 +419,7 @@ async fn deliver(env: &TestEnv, secret: &str) -> Reply {
     .to_string();
     let request = Request::builder()
         .method(Method::POST)
-        .uri(format!(
-            "/2026-02-01/webhooks/stripe/{}.json",
-            env.account_a
-        ))
+        .uri(webhook_path(&env.account_a))
         .header("content-type", "application/json")
         .header(
             "stripe-signature",
@@ -663,17 +638,7 @@ async fn invalid_key_creates_name_the_field_and_write_nothing() {
     ];
     for (body, field) in cases {
         let reply = env.post(KEYS, body.clone()).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {:?}",
-            reply.body
-        );
-        assert!(
-            reply.fields().contains(&field.to_string()),
-            "{body}: {field} among {:?}",
-            reply.fields()
-        );
+        reply.assert_names(field, &body);
     }
     assert_eq!(env.item_count().await, count, "nothing was written");
 }
@@ -744,13 +709,7 @@ async fn a_key_cannot_create_a_key_more_powerful_than_itself() {
         .await;
     let wildcard = create_key(&env, &read_write, &["partners:*"]).await;
     let made = token_of(&wildcard);
-    let group = env
-        .post(
-            GROUPS,
-            json!({"partnerGroup": {"name": "Default", "rules": [{"type": "recurring", "percentage": 10}]}}),
-        )
-        .await;
-    assert_eq!(group.status, StatusCode::CREATED, "{:?}", group.body);
+    create_default_group(&env).await;
     let partner = env
         .call(
             Method::POST,

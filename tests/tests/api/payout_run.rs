@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
+use harness::budget::Unlimited;
 use harness::faults::KillSwitch;
 use harness::harsh::Faults;
 use harness::iam::acting_as;
@@ -24,15 +25,6 @@ use ledger_store::{Item, Key, Store, accounts, commissions, payouts};
 use partner_ledger_admin::bootstrap_account;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-
-/// A run that may take as long as it likes.
-struct Unlimited;
-
-impl Budget for Unlimited {
-    fn exhausted(&self) -> bool {
-        false
-    }
-}
 
 /// A budget spent after `checks` looks at it: stops a run at a chosen point.
 struct Checks(AtomicUsize);
@@ -90,7 +82,7 @@ impl<'a> Ledger<'a> {
         self.call(
             Method::POST,
             "/2026-02-01/partners/groups.json",
-            Some(json!({"partnerGroup": {"name": "Default", "rules": [{"type": "recurring", "percentage": 10}]}})),
+            Some(seed::default_group()),
         )
         .await;
     }

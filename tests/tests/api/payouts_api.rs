@@ -13,17 +13,18 @@ use harness::access::{
     Route, assert_keys_are_required, assert_other_accounts_get_404, assert_scopes_are_enforced,
 };
 use harness::harsh::{self, Faults};
-use harness::{Reply, TestEnv, seed};
+use harness::json::{exact, id_of, num};
+use harness::objects::{
+    self, create_default_group, create_partner, create_referral, read_commission,
+};
+use harness::paths::{COMMISSIONS, NOWHERE, PAYOUT_RUN, commission_action_path};
+use harness::{Reply, TestEnv, seed, snapshot};
 use http::{Method, StatusCode};
 use ledger_core::model::{Id, Settlement};
 use ledger_store::{Key, payouts};
 use serde_json::{Value, json};
 
 const PAYOUTS: &str = "/2026-02-01/payouts.json";
-const RUN: &str = "/2026-02-01/payouts/run.json";
-const COMMISSIONS: &str = "/2026-02-01/commissions.json";
-/// A well-formed id that no account holds.
-const NOWHERE: &str = "68f76721000000000000abcd";
 
 fn payout_path(id: &str) -> String {
     format!("/2026-02-01/payouts/{id}.json")
@@ -33,45 +34,9 @@ fn settle_path(id: &str, outcome: &str) -> String {
     format!("/2026-02-01/payouts/{id}/{outcome}.json")
 }
 
-/// A JSON number as exact decimal text without trailing fractional zeros,
-/// so amounts compare exactly whatever scale the server prints.
-fn num(value: &Value) -> String {
-    match value {
-        Value::Number(n) => {
-            let text = n.to_string();
-            if text.contains('.') && !text.contains(['e', 'E']) {
-                text.trim_end_matches('0').trim_end_matches('.').to_string()
-            } else {
-                text
-            }
-        }
-        other => format!("not a number: {other}"),
-    }
-}
-
-/// A JSON number parsed from text, so the API gets exactly these digits.
-fn exact(amount: &str) -> Value {
-    serde_json::from_str(amount).expect("a JSON number")
-}
-
-fn id_of(object: &Value) -> String {
-    object["id"].as_str().expect("id").to_string()
-}
-
 /// This month, `YYYY-MM`, as the run names its period.
 fn this_month() -> String {
     Utc::now().format("%Y-%m").to_string()
-}
-
-/// The account's default group, so partners can be created.
-async fn default_group(env: &TestEnv) {
-    let reply = env
-        .post(
-            "/2026-02-01/partners/groups.json",
-            json!({"partnerGroup": {"name": "Default", "rules": [{"type": "recurring", "percentage": 10}]}}),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
 }
 
 /// A partner in account A: the seed's Ann Lee with link code `handle`, and
@@ -81,39 +46,25 @@ async fn partner(env: &TestEnv, handle: &str, payout_email: Option<&str>) -> Val
     if let Some(email) = payout_email {
         body["partner"]["payout_email"] = json!(email);
     }
-    let reply = env.post("/2026-02-01/partners.json", body).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    reply.body["partner"].clone()
+    create_partner(env, body).await
 }
 
 /// A customer referred by link code `handle`; returns the referral's id.
 async fn customer(env: &TestEnv, handle: &str) -> String {
-    let reply = env
-        .post(
-            "/2026-02-01/referrals.json",
-            seed::referral_create(&format!("customer-of-{handle}@example.org"), handle),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    id_of(&reply.body["referral"])
+    let body = seed::referral_create(&format!("customer-of-{handle}@example.org"), handle);
+    id_of(&create_referral(env, body).await)
 }
 
 /// A pending commission of exactly `amount` on the referral (PromoteKit's
 /// contract), paid by its own Stripe payment `payment`; returns its id.
 async fn commission(env: &TestEnv, referral: &str, amount: &str, payment: &str) -> String {
-    let reply = env
-        .post(
-            COMMISSIONS,
-            json!({"commission": {
-                "referral_id": referral,
-                "revenue_amount": 500,
-                "commission_amount": exact(amount),
-                "stripe_payment_id": payment
-            }}),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    id_of(&reply.body["commission"])
+    let body = json!({"commission": {
+        "referral_id": referral,
+        "revenue_amount": 500,
+        "commission_amount": exact(amount),
+        "stripe_payment_id": payment
+    }});
+    id_of(&objects::create(env, COMMISSIONS, "commission", body).await)
 }
 
 /// Approves a commission by hand, so it is payable whatever the hold days.
@@ -121,7 +72,7 @@ async fn approve(env: &TestEnv, id: &str) {
     let reply = env
         .call(
             Method::POST,
-            &format!("/2026-02-01/commissions/{id}/approve.json"),
+            &commission_action_path(id, "approve"),
             Some(&env.key_a),
             None,
         )
@@ -150,7 +101,7 @@ async fn earner(env: &TestEnv, handle: &str, amounts: &[&str]) -> (String, Vec<S
 
 /// Runs payouts by hand with `key` and no body; returns the run's report.
 async fn run_with(env: &TestEnv, key: &str) -> Value {
-    let reply = env.call(Method::POST, RUN, Some(key), None).await;
+    let reply = env.call(Method::POST, PAYOUT_RUN, Some(key), None).await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     reply.body["payoutRun"].clone()
 }
@@ -175,20 +126,7 @@ fn did(approved: u32, payouts: u32, paid: u32) -> (Value, Value, Value, Value) {
 
 /// Every payout of a list, following `pages.next_cursor`; also the first page's envelope.
 async fn walk(env: &TestEnv, query: &str) -> (Vec<Value>, Value) {
-    let mut payouts = Vec::new();
-    let mut reply = env.get(&format!("{PAYOUTS}?{query}")).await;
-    let envelope = reply.body.clone();
-    for _ in 0..100 {
-        assert_eq!(reply.status, StatusCode::OK, "{query}: {:?}", reply.body);
-        payouts.extend(reply.body["elements"].as_array().expect("elements").clone());
-        match reply.body["pages"]["next_cursor"].as_str() {
-            Some(cursor) => {
-                reply = env.get(&format!("{PAYOUTS}?{query}&cursor={cursor}")).await;
-            }
-            None => return (payouts, envelope),
-        }
-    }
-    panic!("{query}: the cursor never ends");
+    objects::walk(env, PAYOUTS, query).await
 }
 
 /// The payouts of a list, walked whole.
@@ -219,17 +157,11 @@ async fn settle(env: &TestEnv, id: &str, outcome: &str) -> Reply {
     .await
 }
 
-async fn get_commission(env: &TestEnv, id: &str) -> Value {
-    let reply = env.get(&format!("/2026-02-01/commissions/{id}.json")).await;
-    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
-    reply.body["commission"].clone()
-}
-
 /// Each commission's (payout status, payout id).
 async fn payout_states(env: &TestEnv, ids: &[String]) -> Vec<(Value, Value)> {
     let mut states = Vec::new();
     for id in ids {
-        let c = get_commission(env, id).await;
+        let c = read_commission(env, id).await;
         states.push((c["payout_status"].clone(), c["payout_id"].clone()));
     }
     states
@@ -262,7 +194,7 @@ async fn stored(env: &TestEnv, id: &str) -> ledger_core::model::Payout {
 #[tokio::test]
 async fn a_run_pays_each_partners_approved_commissions_into_one_payout() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let ann = id_of(&partner(&env, "ann", None).await);
     let ann_customer = customer(&env, "ann").await;
     let ann_paid = approved(&env, &ann_customer, &["40.5", "19.75", "10"], "ann").await;
@@ -276,64 +208,33 @@ async fn a_run_pays_each_partners_approved_commissions_into_one_payout() {
     let report_json = run(&env).await;
     assert_eq!(report(&report_json), did(0, 2, 5), "{report_json}");
     assert_eq!(report_json["period"], json!(month));
-    assert_eq!(
-        report_json.as_object().unwrap().keys().collect::<Vec<_>>(),
-        [
-            "approved",
-            "commissions_paid",
-            "complete",
-            "payouts",
-            "period"
-        ]
+    // The run's report, exactly these fields.
+    insta::assert_snapshot!(
+        "run_report",
+        snapshot::redacted(&report_json, &[(&month, "[this month]")])
     );
 
     let ann_payout = payout_of(&env, &ann).await;
-    let keys: BTreeSet<&str> = ann_payout
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(
-        keys,
-        BTreeSet::from([
-            "id",
-            "partner_id",
-            "affiliate_name",
-            "payout_email",
-            "amount",
-            "currency",
-            "period",
-            "payment_count",
-            "status",
-            "created_at",
-            "status_updated_at",
-            "updated_at",
-        ])
-    );
     assert_eq!(num(&ann_payout["amount"]), "70.25");
     assert_eq!(
-        (
-            &ann_payout["partner_id"],
-            &ann_payout["affiliate_name"],
-            &ann_payout["payout_email"],
-            &ann_payout["currency"],
-            &ann_payout["period"],
-            &ann_payout["payment_count"],
-            &ann_payout["status"],
-        ),
-        (
-            &json!(ann),
-            &json!("Ann Lee"),
-            &json!("ann@example.com"),
-            &json!("EUR"),
-            &json!(month),
-            &json!(3),
-            &json!("pending"),
-        ),
+        ann_payout["payout_email"],
+        json!("ann@example.com"),
         "without a payout email the money goes to the partner's email"
     );
     assert_eq!(ann_payout["created_at"], ann_payout["status_updated_at"]);
+    // Ann's payout, exactly these fields: her three commissions' 70.25 EUR,
+    // pending, for this month, to her own email.
+    insta::assert_snapshot!(
+        "ann_payout",
+        snapshot::redacted(
+            &ann_payout,
+            &[
+                (&id_of(&ann_payout), "[ann's payout]"),
+                (&ann, "[ann]"),
+                (&month, "[this month]"),
+            ]
+        )
+    );
 
     let bob_payout = payout_of(&env, &bob).await;
     assert_eq!(num(&bob_payout["amount"]), "55.35");
@@ -352,7 +253,7 @@ async fn a_run_pays_each_partners_approved_commissions_into_one_payout() {
     assert_eq!(payout_states(&env, &ann_paid).await, paid_by(&ann_id, 3));
     assert_eq!(payout_states(&env, &bob_paid).await, paid_by(&bob_id, 2));
     assert_eq!(payout_states(&env, &cy_small).await, unpaid(1));
-    let waiting = get_commission(&env, &ann_waiting).await;
+    let waiting = read_commission(&env, &ann_waiting).await;
     assert_eq!(
         (&waiting["status"], &waiting["payout_status"]),
         (&json!("pending"), &json!("not_paid")),
@@ -375,7 +276,7 @@ async fn a_run_pays_each_partners_approved_commissions_into_one_payout() {
 #[tokio::test]
 async fn running_again_changes_nothing() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let (ann, paid) = earner(&env, "ann", &["60", "15.5"]).await;
     assert_eq!(report(&run(&env).await), did(0, 1, 2));
     let payouts = listed(&env, "").await;
@@ -398,14 +299,14 @@ async fn running_again_changes_nothing() {
 #[tokio::test]
 async fn a_run_takes_no_body_or_an_empty_one() {
     let env = TestEnv::new().await;
-    let empty = env.post(RUN, json!({})).await;
+    let empty = env.post(PAYOUT_RUN, json!({})).await;
     assert_eq!(empty.status, StatusCode::OK, "{:?}", empty.body);
     assert_eq!(report(&empty.body["payoutRun"]), did(0, 0, 0));
 
-    let null = env.post_raw(RUN, "application/json", "null").await;
+    let null = env.post_raw(PAYOUT_RUN, "application/json", "null").await;
     assert_eq!(null.status, StatusCode::OK, "{:?}", null.body);
 
-    let unknown = env.post(RUN, json!({"period": "2026-01"})).await;
+    let unknown = env.post(PAYOUT_RUN, json!({"period": "2026-01"})).await;
     assert_eq!(
         unknown.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -413,14 +314,14 @@ async fn a_run_takes_no_body_or_an_empty_one() {
         unknown.body
     );
     assert_eq!(unknown.fields(), ["period"]);
-    let malformed = env.post_raw(RUN, "application/json", "{").await;
+    let malformed = env.post_raw(PAYOUT_RUN, "application/json", "{").await;
     assert_eq!(
         malformed.status,
         StatusCode::BAD_REQUEST,
         "{:?}",
         malformed.body
     );
-    let not_json = env.post_raw(RUN, "text/plain", "run please").await;
+    let not_json = env.post_raw(PAYOUT_RUN, "text/plain", "run please").await;
     assert_eq!(
         not_json.status,
         StatusCode::BAD_REQUEST,
@@ -436,7 +337,7 @@ async fn a_run_takes_no_body_or_an_empty_one() {
 #[tokio::test]
 async fn paid_is_final_and_marking_it_again_changes_nothing() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let (ann, commissions) = earner(&env, "ann", &["80"]).await;
     run(&env).await;
     let pending = payout_of(&env, &ann).await;
@@ -478,7 +379,7 @@ async fn paid_is_final_and_marking_it_again_changes_nothing() {
 #[tokio::test]
 async fn failed_hands_the_commissions_to_a_new_payout_on_the_next_run() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let ann = id_of(&partner(&env, "ann", None).await);
     let referral = customer(&env, "ann").await;
     let first = approved(&env, &referral, &["40", "12.34"], "first").await;
@@ -498,7 +399,7 @@ async fn failed_hands_the_commissions_to_a_new_payout_on_the_next_run() {
     );
     assert_eq!(payout_states(&env, &first).await, unpaid(2));
     for id in &first {
-        assert_eq!(get_commission(&env, id).await["status"], json!("approved"));
+        assert_eq!(read_commission(&env, id).await["status"], json!("approved"));
     }
 
     let again = settle(&env, &old, "failed").await;
@@ -541,7 +442,7 @@ async fn failed_hands_the_commissions_to_a_new_payout_on_the_next_run() {
 #[tokio::test]
 async fn failed_again_finishes_a_release_that_was_interrupted() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let (ann, commissions) = earner(&env, "ann", &["25", "25", "25"]).await;
     run(&env).await;
     let id = id_of(&payout_of(&env, &ann).await);
@@ -564,7 +465,7 @@ async fn failed_again_finishes_a_release_that_was_interrupted() {
 #[tokio::test]
 async fn a_failed_payout_releases_commissions_its_lagging_index_still_hides() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let (_, commissions) = earner(&env, "ann", &["25", "25", "25"]).await;
     // From here on, every write stays hidden from the next 4 index queries.
     let lag = Faults {
@@ -575,7 +476,7 @@ async fn a_failed_payout_releases_commissions_its_lagging_index_still_hides() {
     };
     lag.apply(env.store.table()).await;
     assert_eq!(report(&run(&env).await), did(0, 1, 3));
-    let id = get_commission(&env, &commissions[0]).await["payout_id"]
+    let id = read_commission(&env, &commissions[0]).await["payout_id"]
         .as_str()
         .expect("paid into a payout")
         .to_string();
@@ -602,7 +503,7 @@ async fn a_failed_payout_releases_commissions_its_lagging_index_still_hides() {
 #[tokio::test]
 async fn concurrent_paid_and_failed_settle_once() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let (ann, commissions) = earner(&env, "ann", &["90"]).await;
     run(&env).await;
     let id = id_of(&payout_of(&env, &ann).await);
@@ -633,7 +534,7 @@ async fn concurrent_paid_and_failed_settle_once() {
 #[tokio::test]
 async fn lists_filter_by_partner_status_and_period_and_page_with_a_cursor() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let mut partners = Vec::new();
     for handle in ["p1", "p2", "p3", "p4", "p5"] {
         partners.push(earner(&env, handle, &["50"]).await.0);
@@ -766,7 +667,7 @@ async fn bad_filters_name_the_parameter_and_unknown_payouts_are_404() {
             reply.body
         );
     }
-    let get_run = env.get(RUN).await;
+    let get_run = env.get(PAYOUT_RUN).await;
     assert_eq!(get_run.status, StatusCode::NOT_FOUND, "{:?}", get_run.body);
 }
 
@@ -777,7 +678,7 @@ async fn bad_filters_name_the_parameter_and_unknown_payouts_are_404() {
 #[tokio::test]
 async fn every_route_checks_key_scope_and_tenant() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let (ann, ann_commissions) = earner(&env, "ann", &["70"]).await;
     run(&env).await;
     let original = payout_of(&env, &ann).await;
@@ -789,7 +690,7 @@ async fn every_route_checks_key_scope_and_tenant() {
         Route::object(Method::GET, payout_path(&id), "payouts:read"),
         Route::object(Method::POST, settle_path(&id, "paid"), "payouts:write"),
         Route::object(Method::POST, settle_path(&id, "failed"), "payouts:write"),
-        Route::collection(Method::POST, RUN, "payouts:write"),
+        Route::collection(Method::POST, PAYOUT_RUN, "payouts:write"),
     ];
     let wrong = env.key_with_scopes(&["commissions:*"]).await;
     let read_only = env.key_with_scopes(&["payouts:read"]).await;
@@ -830,7 +731,7 @@ async fn every_route_checks_key_scope_and_tenant() {
 #[tokio::test]
 async fn a_get_is_one_request_a_list_page_two_and_a_settlement_two() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let mut partners = Vec::new();
     for handle in ["b1", "b2", "b3"] {
         partners.push(earner(&env, handle, &["51"]).await.0);

@@ -11,50 +11,34 @@ use harness::TestEnv;
 use harness::access::{
     Route, assert_keys_are_required, assert_other_accounts_get_404, assert_scopes_are_enforced,
 };
+use harness::json::id_of;
+use harness::objects::{self, create_default_group, create_partner, create_referral};
+use harness::paths::{REFERRALS, referral_path};
+use harness::seed;
 use http::{Method, StatusCode};
 use ledger_core::model::Id;
 use ledger_store::unique::{self, Claim};
 use ledger_store::{Key, UniqueValue};
 use serde_json::{Value, json};
 
-const REFERRALS: &str = "/2026-02-01/referrals.json";
-
-fn referral_path(id: &str) -> String {
-    format!("/2026-02-01/referrals/{id}.json")
-}
-
 /// Account A with a default group and an approved partner Ann, who owns link
 /// code `ann` and promo code `ANN10`. Returns Ann's id.
 async fn with_partner(env: &TestEnv) -> String {
-    let group = env
-        .post(
-            "/2026-02-01/partners/groups.json",
-            json!({"partnerGroup": {"name": "Default", "rules": [{"type": "recurring", "percentage": 10}]}}),
-        )
-        .await;
-    assert_eq!(group.status, StatusCode::CREATED, "{:?}", group.body);
+    create_default_group(env).await;
     partner(env, "ann@example.com", "ann", "ANN10").await
 }
 
 async fn partner(env: &TestEnv, email: &str, code: &str, promo: &str) -> String {
-    let reply = env
-        .post(
-            "/2026-02-01/partners.json",
-            json!({"partner": {
-                "email": email,
-                "links": [{"url": format!("https://example.com/?via={code}"), "code": code}],
-                "promo_codes": [{"code": promo}]
-            }}),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    reply.body["partner"]["id"].as_str().unwrap().to_string()
+    let body = json!({"partner": {
+        "email": email,
+        "links": [{"url": format!("https://example.com/?via={code}"), "code": code}],
+        "promo_codes": [{"code": promo}]
+    }});
+    id_of(&create_partner(env, body).await)
 }
 
 async fn create(env: &TestEnv, referral: Value) -> Value {
-    let reply = env.post(REFERRALS, json!({ "referral": referral })).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    reply.body["referral"].clone()
+    create_referral(env, json!({ "referral": referral })).await
 }
 
 /// The claim on a customer's `email` in account A, if a referral holds it.
@@ -78,24 +62,8 @@ fn assert_email_taken(reply: &harness::Reply) {
 
 /// Every referral of a list, following `pages.next_cursor`.
 async fn walk(env: &TestEnv, query: &str) -> (Vec<String>, Value) {
-    let mut ids = Vec::new();
-    let mut path = format!("{REFERRALS}?{query}");
-    let first = env.get(&path).await;
-    let mut reply = first;
-    let envelope = reply.body.clone();
-    loop {
-        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
-        for element in reply.body["elements"].as_array().unwrap() {
-            ids.push(element["id"].as_str().unwrap().to_string());
-        }
-        match reply.body["pages"]["next_cursor"].as_str() {
-            Some(cursor) => {
-                path = format!("{REFERRALS}?{query}&cursor={cursor}");
-                reply = env.get(&path).await;
-            }
-            None => return (ids, envelope),
-        }
-    }
+    let (elements, envelope) = objects::walk(env, REFERRALS, query).await;
+    (elements.iter().map(id_of).collect(), envelope)
 }
 
 #[tokio::test]
@@ -381,11 +349,7 @@ async fn a_customer_email_has_one_referral_per_account_in_any_case() {
     let as_b = |path: &'static str, body: Value| {
         env.call(Method::POST, path, Some(&env.key_b), Some(body))
     };
-    let group = as_b(
-        "/2026-02-01/partners/groups.json",
-        json!({"partnerGroup": {"name": "Default", "rules": [{"type": "recurring", "percentage": 10}]}}),
-    )
-    .await;
+    let group = as_b("/2026-02-01/partners/groups.json", seed::default_group()).await;
     assert_eq!(group.status, StatusCode::CREATED, "{:?}", group.body);
     let bea = as_b(
         "/2026-02-01/partners.json",
@@ -698,17 +662,7 @@ async fn bad_input_is_refused_and_nothing_is_written() {
     ];
     for (body, field) in creates {
         let reply = env.post(REFERRALS, body.clone()).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {:?}",
-            reply.body
-        );
-        assert_eq!(
-            reply.body["error"]["fields"][0]["field"],
-            json!(field),
-            "{body}"
-        );
+        reply.assert_names_first(field, &body);
     }
     let update = env
         .put(&item, json!({"referral": {"partner_id": ann}}))

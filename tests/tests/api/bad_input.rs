@@ -1,10 +1,9 @@
 //! Bad input gets the right 4xx, names the field, and writes nothing (SPEC §1, §4 invariant 6).
 
 use harness::TestEnv;
+use harness::paths::GROUPS;
 use http::StatusCode;
 use serde_json::{Value, json};
-
-const GROUPS: &str = "/2026-02-01/partners/groups.json";
 
 fn with_rules(rules: Value) -> Value {
     json!({"partnerGroup": {"name": "Bad", "rules": rules}})

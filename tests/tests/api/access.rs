@@ -5,10 +5,9 @@ use harness::TestEnv;
 use harness::access::{
     Route, assert_keys_are_required, assert_other_accounts_get_404, assert_scopes_are_enforced,
 };
+use harness::paths::GROUPS;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
-
-const GROUPS: &str = "/2026-02-01/partners/groups.json";
 
 fn create_body(name: &str) -> Value {
     json!({"partnerGroup": {"name": name, "rules": [{"type": "recurring", "percentage": 10}]}})

@@ -13,63 +13,22 @@ use futures::future::join_all;
 use harness::access::{
     Route, assert_keys_are_required, assert_other_accounts_get_404, assert_scopes_are_enforced,
 };
+use harness::json::{exact, id_of, num};
+use harness::objects::{
+    self, create_default_group, create_group, create_partner, create_referral, read_commission,
+    read_partner,
+};
+use harness::paths::{
+    CAMPAIGNS, COMMISSIONS, GROUPS, NOWHERE, PARTNERS, REFERRALS, commission_action_path,
+    commission_path, partner_path, referral_path,
+};
 use harness::{Reply, TestEnv, seed};
 use http::{Method, Request, StatusCode};
 use ledger_core::model::Id;
 use serde_json::{Value, json};
 
-const COMMISSIONS: &str = "/2026-02-01/commissions.json";
 const BULK_APPROVE: &str = "/2026-02-01/commissions/approve.json";
 const BULK_DENY: &str = "/2026-02-01/commissions/deny.json";
-const GROUPS: &str = "/2026-02-01/partners/groups.json";
-const PARTNERS: &str = "/2026-02-01/partners.json";
-const REFERRALS: &str = "/2026-02-01/referrals.json";
-const CAMPAIGNS: &str = "/2026-02-01/campaigns.json";
-/// A well-formed id that no account holds.
-const NOWHERE: &str = "68f76721000000000000abcd";
-
-fn commission_path(id: &str) -> String {
-    format!("/2026-02-01/commissions/{id}.json")
-}
-
-fn action_path(id: &str, action: &str) -> String {
-    format!("/2026-02-01/commissions/{id}/{action}.json")
-}
-
-fn referral_path(id: &str) -> String {
-    format!("/2026-02-01/referrals/{id}.json")
-}
-
-fn partner_path(id: &str) -> String {
-    format!("/2026-02-01/partners/{id}.json")
-}
-
-/// A JSON number as exact decimal text with trailing fractional zeros
-/// dropped (`74.980` → `74.98`, `12.0` → `12`), so amounts compare exactly
-/// whatever scale the server prints. Anything else shows up as itself.
-fn num(value: &Value) -> String {
-    match value {
-        Value::Number(n) => {
-            let text = n.to_string();
-            if text.contains('.') && !text.contains(['e', 'E']) {
-                text.trim_end_matches('0').trim_end_matches('.').to_string()
-            } else {
-                text
-            }
-        }
-        other => format!("not a number: {other}"),
-    }
-}
-
-/// A JSON number parsed from text, so `49.95` reaches the API with exactly
-/// those digits.
-fn exact(amount: &str) -> Value {
-    serde_json::from_str(amount).expect("a JSON number")
-}
-
-fn id_of(object: &Value) -> String {
-    object["id"].as_str().expect("id").to_string()
-}
 
 fn timestamp(value: &Value) -> DateTime<Utc> {
     value
@@ -83,45 +42,16 @@ fn rfc3339(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// Creates a partner group and returns its id; the account's first is its default.
-async fn group(env: &TestEnv, name: &str, rules: Value) -> String {
-    let reply = env
-        .post(
-            GROUPS,
-            json!({"partnerGroup": {"name": name, "rules": rules}}),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    reply.body["group"]["id"].as_str().unwrap().to_string()
-}
-
-/// The default group, paying a recurring 10 %.
-async fn default_group(env: &TestEnv) -> String {
-    group(
-        env,
-        "Default",
-        json!([{"type": "recurring", "percentage": 10}]),
-    )
-    .await
-}
-
 /// The default group (10 %) and a second group, Performance, paying 12 %.
 /// Returns Performance's id.
 async fn performance_group(env: &TestEnv) -> String {
-    default_group(env).await;
-    group(
+    create_default_group(env).await;
+    create_group(
         env,
         "Performance",
         json!([{"type": "recurring", "percentage": 12}]),
     )
     .await
-}
-
-/// Creates a partner and returns the partner object of the 201.
-async fn partner(env: &TestEnv, body: Value) -> Value {
-    let reply = env.post(PARTNERS, body).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    reply.body["partner"].clone()
 }
 
 /// The seed's partner with link code `handle`, in the group named (or the default).
@@ -130,7 +60,7 @@ async fn partner_in(env: &TestEnv, handle: &str, group_id: Option<&str>) -> Stri
     if let Some(group_id) = group_id {
         body["partner"]["group_id"] = json!(group_id);
     }
-    id_of(&partner(env, body).await)
+    id_of(&create_partner(env, body).await)
 }
 
 /// Ann, link code `ann`, in the default group.
@@ -138,23 +68,14 @@ async fn ann(env: &TestEnv) -> String {
     partner_in(env, "ann", None).await
 }
 
-/// Creates a referral and returns the referral object of the 201.
-async fn referral(env: &TestEnv, body: Value) -> Value {
-    let reply = env.post(REFERRALS, body).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    reply.body["referral"].clone()
-}
-
 /// A customer referred by link code `code`; returns the referral's id.
 async fn customer(env: &TestEnv, email: &str, code: &str) -> String {
-    id_of(&referral(env, seed::referral_create(email, code)).await)
+    id_of(&create_referral(env, seed::referral_create(email, code)).await)
 }
 
 /// Creates a campaign and returns its id.
 async fn campaign(env: &TestEnv, body: Value) -> String {
-    let reply = env.post(CAMPAIGNS, body).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    id_of(&reply.body["campaign"])
+    id_of(&objects::create(env, CAMPAIGNS, "campaign", body).await)
 }
 
 /// A campaign paying a recurring 20 %, and nothing else.
@@ -184,9 +105,7 @@ fn custom(partner_id: &str, amount: &str, event_id: &str) -> Value {
 
 /// Creates a commission, expecting 201, and returns the commission object.
 async fn create(env: &TestEnv, body: Value) -> Value {
-    let reply = env.post(COMMISSIONS, body).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    reply.body["commission"].clone()
+    objects::create(env, COMMISSIONS, "commission", body).await
 }
 
 /// Creates `n` priced sales for the referral and returns their ids in creation order.
@@ -199,19 +118,12 @@ async fn sales(env: &TestEnv, referral_id: &str, n: usize, prefix: &str) -> Vec<
     ids
 }
 
-/// Reads a commission, expecting 200.
-async fn commission(env: &TestEnv, id: &str) -> Value {
-    let reply = env.get(&commission_path(id)).await;
-    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
-    reply.body["commission"].clone()
-}
-
 /// Each commission's current status, read back one by one.
 async fn statuses(env: &TestEnv, ids: &[&str]) -> Vec<String> {
     let mut out = Vec::new();
     for id in ids {
         out.push(
-            commission(env, id).await["status"]
+            read_commission(env, id).await["status"]
                 .as_str()
                 .expect("status")
                 .to_string(),
@@ -222,9 +134,7 @@ async fn statuses(env: &TestEnv, ids: &[&str]) -> Vec<String> {
 
 /// The partner's statistics: (`ltv_total`, `commissions_total`, `qualified_customers`).
 async fn stats(env: &TestEnv, partner_id: &str) -> (String, String, String) {
-    let reply = env.get(&partner_path(partner_id)).await;
-    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
-    let p = &reply.body["partner"];
+    let p = read_partner(env, partner_id).await;
     (
         num(&p["ltv_total"]),
         num(&p["commissions_total"]),
@@ -240,7 +150,7 @@ fn figures(ltv: &str, commissions: &str, customers: &str) -> (String, String, St
 async fn act(env: &TestEnv, id: &str, action: &str) -> Reply {
     env.call(
         Method::POST,
-        &action_path(id, action),
+        &commission_action_path(id, action),
         Some(&env.key_a),
         None,
     )
@@ -280,24 +190,8 @@ fn expected_bulk(ids: &[&str], status: &str) -> Vec<(String, String)> {
 
 /// Every commission of a list, following `pages.next_cursor`; also the first page's envelope.
 async fn walk(env: &TestEnv, query: &str) -> (Vec<String>, Value) {
-    let mut ids = Vec::new();
-    let mut reply = env.get(&format!("{COMMISSIONS}?{query}")).await;
-    let envelope = reply.body.clone();
-    for _ in 0..1000 {
-        assert_eq!(reply.status, StatusCode::OK, "{query}: {:?}", reply.body);
-        for element in reply.body["elements"].as_array().expect("elements") {
-            ids.push(id_of(element));
-        }
-        match reply.body["pages"]["next_cursor"].as_str() {
-            Some(cursor) => {
-                reply = env
-                    .get(&format!("{COMMISSIONS}?{query}&cursor={cursor}"))
-                    .await;
-            }
-            None => return (ids, envelope),
-        }
-    }
-    panic!("{query}: the cursor never ends");
+    let (elements, envelope) = objects::walk(env, COMMISSIONS, query).await;
+    (elements.iter().map(id_of).collect(), envelope)
 }
 
 fn sorted(ids: &[&str]) -> Vec<String> {
@@ -313,11 +207,11 @@ fn sorted(ids: &[&str]) -> Vec<String> {
 #[tokio::test]
 async fn the_seed_bodies_create_commissions_with_the_documented_fields() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
-    let ann = partner(&env, seed::partner_create("ann")).await;
+    create_default_group(&env).await;
+    let ann = create_partner(&env, seed::partner_create("ann")).await;
     let ann_id = id_of(&ann);
-    let first = referral(&env, seed::referral_create("first@example.com", "ann")).await;
-    let second = referral(&env, seed::referral_create("second@example.com", "ann")).await;
+    let first = create_referral(&env, seed::referral_create("first@example.com", "ann")).await;
+    let second = create_referral(&env, seed::referral_create("second@example.com", "ann")).await;
 
     // PromoteKit: explicit amounts, kept exactly as given; no rules asked.
     let before = Utc::now() - Duration::seconds(1);
@@ -492,7 +386,7 @@ async fn the_partners_group_prices_a_sale_without_a_campaign() {
     let env = TestEnv::new().await;
     let performance = performance_group(&env).await;
     let ann = partner_in(&env, "ann", Some(&performance)).await;
-    let referral = referral(
+    let referral = create_referral(
         &env,
         json!({"referral": {"email": "c@example.com", "partner_id": ann}}),
     )
@@ -514,7 +408,7 @@ async fn the_default_group_prices_a_sale_for_a_partner_in_it() {
     let env = TestEnv::new().await;
     performance_group(&env).await;
     let ann = ann(&env).await;
-    let referral = referral(
+    let referral = create_referral(
         &env,
         json!({"referral": {"email": "c@example.com", "partner_id": ann}}),
     )
@@ -535,7 +429,7 @@ async fn the_referrals_campaign_prices_a_sale_before_the_partners_group() {
     let ann = partner_in(&env, "ann", Some(&performance)).await;
 
     // The campaign named on the referral.
-    let through_campaign = referral(
+    let through_campaign = create_referral(
         &env,
         json!({"referral": {"email": "c1@example.com", "partner_id": ann, "campaign_id": twenty}}),
     )
@@ -548,7 +442,7 @@ async fn the_referrals_campaign_prices_a_sale_before_the_partners_group() {
     assert_eq!(pricing(&c), priced_at("59.98", "20", "campaign"), "{c}");
 
     // The same partner's referral without a campaign is priced by the group.
-    let plain = referral(
+    let plain = create_referral(
         &env,
         json!({"referral": {"email": "c2@example.com", "partner_id": ann}}),
     )
@@ -564,7 +458,7 @@ async fn the_referrals_campaign_prices_a_sale_before_the_partners_group() {
     let mut body = seed::partner_create("bob");
     body["partner"]["group_id"] = json!(performance);
     body["partner"]["campaign_id"] = json!(twenty);
-    let bob = id_of(&partner(&env, body).await);
+    let bob = id_of(&create_partner(&env, body).await);
     let inherited = customer(&env, "c3@example.com", "bob").await;
     let c = create(&env, sale(&inherited, "299.9", "evt_campaign_3")).await;
     assert_eq!(pricing(&c), priced_at("59.98", "20", "campaign"), "{c}");
@@ -594,7 +488,7 @@ async fn a_campaign_without_a_commission_falls_through_to_the_groups() {
             priced_at("29.99", "10", "default_group"),
         ),
     ] {
-        let referral = referral(
+        let referral = create_referral(
             &env,
             json!({"referral": {"email": email, "partner_id": partner, "campaign_id": silent}}),
         )
@@ -608,7 +502,7 @@ async fn a_campaign_without_a_commission_falls_through_to_the_groups() {
 #[tokio::test]
 async fn the_seed_time_tier_pays_25_percent_on_a_first_sale() {
     let env = TestEnv::new().await;
-    group(
+    create_group(
         &env,
         "Default",
         json!([
@@ -639,7 +533,7 @@ async fn the_seed_time_tier_pays_25_percent_on_a_first_sale() {
 #[tokio::test]
 async fn the_first_paid_sale_acquires_the_customer() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     ann(&env).await;
     let referral = customer(&env, "c@example.com", "ann").await;
     let acquired = |body: Value| body["referral"]["acquired_at"].clone();
@@ -670,7 +564,7 @@ async fn the_first_paid_sale_acquires_the_customer() {
 #[tokio::test]
 async fn partner_statistics_add_up_sales_and_count_each_customer_once() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let ann = ann(&env).await;
     let c1 = customer(&env, "c1@example.com", "ann").await;
     let c2 = customer(&env, "c2@example.com", "ann").await;
@@ -697,7 +591,7 @@ async fn partner_statistics_add_up_sales_and_count_each_customer_once() {
 #[tokio::test]
 async fn the_first_payment_rule_pays_on_each_customers_first_sale_only() {
     let env = TestEnv::new().await;
-    group(
+    create_group(
         &env,
         "Default",
         json!([
@@ -737,7 +631,7 @@ async fn the_first_payment_rule_pays_on_each_customers_first_sale_only() {
 #[tokio::test]
 async fn a_sale_from_the_partners_own_email_is_flagged_as_a_self_referral() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     ann(&env).await;
     let own = customer(&env, "ANN@example.com", "ann").await;
     let other = customer(&env, "c@example.com", "ann").await;
@@ -762,7 +656,7 @@ async fn a_sale_from_the_partners_own_email_is_flagged_as_a_self_referral() {
 #[tokio::test]
 async fn an_event_id_replayed_with_the_same_body_answers_the_original() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let ann = ann(&env).await;
     let referral = customer(&env, "c@example.com", "ann").await;
     let body = seed::commission_firstpromoter_sale(&referral);
@@ -791,7 +685,7 @@ async fn an_event_id_replayed_with_the_same_body_answers_the_original() {
 #[tokio::test]
 async fn an_event_id_replayed_with_a_different_body_is_a_conflict() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let ann = ann(&env).await;
     let referral = customer(&env, "c@example.com", "ann").await;
     let body = seed::commission_firstpromoter_sale(&referral);
@@ -815,7 +709,7 @@ async fn an_event_id_replayed_with_a_different_body_is_a_conflict() {
     }
     assert_eq!(env.item_count().await, items, "nothing was written");
     assert_eq!(stats(&env, &ann).await, figures_after);
-    let kept = commission(&env, &id_of(&original)).await;
+    let kept = read_commission(&env, &id_of(&original)).await;
     assert_eq!(num(&kept["sale_amount"]), "299.9");
     assert_eq!(kept["internal_note"], original["internal_note"]);
     let (ids, _) = walk(&env, "").await;
@@ -825,7 +719,7 @@ async fn an_event_id_replayed_with_a_different_body_is_a_conflict() {
 #[tokio::test]
 async fn a_stripe_payment_id_is_idempotent_like_an_event_id() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let ann = ann(&env).await;
     let referral = customer(&env, "c@example.com", "ann").await;
     let body = seed::commission_promotekit(&referral);
@@ -860,7 +754,7 @@ async fn a_stripe_payment_id_is_idempotent_like_an_event_id() {
 #[tokio::test]
 async fn event_ids_belong_to_their_account() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     ann(&env).await;
     let mine = customer(&env, "c@example.com", "ann").await;
     let a = create(&env, seed::commission_firstpromoter_sale(&mine)).await;
@@ -893,7 +787,7 @@ async fn event_ids_belong_to_their_account() {
 #[tokio::test]
 async fn twenty_concurrent_identical_creates_make_one_commission() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let ann = ann(&env).await;
     let referral = customer(&env, "c@example.com", "ann").await;
     let body = seed::commission_firstpromoter_sale(&referral);
@@ -930,7 +824,7 @@ async fn twenty_concurrent_identical_creates_make_one_commission() {
 #[tokio::test]
 async fn concurrent_sales_of_one_customer_are_each_priced_and_counted_once() {
     let env = TestEnv::new().await;
-    group(
+    create_group(
         &env,
         "Default",
         json!([
@@ -1004,7 +898,7 @@ async fn a_partner_who_moved_groups_is_priced_by_the_new_group() {
 #[tokio::test]
 async fn a_banned_partner_earns_nothing() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let ann = ann(&env).await;
     let referral = customer(&env, "c@example.com", "ann").await;
     let banned = env
@@ -1045,12 +939,12 @@ async fn a_banned_partner_earns_nothing() {
 #[tokio::test]
 async fn approve_and_deny_move_a_pending_commission_and_refuse_the_rest() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     ann(&env).await;
     let referral = customer(&env, "c@example.com", "ann").await;
     let ids = sales(&env, &referral, 3, "life").await;
     let (a, b, c) = (ids[0].as_str(), ids[1].as_str(), ids[2].as_str());
-    let created = commission(&env, a).await;
+    let created = read_commission(&env, a).await;
 
     let approved = act(&env, a, "approve").await;
     assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
@@ -1098,13 +992,13 @@ async fn approve_and_deny_move_a_pending_commission_and_refuse_the_rest() {
         statuses(&env, &[a, b, c]).await,
         ["approved", "denied", "pending"]
     );
-    assert_eq!(commission(&env, a).await, approved, "the read agrees");
+    assert_eq!(read_commission(&env, a).await, approved, "the read agrees");
 }
 
 #[tokio::test]
 async fn bulk_approve_and_deny_are_all_or_nothing() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     ann(&env).await;
     let referral = customer(&env, "c@example.com", "ann").await;
     let ids = sales(&env, &referral, 7, "bulk").await;
@@ -1174,7 +1068,7 @@ async fn bulk_approve_and_deny_are_all_or_nothing() {
 #[tokio::test]
 async fn a_bulk_decision_takes_a_hundred_commissions_at_once() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let ann = ann(&env).await;
     let mut ids = Vec::with_capacity(100);
     for k in 0..100 {
@@ -1198,7 +1092,7 @@ async fn a_bulk_decision_takes_a_hundred_commissions_at_once() {
 #[tokio::test]
 async fn an_update_sets_the_notes_and_nothing_else() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let ann = ann(&env).await;
     let referral = customer(&env, "c@example.com", "ann").await;
     let original = create(&env, sale(&referral, "299.9", "evt_notes")).await;
@@ -1230,7 +1124,7 @@ async fn an_update_sets_the_notes_and_nothing_else() {
     ] {
         assert_eq!(noted[field], original[field], "{field} unchanged");
     }
-    assert_eq!(commission(&env, &id_of(&original)).await, noted);
+    assert_eq!(read_commission(&env, &id_of(&original)).await, noted);
 
     let reply = env
         .put(
@@ -1268,7 +1162,7 @@ async fn an_update_sets_the_notes_and_nothing_else() {
         assert_eq!(reply.fields(), [format!("commission.{name}")], "{name}");
     }
     assert_eq!(
-        commission(&env, &id_of(&original)).await,
+        read_commission(&env, &id_of(&original)).await,
         renoted,
         "refused updates changed nothing"
     );
@@ -1289,7 +1183,7 @@ async fn an_update_sets_the_notes_and_nothing_else() {
 async fn lists_filter_by_partner_status_payout_status_referral_and_date() {
     let env = TestEnv::new().await;
     let start = Utc::now() - Duration::seconds(2);
-    default_group(&env).await;
+    create_default_group(&env).await;
     let ann = ann(&env).await;
     let bob = partner_in(&env, "bob", None).await;
     let r1 = customer(&env, "c1@example.com", "ann").await;
@@ -1370,7 +1264,7 @@ fn sorted_owned(mut ids: Vec<String>) -> Vec<String> {
 #[tokio::test]
 async fn cursor_paging_walks_every_commission_once_in_creation_order() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let ann = ann(&env).await;
     let referral = customer(&env, "c@example.com", "ann").await;
     let created = sales(&env, &referral, 25, "page").await;
@@ -1421,7 +1315,7 @@ async fn cursor_paging_walks_every_commission_once_in_creation_order() {
 #[tokio::test]
 async fn every_route_checks_key_scope_and_tenant() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let ann = ann(&env).await;
     let referral = customer(&env, "c@example.com", "ann").await;
     let original = create(&env, sale(&referral, "299.9", "evt_access")).await;
@@ -1437,13 +1331,17 @@ async fn every_route_checks_key_scope_and_tenant() {
             .with_body(json!({"commission": {"internal_note": "checked"}})),
         Route::object(
             Method::POST,
-            action_path(&id, "approve"),
+            commission_action_path(&id, "approve"),
             "commissions:write",
         ),
-        Route::object(Method::POST, action_path(&id, "deny"), "commissions:write"),
         Route::object(
             Method::POST,
-            action_path(&id, "fulfil"),
+            commission_action_path(&id, "deny"),
+            "commissions:write",
+        ),
+        Route::object(
+            Method::POST,
+            commission_action_path(&id, "fulfil"),
             "commissions:write",
         ),
         Route::collection(Method::POST, BULK_APPROVE, "commissions:write")
@@ -1493,7 +1391,7 @@ async fn every_route_checks_key_scope_and_tenant() {
     }
 
     assert_eq!(env.item_count().await, before, "nothing was written");
-    let mine = commission(&env, &id).await;
+    let mine = read_commission(&env, &id).await;
     assert_eq!(mine, original, "A's commission is untouched");
     let (ids, _) = walk(&env, "").await;
     assert_eq!(ids, vec![id]);
@@ -1506,7 +1404,7 @@ async fn every_route_checks_key_scope_and_tenant() {
 #[tokio::test]
 async fn bad_input_names_the_field_and_writes_nothing() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let ann = ann(&env).await;
     let referral = customer(&env, "c@example.com", "ann").await;
     let before = env.item_count().await;
@@ -1608,18 +1506,7 @@ async fn bad_input_names_the_field_and_writes_nothing() {
     ];
     for (body, field) in cases {
         let reply = env.post(COMMISSIONS, body.clone()).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {:?}",
-            reply.body
-        );
-        assert_eq!(reply.error_code(), "validation_failed", "{body}");
-        let named = reply.fields();
-        assert!(
-            named.iter().any(|f| f == field),
-            "{body}: expected {field} among {named:?}"
-        );
+        reply.assert_names(field, &body);
         assert_eq!(
             env.item_count().await,
             before,
@@ -1684,12 +1571,12 @@ fn assert_create_budget(ops: &[String], what: &str) {
 #[tokio::test]
 async fn a_priced_create_costs_two_reads_and_one_transaction() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let twenty = campaign(&env, twenty_percent()).await;
     ann(&env).await;
     let plain = customer(&env, "c1@example.com", "ann").await;
     let through_campaign = id_of(
-        &referral(
+        &create_referral(
             &env,
             json!({"referral": {"email": "c2@example.com", "code": "ann", "campaign_id": twenty}}),
         )
@@ -1709,7 +1596,7 @@ async fn a_priced_create_costs_two_reads_and_one_transaction() {
 #[tokio::test]
 async fn a_get_is_one_request_and_a_list_page_at_most_two() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let ann = ann(&env).await;
     let referral = customer(&env, "c@example.com", "ann").await;
     let ids = sales(&env, &referral, 3, "budget").await;

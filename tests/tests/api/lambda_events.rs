@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use harness::TestEnv;
 use harness::app::workspace_root;
 use harness::dynamodb_proxy;
+use harness::objects::create_default_group;
 use harness::runtime_api::{RuntimeApi, spawn_function, spawn_function_logged};
 use harness::stub_server;
 use ledger_core::model::Id;
@@ -83,13 +84,7 @@ async fn partner_group_fixtures_go_through_the_real_entry_point() {
     let runtime = RuntimeApi::start().await;
     let _function = start(&env, &runtime, "partner-groups").await;
     let key = env.key_a.clone();
-    let default = env
-        .post(
-            "/2026-02-01/partners/groups.json",
-            json!({"partnerGroup": {"name": "Default", "rules": [{"type": "recurring", "percentage": 10}]}}),
-        )
-        .await;
-    let default_id = default.body["group"]["id"].as_str().unwrap().to_string();
+    let default_id = create_default_group(&env).await;
 
     let (status, body) = invoke(&runtime, fixture("create-group.json", &key, "")).await;
     assert_eq!(status, 201, "base64 body decoded: {body}");
@@ -139,20 +134,10 @@ async fn partner_group_fixtures_go_through_the_real_entry_point() {
     assert_eq!(status, 401);
 }
 
-async fn default_group(env: &TestEnv) {
-    let reply = env
-        .post(
-            "/2026-02-01/partners/groups.json",
-            json!({"partnerGroup": {"name": "Default", "rules": [{"type": "recurring", "percentage": 10}]}}),
-        )
-        .await;
-    assert_eq!(reply.status, 201, "{:?}", reply.body);
-}
-
 #[tokio::test]
 async fn partner_fixtures_go_through_the_real_entry_point() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let runtime = RuntimeApi::start().await;
     let _function = start(&env, &runtime, "partners").await;
     let key = env.key_a.clone();
@@ -223,7 +208,7 @@ async fn campaign_fixtures_go_through_the_real_entry_point() {
 #[tokio::test]
 async fn referral_fixtures_go_through_the_real_entry_point() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let partner = env
         .post(
             "/2026-02-01/partners.json",
@@ -282,7 +267,7 @@ fn fixture_with_body(name: &str, key: &str, ids: &[(&str, &str)]) -> Value {
 #[tokio::test]
 async fn commission_fixtures_go_through_the_real_entry_point() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let partner = env
         .post(
             "/2026-02-01/partners.json",
@@ -413,7 +398,7 @@ fn signed_webhook(account: &str, secret: &str) -> Value {
 #[tokio::test]
 async fn payment_event_fixtures_go_through_the_real_entry_point() {
     let env = TestEnv::new().await;
-    default_group(&env).await;
+    create_default_group(&env).await;
     let partner = env
         .post(
             "/2026-02-01/partners.json",
@@ -546,7 +531,7 @@ async fn approved_commission(env: &TestEnv, referral: &str, amount: &str, paymen
 /// The default group, Ann (link code `ann`) and a customer she referred;
 /// the referral's id.
 async fn ann_and_a_customer(env: &TestEnv) -> String {
-    default_group(env).await;
+    create_default_group(env).await;
     let partner = env
         .post(
             "/2026-02-01/partners.json",

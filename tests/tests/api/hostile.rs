@@ -11,26 +11,22 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use axum::body::Body;
 use chrono::{Duration, Utc};
+use harness::budget::Unlimited;
 use harness::iam::acting_as;
+use harness::json::exact;
+use harness::objects::created;
+use harness::paths::{
+    ACCOUNT, CAMPAIGNS, COMMISSIONS, GROUPS, KEYS, PARTNERS, PAYOUT_RUN, REFERRALS, REFUNDS, SALES,
+    SIMULATE, webhook_path,
+};
 use harness::{Reply, TestEnv, seed};
 use http::{Method, Request, StatusCode};
-use ledger_app::payout_run::{Budget, PayoutRun};
 use ledger_core::model::Id;
-use ledger_core::stripe::sign;
+use ledger_app::payout_run::PayoutRun;
 use ledger_store::{IndexEntry, Key, accounts};
+use ledger_core::stripe::sign;
 use serde_json::{Value, json};
 
-const GROUPS: &str = "/2026-02-01/partners/groups.json";
-const SIMULATE: &str = "/2026-02-01/partners/groups/simulate-rules.json";
-const PARTNERS: &str = "/2026-02-01/partners.json";
-const CAMPAIGNS: &str = "/2026-02-01/campaigns.json";
-const REFERRALS: &str = "/2026-02-01/referrals.json";
-const COMMISSIONS: &str = "/2026-02-01/commissions.json";
-const SALES: &str = "/2026-02-01/events/sale.json";
-const REFUNDS: &str = "/2026-02-01/events/refund.json";
-const ACCOUNT: &str = "/2026-02-01/account.json";
-const KEYS: &str = "/2026-02-01/api_keys.json";
-const PAYOUT_RUN: &str = "/2026-02-01/payouts/run.json";
 const SECRET: &str = "whsec_hostile_secret";
 const OVER_MAX: &str = "1000000001";
 const AT_MOST_MAX: &str = "must be at most 1000000000";
@@ -43,12 +39,6 @@ const CLEF: &str = "𝄞";
 // Helpers
 // ---------------------------------------------------------------------------
 
-/// A JSON number exactly as written (the workspace reads numbers with
-/// `arbitrary_precision`, so `1e400` stays `1e400` on the wire).
-fn number(text: &str) -> Value {
-    serde_json::from_str(text).expect("a JSON number")
-}
-
 /// The message given for `field`, if the reply names it.
 fn field_message<'a>(reply: &'a Reply, field: &str) -> Option<&'a str> {
     reply.body["error"]["fields"]
@@ -56,22 +46,6 @@ fn field_message<'a>(reply: &'a Reply, field: &str) -> Option<&'a str> {
         .iter()
         .find(|e| e["field"] == json!(field))?["message"]
         .as_str()
-}
-
-/// Asserts a 422 `validation_failed` naming `field`.
-fn assert_names(reply: &Reply, field: &str, case: &str) {
-    assert_eq!(
-        reply.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{case}: {:?}",
-        reply.body
-    );
-    assert_eq!(reply.error_code(), "validation_failed", "{case}");
-    assert!(
-        reply.fields().iter().any(|f| f == field),
-        "{case}: expected {field} among {:?}",
-        reply.fields()
-    );
 }
 
 /// Sends one request with A's `*` key.
@@ -97,15 +71,6 @@ async fn send_raw(
     env.send(request).await
 }
 
-/// A run that may take as long as it likes.
-struct Unlimited;
-
-impl Budget for Unlimited {
-    fn exhausted(&self) -> bool {
-        false
-    }
-}
-
 /// What account A's ledger holds for the money cases: a default group
 /// paying 10 %, a partner, a referral and one recorded sale event.
 struct Program {
@@ -114,25 +79,8 @@ struct Program {
     sale_event: &'static str,
 }
 
-async fn created(env: &TestEnv, key: &str, path: &str, body: Value) -> Value {
-    let reply = env.call(Method::POST, path, Some(key), Some(body)).await;
-    assert_eq!(
-        reply.status,
-        StatusCode::CREATED,
-        "{path}: {:?}",
-        reply.body
-    );
-    reply.body
-}
-
 async fn default_group(env: &TestEnv, key: &str) {
-    created(
-        env,
-        key,
-        GROUPS,
-        json!({"partnerGroup": {"name": "Default", "rules": [{"type": "recurring", "percentage": 10}]}}),
-    )
-    .await;
+    created(env, key, GROUPS, seed::default_group()).await;
 }
 
 async fn partner(env: &TestEnv, key: &str, handle: &str) -> String {
@@ -160,7 +108,7 @@ async fn program(env: &TestEnv) -> Program {
         env,
         &env.key_a,
         SALES,
-        sale(&referral, sale_event, number("200")),
+        sale(&referral, sale_event, exact("200")),
     )
     .await;
     Program {
@@ -352,9 +300,9 @@ async fn every_amount_over_the_bound_is_a_422_naming_its_field_and_writes_nothin
     let env = TestEnv::new().await;
     let p = program(&env).await;
     let before = env.item_count().await;
-    for case in amount_cases(&p, &number(OVER_MAX)) {
+    for case in amount_cases(&p, &exact(OVER_MAX)) {
         let reply = send_a(&env, case.method, case.path, case.body).await;
-        assert_names(&reply, case.field, case.label);
+        reply.assert_names(case.field, case.label);
         assert_eq!(
             field_message(&reply, case.field),
             Some(AT_MOST_MAX),
@@ -377,7 +325,7 @@ async fn numbers_no_amount_can_hold_are_4xx_and_never_5xx() {
         // rule, campaign and simulation parameters are currency-free (a
         // 0.001 fixed rule pays KWD 0.001), so there they need only not 5xx.
         let always_refused = !matches!(text, "0.001" | "1e-30");
-        for case in amount_cases(&p, &number(text)) {
+        for case in amount_cases(&p, &exact(text)) {
             let before = env.item_count().await;
             let label = format!("{} = {text}", case.label);
             let reply = send_a(&env, case.method, case.path, case.body).await;
@@ -388,7 +336,7 @@ async fn numbers_no_amount_can_hold_are_4xx_and_never_5xx() {
                 reply.body
             );
             if always_refused || case.in_currency {
-                assert_names(&reply, case.field, &label);
+                reply.assert_names(case.field, &label);
                 assert_eq!(env.item_count().await, before, "{label}: wrote");
             }
         }
@@ -403,10 +351,10 @@ async fn the_reported_overflowing_commission_is_refused_and_reads_and_runs_still
     let reply = env
         .post(
             COMMISSIONS,
-            custom(&p.partner, number(DECIMAL_MAX), "evt_overflow"),
+            custom(&p.partner, exact(DECIMAL_MAX), "evt_overflow"),
         )
         .await;
-    assert_names(&reply, "commission.amount", "Decimal::MAX");
+    reply.assert_names("commission.amount", "Decimal::MAX");
     assert_eq!(
         field_message(&reply, "commission.amount"),
         Some(AT_MOST_MAX)
@@ -418,7 +366,7 @@ async fn the_reported_overflowing_commission_is_refused_and_reads_and_runs_still
         .await;
     assert_eq!(partner.status, StatusCode::OK, "{:?}", partner.body);
     let next = env
-        .post(COMMISSIONS, custom(&p.partner, number("25"), "evt_next"))
+        .post(COMMISSIONS, custom(&p.partner, exact("25"), "evt_next"))
         .await;
     assert_eq!(next.status, StatusCode::CREATED, "{:?}", next.body);
     let run = env.post(PAYOUT_RUN, json!({})).await;
@@ -436,15 +384,15 @@ async fn a_sale_at_the_bound_refunds_exactly_and_one_past_it_is_refused() {
     let huge = env
         .post(
             SALES,
-            sale(&customer, "sale_huge", number("300000000000000")),
+            sale(&customer, "sale_huge", exact("300000000000000")),
         )
         .await;
-    assert_names(&huge, "event.amount", "sale of 300000000000000");
+    huge.assert_names("event.amount", "sale of 300000000000000");
     assert_eq!(field_message(&huge, "event.amount"), Some(AT_MOST_MAX));
     let its_refund = env
         .post(
             REFUNDS,
-            refund("refund_huge", "sale_huge", number("300000000000000")),
+            refund("refund_huge", "sale_huge", exact("300000000000000")),
         )
         .await;
     assert!(
@@ -456,7 +404,7 @@ async fn a_sale_at_the_bound_refunds_exactly_and_one_past_it_is_refused() {
     assert_eq!(env.item_count().await, before);
 
     let at_max = env
-        .post(SALES, sale(&customer, "sale_max", number("1000000000")))
+        .post(SALES, sale(&customer, "sale_max", exact("1000000000")))
         .await;
     assert_eq!(at_max.status, StatusCode::CREATED, "{:?}", at_max.body);
     let commission = at_max.body["event"]["commission"]["id"]
@@ -470,7 +418,7 @@ async fn a_sale_at_the_bound_refunds_exactly_and_one_past_it_is_refused() {
     let full = env
         .post(
             REFUNDS,
-            refund("refund_max", "sale_max", number("1000000000")),
+            refund("refund_max", "sale_max", exact("1000000000")),
         )
         .await;
     assert_eq!(full.status, StatusCode::CREATED, "{:?}", full.body);
@@ -547,25 +495,25 @@ async fn key_values_are_limited_in_utf8_bytes_not_characters() {
         (
             "sale event_id",
             SALES,
-            sale(&p.referral, &too_long, number("10")),
+            sale(&p.referral, &too_long, exact("10")),
             "event.event_id",
         ),
         (
             "refund event_id",
             REFUNDS,
-            refund(&too_long, p.sale_event, number("1")),
+            refund(&too_long, p.sale_event, exact("1")),
             "event.event_id",
         ),
         (
             "refund sale_event_id",
             REFUNDS,
-            refund("refund_k", &too_long, number("1")),
+            refund("refund_k", &too_long, exact("1")),
             "event.sale_event_id",
         ),
     ];
     for (case, path, body, field) in cases {
         let reply = env.post(path, body).await;
-        assert_names(&reply, field, case);
+        reply.assert_names(field, case);
         assert_eq!(env.item_count().await, before, "{case}: wrote");
     }
 
@@ -580,12 +528,12 @@ async fn key_values_are_limited_in_utf8_bytes_not_characters() {
         (
             "63 clefs as sale event_id",
             SALES,
-            sale(&p.referral, &fits('🦀'), number("10")),
+            sale(&p.referral, &fits('🦀'), exact("10")),
         ),
         (
             "63 clefs as refund event_id",
             REFUNDS,
-            refund(&fits('🎉'), p.sale_event, number("1")),
+            refund(&fits('🎉'), p.sale_event, exact("1")),
         ),
     ] {
         let reply = env.post(path, body).await;
@@ -597,7 +545,7 @@ async fn key_values_are_limited_in_utf8_bytes_not_characters() {
         );
     }
     let replay = env
-        .post(SALES, sale(&p.referral, &fits('🦀'), number("10")))
+        .post(SALES, sale(&p.referral, &fits('🦀'), exact("10")))
         .await;
     assert_eq!(
         replay.status,
@@ -664,7 +612,7 @@ async fn codes_that_are_no_codes_are_422_and_write_nothing() {
     ];
     for (case, path, body, field) in cases {
         let reply = env.post(path, body).await;
-        assert_names(&reply, field, case);
+        reply.assert_names(field, case);
         assert_eq!(env.item_count().await, before, "{case}: wrote");
     }
 }
@@ -733,7 +681,7 @@ fn assert_cursor_refused_or_page(reply: &Reply, case: &str) {
             "{case}: {:?}",
             reply.body
         ),
-        _ => assert_names(reply, "cursor", case),
+        _ => reply.assert_names("cursor", case),
     }
 }
 
@@ -746,7 +694,7 @@ async fn cursors_outside_their_range_never_500_and_forged_ones_are_422() {
         let reply = env
             .post(
                 COMMISSIONS,
-                custom(&p.partner, number("5"), &format!("evt_page_{n}")),
+                custom(&p.partner, exact("5"), &format!("evt_page_{n}")),
             )
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
@@ -810,7 +758,7 @@ async fn cursors_outside_their_range_never_500_and_forged_ones_are_422() {
     ];
     for (case, cursor) in &forged {
         let reply = env.get(&format!("{COMMISSIONS}?cursor={cursor}")).await;
-        assert_names(&reply, "cursor", case);
+        reply.assert_names("cursor", case);
     }
     // A cursor of its own list steered past the end is a position like any
     // other: a page (empty), or a 422, never a 5xx.
@@ -825,7 +773,7 @@ async fn cursors_outside_their_range_never_500_and_forged_ones_are_422() {
             p.partner
         ))
         .await;
-    assert_names(&other_filter, "cursor", "another filter's cursor");
+    other_filter.assert_names("cursor", "another filter's cursor");
 }
 
 // ---------------------------------------------------------------------------
@@ -1095,10 +1043,6 @@ async fn the_webhook_secret_needs_events_write_and_other_settings_do_not() {
 // Stripe deliveries
 // ---------------------------------------------------------------------------
 
-fn webhook(account: &str) -> String {
-    format!("/2026-02-01/webhooks/stripe/{account}.json")
-}
-
 fn invoice_paid(customer: &str, padding: usize) -> String {
     json!({
         "id": "evt_hostile", "object": "event", "type": "invoice.paid",
@@ -1146,17 +1090,21 @@ async fn every_unverifiable_stripe_delivery_gets_the_same_400_and_writes_nothing
     let payload = invoice_paid("cus_hostile", 0);
     let now = Utc::now();
     let good = sign(payload.as_bytes(), SECRET, now);
-    let a = webhook(&env.account_a);
+    let a = webhook_path(&env.account_a);
     let cases: Vec<(&str, String, Option<String>)> = vec![
         (
             "unknown account",
-            webhook(Id::generate(now).as_str()),
+            webhook_path(Id::generate(now).as_str()),
             Some(good.clone()),
         ),
-        ("malformed account id", webhook("nope"), Some(good.clone())),
+        (
+            "malformed account id",
+            webhook_path("nope"),
+            Some(good.clone()),
+        ),
         (
             "upper-case account id",
-            webhook(&env.account_a.to_uppercase()),
+            webhook_path(&env.account_a.to_uppercase()),
             Some(good.clone()),
         ),
         (
@@ -1166,12 +1114,12 @@ async fn every_unverifiable_stripe_delivery_gets_the_same_400_and_writes_nothing
         ),
         (
             "very long account id",
-            webhook(&"a".repeat(4000)),
+            webhook_path(&"a".repeat(4000)),
             Some(good.clone()),
         ),
         (
             "account without a secret",
-            webhook(&env.account_b),
+            webhook_path(&env.account_b),
             Some(good.clone()),
         ),
         (
@@ -1239,7 +1187,7 @@ async fn a_stripe_delivery_over_256_kib_is_413_even_when_signed() {
     stripe_program(&env).await;
     let payload = invoice_paid("cus_hostile", 300 * 1024);
     let before = env.item_count().await;
-    let a = webhook(&env.account_a);
+    let a = webhook_path(&env.account_a);
     for (case, signature) in [
         ("signed", Some(sign(payload.as_bytes(), SECRET, Utc::now()))),
         ("unsigned", None),
@@ -1271,7 +1219,7 @@ async fn account_b_due_now(env: &TestEnv) -> String {
         env,
         &env.key_b,
         COMMISSIONS,
-        custom(&partner, number("75"), "evt_b"),
+        custom(&partner, exact("75"), "evt_b"),
     )
     .await;
     body["commission"]["id"].as_str().unwrap().to_string()
@@ -1296,7 +1244,7 @@ async fn approved_in_a(env: &TestEnv, partner: &str, amount: &str, event: &str) 
         env,
         &env.key_a,
         COMMISSIONS,
-        custom(partner, number(amount), event),
+        custom(partner, exact(amount), event),
     )
     .await;
     let id = body["commission"]["id"].as_str().unwrap().to_string();

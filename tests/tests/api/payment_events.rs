@@ -14,6 +14,11 @@ use axum::body::Body;
 use chrono::{Duration, Utc};
 use futures::future::join_all;
 use harness::iam::acting_as;
+use harness::json::id_of;
+use harness::objects::{
+    self, create_default_group, create_partner, create_referral, read_commission, read_partner,
+};
+use harness::paths::{COMMISSIONS, REFUNDS, SALES, webhook_path};
 use harness::stripe::{StripePayment, Version};
 use harness::{Reply, TestEnv, seed};
 use http::{Method, Request, StatusCode};
@@ -28,16 +33,6 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 const SECRET: &str = "whsec_test_secret";
-const SALES: &str = "/2026-02-01/events/sale.json";
-const REFUNDS: &str = "/2026-02-01/events/refund.json";
-const GROUPS: &str = "/2026-02-01/partners/groups.json";
-const PARTNERS: &str = "/2026-02-01/partners.json";
-const REFERRALS: &str = "/2026-02-01/referrals.json";
-const COMMISSIONS: &str = "/2026-02-01/commissions.json";
-
-fn webhook_path(account: &str) -> String {
-    format!("/2026-02-01/webhooks/stripe/{account}.json")
-}
 
 fn dec(value: &Value) -> Decimal {
     match value {
@@ -59,29 +54,19 @@ async fn program(env: &TestEnv, handle: &str) -> String {
     accounts::set_stripe_webhook_secret(&env.store, &account, SECRET)
         .await
         .unwrap();
-    let reply = env
-        .post(
-            GROUPS,
-            json!({"partnerGroup": {"name": "Default", "rules": [{"type": "recurring", "percentage": 10}]}}),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    create_default_group(env).await;
     partner(env, handle).await
 }
 
 async fn partner(env: &TestEnv, handle: &str) -> String {
-    let reply = env.post(PARTNERS, seed::partner_create(handle)).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    reply.body["partner"]["id"].as_str().unwrap().to_string()
+    id_of(&create_partner(env, seed::partner_create(handle)).await)
 }
 
 /// A customer of the partner with link code `code`, known to Stripe as `customer`.
 async fn referred(env: &TestEnv, code: &str, customer: &str) -> String {
     let mut body = seed::referral_create(&format!("{customer}@example.com"), code);
     body["referral"]["stripe_customer_id"] = json!(customer);
-    let reply = env.post(REFERRALS, body).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    reply.body["referral"]["id"].as_str().unwrap().to_string()
+    id_of(&create_referral(env, body).await)
 }
 
 /// The subscription payment `invoice` seeds, as Stripe records it.
@@ -147,28 +132,13 @@ fn outcome(reply: &Reply) -> &str {
 
 /// Every commission of the partner, by id.
 async fn commissions_of(env: &TestEnv, partner: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut query = format!("{COMMISSIONS}?partner_id={partner}&size=100");
-    loop {
-        let reply = env.get(&query).await;
-        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
-        out.extend(reply.body["elements"].as_array().unwrap().iter().cloned());
-        match reply.body["pages"]["next_cursor"].as_str() {
-            Some(cursor) => {
-                query = format!("{COMMISSIONS}?partner_id={partner}&size=100&cursor={cursor}")
-            }
-            None => return out,
-        }
-    }
+    let query = format!("partner_id={partner}&size=100");
+    objects::walk(env, COMMISSIONS, &query).await.0
 }
 
 /// The partner's (`ltv_total`, `commissions_total`).
 async fn stats(env: &TestEnv, partner: &str) -> (Decimal, Decimal) {
-    let reply = env
-        .get(&format!("/2026-02-01/partners/{partner}.json"))
-        .await;
-    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
-    let p = &reply.body["partner"];
+    let p = read_partner(env, partner).await;
     (dec(&p["ltv_total"]), dec(&p["commissions_total"]))
 }
 
@@ -193,12 +163,6 @@ async fn mark_paid(env: &TestEnv, commission: &str) {
         .send()
         .await
         .expect("the commission exists");
-}
-
-async fn commission(env: &TestEnv, id: &str) -> Value {
-    let reply = env.get(&format!("/2026-02-01/commissions/{id}.json")).await;
-    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
-    reply.body["commission"].clone()
 }
 
 // ---------------------------------------------------------------------------
@@ -580,7 +544,7 @@ async fn refunds_reduce_an_unpaid_commission_to_its_share_and_a_full_one_refunds
         "{:?}",
         partial.body
     );
-    let c = commission(&env, &id).await;
+    let c = read_commission(&env, &id).await;
     assert_eq!(
         (
             dec(&c["amount"]),
@@ -632,7 +596,7 @@ async fn refunds_reduce_an_unpaid_commission_to_its_share_and_a_full_one_refunds
         json!("nothing_to_reverse"),
         "an older total arriving late reverses nothing"
     );
-    let c = commission(&env, &id).await;
+    let c = read_commission(&env, &id).await;
     assert_eq!(
         (dec(&c["amount"]), c["status"].clone()),
         (d("0"), json!("refunded"))
@@ -938,17 +902,7 @@ async fn refund_events_reverse_by_amount_and_refuse_what_cannot_be() {
         ),
     ] {
         let reply = env.post(REFUNDS, body.clone()).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {:?}",
-            reply.body
-        );
-        assert_eq!(
-            reply.body["error"]["fields"][0]["field"],
-            json!(field),
-            "{body}"
-        );
+        reply.assert_names_first(field, &body);
     }
     for (body, field) in [
         (
@@ -970,17 +924,7 @@ async fn refund_events_reverse_by_amount_and_refuse_what_cannot_be() {
         ),
     ] {
         let reply = env.post(SALES, body.clone()).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {:?}",
-            reply.body
-        );
-        assert_eq!(
-            reply.body["error"]["fields"][0]["field"],
-            json!(field),
-            "{body}"
-        );
+        reply.assert_names_first(field, &body);
     }
     assert_eq!(
         env.item_count().await,
@@ -990,7 +934,7 @@ async fn refund_events_reverse_by_amount_and_refuse_what_cannot_be() {
 
     let rest = env.post(REFUNDS, refund("refund_3", "sale_r", "150")).await;
     assert_eq!(rest.status, StatusCode::CREATED, "{:?}", rest.body);
-    let c = commission(&env, &id).await;
+    let c = read_commission(&env, &id).await;
     assert_eq!(
         (c["status"].clone(), dec(&c["amount"])),
         (json!("refunded"), d("0"))

@@ -9,10 +9,11 @@ use harness::TestEnv;
 use harness::access::{
     Route, assert_keys_are_required, assert_other_accounts_get_404, assert_scopes_are_enforced,
 };
+use harness::json::id_of;
+use harness::objects;
+use harness::paths::CAMPAIGNS;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
-
-const CAMPAIGNS: &str = "/2026-02-01/campaigns.json";
 
 fn campaign_path(id: &str) -> String {
     format!("/2026-02-01/campaigns/{id}.json")
@@ -51,13 +52,7 @@ fn named(name: &str, is_default: bool) -> Value {
 
 /// Creates a campaign and returns the object the create answered with.
 async fn create(env: &TestEnv, body: Value) -> Value {
-    let reply = env.post(CAMPAIGNS, body).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    reply.body["campaign"].clone()
-}
-
-fn id_of(campaign: &Value) -> String {
-    campaign["id"].as_str().expect("id").to_string()
+    objects::create(env, CAMPAIGNS, "campaign", body).await
 }
 
 fn ids(elements: &Value) -> Vec<String> {
@@ -394,18 +389,7 @@ async fn invalid_creates_name_the_field_and_write_nothing() {
     let before = env.item_count().await;
     for (body, field) in cases {
         let reply = env.post(CAMPAIGNS, body.clone()).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {:?}",
-            reply.body
-        );
-        assert_eq!(reply.error_code(), "validation_failed");
-        assert!(
-            reply.fields().contains(&field.to_string()),
-            "{field} among {:?}",
-            reply.fields()
-        );
+        reply.assert_names(field, &body);
     }
     assert_eq!(env.item_count().await, before, "nothing was written");
 }
@@ -451,17 +435,7 @@ async fn invalid_updates_name_the_field_and_change_nothing() {
         (json!({"campaign": {"unknown": 1}}), "campaign.unknown"),
     ] {
         let reply = env.put(&path, body.clone()).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {:?}",
-            reply.body
-        );
-        assert!(
-            reply.fields().contains(&field.to_string()),
-            "{field} among {:?}",
-            reply.fields()
-        );
+        reply.assert_names(field, &body);
     }
     assert_eq!(env.get(&path).await.body, json!({"campaign": created}));
 }

@@ -8,19 +8,16 @@ use futures::future::join_all;
 use harness::access::{
     Route, assert_keys_are_required, assert_other_accounts_get_404, assert_scopes_are_enforced,
 };
+use harness::json::id_of;
+use harness::objects::{create_group, create_partner};
+use harness::paths::{GROUPS, PARTNERS, partner_path};
 use harness::{Reply, TestEnv};
 use http::{Method, StatusCode};
 use ledger_core::model::Id;
 use ledger_store::Key;
 use serde_json::{Value, json};
 
-const PARTNERS: &str = "/2026-02-01/partners.json";
-const GROUPS: &str = "/2026-02-01/partners/groups.json";
 const ACTIONS: [&str; 3] = ["approve", "ban", "unban"];
-
-fn partner_path(id: &str) -> String {
-    format!("/2026-02-01/partners/{id}.json")
-}
 
 fn action_path(id: &str, action: &str) -> String {
     format!("/2026-02-01/partners/{id}/{action}.json")
@@ -32,25 +29,7 @@ fn with_email(email: &str) -> Value {
 
 /// Creates a partner group and returns its id; the account's first is its default.
 async fn group(env: &TestEnv, name: &str) -> String {
-    let reply = env
-        .post(
-            GROUPS,
-            json!({"partnerGroup": {"name": name, "rules": [{"type": "recurring", "percentage": 10}]}}),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    reply.body["group"]["id"].as_str().unwrap().to_string()
-}
-
-/// Creates a partner and returns the partner object of the 201.
-async fn create(env: &TestEnv, body: Value) -> Value {
-    let reply = env.post(PARTNERS, body).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    reply.body["partner"].clone()
-}
-
-fn id_of(partner: &Value) -> String {
-    partner["id"].as_str().expect("id").to_string()
+    create_group(env, name, json!([{"type": "recurring", "percentage": 10}])).await
 }
 
 fn ids(list: &Reply) -> Vec<String> {
@@ -133,7 +112,7 @@ async fn a_created_partner_is_answered_read_and_listed_in_full() {
 async fn an_update_replaces_only_the_fields_it_names() {
     let env = TestEnv::new().await;
     group(&env, "Default").await;
-    let partner = create(
+    let partner = create_partner(
         &env,
         json!({"partner": {"email": "ann@example.com", "first_name": "Ann", "details": "Blog",
             "links": [{"url": "https://example.com/a", "code": "ann"}]}}),
@@ -167,7 +146,7 @@ async fn an_update_replaces_only_the_fields_it_names() {
 async fn approve_ban_and_unban_set_the_standing_idempotently() {
     let env = TestEnv::new().await;
     group(&env, "Default").await;
-    let partner = create(
+    let partner = create_partner(
         &env,
         json!({"partner": {"email": "ann@example.com", "approved": false}}),
     )
@@ -211,7 +190,7 @@ async fn approve_ban_and_unban_set_the_standing_idempotently() {
 async fn repeating_an_action_writes_nothing() {
     let env = TestEnv::new().await;
     group(&env, "Default").await;
-    let id = id_of(&create(&env, with_email("ann@example.com")).await);
+    let id = id_of(&create_partner(&env, with_email("ann@example.com")).await);
     env.counter.take();
     let reply = env
         .call(
@@ -242,7 +221,7 @@ async fn repeating_an_action_writes_nothing() {
 async fn profile_writes_leave_statistics_alone() {
     let env = TestEnv::new().await;
     group(&env, "Default").await;
-    let id = id_of(&create(&env, with_email("ann@example.com")).await);
+    let id = id_of(&create_partner(&env, with_email("ann@example.com")).await);
     let key = Key::partner(
         &Id::parse(&env.account_a).unwrap(),
         &Id::parse(&id).unwrap(),
@@ -280,9 +259,9 @@ async fn partners_join_the_default_group_unless_they_name_another() {
     let env = TestEnv::new().await;
     let default = group(&env, "Default").await;
     let other = group(&env, "Agencies").await;
-    let plain = create(&env, with_email("ann@example.com")).await;
+    let plain = create_partner(&env, with_email("ann@example.com")).await;
     assert_eq!(plain["group_id"], json!(default));
-    let named = create(
+    let named = create_partner(
         &env,
         json!({"partner": {"email": "bob@example.com", "group_id": other}}),
     )
@@ -307,12 +286,12 @@ async fn partners_join_the_default_campaign_and_wait_if_it_needs_approval() {
     );
     let (open, vetted) = (&open.body["campaign"]["id"], &vetted.body["campaign"]["id"]);
 
-    let waiting = create(&env, with_email("ann@example.com")).await;
+    let waiting = create_partner(&env, with_email("ann@example.com")).await;
     assert_eq!(
         (&waiting["campaign_id"], &waiting["approved"]),
         (vetted, &json!(false))
     );
-    let told = create(
+    let told = create_partner(
         &env,
         json!({"partner": {"email": "bob@example.com", "approved": true}}),
     )
@@ -321,7 +300,7 @@ async fn partners_join_the_default_campaign_and_wait_if_it_needs_approval() {
         (&told["campaign_id"], &told["approved"]),
         (vetted, &json!(true))
     );
-    let elsewhere = create(
+    let elsewhere = create_partner(
         &env,
         json!({"partner": {"email": "cy@example.com", "campaign_id": open}}),
     )
@@ -351,7 +330,7 @@ async fn without_any_group_no_partner_can_be_created() {
 async fn unknown_groups_campaigns_and_parents_are_422_and_write_nothing() {
     let env = TestEnv::new().await;
     group(&env, "Default").await;
-    let partner = create(&env, with_email("ann@example.com")).await;
+    let partner = create_partner(&env, with_email("ann@example.com")).await;
     let path = partner_path(&id_of(&partner));
     let foreign_group = {
         let reply = env
@@ -405,7 +384,7 @@ async fn a_group_with_partners_cannot_be_deleted_until_they_move() {
     let env = TestEnv::new().await;
     let default = group(&env, "Default").await;
     let agencies = group(&env, "Agencies").await;
-    let partner = create(
+    let partner = create_partner(
         &env,
         json!({"partner": {"email": "ann@example.com", "group_id": agencies}}),
     )
@@ -488,7 +467,7 @@ async fn concurrent_creates_with_one_promo_code_make_one_partner() {
 async fn unique_values_ignore_case_and_conflicts_name_the_value() {
     let env = TestEnv::new().await;
     group(&env, "Default").await;
-    create(
+    create_partner(
         &env,
         json!({"partner": {"email": "Ann@Example.com",
             "links": [{"url": "https://example.com", "code": "Ann"}],
@@ -562,7 +541,7 @@ async fn duplicate_codes_within_one_request_are_422() {
 async fn changing_unique_values_frees_the_old_ones_and_takes_the_new() {
     let env = TestEnv::new().await;
     group(&env, "Default").await;
-    let ann = create(
+    let ann = create_partner(
         &env,
         json!({"partner": {"email": "ann@example.com",
             "links": [{"url": "https://example.com", "code": "ann"}]}}),
@@ -576,7 +555,7 @@ async fn changing_unique_values_frees_the_old_ones_and_takes_the_new() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
-    let freed = create(
+    let freed = create_partner(
         &env,
         json!({"partner": {"email": "ANN@example.com",
             "links": [{"url": "https://example.com", "code": "ann"}]}}),
@@ -613,16 +592,16 @@ async fn changing_unique_values_frees_the_old_ones_and_takes_the_new() {
 async fn parents_must_exist_and_never_form_a_cycle() {
     let env = TestEnv::new().await;
     group(&env, "Default").await;
-    let a = id_of(&create(&env, with_email("a@example.com")).await);
+    let a = id_of(&create_partner(&env, with_email("a@example.com")).await);
     let b = id_of(
-        &create(
+        &create_partner(
             &env,
             json!({"partner": {"email": "b@example.com", "parent_partner_id": a}}),
         )
         .await,
     );
     let c = id_of(
-        &create(
+        &create_partner(
             &env,
             json!({"partner": {"email": "c@example.com", "parent_partner_id": b}}),
         )
@@ -644,7 +623,7 @@ async fn parents_must_exist_and_never_form_a_cycle() {
         assert_eq!(reply.fields(), vec!["partner.parent_partner_id"]);
     }
     assert_eq!(env.item_count().await, before);
-    let d = id_of(&create(&env, with_email("d@example.com")).await);
+    let d = id_of(&create_partner(&env, with_email("d@example.com")).await);
     let reparented = env
         .put(
             &partner_path(&c),
@@ -671,8 +650,8 @@ async fn parents_must_exist_and_never_form_a_cycle() {
 async fn concurrent_reparenting_cannot_close_a_cycle() {
     let env = TestEnv::new().await;
     group(&env, "Default").await;
-    let a = id_of(&create(&env, with_email("a@example.com")).await);
-    let b = id_of(&create(&env, with_email("b@example.com")).await);
+    let a = id_of(&create_partner(&env, with_email("a@example.com")).await);
+    let b = id_of(&create_partner(&env, with_email("b@example.com")).await);
     let (under_b, under_a) = (
         json!({"partner": {"parent_partner_id": b}}),
         json!({"partner": {"parent_partner_id": a}}),
@@ -695,14 +674,16 @@ async fn concurrent_reparenting_cannot_close_a_cycle() {
 async fn a_parent_deeper_than_ten_generations_is_refused() {
     let env = TestEnv::new().await;
     group(&env, "Default").await;
-    let mut chain = vec![id_of(&create(&env, with_email("g0@example.com")).await)];
+    let mut chain = vec![id_of(
+        &create_partner(&env, with_email("g0@example.com")).await,
+    )];
     for n in 1..11 {
         let parent = chain.last().unwrap().clone();
         let body =
             json!({"partner": {"email": format!("g{n}@example.com"), "parent_partner_id": parent}});
-        chain.push(id_of(&create(&env, body).await));
+        chain.push(id_of(&create_partner(&env, body).await));
     }
-    let loner = id_of(&create(&env, with_email("loner@example.com")).await);
+    let loner = id_of(&create_partner(&env, with_email("loner@example.com")).await);
     let under = |parent: &str| json!({"partner": {"parent_partner_id": parent}});
     let too_deep = env.put(&partner_path(&loner), under(&chain[10])).await;
     assert_eq!(too_deep.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -723,12 +704,14 @@ async fn the_largest_update_fits_one_transaction() {
     let env = TestEnv::new().await;
     group(&env, "Default").await;
     let agencies = group(&env, "Agencies").await;
-    let mut chain = vec![id_of(&create(&env, with_email("g0@example.com")).await)];
+    let mut chain = vec![id_of(
+        &create_partner(&env, with_email("g0@example.com")).await,
+    )];
     for n in 1..10 {
         let parent = chain.last().unwrap().clone();
         let body =
             json!({"partner": {"email": format!("g{n}@example.com"), "parent_partner_id": parent}});
-        chain.push(id_of(&create(&env, body).await));
+        chain.push(id_of(&create_partner(&env, body).await));
     }
     let links = |tag: &str| -> Vec<Value> {
         (0..20)
@@ -740,7 +723,7 @@ async fn the_largest_update_fits_one_transaction() {
             .map(|i| json!({"code": format!("{tag}-promo-{i}")}))
             .collect()
     };
-    let partner = create(
+    let partner = create_partner(
         &env,
         json!({"partner": {"email": "old@example.com", "links": links("old"), "promo_codes": promo_codes("old")}}),
     )
@@ -763,7 +746,7 @@ async fn the_largest_update_fits_one_transaction() {
         1
     );
     assert_eq!(reply.body["partner"]["links"], json!(links("new")));
-    let reclaimed = create(
+    let reclaimed = create_partner(
         &env,
         json!({"partner": {"email": "old@example.com", "links": links("old"), "promo_codes": promo_codes("old")}}),
     )
@@ -778,7 +761,7 @@ async fn cursor_pages_walk_more_than_250_partners() {
     let mut created = Vec::new();
     for n in 0..260 {
         created.push(id_of(
-            &create(&env, with_email(&format!("p{n}@example.com"))).await,
+            &create_partner(&env, with_email(&format!("p{n}@example.com"))).await,
         ));
     }
     let mut seen: Vec<String> = Vec::new();
@@ -851,7 +834,7 @@ fn routes(partner: &str) -> Vec<Route> {
 async fn every_route_needs_a_key_with_its_scope() {
     let env = TestEnv::new().await;
     group(&env, "Default").await;
-    let partner = id_of(&create(&env, with_email("ann@example.com")).await);
+    let partner = id_of(&create_partner(&env, with_email("ann@example.com")).await);
     let wrong = env
         .key_with_scopes(&["partner_groups:*", "campaigns:read"])
         .await;
@@ -865,7 +848,7 @@ async fn every_route_needs_a_key_with_its_scope() {
 async fn another_account_cannot_see_or_touch_a_partner() {
     let env = TestEnv::new().await;
     group(&env, "Default").await;
-    let partner = create(&env, with_email("ann@example.com")).await;
+    let partner = create_partner(&env, with_email("ann@example.com")).await;
     let id = id_of(&partner);
     assert_other_accounts_get_404(&env, &routes(&id), "partner not found").await;
     assert_eq!(env.get(&partner_path(&id)).await.body["partner"], partner);
@@ -910,17 +893,7 @@ async fn ids_that_cannot_exist_are_404() {
 async fn rejected(env: &TestEnv, body: Value, field: &str) {
     let before = env.item_count().await;
     let reply = env.post(PARTNERS, body.clone()).await;
-    assert_eq!(
-        reply.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{body}: {:?}",
-        reply.body
-    );
-    assert!(
-        reply.fields().contains(&field.to_string()),
-        "{body}: expected {field} among {:?}",
-        reply.fields()
-    );
+    reply.assert_names(field, &body);
     assert_eq!(env.item_count().await, before, "{body} wrote nothing");
 }
 
@@ -991,7 +964,7 @@ async fn invalid_bodies_name_the_field_and_write_nothing() {
     ] {
         rejected(&env, body, field).await;
     }
-    let partner = create(&env, with_email("ann@example.com")).await;
+    let partner = create_partner(&env, with_email("ann@example.com")).await;
     let path = partner_path(&id_of(&partner));
     for (body, field) in [
         (json!({"partner": {"email": "nope"}}), "partner.email"),
@@ -1035,7 +1008,7 @@ async fn routes_stay_within_their_dynamodb_request_budget() {
     let env = TestEnv::new().await;
     group(&env, "Default").await;
     env.counter.take();
-    let id = id_of(&create(&env, seed_body()).await);
+    let id = id_of(&create_partner(&env, seed_body()).await);
     assert_eq!(
         env.counter.take(),
         vec!["BatchGetItem", "TransactWriteItems"],
