@@ -6,12 +6,15 @@ use ledger_core::validation::FieldError;
 use ledger_store::{Missing, StoreError};
 
 /// Why the caller may not act at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Denial {
     /// No valid credential was presented.
     Unauthenticated,
     /// The credential is valid but lacks the scope the operation needs.
     MissingScope(Scope),
+    /// The operation would create or delete a key covering these scopes,
+    /// which the caller's own key does not hold.
+    ScopesNotHeld(Vec<Scope>),
 }
 
 #[derive(Debug, thiserror::Error)]

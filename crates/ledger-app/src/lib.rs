@@ -4,12 +4,21 @@
 //! turns it into an API error.
 //!
 //! `earning` is the sale-to-commission flow every way of reporting a payment
-//! goes through; `payout_run` approves and pays what is due.
+//! goes through; `payout_run` approves and pays what is due. The others
+//! each hold what a caller does to one kind of thing it manages: partner
+//! groups, partners, campaigns, referrals, the account's settings, its API
+//! keys, and the deployment's reference exchange rates.
 
+pub mod account;
+pub mod api_keys;
+pub mod campaigns;
 pub mod earning;
 mod error;
+pub mod fx_rates;
 pub mod partner_groups;
+pub mod partners;
 pub mod payout_run;
+pub mod referrals;
 mod session;
 
 pub use error::{Denial, Error};

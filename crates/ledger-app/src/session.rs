@@ -5,7 +5,7 @@
 
 use std::future::Future;
 
-use ledger_core::model::{Account, Id};
+use ledger_core::model::{Account, ApiKey, Id};
 use ledger_store::{Reads, Store};
 
 use crate::Error;
@@ -23,6 +23,15 @@ pub trait Session: Sync {
         store: &Store,
         reads: R,
     ) -> impl Future<Output = Result<(Account, R::Output), Error>> + Send;
+
+    /// [`Session::read`], also handing out the caller's own verified key:
+    /// for operations whose outcome depends on what the key holds (managing
+    /// keys, a setting that needs a scope of its own).
+    fn read_with_key<R: Reads + Send + Sync>(
+        &self,
+        store: &Store,
+        reads: R,
+    ) -> impl Future<Output = Result<(Account, ApiKey, R::Output), Error>> + Send;
 }
 
 /// Runs a read-decide-write `attempt` again when its transaction lost a race

@@ -215,6 +215,15 @@ impl<S: RequiredScope + Sync> ledger_app::Session for Caller<S> {
         let (account, _, items) = self.verify(store, &reads.keys()).await.map_err(denial)?;
         Ok((account, reads.decode(&mut items.into_iter())?))
     }
+
+    async fn read_with_key<R: Reads + Send + Sync>(
+        &self,
+        store: &Store,
+        reads: R,
+    ) -> Result<(Account, ApiKey, R::Output), ledger_app::Error> {
+        let (account, key, items) = self.verify(store, &reads.keys()).await.map_err(denial)?;
+        Ok((account, key, reads.decode(&mut items.into_iter())?))
+    }
 }
 
 impl<S: RequiredScope> Caller<S> {

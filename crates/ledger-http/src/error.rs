@@ -66,6 +66,9 @@ impl From<ledger_app::Error> for ApiError {
             ledger_app::Error::Denied(ledger_app::Denial::MissingScope(scope)) => {
                 ApiError::Forbidden(scope)
             }
+            ledger_app::Error::Denied(ledger_app::Denial::ScopesNotHeld(scopes)) => {
+                ApiError::ScopesNotHeld(scopes)
+            }
             ledger_app::Error::NotFound(what) => ApiError::NotFound(what),
             ledger_app::Error::Conflict { code, message } => ApiError::Conflict { code, message },
             ledger_app::Error::Invalid(fields) => ApiError::Validation(fields),

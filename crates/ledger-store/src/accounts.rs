@@ -5,7 +5,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::{Changes, Condition, IndexEntry, Item, Key, Store, StoreError, decode, encode};
+use super::{
+    Changes, Condition, Entity, IndexEntry, Item, Key, Ref, Store, StoreError, decode, encode,
+};
 use ledger_core::model::{Account, ApiKey, Id, SettingsUpdate};
 use ledger_core::money::Currency;
 
@@ -13,6 +15,19 @@ const ENTITY: &str = "account";
 
 pub fn from_item(item: Item) -> Result<Account, StoreError> {
     decode(item)
+}
+
+impl Entity for Account {
+    const NAME: &'static str = "account";
+
+    fn from_item(item: Item) -> Result<Self, StoreError> {
+        from_item(item)
+    }
+}
+
+/// The account `id`.
+pub fn at(id: &Id) -> Ref<Account> {
+    Ref::new(Key::account(id))
 }
 
 /// Creates an account together with its first API key (the operator's bootstrap).

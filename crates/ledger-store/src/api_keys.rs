@@ -3,13 +3,26 @@
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
-use super::{Collection, Condition, Item, Key, Store, StoreError, decode, encode};
+use super::{Collection, Condition, Entity, Item, Key, Ref, Store, StoreError, decode, encode};
 use ledger_core::model::{ApiKey, Id};
 
 const ENTITY: &str = "api_key";
 
 pub fn from_item(item: Item) -> Result<ApiKey, StoreError> {
     decode(item)
+}
+
+impl Entity for ApiKey {
+    const NAME: &'static str = "api key";
+
+    fn from_item(item: Item) -> Result<Self, StoreError> {
+        from_item(item)
+    }
+}
+
+/// The key `id` of `account`.
+pub fn at(account: &Id, id: &Id) -> Ref<ApiKey> {
+    Ref::new(Key::api_key(account, id))
 }
 
 pub fn insert(store: &Store, key: &ApiKey) -> Result<TransactWriteItem, StoreError> {

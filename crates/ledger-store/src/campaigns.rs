@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::{Condition, Item, Key, Listing, PageRequest, Store, StoreError, decode, encode};
+use super::{
+    Condition, Entity, Item, Key, Listing, PageRequest, Ref, Store, StoreError, decode, encode,
+};
 use ledger_core::model::{
     Campaign, CodeMode, CommissionSettings, CommissionTerms, CommissionType,
     FirstPaymentCommission, Id, LimitType,
@@ -136,6 +138,19 @@ pub fn from_item(item: Item) -> Result<Campaign, StoreError> {
         updated_at: record.updated_at,
         version: record.version,
     })
+}
+
+impl Entity for Campaign {
+    const NAME: &'static str = "campaign";
+
+    fn from_item(item: Item) -> Result<Self, StoreError> {
+        from_item(item)
+    }
+}
+
+/// The campaign `id` of `account`.
+pub fn at(account: &Id, id: &Id) -> Ref<Campaign> {
+    Ref::new(Key::campaign(account, id))
 }
 
 /// One page of the account's campaigns, oldest first, and whether more follow.

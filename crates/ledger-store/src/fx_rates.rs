@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 
-use super::{Item, Key, Store, StoreError, decode, encode};
+use super::{Entity, Item, Key, Ref, Store, StoreError, decode, encode};
 use ledger_core::model::FxRates;
 use ledger_core::model::fx_rate::candidate_days;
 
@@ -13,6 +13,20 @@ const ENTITY: &str = "fx_rates";
 
 pub fn from_item(item: Item) -> Result<FxRates, StoreError> {
     decode(item)
+}
+
+impl Entity for FxRates {
+    /// The rates in force on a day, as a 404 names them.
+    const NAME: &'static str = "fx_rates";
+
+    fn from_item(item: Item) -> Result<Self, StoreError> {
+        from_item(item)
+    }
+}
+
+/// The publication of `day`.
+pub fn at(day: NaiveDate) -> Ref<FxRates> {
+    Ref::new(Key::fx_rates(day))
 }
 
 /// Stores `rates`, replacing any publication of the same day (a correction).

@@ -16,8 +16,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Condition, Item, Key, Listing, PageRequest, Store, StoreError, Tally, UniqueValue, decode,
-    encode, tallies, unique,
+    Condition, Entity, Item, Key, Listing, PageRequest, Ref, Store, StoreError, Tally, UniqueValue,
+    decode, encode, tallies, unique,
 };
 use ledger_core::model::partner::Reference;
 use ledger_core::model::{Id, Link, Partner, PartnerStats, PromoCode, RewardUnit};
@@ -145,6 +145,19 @@ pub fn from_item(mut item: Item) -> Result<Partner, StoreError> {
         updated_at: record.updated_at,
         version: record.version,
     })
+}
+
+impl Entity for Partner {
+    const NAME: &'static str = "partner";
+
+    fn from_item(item: Item) -> Result<Self, StoreError> {
+        from_item(item)
+    }
+}
+
+/// The partner `id` of `account`.
+pub fn at(account: &Id, id: &Id) -> Ref<Partner> {
+    Ref::new(Key::partner(account, id))
 }
 
 /// Takes a statistic out of the item and parses the number's text exactly

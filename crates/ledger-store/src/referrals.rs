@@ -8,8 +8,8 @@
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 
 use super::{
-    Condition, IndexEntry, Item, Key, Listing, Store, StoreError, Tally, UniqueValue, decode,
-    encode, tallies, unique,
+    Condition, Entity, IndexEntry, Item, Key, Listing, PageRequest, Ref, Store, StoreError, Tally,
+    UniqueValue, decode, encode, tallies, unique,
 };
 use ledger_core::model::{Id, Referral, SubscriptionStatus};
 
@@ -85,6 +85,19 @@ const PROFILE: [&str; 10] = [
 
 pub fn from_item(item: Item) -> Result<Referral, StoreError> {
     decode(item)
+}
+
+impl Entity for Referral {
+    const NAME: &'static str = "referral";
+
+    fn from_item(item: Item) -> Result<Self, StoreError> {
+        from_item(item)
+    }
+}
+
+/// The referral `id` of `account`.
+pub fn at(account: &Id, id: &Id) -> Ref<Referral> {
+    Ref::new(Key::referral(account, id))
 }
 
 fn to_item(account: &Id, referral: &Referral) -> Result<Item, StoreError> {
@@ -262,6 +275,26 @@ pub struct ReferralList {
     pub listing: Listing,
     pub filter: Option<Condition>,
     pub tally: Tally,
+}
+
+/// One page of `list`, and the id of the page's last referral when more follow.
+pub async fn page(
+    store: &Store,
+    list: ReferralList,
+    request: PageRequest<'_>,
+) -> Result<(Vec<Referral>, Option<Id>), StoreError> {
+    let request = PageRequest {
+        filter: list.filter,
+        ..request
+    };
+    let page = store.page(&list.listing, request).await?;
+    let referrals: Vec<Referral> = page
+        .items
+        .into_iter()
+        .map(from_item)
+        .collect::<Result<_, _>>()?;
+    let last = referrals.last().filter(|_| page.more).map(|r| r.id.clone());
+    Ok((referrals, last))
 }
 
 /// The referrals of `partner` and/or with `status` (all when both are `None`).

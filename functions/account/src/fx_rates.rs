@@ -6,11 +6,11 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use chrono::{NaiveDate, Utc};
-use ledger_core::validation::under;
+use ledger_app::Session;
 use ledger_http::openapi::{ReadErrors, WriteErrors};
 use ledger_http::scopes::{FxRatesRead, FxRatesWrite};
 use ledger_http::{ApiError, Caller, Filters, JsonBody};
-use ledger_store::{Store, fx_rates};
+use ledger_store::{Found, Store, fx_rates};
 
 use crate::views::{FxRatesEnvelope, FxRatesQuery, PutFxRatesRequest};
 
@@ -29,11 +29,9 @@ pub async fn get_fx_rates(
     caller: Caller<FxRatesRead>,
     Filters(query): Filters<FxRatesQuery>,
 ) -> Result<Json<FxRatesEnvelope>, ApiError> {
-    caller.read_items(&store, []).await?;
+    caller.read(&store, ()).await?;
     let day = query.date.unwrap_or_else(|| Utc::now().date_naive());
-    let rates = fx_rates::in_force(&store, day)
-        .await?
-        .ok_or(ApiError::NotFound("fx_rates"))?;
+    let rates = fx_rates::in_force(&store, day).await?.found()?;
     Ok(Json(FxRatesEnvelope::of(rates)))
 }
 
@@ -54,12 +52,9 @@ pub async fn put_fx_rates(
     JsonBody(request): JsonBody<PutFxRatesRequest>,
 ) -> Result<Json<FxRatesEnvelope>, ApiError> {
     let day = publication_day(&segment)?;
-    caller.read_items(&store, []).await?;
-    let rates = request
-        .fx_rates
-        .check(day)
-        .map_err(|errors| ApiError::Validation(under(errors, "fxRates")))?;
-    fx_rates::save(&store, &rates).await?;
+    let rates = ledger_app::fx_rates::publish(&caller, &store, day, request.fx_rates)
+        .await
+        .map_err(ApiError::under("fxRates"))?;
     Ok(Json(FxRatesEnvelope::of(rates)))
 }
 

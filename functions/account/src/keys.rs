@@ -5,24 +5,15 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
-use ledger_core::model::{ApiKey, KeyRefusal};
-use ledger_core::validation::under;
+use ledger_app::Session;
 use ledger_http::openapi::{ListErrors, WriteErrors};
 use ledger_http::scopes::{ApiKeysRead, ApiKeysWrite};
-use ledger_http::{ApiError, Caller, JsonBody, JsonId, ListEnvelope, Paging, retry_contended};
-use ledger_store::{Key, Store, api_keys};
+use ledger_http::{ApiError, Caller, JsonBody, JsonId, ListEnvelope, Paging};
+use ledger_store::{Store, api_keys};
 
 use crate::views::{ApiKeyView, CreateApiKeyRequest, CreatedApiKeyEnvelope, DeletedApiKeyEnvelope};
 
 const TAG: &str = "API Keys";
-
-fn refused(refusal: KeyRefusal) -> ApiError {
-    match refusal {
-        KeyRefusal::Invalid(errors) => ApiError::Validation(under(errors, "apiKey")),
-        KeyRefusal::NotHeld(scopes) => ApiError::ScopesNotHeld(scopes),
-    }
-}
 
 /// List API Keys.
 ///
@@ -36,13 +27,13 @@ pub async fn list_api_keys(
     caller: Caller<ApiKeysRead>,
     paging: Paging,
 ) -> Result<Json<ListEnvelope<ApiKeyView>>, ApiError> {
-    let (account, []) = caller.read_items(&store, []).await?;
+    let (account, ()) = caller.read(&store, ()).await?;
     let keys = api_keys::list(&store, &account.id).await?;
     let elements = keys.into_iter().map(ApiKeyView::of).collect();
     Ok(Json(ListEnvelope::page_of("ApiKey", elements, paging)))
 }
 
-/// Create API Key.
+/// Create API key.
 ///
 /// Answers the key's token (`key`) this once; only its SHA-256 hash is
 /// stored. Every scope the new key covers must be held by the key creating
@@ -56,26 +47,16 @@ pub async fn create_api_key(
     caller: Caller<ApiKeysWrite>,
     JsonBody(request): JsonBody<CreateApiKeyRequest>,
 ) -> Result<(StatusCode, Json<CreatedApiKeyEnvelope>), ApiError> {
-    let draft = request.api_key;
-    let (key, token) = retry_contended(|| async {
-        let (_, creator, []) = caller.read_items_with_key(&store, []).await?;
-        let (key, token) = ApiKey::create(draft.clone(), &creator, Utc::now()).map_err(refused)?;
-        store
-            .transact(vec![
-                api_keys::require_present(&store, &creator)?,
-                api_keys::insert(&store, &key)?,
-            ])
-            .await?;
-        Ok((key, token))
-    })
-    .await?;
+    let (key, token) = ledger_app::api_keys::create(&caller, &store, request.api_key)
+        .await
+        .map_err(ApiError::under("apiKey"))?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedApiKeyEnvelope::of(key, token)),
     ))
 }
 
-/// Delete API Key.
+/// Delete API key.
 ///
 /// The key stops working with the next request. A key may delete itself, or
 /// a key whose every scope it holds; deleting a more powerful key is refused
@@ -89,26 +70,6 @@ pub async fn delete_api_key(
     caller: Caller<ApiKeysWrite>,
     JsonId(id): JsonId,
 ) -> Result<Json<DeletedApiKeyEnvelope>, ApiError> {
-    let deleted = retry_contended(|| async {
-        let (_, deleter, [target]) = caller
-            .read_items_with_key(&store, [&Key::api_key(caller.account_id(), &id)])
-            .await?;
-        let target = target
-            .map(api_keys::from_item)
-            .transpose()?
-            .ok_or(ApiError::NotFound("api key"))?;
-        let beyond = target.beyond(&deleter);
-        if !beyond.is_empty() {
-            return Err(ApiError::ScopesNotHeld(beyond));
-        }
-        let mut writes = vec![api_keys::delete(&store, &target)?];
-        // A transaction names an item once: a key deleting itself is its own guard.
-        if target.id != deleter.id {
-            writes.push(api_keys::require_present(&store, &deleter)?);
-        }
-        store.transact(writes).await?;
-        Ok(target)
-    })
-    .await?;
+    let deleted = ledger_app::api_keys::delete(&caller, &store, &id).await?;
     Ok(Json(DeletedApiKeyEnvelope::of(deleted)))
 }

@@ -2,12 +2,11 @@
 
 use axum::Json;
 use axum::extract::State;
-use ledger_core::money::Currency;
-use ledger_core::validation::under;
+use ledger_app::Session;
 use ledger_http::openapi::{ReadErrors, WriteErrors};
 use ledger_http::scopes::{AccountRead, AccountWrite};
-use ledger_http::{ApiError, Caller, JsonBody, retry_contended};
-use ledger_store::{Key, Store, Tally, accounts, tallies};
+use ledger_http::{ApiError, Caller, JsonBody};
+use ledger_store::Store;
 
 use crate::views::{AccountEnvelope, UpdateAccountRequest};
 
@@ -24,7 +23,7 @@ pub async fn get_account(
     State(store): State<Store>,
     caller: Caller<AccountRead>,
 ) -> Result<Json<AccountEnvelope>, ApiError> {
-    let (account, []) = caller.read_items(&store, []).await?;
+    let (account, ()) = caller.read(&store, ()).await?;
     Ok(Json(AccountEnvelope::of(account)))
 }
 
@@ -46,41 +45,8 @@ pub async fn update_account(
     caller: Caller<AccountWrite>,
     JsonBody(request): JsonBody<UpdateAccountRequest>,
 ) -> Result<Json<AccountEnvelope>, ApiError> {
-    let changes = request.account;
-    let commissions = Tally::commissions(None, None);
-    let account = retry_contended(|| async {
-        let tally_key = Key::tally(caller.account_id(), &commissions);
-        let (mut account, key, [recorded]) =
-            caller.read_items_with_key(&store, [&tally_key]).await?;
-        if let Some(scope) = changes.also_requires().filter(|s| !key.allows(*s)) {
-            return Err(ApiError::Forbidden(scope));
-        }
-        let rebased = changes.currency.filter(|c| *c != account.currency);
-        if rebased.is_some() && tallies::count(recorded.as_ref())? > 0 {
-            return Err(currency_locked(account.currency));
-        }
-        let update = account
-            .apply(changes.clone())
-            .map_err(|e| ApiError::Validation(under(e, "account")))?;
-        if let Some(write) = accounts::update_settings(&store, &account.id, &update)? {
-            let mut writes = vec![write];
-            if rebased.is_some() {
-                writes.push(tallies::require_zero(&store, &account.id, &commissions)?);
-            }
-            store.transact(writes).await?;
-        }
-        Ok(account)
-    })
-    .await?;
+    let account = ledger_app::account::update(&caller, &store, request.account)
+        .await
+        .map_err(ApiError::under("account"))?;
     Ok(Json(AccountEnvelope::of(account)))
-}
-
-/// The base currency cannot change under commissions counted in it.
-fn currency_locked(base: Currency) -> ApiError {
-    ApiError::conflict(
-        "currency_locked",
-        format!(
-            "the account has commissions in its base currency, {base}, so its currency can no longer change"
-        ),
-    )
 }

@@ -3,30 +3,18 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
-use ledger_core::model::Campaign;
-use ledger_core::validation::{FieldError, under};
+use ledger_app::Session;
+use ledger_app::campaigns::Placed;
 use ledger_http::openapi::{ListErrors, ReadErrors, WriteErrors};
 use ledger_http::scopes::{CampaignsRead, CampaignsWrite};
-use ledger_http::{
-    ApiError, Caller, CursorPaging, JsonBody, JsonId, ListEnvelope, retry_contended,
-};
-use ledger_store::{Item, Key, Store, Tally, accounts, campaigns, tallies};
+use ledger_http::{ApiError, Caller, CursorPaging, JsonBody, JsonId, ListEnvelope};
+use ledger_store::tallies::{self, Members};
+use ledger_store::{Found, Store, Tally, campaigns};
 
 use crate::views::*;
 
 const TAG: &str = "Campaigns";
-
-fn invalid(errors: Vec<FieldError>) -> ApiError {
-    ApiError::Validation(under(errors, "campaign"))
-}
-
-/// The campaign read from `item`, or the 404 an unknown (or foreign) id gets.
-fn existing(item: Option<Item>) -> Result<Campaign, ApiError> {
-    item.map(campaigns::from_item)
-        .transpose()?
-        .ok_or(ApiError::NotFound("campaign"))
-}
+const WRAPPER: &str = "campaign";
 
 /// List Campaigns.
 ///
@@ -39,10 +27,10 @@ pub async fn list_campaigns(
     caller: Caller<CampaignsRead>,
     paging: CursorPaging,
 ) -> Result<Json<ListEnvelope<CampaignView>>, ApiError> {
-    let (account, [tally]) = caller
-        .read_items(
+    let (account, count) = caller
+        .read(
             &store,
-            [&Key::tally(caller.account_id(), &Tally::campaigns())],
+            tallies::of(caller.account_id(), &Tally::campaigns()),
         )
         .await?;
     let (page, more) = campaigns::page(&store, &account.id, paging.request()).await?;
@@ -54,7 +42,7 @@ pub async fn list_campaigns(
     Ok(Json(ListEnvelope::cursor_page(
         "Campaign",
         elements,
-        tallies::count(tally.as_ref())?,
+        Members::of(count),
         &paging,
         last.as_ref(),
     )))
@@ -70,11 +58,11 @@ pub async fn get_campaign(
     caller: Caller<CampaignsRead>,
     JsonId(id): JsonId,
 ) -> Result<Json<CampaignEnvelope>, ApiError> {
-    let (account, [campaign]) = caller
-        .read_items(&store, [&Key::campaign(caller.account_id(), &id)])
+    let (account, campaign) = caller
+        .read(&store, campaigns::at(caller.account_id(), &id))
         .await?;
     Ok(Json(CampaignEnvelope {
-        campaign: CampaignView::in_account(existing(campaign)?, &account),
+        campaign: CampaignView::in_account(campaign.found()?, &account),
     }))
 }
 
@@ -90,23 +78,12 @@ pub async fn create_campaign(
     caller: Caller<CampaignsWrite>,
     JsonBody(request): JsonBody<CreateCampaignRequest>,
 ) -> Result<(StatusCode, Json<CampaignEnvelope>), ApiError> {
-    let is_default = request.campaign.is_default;
-    let campaign = Campaign::create(request.campaign, Utc::now()).map_err(invalid)?;
-    retry_contended(|| async {
-        let (account, []) = caller.read_items(&store, []).await?;
-        let mut writes = vec![campaigns::insert(&store, &account.id, &campaign)?];
-        writes.extend(tallies::add(&store, &account.id, &[Tally::campaigns()], 1)?);
-        if is_default {
-            writes.push(accounts::set_default_campaign(
-                &store,
-                &account.id,
-                Some(&campaign.id),
-                account.default_campaign_id.as_ref(),
-            )?);
-        }
-        Ok(store.transact(writes).await?)
-    })
-    .await?;
+    let Placed {
+        campaign,
+        is_default,
+    } = ledger_app::campaigns::create(&caller, &store, request.campaign)
+        .await
+        .map_err(ApiError::under(WRAPPER))?;
     Ok((
         StatusCode::CREATED,
         Json(CampaignEnvelope::of(campaign, is_default)),
@@ -127,36 +104,11 @@ pub async fn update_campaign(
     JsonId(id): JsonId,
     JsonBody(request): JsonBody<UpdateCampaignRequest>,
 ) -> Result<Json<CampaignEnvelope>, ApiError> {
-    let changes = request.campaign;
-    let (campaign, is_default) = retry_contended(|| async {
-        let (account, [campaign]) = caller
-            .read_items(&store, [&Key::campaign(caller.account_id(), &id)])
-            .await?;
-        let mut campaign = existing(campaign)?;
-        let was_default = account.is_default_campaign(&id);
-        let expected_version = campaign.version;
-        campaign
-            .apply(changes.clone(), Utc::now())
-            .map_err(invalid)?;
-        let mut writes = vec![campaigns::replace(
-            &store,
-            &account.id,
-            &campaign,
-            expected_version,
-        )?];
-        if let Some(wanted) = changes.is_default
-            && wanted != was_default
-        {
-            writes.push(accounts::set_default_campaign(
-                &store,
-                &account.id,
-                wanted.then_some(&id),
-                account.default_campaign_id.as_ref(),
-            )?);
-        }
-        store.transact(writes).await?;
-        Ok((campaign, changes.is_default.unwrap_or(was_default)))
-    })
-    .await?;
+    let Placed {
+        campaign,
+        is_default,
+    } = ledger_app::campaigns::update(&caller, &store, &id, request.campaign)
+        .await
+        .map_err(ApiError::under(WRAPPER))?;
     Ok(Json(CampaignEnvelope::of(campaign, is_default)))
 }

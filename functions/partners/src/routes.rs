@@ -3,80 +3,19 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
+use ledger_app::Session;
+use ledger_core::model::Id;
 use ledger_core::model::partner::StandingChange;
-use ledger_core::model::{Id, Partner};
-use ledger_core::validation::{FieldError, under};
 use ledger_http::openapi::{ListErrors, ReadErrors, WriteErrors};
 use ledger_http::scopes::{PartnersRead, PartnersWrite};
-use ledger_http::{
-    ApiError, Caller, CursorPaging, JsonBody, JsonId, ListEnvelope, PathId, retry_contended,
-};
-use ledger_store::campaigns;
-use ledger_store::partners::{self, Guard, Refusal};
-use ledger_store::{Item, Key, Store, Tally, tallies};
+use ledger_http::{ApiError, Caller, CursorPaging, JsonBody, JsonId, ListEnvelope, PathId};
+use ledger_store::tallies::{self, Members};
+use ledger_store::{Found, Store, Tally, partners};
 
 use crate::views::*;
 
 const TAG: &str = "Partners";
 const WRAPPER: &str = "partner";
-
-fn invalid(errors: Vec<FieldError>) -> ApiError {
-    ApiError::Validation(under(errors, WRAPPER))
-}
-
-/// The partner read from `item`, or the 404 an unknown (or foreign) id gets.
-fn existing(item: Option<Item>) -> Result<Partner, ApiError> {
-    item.map(partners::from_item)
-        .transpose()?
-        .ok_or(ApiError::NotFound("partner"))
-}
-
-/// Explains a refused transaction: a reference to nothing is a 422, a value
-/// another partner holds a 409. Anything else lost a race and stays a store
-/// error, which `retry_contended` retries.
-fn explain(refusal: Refusal) -> ApiError {
-    let unknown: Vec<FieldError> = refusal
-        .failed
-        .iter()
-        .filter_map(|guard| match guard {
-            Guard::Exists(reference) => Some(reference.unknown()),
-            _ => None,
-        })
-        .collect();
-    if !unknown.is_empty() {
-        return invalid(unknown);
-    }
-    refusal
-        .failed
-        .into_iter()
-        .find_map(taken)
-        .unwrap_or(ApiError::Internal(refusal.cause))
-}
-
-/// The 409 for a unique value that another partner holds, naming it.
-fn taken(guard: Guard) -> Option<ApiError> {
-    let (code, field, what, value) = match guard {
-        Guard::Email(email) => ("duplicate_email", "email".to_string(), "email", email),
-        Guard::LinkCode { index, code } => (
-            "duplicate_link_code",
-            format!("links[{index}].code"),
-            "link code",
-            code,
-        ),
-        Guard::PromoCode { index, code } => (
-            "duplicate_promo_code",
-            format!("promo_codes[{index}].code"),
-            "promo code",
-            code,
-        ),
-        Guard::Partner | Guard::Exists(_) | Guard::Ancestor | Guard::Bookkeeping => return None,
-    };
-    Some(ApiError::conflict(
-        code,
-        format!("{WRAPPER}.{field}: another partner already has the {what} {value}"),
-    ))
-}
 
 /// List Partners.
 ///
@@ -89,19 +28,15 @@ pub async fn list_partners(
     caller: Caller<PartnersRead>,
     paging: CursorPaging,
 ) -> Result<Json<ListEnvelope<PartnerDetail>>, ApiError> {
-    let (account, [tally]) = caller
-        .read_items(
-            &store,
-            [&Key::tally(caller.account_id(), &Tally::partners())],
-        )
+    let (account, count) = caller
+        .read(&store, tallies::of(caller.account_id(), &Tally::partners()))
         .await?;
     let (page, last) = partners::page(&store, &account.id, paging.request()).await?;
     let elements = page.into_iter().map(PartnerDetail::from).collect();
-    let count = tallies::count(tally.as_ref())?;
     Ok(Json(ListEnvelope::cursor_page(
         "Partner",
         elements,
-        count,
+        Members::of(count),
         &paging,
         last.as_ref(),
     )))
@@ -117,10 +52,10 @@ pub async fn get_partner(
     caller: Caller<PartnersRead>,
     JsonId(id): JsonId,
 ) -> Result<Json<PartnerResponse>, ApiError> {
-    let (_, [partner]) = caller
-        .read_items(&store, [&Key::partner(caller.account_id(), &id)])
+    let (_, partner) = caller
+        .read(&store, partners::at(caller.account_id(), &id))
         .await?;
-    Ok(Json(existing(partner)?.into()))
+    Ok(Json(partner.found()?.into()))
 }
 
 /// Create Partner.
@@ -134,28 +69,9 @@ pub async fn create_partner(
     caller: Caller<PartnersWrite>,
     JsonBody(request): JsonBody<CreatePartnerRequest>,
 ) -> Result<(StatusCode, Json<PartnerResponse>), ApiError> {
-    let draft = request.partner;
-    let partner = retry_contended(|| async {
-        let (account, []) = caller.read_items(&store, []).await?;
-        let campaign = draft
-            .campaign_id
-            .as_ref()
-            .or(account.default_campaign_id.as_ref());
-        let needs_approval = match (draft.approved, campaign) {
-            (None, Some(campaign)) => {
-                campaigns::needs_approval(&store, &account.id, campaign).await?
-            }
-            _ => false,
-        };
-        let partner = Partner::create(draft.clone(), &account, needs_approval, Utc::now())
-            .map_err(invalid)?;
-        partners::create(&store, &account.id, &partner)?
-            .run(&store)
-            .await
-            .map_err(explain)?;
-        Ok(partner)
-    })
-    .await?;
+    let partner = ledger_app::partners::create(&caller, &store, request.partner)
+        .await
+        .map_err(ApiError::under(WRAPPER))?;
     Ok((StatusCode::CREATED, Json(partner.into())))
 }
 
@@ -172,31 +88,9 @@ pub async fn update_partner(
     JsonId(id): JsonId,
     JsonBody(request): JsonBody<UpdatePartnerRequest>,
 ) -> Result<Json<PartnerResponse>, ApiError> {
-    let changes = request.partner;
-    let partner = retry_contended(|| async {
-        let (account, [item]) = caller
-            .read_items(&store, [&Key::partner(caller.account_id(), &id)])
-            .await?;
-        let before = existing(item)?;
-        let mut after = before.clone();
-        after.apply(changes.clone(), Utc::now()).map_err(invalid)?;
-        let lineage = match &after.parent_partner_id {
-            Some(parent) if after.parent_partner_id != before.parent_partner_id => {
-                let lineage = partners::lineage(&store, &account.id, parent, &id).await?;
-                after
-                    .check_lineage(&lineage)
-                    .map_err(|e| invalid(vec![e]))?;
-                lineage
-            }
-            _ => Vec::new(),
-        };
-        partners::update(&store, &account.id, &before, &after, &lineage)?
-            .run(&store)
-            .await
-            .map_err(explain)?;
-        Ok(after)
-    })
-    .await?;
+    let partner = ledger_app::partners::update(&caller, &store, &id, request.partner)
+        .await
+        .map_err(ApiError::under(WRAPPER))?;
     Ok(Json(partner.into()))
 }
 
@@ -252,20 +146,6 @@ async fn change_standing(
     id: &Id,
     change: StandingChange,
 ) -> Result<Json<PartnerResponse>, ApiError> {
-    let partner = retry_contended(|| async {
-        let (account, [item]) = caller
-            .read_items(store, [&Key::partner(caller.account_id(), id)])
-            .await?;
-        let before = existing(item)?;
-        let mut after = before.clone();
-        if after.change_standing(change, Utc::now()) {
-            partners::update(store, &account.id, &before, &after, &[])?
-                .run(store)
-                .await
-                .map_err(explain)?;
-        }
-        Ok(after)
-    })
-    .await?;
+    let partner = ledger_app::partners::change_standing(caller, store, id, change).await?;
     Ok(Json(partner.into()))
 }
