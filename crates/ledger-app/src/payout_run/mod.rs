@@ -13,7 +13,11 @@
 //! when its [`Budget`] runs out, leaving a position the next run resumes from.
 
 mod approve;
+#[cfg(test)]
+mod books;
+mod pack;
 mod pay;
+mod plan;
 
 use std::time::{Duration, Instant, SystemTime};
 
