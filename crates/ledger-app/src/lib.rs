@@ -10,6 +10,7 @@ pub mod earning;
 mod error;
 pub mod partner_groups;
 pub mod payout_run;
+pub mod payouts;
 mod session;
 
 pub use error::{Denial, Error};

@@ -25,8 +25,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use ledger_core::model::{Account, Id, Period};
+use ledger_store::Store;
 use ledger_store::payout_runs::{self, AccountFailure, Directory, RunPosition};
-use ledger_store::{Store, StoreError};
+
+use crate::Error;
 
 /// Tells the run whether it may start another piece of work.
 pub trait Budget: Sync {
@@ -116,16 +118,16 @@ impl<'a> PayoutRun<'a> {
     }
 
     /// Runs in `account`, from where an earlier run stopped, if one did.
-    pub async fn account(&self, store: &Store, account: &Account) -> Result<RunReport, StoreError> {
+    pub async fn account(&self, store: &Store, account: &Account) -> Result<RunReport, Error> {
         let position = payout_runs::position(store, &account.id).await?;
-        self.from(store, account, position).await
+        self.resume(store, account, position).await
     }
 
     /// Runs in every account, those an earlier run left unfinished first,
     /// until the budget runs out. Each account is its own unit of failure
     /// (SPEC §4.8): an error in one is logged with its id and listed, and
     /// the run goes on with the next.
-    pub async fn all(&self, store: &Store) -> Result<Sweep, StoreError> {
+    pub async fn all(&self, store: &Store) -> Result<Sweep, Error> {
         let Directory {
             mut accounts,
             unreadable: mut failures,
@@ -136,7 +138,7 @@ impl<'a> PayoutRun<'a> {
             if self.budget.exhausted() {
                 break;
             }
-            match self.from(store, &account, position).await {
+            match self.resume(store, &account, position).await {
                 Ok(report) => runs.push(report),
                 Err(error) => failures.push(AccountFailure {
                     account: account.id.to_string(),
@@ -150,12 +152,14 @@ impl<'a> PayoutRun<'a> {
         Ok(Sweep { runs, failures })
     }
 
-    async fn from(
+    /// Runs in `account` from `position`, where the last run there stopped
+    /// (`None`: it finished, or none ran yet).
+    pub(crate) async fn resume(
         &self,
         store: &Store,
         account: &Account,
         position: Option<RunPosition>,
-    ) -> Result<RunReport, StoreError> {
+    ) -> Result<RunReport, Error> {
         let mut report = RunReport {
             account_id: account.id.clone(),
             period: Period::of(self.now),
