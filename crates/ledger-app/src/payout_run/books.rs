@@ -129,10 +129,10 @@ pub struct Books {
     pub payees: Payees,
 }
 
-/// How one group is drawn: its commissions' amounts in cents (clawbacks
-/// negative), the attempt its slot is at, and the pending payout already
-/// in it (amount in cents, count), if any.
-type DrawnGroup = (Vec<i64>, u32, Option<(i64, u32)>);
+/// How one group is drawn: its commissions' amounts (clawbacks negative),
+/// the attempt its slot is at, and the pending payout already in it
+/// (amount, count), if any.
+type DrawnGroup = (Vec<Decimal>, u32, Option<(Decimal, u32)>);
 
 impl Books {
     fn of(min_payout: Decimal, drawn: BTreeMap<GroupKey, DrawnGroup>, gone: &[Id]) -> Self {
@@ -141,7 +141,7 @@ impl Books {
         let mut payees = Payees::default();
         let mut groups = Vec::new();
         let mut next = 0x100_000;
-        for (key, (cents, attempt, pending)) in drawn {
+        for (key, (amounts, attempt, pending)) in drawn {
             let slot = PayoutSlot {
                 partner_id: key.0.clone(),
                 currency: key.1,
@@ -149,8 +149,8 @@ impl Books {
                 attempt,
             };
             let partner = partner(key.0.clone());
-            let pending = pending.map(|(cents, count)| Payout {
-                amount: amount(cents),
+            let pending = pending.map(|(amount, count)| Payout {
+                amount,
                 payment_count: count,
                 ..Payout::open(&account.id, &slot, &partner, now() - Duration::days(1))
             });
@@ -158,15 +158,15 @@ impl Books {
                 payees.partners.insert(key.0.clone(), partner);
             }
             payees.slots.insert(key.clone(), (slot, pending));
-            let commissions = cents
+            let commissions = amounts
                 .into_iter()
-                .map(|cents| {
+                .map(|amount| {
                     next += 1;
                     Payable {
                         id: id(next),
                         partner_id: key.0.clone(),
                         currency: key.1,
-                        amount: amount(cents),
+                        amount,
                     }
                 })
                 .collect();
@@ -179,33 +179,15 @@ impl Books {
         }
     }
 
-    /// One partner's group of `amounts` in euros, paid into a new payout.
-    pub fn single(amounts: &[Decimal]) -> Self {
-        let mut books = Self::of(Decimal::ZERO, BTreeMap::new(), &[]);
-        let key = (id(1), Currency::EUR);
-        let slot = PayoutSlot {
-            partner_id: key.0.clone(),
-            currency: key.1,
-            period: Period::of(now()),
-            attempt: 0,
-        };
-        books
-            .payees
-            .partners
-            .insert(key.0.clone(), partner(key.0.clone()));
-        books.payees.slots.insert(key.clone(), (slot, None));
-        let commissions = amounts
+    /// Partner `n + 1`'s commissions of `earned[n]` euros each, for new
+    /// payouts, in an account without a minimum payout.
+    pub fn earned(earned: &[&[Decimal]]) -> Self {
+        let drawn = earned
             .iter()
             .enumerate()
-            .map(|(n, amount)| Payable {
-                id: id(0x1000 + n),
-                partner_id: key.0.clone(),
-                currency: key.1,
-                amount: *amount,
-            })
+            .map(|(n, amounts)| ((id(n + 1), Currency::EUR), (amounts.to_vec(), 0, None)))
             .collect();
-        books.groups.push(Group { key, commissions });
-        books
+        Self::of(Decimal::ZERO, drawn, &[])
     }
 }
 
@@ -216,23 +198,34 @@ impl Books {
 pub fn books() -> impl Strategy<Value = Books> {
     let currency = prop_oneof![Just(Currency::EUR), Just(Currency::USD)];
     let cents = prop_oneof![
-        4 => -3_000i64..12_000,
-        1 => Just(-25_000i64),
+        4 => (-3_000i64..12_000).prop_map(amount),
+        1 => Just(amount(-25_000)),
     ];
     let commissions = prop_oneof![
         6 => proptest::collection::vec(cents.clone(), 0..8),
         1 => proptest::collection::vec(cents, 90..260),
     ];
-    let pending = proptest::option::weighted(0.3, (1i64..30_000, 1u32..9));
+    let pending = proptest::option::weighted(0.3, ((1i64..30_000).prop_map(amount), 1u32..9));
     let group = (commissions, 0u32..3, pending);
     let key = (1usize..=5, currency).prop_map(|(partner, currency)| (id(partner), currency));
     (
         0i64..15_000,
+        proptest::option::of(0usize..7),
         proptest::collection::btree_map(key, group, 0..7),
         proptest::collection::vec(1usize..=5, 0..2),
     )
-        .prop_map(|(min_payout, drawn, gone)| {
+        .prop_map(|(min_payout, at_balance_of, drawn, gone)| {
             let gone: Vec<Id> = gone.into_iter().map(id).collect();
-            Books::of(amount(min_payout), drawn, &gone)
+            let mut books = Books::of(amount(min_payout), drawn, &gone);
+            // A minimum some group's balance meets exactly, now and then.
+            if let Some(group) = at_balance_of.and_then(|i| books.groups.get(i)) {
+                let (_, pending) = &books.payees.slots[&group.key];
+                let balance = pending.as_ref().map_or(Decimal::ZERO, |p| p.amount)
+                    + group.commissions.iter().map(|c| c.amount).sum::<Decimal>();
+                if balance > Decimal::ZERO {
+                    books.account.min_payout = balance;
+                }
+            }
+            books
         })
 }

@@ -142,7 +142,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::payout_run::books;
+    use crate::payout_run::books::{self, Books};
     use crate::payout_run::plan::payouts as plan_payouts;
 
     proptest! {
@@ -154,8 +154,7 @@ mod tests {
         /// negative amount on the way, and holds only its own partner's
         /// commissions in its currency, each once in the whole run; the
         /// run's payouts add what the commissions they pay add up to (money
-        /// is conserved). Each transaction counts the payouts it opens in
-        /// both list tallies.
+        /// is conserved).
         #[test]
         fn transactions_fit_and_fill_each_payout_exactly(
             books in books::books(),
@@ -171,29 +170,32 @@ mod tests {
             for transaction in &packed {
                 prop_assert!(transaction.items() <= max_items, "{} items", transaction.items());
                 prop_assert!(!transaction.writes.is_empty());
-                let mut opened = 0;
+                let mut written = HashSet::new();
                 let mut count = 0;
                 for write in &transaction.writes {
                     match write {
                         Write::Open(payout) => {
                             let plan = planned[&payout.id];
                             prop_assert!(plan.opens && !state.contains_key(&payout.id), "opened once");
+                            prop_assert!(payout.payment_count > 0, "opened with its first commissions");
                             added += payout.amount;
-                            opened += 1;
+                            written.insert(&payout.id);
                             state.insert(payout.id.clone(), payout.clone());
                         }
                         Write::Extend { before, amount, count } => {
                             let plan = planned[&before.id];
                             let expected = state.get(&before.id).unwrap_or(&plan.payout);
                             prop_assert!(!plan.opens || state.contains_key(&before.id));
+                            prop_assert!(*count > 0, "grown by commissions");
                             prop_assert_eq!((before.amount, before.payment_count), (expected.amount, expected.payment_count));
                             added += *amount;
+                            written.insert(&before.id);
                             let grown = Payout { amount: before.amount + amount, payment_count: before.payment_count + count, ..before.clone() };
                             state.insert(before.id.clone(), grown);
                         }
                         Write::Pay { commission, payout } => {
                             let plan = planned[payout];
-                            prop_assert!(state.contains_key(payout), "paid into a payout the transaction opened or grew");
+                            prop_assert!(written.contains(payout), "paid into a payout the transaction opens or grows");
                             prop_assert_eq!((&commission.partner_id, commission.currency), (&plan.payout.partner_id, plan.payout.currency));
                             prop_assert!(paid.insert(commission.id.clone()), "{} paid twice", commission.id);
                             commissions_paid += commission.amount;
@@ -202,9 +204,7 @@ mod tests {
                     }
                 }
                 prop_assert_eq!(transaction.commissions, count);
-                let tallied = |tally: Tally| transaction.tallies.get(&tally).copied().unwrap_or(0);
-                prop_assert_eq!(tallied(Tally::payouts(None)), opened);
-                for payout in transaction.payouts.iter().map(|id| &state[id]) {
+                for payout in written.iter().map(|id| &state[*id]) {
                     prop_assert!(payout.amount > Decimal::ZERO, "{} shows {}", payout.id, payout.amount);
                 }
             }
@@ -218,5 +218,82 @@ mod tests {
             let planned_commissions: usize = plan.payouts.iter().map(|p| p.commissions.len()).sum();
             prop_assert_eq!(paid.len(), planned_commissions);
         }
+
+        /// What each transaction reports is what it writes: the payouts it
+        /// opens or grows and their groups, in order; the groups it pays
+        /// the last commissions of (each group once in the run); the list
+        /// tallies, once each, raised by the payouts it opens. And it was
+        /// closed only when the next payout's write, with one commission
+        /// and the tallies it would add, did not fit: transactions are full.
+        #[test]
+        fn transactions_report_what_they_write_and_are_full(
+            books in books::books(),
+            max_items in 4usize..=100,
+        ) {
+            let now = books::now();
+            let plan = plan_payouts(&books.account, &books.groups, &books.payees, now);
+            let packed = transactions(&plan.payouts, now, max_items);
+            let group_of: HashMap<&Id, &GroupKey> = plan.payouts.iter().map(|p| (&p.payout.id, p.group)).collect();
+            let last_paid_in: HashMap<&GroupKey, usize> = packed
+                .iter()
+                .enumerate()
+                .flat_map(|(index, t)| t.writes.iter().filter_map(move |w| match w {
+                    Write::Pay { payout, .. } => Some((payout, index)),
+                    _ => None,
+                }))
+                .map(|(payout, index)| (group_of[payout], index))
+                .collect();
+            let mut completed = Vec::new();
+            for (index, transaction) in packed.iter().enumerate() {
+                let mut payouts = Vec::new();
+                let mut tallies = BTreeMap::new();
+                for write in &transaction.writes {
+                    match write {
+                        Write::Open(payout) => {
+                            payouts.push(payout.id.clone());
+                            for tally in [Tally::payouts(None), Tally::payouts(Some(&payout.partner_id))] {
+                                *tallies.entry(tally).or_insert(0) += 1;
+                            }
+                        }
+                        Write::Extend { before, .. } => payouts.push(before.id.clone()),
+                        Write::Pay { .. } => {}
+                    }
+                }
+                let groups: Vec<GroupKey> = payouts.iter().map(|id| group_of[id].clone()).collect();
+                prop_assert_eq!(&transaction.payouts, &payouts);
+                prop_assert_eq!(&transaction.groups, &groups);
+                prop_assert_eq!(&transaction.tallies, &tallies);
+                for group in &transaction.completes {
+                    prop_assert_eq!(last_paid_in[group], index, "{:?} completes where its last commission is paid", group);
+                    completed.push(group.clone());
+                }
+                if let Some(next) = packed.get(index + 1) {
+                    let needs = match &next.writes[0] {
+                        Write::Open(payout) => 2 + [Tally::payouts(None), Tally::payouts(Some(&payout.partner_id))]
+                            .iter()
+                            .filter(|t| !transaction.tallies.contains_key(t))
+                            .count(),
+                        _ => 2,
+                    };
+                    prop_assert!(transaction.items() + needs > max_items, "{} items closed with room for {}", transaction.items(), needs);
+                }
+            }
+            let planned: Vec<GroupKey> = plan.payouts.iter().map(|p| p.group.clone()).collect();
+            prop_assert_eq!(completed, planned, "each group completes once, in the plan's order");
+        }
+    }
+
+    /// Two new payouts of one commission each are seven items together:
+    /// each opening, its commission and its partner's tally, and the
+    /// account's tally once.
+    #[test]
+    fn new_payouts_share_a_transaction_and_the_accounts_tally() {
+        let books = Books::earned(&[&[Decimal::TEN], &[Decimal::ONE]]);
+        let plan = plan_payouts(&books.account, &books.groups, &books.payees, books::now());
+        let packed = transactions(&plan.payouts, books::now(), 7);
+        assert_eq!(packed.len(), 1);
+        assert_eq!(packed[0].items(), 7);
+        assert_eq!(packed[0].tallies[&Tally::payouts(None)], 2);
+        assert_eq!(transactions(&plan.payouts, books::now(), 6).len(), 2);
     }
 }

@@ -365,9 +365,20 @@ mod tests {
     }
 
     #[test]
+    fn a_balance_of_zero_is_not_paid_even_without_a_minimum() {
+        let ten = Decimal::TEN;
+        let books = Books::earned(&[&[ten, -ten]]);
+        assert_eq!(books.account.min_payout, Decimal::ZERO);
+        let plan = payouts(&books.account, &books.groups, &books.payees, books::now());
+        assert!(plan.payouts.is_empty(), "{plan:?}");
+        let books = Books::earned(&[&[ten, -ten, Decimal::new(1, 2)]]);
+        let plan = payouts(&books.account, &books.groups, &books.payees, books::now());
+        assert_eq!(plan.payouts.len(), 1, "a cent is paid without a minimum");
+    }
+
+    #[test]
     fn a_balance_beyond_the_decimal_range_is_left_unpaid() {
-        let mut books = Books::single(&[Decimal::MAX, Decimal::ONE]);
-        books.account.min_payout = Decimal::ZERO;
+        let books = Books::earned(&[&[Decimal::MAX, Decimal::ONE]]);
         let plan = payouts(&books.account, &books.groups, &books.payees, books::now());
         assert!(plan.payouts.is_empty());
         assert_eq!(plan.beyond_range, [&books.groups[0].key]);
