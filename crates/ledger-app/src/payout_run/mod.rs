@@ -11,6 +11,11 @@
 //! commissions up to the holding period's end, the payable commissions
 //! partner by partner), never the whole table, and stops starting new work
 //! when its [`Budget`] runs out, leaving a position the next run resumes from.
+//!
+//! What the run decides is pure and tested on its own: `plan` (which
+//! commissions are approved, which payouts of how much pay which groups)
+//! and `pack` (how the payments fill transactions). The phases, `approve`
+//! and `pay`, read, call those, and write.
 
 mod approve;
 #[cfg(test)]
