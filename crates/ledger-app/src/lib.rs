@@ -7,7 +7,7 @@
 //! goes through; `payout_run` approves and pays what is due. The others
 //! each hold what a caller does to one kind of thing it manages: partner
 //! groups, partners, campaigns, referrals, the account's settings, its API
-//! keys, and the deployment's reference exchange rates.
+//! keys, the deployment's reference exchange rates, and payouts settled by hand.
 
 pub mod account;
 pub mod api_keys;
@@ -18,6 +18,7 @@ pub mod fx_rates;
 pub mod partner_groups;
 pub mod partners;
 pub mod payout_run;
+pub mod payouts;
 pub mod referrals;
 mod session;
 

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Key, Store, StoreError, Walk, accounts, decode, encode};
+use super::{Entity, Item, Key, Ref, Store, StoreError, Walk, accounts, decode, encode};
 use ledger_core::model::{Account, Id};
 use ledger_core::money::Currency;
 
@@ -23,13 +23,23 @@ pub enum RunPosition {
     Pay { partner_id: Id, currency: Currency },
 }
 
+impl Entity for RunPosition {
+    const NAME: &'static str = "payout run position";
+
+    fn from_item(item: Item) -> Result<Self, StoreError> {
+        decode(item)
+    }
+}
+
+/// Where the unfinished run of `account` stopped: nothing when the last
+/// run finished (or none ran yet).
+pub fn at(account: &Id) -> Ref<RunPosition> {
+    Ref::new(Key::payout_run(account))
+}
+
 /// The position an earlier run left in `account`, if it stopped early.
 pub async fn position(store: &Store, account: &Id) -> Result<Option<RunPosition>, StoreError> {
-    store
-        .get(&Key::payout_run(account))
-        .await?
-        .map(decode)
-        .transpose()
+    store.read(&at(account)).await
 }
 
 /// Leaves `position` for the next run.
@@ -106,7 +116,7 @@ pub async fn directory(store: &Store) -> Result<Directory, StoreError> {
         .zip(found)
         .map(|(account, item)| {
             let position = item.and_then(|item| {
-                decode::<RunPosition>(item)
+                RunPosition::from_item(item)
                     .inspect_err(|error| {
                         tracing::warn!(account = %account.id, %error, "unreadable payout run position: starting over");
                     })

@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::{
-    Condition, FilteredList, IndexEntry, Item, Key, Listing, PageRequest, Store, StoreError, Tally,
-    commissions, decode, encode, timestamp,
+    Condition, Entity, FilteredList, IndexEntry, Item, Key, Listing, PageRequest, Ref, Store,
+    StoreError, Tally, commissions, decode, encode, timestamp,
 };
 use ledger_core::model::{Id, Payout, PayoutState, Period};
 
@@ -20,6 +20,19 @@ const ENTITY: &str = "payout";
 
 pub fn from_item(item: Item) -> Result<Payout, StoreError> {
     decode(item)
+}
+
+impl Entity for Payout {
+    const NAME: &'static str = "payout";
+
+    fn from_item(item: Item) -> Result<Self, StoreError> {
+        from_item(item)
+    }
+}
+
+/// The payout `id` of `account`.
+pub fn at(account: &Id, id: &Id) -> Ref<Payout> {
+    Ref::new(Key::payout(account, id))
 }
 
 fn to_item(account: &Id, payout: &Payout) -> Result<Item, StoreError> {

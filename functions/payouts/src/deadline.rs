@@ -1,25 +1,22 @@
-//! How long a payout run started by hand may work. It answers over API
-//! Gateway, whose integration timeout is 30 s, so the run stops starting
-//! new work well before that, or before the Lambda invocation's own
-//! deadline if that comes first. The run then reports `complete: false`
-//! and the next run continues from where it stopped.
+//! How long a payout run started by hand may work, as an extractor: the
+//! request's arrival and the Lambda invocation's deadline, from which
+//! `ledger_app::payouts::by_hand_deadline` sets the run's budget (it
+//! answers over API Gateway, whose integration timeout is 30 s). The run
+//! then reports `complete: false` if it stopped early, and the next run
+//! continues from where it stopped.
 
 use std::convert::Infallible;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use lambda_http::RequestExt;
 use ledger_app::payout_run::{Deadline, time_left};
 
-/// The longest a run started by hand works, from the request's arrival.
-const MOST: Duration = Duration::from_secs(25);
-/// Time kept back for the write or read in flight and the answer.
-const MARGIN: Duration = Duration::from_secs(3);
-
-/// The run's budget: [`MOST`] from the request's arrival, or the
-/// invocation's deadline if sooner, less [`MARGIN`]. Without an invocation
-/// (an in-process router) or a real deadline only [`MOST`] applies.
+/// The run's budget, from the request's arrival and the invocation's
+/// deadline (`ledger_app::payouts::by_hand_deadline`). Without an
+/// invocation (an in-process router) or a real deadline only the run's own
+/// cap applies.
 pub struct RunDeadline(pub Deadline);
 
 impl<S: Send + Sync> FromRequestParts<S> for RunDeadline {
@@ -29,39 +26,21 @@ impl<S: Send + Sync> FromRequestParts<S> for RunDeadline {
         let invocation_left = parts
             .lambda_context_ref()
             .and_then(|context| time_left(context.deadline()));
-        Ok(Self(Deadline::new(
-            finish_by(Instant::now(), invocation_left),
-            MARGIN,
+        Ok(Self(ledger_app::payouts::by_hand_deadline(
+            Instant::now(),
+            invocation_left,
         )))
     }
 }
 
-/// When a run that starts `now` must be done: [`MOST`] later, or when the
-/// invocation ends (`invocation_left` from now) if that is sooner.
-fn finish_by(now: Instant, invocation_left: Option<Duration>) -> Instant {
-    let cap = now + MOST;
-    invocation_left.map_or(cap, |left| cap.min(now + left))
-}
-
 #[cfg(test)]
 mod tests {
-    use std::time::{SystemTime, UNIX_EPOCH};
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
     use lambda_http::Context;
     use ledger_app::payout_run::Budget;
 
     use super::*;
-
-    #[test]
-    fn a_run_ends_25_seconds_in_or_with_the_invocation_if_sooner() {
-        let now = Instant::now();
-        assert_eq!(finish_by(now, None), now + MOST);
-        assert_eq!(finish_by(now, Some(Duration::from_secs(900))), now + MOST);
-        assert_eq!(
-            finish_by(now, Some(Duration::from_secs(10))),
-            now + Duration::from_secs(10)
-        );
-    }
 
     /// The budget of a request whose invocation ends `deadline_ms` after
     /// the epoch (`None`: no invocation).

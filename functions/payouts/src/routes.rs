@@ -1,30 +1,22 @@
-//! The Payouts handlers: parse, call the store (or the payout run), shape
-//! the answer.
+//! The Payouts handlers: parse, call the use case (`ledger_app::payouts`)
+//! or read, shape the answer.
 
 use axum::Json;
 use axum::extract::State;
-use chrono::Utc;
-use ledger_app::payout_run::PayoutRun;
-use ledger_core::model::{Id, Payout, Settlement};
+use ledger_app::Session;
+use ledger_core::model::Payout;
 use ledger_http::openapi::{ListErrors, ReadErrors, WriteErrors};
 use ledger_http::scopes::{PayoutsRead, PayoutsWrite};
 use ledger_http::{
     ApiError, Caller, CursorPaging, Filters, JsonId, ListEnvelope, OptionalJsonBody, PathId,
-    retry_contended,
 };
 use ledger_store::payouts::{self, PayoutFilter};
-use ledger_store::{Item, Key, Store};
+use ledger_store::{Found, Store};
 
 use crate::deadline::RunDeadline;
 use crate::views::*;
 
 const TAG: &str = "Payouts";
-
-fn existing(item: Option<Item>) -> Result<Payout, ApiError> {
-    item.map(payouts::from_item)
-        .transpose()?
-        .ok_or(ApiError::NotFound("payout"))
-}
 
 /// List payouts.
 ///
@@ -51,11 +43,8 @@ pub async fn list_payouts(
     let (page, count) = caller
         .filtered_page(&store, &list, paging.request())
         .await?;
-    let elements: Vec<PayoutView> = page
-        .items
-        .into_iter()
-        .map(|item| payouts::from_item(item).map(PayoutView::of))
-        .collect::<Result<_, _>>()?;
+    let page = page.entities::<Payout>()?;
+    let elements: Vec<PayoutView> = page.items.into_iter().map(PayoutView::of).collect();
     let last = page
         .more
         .then(|| elements.last().map(|p| p.id.clone()))
@@ -79,10 +68,10 @@ pub async fn get_payout(
     caller: Caller<PayoutsRead>,
     JsonId(id): JsonId,
 ) -> Result<Json<PayoutEnvelope>, ApiError> {
-    let (_, [payout]) = caller
-        .read_items(&store, [&Key::payout(caller.account_id(), &id)])
+    let (_, payout) = caller
+        .read(&store, payouts::at(caller.account_id(), &id))
         .await?;
-    Ok(Json(PayoutEnvelope::of(existing(payout)?)))
+    Ok(Json(PayoutEnvelope::of(payout.found()?)))
 }
 
 /// Mark a payout paid.
@@ -98,7 +87,7 @@ pub async fn mark_paid(
     caller: Caller<PayoutsWrite>,
     PathId(id): PathId,
 ) -> Result<Json<PayoutEnvelope>, ApiError> {
-    let (_, payout) = settle(&store, &caller, &id, Settlement::Paid).await?;
+    let payout = ledger_app::payouts::mark_paid(&caller, &store, &id).await?;
     Ok(Json(PayoutEnvelope::of(payout)))
 }
 
@@ -117,38 +106,8 @@ pub async fn mark_failed(
     caller: Caller<PayoutsWrite>,
     PathId(id): PathId,
 ) -> Result<Json<PayoutEnvelope>, ApiError> {
-    let (account, payout) = settle(&store, &caller, &id, Settlement::Failed).await?;
-    retry_contended(|| async {
-        Ok(payouts::release(&store, &account, &payout, Utc::now()).await?)
-    })
-    .await?;
+    let payout = ledger_app::payouts::mark_failed(&caller, &store, &id).await?;
     Ok(Json(PayoutEnvelope::of(payout)))
-}
-
-/// Settles payout `id` as `outcome` (unless it already is), answering the
-/// verified account's id and the payout.
-async fn settle(
-    store: &Store,
-    caller: &Caller<PayoutsWrite>,
-    id: &Id,
-    outcome: Settlement,
-) -> Result<(Id, Payout), ApiError> {
-    retry_contended(|| async {
-        let (account, [payout]) = caller
-            .read_items(store, [&Key::payout(caller.account_id(), id)])
-            .await?;
-        let mut payout = existing(payout)?;
-        let changed = payout
-            .settle(outcome, Utc::now())
-            .map_err(|refused| ApiError::conflict("invalid_transition", refused.to_string()))?;
-        if changed {
-            store
-                .transact(vec![payouts::settle(store, &account.id, &payout)?])
-                .await?;
-        }
-        Ok((account.id, payout))
-    })
-    .await
 }
 
 /// Run payouts now.
@@ -168,9 +127,6 @@ pub async fn run_payouts(
     RunDeadline(deadline): RunDeadline,
     OptionalJsonBody(_): OptionalJsonBody<RunRequest>,
 ) -> Result<Json<RunEnvelope>, ApiError> {
-    let (account, []) = caller.read_items(&store, []).await?;
-    let report = PayoutRun::new(Utc::now(), &deadline)
-        .account(&store, &account)
-        .await?;
+    let report = ledger_app::payouts::run(&caller, &store, &deadline).await?;
     Ok(Json(RunEnvelope::of(report)))
 }

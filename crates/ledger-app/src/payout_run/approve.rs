@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::PayoutRun;
+use super::{PayoutRun, plan};
 use ledger_core::model::{Account, Commission, Decision, Id};
 use ledger_store::commissions::{self, Payable};
 use ledger_store::payout_runs::RunPosition;
@@ -37,12 +37,7 @@ impl Approved {
         self.count = self
             .count
             .saturating_add(u32::try_from(commissions.len()).unwrap_or(u32::MAX));
-        self.payable.extend(
-            commissions
-                .into_iter()
-                .filter(|c| c.unit.is_cash())
-                .map(Payable::of),
-        );
+        self.payable.extend(plan::payable(commissions));
     }
 }
 
@@ -76,26 +71,15 @@ pub(super) async fn approve_due(
             .collect::<Vec<Commission>>();
         // `examined` only passes a commission once everything before it is
         // approved or left alone on purpose.
-        let mut chunk: Vec<&Commission> = Vec::new();
-        for (index, commission) in pending.iter().enumerate() {
-            let due =
-                commission
-                    .review()
-                    .auto_approvable(commission.created_at, account.hold_days, now);
-            if due {
-                chunk.push(commission);
+        for chunk in plan::approvals(&pending, account.hold_days, now, run.transaction_items) {
+            if run.budget.exhausted() {
+                return Ok(stopped(chunk.after.cloned().or(examined), &approved));
             }
-            let last = index + 1 == pending.len();
-            if chunk.len() == run.transaction_items || (last && !chunk.is_empty()) {
-                if run.budget.exhausted() {
-                    return Ok(stopped(examined, &approved));
-                }
-                approved.add(approve_chunk(store, &account.id, &chunk, now).await?);
-                chunk.clear();
-            }
-            if chunk.is_empty() {
-                examined = Some(commission.id.clone());
-            }
+            approved.add(approve_chunk(store, &account.id, &chunk.commissions, now).await?);
+            examined = Some(chunk.through.clone());
+        }
+        if let Some(last) = pending.last() {
+            examined = Some(last.id.clone());
         }
         start = page.next;
         if start.is_none() {

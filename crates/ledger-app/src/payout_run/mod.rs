@@ -11,9 +11,18 @@
 //! commissions up to the holding period's end, the payable commissions
 //! partner by partner), never the whole table, and stops starting new work
 //! when its [`Budget`] runs out, leaving a position the next run resumes from.
+//!
+//! What the run decides is pure and tested on its own: `plan` (which
+//! commissions are approved, which payouts of how much pay which groups)
+//! and `pack` (how the payments fill transactions). The phases, `approve`
+//! and `pay`, read, call those, and write.
 
 mod approve;
+#[cfg(test)]
+mod books;
+mod pack;
 mod pay;
+mod plan;
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -21,8 +30,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use ledger_core::model::{Account, Id, Period};
+use ledger_store::Store;
 use ledger_store::payout_runs::{self, AccountFailure, Directory, RunPosition};
-use ledger_store::{Store, StoreError};
+
+use crate::Error;
 
 /// Tells the run whether it may start another piece of work.
 pub trait Budget: Sync {
@@ -112,16 +123,16 @@ impl<'a> PayoutRun<'a> {
     }
 
     /// Runs in `account`, from where an earlier run stopped, if one did.
-    pub async fn account(&self, store: &Store, account: &Account) -> Result<RunReport, StoreError> {
+    pub async fn account(&self, store: &Store, account: &Account) -> Result<RunReport, Error> {
         let position = payout_runs::position(store, &account.id).await?;
-        self.from(store, account, position).await
+        self.resume(store, account, position).await
     }
 
     /// Runs in every account, those an earlier run left unfinished first,
     /// until the budget runs out. Each account is its own unit of failure
     /// (SPEC §4.8): an error in one is logged with its id and listed, and
     /// the run goes on with the next.
-    pub async fn all(&self, store: &Store) -> Result<Sweep, StoreError> {
+    pub async fn all(&self, store: &Store) -> Result<Sweep, Error> {
         let Directory {
             mut accounts,
             unreadable: mut failures,
@@ -132,7 +143,7 @@ impl<'a> PayoutRun<'a> {
             if self.budget.exhausted() {
                 break;
             }
-            match self.from(store, &account, position).await {
+            match self.resume(store, &account, position).await {
                 Ok(report) => runs.push(report),
                 Err(error) => failures.push(AccountFailure {
                     account: account.id.to_string(),
@@ -146,12 +157,14 @@ impl<'a> PayoutRun<'a> {
         Ok(Sweep { runs, failures })
     }
 
-    async fn from(
+    /// Runs in `account` from `position`, where the last run there stopped
+    /// (`None`: it finished, or none ran yet).
+    pub(crate) async fn resume(
         &self,
         store: &Store,
         account: &Account,
         position: Option<RunPosition>,
-    ) -> Result<RunReport, StoreError> {
+    ) -> Result<RunReport, Error> {
         let mut report = RunReport {
             account_id: account.id.clone(),
             period: Period::of(self.now),

@@ -4,39 +4,34 @@
 //! `min_payout`. Smaller balances, and negative ones, wait for a later run.
 //!
 //! The payable commissions are read partner by partner from their index
-//! partition. Each transaction (at most 100 items, several partners' worth)
-//! opens or grows payouts and marks their commissions paid together, so a
-//! payout always equals the sum of the commissions it holds. A transaction
-//! that loses a race (a refund, a person, another run) is planned again
-//! from a fresh read of its partners' commissions.
+//! partition, a batch of partners at a time; for each batch the phase reads
+//! the payouts and partners, plans (`plan::payouts`), packs the plan into
+//! transactions (`pack`) and writes them. Each transaction (at most 100
+//! items, several partners' worth) opens or grows payouts and marks their
+//! commissions paid together, so a payout always equals the sum of the
+//! commissions it holds. A transaction that loses a race (a refund, a
+//! person, another run) is planned again from a fresh read of its partners'
+//! commissions.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
-use rust_decimal::Decimal;
+use chrono::{DateTime, Utc};
 
 use super::PayoutRun;
+use super::pack::{self, Transaction, Write};
+use super::plan::{self, Group, GroupKey, Payees};
 use ledger_core::model::{
-    Account, CommissionStatus, Id, Partner, Payout, PayoutSlot, PayoutState, PayoutStatus, Period,
+    Account, CommissionStatus, Id, PayoutSlot, PayoutState, PayoutStatus, Period,
 };
-use ledger_core::money::Currency;
 use ledger_store::commissions::{self, Payable};
 use ledger_store::payout_runs::RunPosition;
-use ledger_store::{Item, Key, Store, StoreError, Tally, Walk, partners, payouts, readable};
+use ledger_store::{Item, Key, Store, StoreError, Walk, partners, payouts, readable};
 
 /// Partners settled together: their payouts and partners fill one BatchGetItem.
 const BATCH: usize = 50;
 /// Plans tried for a batch before what is left waits for the next run.
 const ATTEMPTS: usize = 5;
-
-/// A partner's payable commissions in one currency.
-type GroupKey = (Id, Currency);
-
-#[derive(Clone, Debug)]
-struct Group {
-    key: GroupKey,
-    commissions: Vec<Payable>,
-}
 
 /// What the pay phase did, and where it stopped if the budget ran out.
 #[derive(Debug, Default)]
@@ -71,13 +66,7 @@ pub(super) async fn pay_due(
     }
     // Just approved: the index may not show them yet (GSIs are eventually
     // consistent), so they join their groups from here.
-    let mut fresh: BTreeMap<GroupKey, Vec<Payable>> = BTreeMap::new();
-    for commission in approved {
-        let key = (commission.partner_id.clone(), commission.currency);
-        if after.as_ref().is_none_or(|after| &key > after) {
-            fresh.entry(key).or_default().push(commission);
-        }
-    }
+    let mut fresh = plan::by_group(approved, after.as_ref());
     let walk = Walk::payable_commissions(&account.id, after.as_ref().map(|(p, c)| (p, c.code())));
     let mut open: Option<Group> = None;
     let mut start = None;
@@ -114,9 +103,9 @@ pub(super) async fn pay_due(
         } else {
             complete.last().map(|g| g.key.clone())
         };
-        let groups = merge(
+        let groups = plan::merge(
             complete,
-            take_through(&mut fresh, through.as_ref(), finished),
+            plan::take_through(&mut fresh, through.as_ref(), finished),
         );
         for batch in groups.chunks(BATCH) {
             settle(store, account, batch, run, &mut payment).await?;
@@ -130,44 +119,6 @@ pub(super) async fn pay_due(
     }
 }
 
-/// The freshly approved groups up to `through` (all of them once the walk
-/// is `finished`).
-fn take_through(
-    fresh: &mut BTreeMap<GroupKey, Vec<Payable>>,
-    through: Option<&GroupKey>,
-    finished: bool,
-) -> Vec<Group> {
-    let keys: Vec<GroupKey> = fresh
-        .keys()
-        .filter(|key| finished || through.is_some_and(|through| *key <= through))
-        .cloned()
-        .collect();
-    keys.into_iter()
-        .filter_map(|key| {
-            let commissions = fresh.remove(&key)?;
-            Some(Group { key, commissions })
-        })
-        .collect()
-}
-
-/// The walked groups and the freshly approved ones, in key order, each
-/// commission once.
-fn merge(walked: Vec<Group>, fresh: Vec<Group>) -> Vec<Group> {
-    let mut merged: BTreeMap<GroupKey, (HashSet<Id>, Vec<Payable>)> = BTreeMap::new();
-    for group in walked.into_iter().chain(fresh) {
-        let (seen, commissions) = merged.entry(group.key).or_default();
-        for commission in group.commissions {
-            if seen.insert(commission.id.clone()) {
-                commissions.push(commission);
-            }
-        }
-    }
-    merged
-        .into_iter()
-        .map(|(key, (_, commissions))| Group { key, commissions })
-        .collect()
-}
-
 /// Settles `batch`: plans its transactions, runs them in order, and plans
 /// again from fresh reads what a lost race left.
 async fn settle(
@@ -179,14 +130,24 @@ async fn settle(
 ) -> Result<(), StoreError> {
     let mut left = batch.to_vec();
     for _ in 0..ATTEMPTS {
-        let plan = plan(store, account, &left, run).await?;
+        let payees = payees(store, &account.id, &left, Period::of(run.now)).await?;
+        let plan = plan::payouts(account, &left, &payees, run.now);
+        for (partner, currency) in &plan.beyond_range {
+            tracing::error!(account = %account.id, %partner, %currency,
+                "payable balance beyond the decimal range: left unpaid");
+        }
+        let transactions = pack::transactions(&plan.payouts, run.now, run.transaction_items);
+        let writes = transactions
+            .iter()
+            .map(|transaction| writes(store, &account.id, transaction, run.now))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut lost = None;
-        for transaction in plan {
+        for (transaction, writes) in transactions.into_iter().zip(writes) {
             if run.budget.exhausted() {
                 payment.stopped = true;
                 return Ok(());
             }
-            match store.transact(transaction.writes).await {
+            match store.transact(writes).await {
                 Ok(()) => {
                     payment.payouts.extend(transaction.payouts);
                     payment.commissions_paid += transaction.commissions;
@@ -260,172 +221,44 @@ async fn refresh(
         .collect())
 }
 
-/// One planned transaction.
-#[derive(Default)]
-struct Transaction {
-    writes: Vec<TransactWriteItem>,
-    /// What the payouts it opens add to their list tallies: one write per
-    /// tally, however many payouts it opens.
-    tallies: BTreeMap<Tally, i64>,
-    /// The groups it pays (some only in part).
-    groups: Vec<GroupKey>,
-    /// The groups whose last commissions it pays.
-    completes: Vec<GroupKey>,
-    payouts: Vec<Id>,
-    commissions: u32,
-}
-
-impl Transaction {
-    fn items(&self) -> usize {
-        self.writes.len() + self.tallies.len()
-    }
-
-    /// The tallies that `opened` adds to and this transaction does not
-    /// count yet.
-    fn new_tallies(&self, opened: Option<&Payout>) -> usize {
-        opened.map_or(0, |p| {
-            payouts::lists(p)
-                .iter()
-                .filter(|t| !self.tallies.contains_key(t))
-                .count()
-        })
-    }
-
-    /// The writes, tallies included.
-    fn finish(mut self, store: &Store, account: &Id) -> Result<Self, StoreError> {
-        for (tally, delta) in std::mem::take(&mut self.tallies) {
-            self.writes
-                .push(store.increment(&Key::tally(account, &tally), delta)?);
-        }
-        Ok(self)
-    }
-}
-
-/// The payout's amount plus `commissions`, checked: `None` when it, or
-/// any partial sum of it (a payout filled over several transactions), could
-/// leave `Decimal`'s range. Bounded inputs keep this far away; stored
-/// values are checked all the same. Once it is `Some`, every partial sum
-/// fits, since none exceeds the sum of the magnitudes.
-fn checked_total(existing: Option<&Payout>, commissions: &[Payable]) -> Option<Decimal> {
-    let start = existing.map_or(Decimal::ZERO, |p| p.amount);
-    let amounts = || commissions.iter().map(|c| c.amount);
-    amounts().try_fold(start.abs(), |sum, amount| sum.checked_add(amount.abs()))?;
-    amounts().try_fold(start, Decimal::checked_add)
-}
-
-/// The transactions that pay `groups`, in key order.
-async fn plan(
+/// The store's conditional writes of `transaction`, its tallies last.
+fn writes(
     store: &Store,
-    account: &Account,
-    groups: &[Group],
-    run: &PayoutRun<'_>,
-) -> Result<Vec<Transaction>, StoreError> {
-    let (now, max_items) = (run.now, run.transaction_items);
-    let period = Period::of(now);
-    let (partners, payouts) = open_payouts(store, &account.id, groups, period).await?;
-    let mut planned: Vec<Transaction> = Vec::new();
-    let mut current = Transaction::default();
-    for group in groups {
-        let (slot, existing) = &payouts[&group.key];
-        let Some(total) = checked_total(existing.as_ref(), &group.commissions) else {
-            tracing::error!(account = %account.id, partner = %group.key.0, currency = %group.key.1,
-                "payable balance beyond the decimal range: left unpaid");
-            continue;
-        };
-        let Some(partner) = partners.get(&group.key.0) else {
-            continue;
-        };
-        if group.commissions.is_empty() || total <= Decimal::ZERO || total < account.min_payout {
-            continue;
-        }
-        // What the partner earned first, clawbacks last: a payout filled in
-        // several transactions never shows less than it will hold.
-        let mut commissions: Vec<&Payable> = group.commissions.iter().collect();
-        commissions.sort_by(|a, b| b.amount.cmp(&a.amount).then_with(|| a.id.cmp(&b.id)));
-        let mut payout = existing.clone();
-        let mut rest = commissions.as_slice();
-        while !rest.is_empty() {
-            let opening = payout
-                .is_none()
-                .then(|| Payout::open(&account.id, slot, partner, now));
-            if current.items() + 1 + current.new_tallies(opening.as_ref()) + 1 > max_items {
-                planned.push(std::mem::take(&mut current).finish(store, &account.id)?);
+    account: &Id,
+    transaction: &Transaction<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<TransactWriteItem>, StoreError> {
+    let mut writes = Vec::with_capacity(transaction.items());
+    for write in &transaction.writes {
+        writes.push(match write {
+            Write::Open(payout) => payouts::open(store, account, payout)?,
+            Write::Extend {
+                before,
+                amount,
+                count,
+            } => payouts::extend(store, account, before, *amount, *count, now)?,
+            Write::Pay { commission, payout } => {
+                commissions::pay(store, account, commission, payout, now)?
             }
-            let room = max_items - current.items() - 1 - current.new_tallies(opening.as_ref());
-            let (chunk, remaining) = rest.split_at(room.min(rest.len()));
-            rest = remaining;
-            let amount: Decimal = chunk.iter().map(|c| c.amount).sum();
-            let count = u32::try_from(chunk.len()).unwrap_or(u32::MAX);
-            let filled = match (payout.take(), opening) {
-                (Some(before), _) => {
-                    current.writes.push(payouts::extend(
-                        store,
-                        &account.id,
-                        &before,
-                        amount,
-                        count,
-                        now,
-                    )?);
-                    Payout {
-                        amount: before.amount + amount,
-                        payment_count: before.payment_count + count,
-                        updated_at: now,
-                        ..before
-                    }
-                }
-                (None, opening) => {
-                    let mut opened = opening.expect("a payout is opened when none exists");
-                    opened.amount = amount;
-                    opened.payment_count = count;
-                    current
-                        .writes
-                        .push(payouts::open(store, &account.id, &opened)?);
-                    for tally in payouts::lists(&opened) {
-                        *current.tallies.entry(tally).or_default() += 1;
-                    }
-                    opened
-                }
-            };
-            for commission in chunk {
-                current.writes.push(commissions::pay(
-                    store,
-                    &account.id,
-                    commission,
-                    &filled.id,
-                    now,
-                )?);
-            }
-            current.groups.push(group.key.clone());
-            if rest.is_empty() {
-                current.completes.push(group.key.clone());
-            }
-            current.payouts.push(filled.id.clone());
-            current.commissions += count;
-            payout = Some(filled);
-        }
+        });
     }
-    if !current.writes.is_empty() {
-        planned.push(current.finish(store, &account.id)?);
+    for (tally, delta) in &transaction.tallies {
+        writes.push(store.increment(&Key::tally(account, tally), *delta)?);
     }
-    Ok(planned)
+    Ok(writes)
 }
 
 /// For each group, the slot its commissions go to this period and the
-/// pending payout already in it, if any; and the groups' partners.
-async fn open_payouts(
+/// pending payout already in it, if any; and the groups' partners. One
+/// BatchGetItem, and one more for the groups whose payout of the period
+/// was settled already (and so on, attempt by attempt).
+async fn payees(
     store: &Store,
     account: &Id,
     groups: &[Group],
     period: Period,
-) -> Result<
-    (
-        HashMap<Id, Partner>,
-        HashMap<GroupKey, (PayoutSlot, Option<Payout>)>,
-    ),
-    StoreError,
-> {
-    let mut partners = HashMap::new();
-    let mut resolved = HashMap::new();
+) -> Result<Payees, StoreError> {
+    let mut payees = Payees::default();
     let mut unresolved: Vec<(GroupKey, PayoutSlot)> = groups
         .iter()
         .map(|g| {
@@ -442,7 +275,7 @@ async fn open_payouts(
         let mut keys = Vec::new();
         for (key, slot) in &unresolved {
             keys.push(Key::payout(account, &slot.payout_id(account)));
-            if !partners.contains_key(&key.0) {
+            if !payees.partners.contains_key(&key.0) {
                 keys.push(Key::partner(account, &key.0));
             }
         }
@@ -451,7 +284,9 @@ async fn open_payouts(
         let mut next = Vec::new();
         for (key, slot) in unresolved {
             if let Some(Some(item)) = found.remove(&Key::partner(account, &key.0)) {
-                partners.insert(key.0.clone(), partners::from_item(item)?);
+                payees
+                    .partners
+                    .insert(key.0.clone(), partners::from_item(item)?);
             }
             let payout = found
                 .remove(&Key::payout(account, &slot.payout_id(account)))
@@ -461,11 +296,11 @@ async fn open_payouts(
             match payout {
                 Some(p) if p.status != PayoutState::Pending => next.push((key, slot.next())),
                 payout => {
-                    resolved.insert(key, (slot, payout));
+                    payees.slots.insert(key, (slot, payout));
                 }
             }
         }
         unresolved = next;
     }
-    Ok((partners, resolved))
+    Ok(payees)
 }
