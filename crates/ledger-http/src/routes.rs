@@ -42,6 +42,10 @@ macro_rules! keyless {
 
 /// A handler whose second argument, after its `State`, is a `Caller<S>`, as
 /// every keyed handler's is: the scope `S` requires.
+#[diagnostic::on_unimplemented(
+    message = "`keyed!` needs a handler whose second argument, after its `State`, is a `Caller<S>`",
+    label = "a route that takes no API key is `keyless!`"
+)]
 pub trait Keyed<Arguments> {
     const SCOPE: Scope;
 }
