@@ -1,6 +1,7 @@
 //! What the deployment declares for each function: from `template.yaml`,
 //! its cargo binary, the DynamoDB actions its policy grants and its HTTP API
-//! routes; from Cargo.toml, the paths `cargo lambda watch` routes to it.
+//! routes; from Cargo.toml, the paths `cargo lambda watch` routes to it; and
+//! from the route table (`openapi::route_table`), the routes its router serves.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -187,6 +188,51 @@ fn strings(value: &Value) -> Vec<&str> {
         Value::Tagged(tagged) => strings(&tagged.value),
         Value::Null | Value::Bool(_) | Value::Number(_) => Vec::new(),
     }
+}
+
+/// One route of the route table: the binary whose router serves it, its
+/// method and its documented path (`/2026-02-01/partners/{partnerId}.json`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TableRoute {
+    pub binary: String,
+    pub method: String,
+    pub path: String,
+}
+
+impl std::fmt::Display for TableRoute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {} {}", self.binary, self.method, self.path)
+    }
+}
+
+/// Every route of the route table, the one place routes are declared: each
+/// HTTP function's handlers, as its router and its part of the document have them.
+pub fn route_table() -> Vec<TableRoute> {
+    let mut routes = Vec::new();
+    for (binary, part) in openapi::route_table() {
+        for (path, item) in part.paths.paths {
+            let operations = [
+                ("GET", &item.get),
+                ("PUT", &item.put),
+                ("POST", &item.post),
+                ("DELETE", &item.delete),
+                ("OPTIONS", &item.options),
+                ("HEAD", &item.head),
+                ("PATCH", &item.patch),
+                ("TRACE", &item.trace),
+            ];
+            for (method, operation) in operations {
+                if operation.is_some() {
+                    routes.push(TableRoute {
+                        binary: binary.to_string(),
+                        method: method.to_string(),
+                        path: path.clone(),
+                    });
+                }
+            }
+        }
+    }
+    routes
 }
 
 /// `[workspace.metadata.lambda.watch.router]` of the workspace's Cargo.toml,

@@ -16,7 +16,6 @@ use crate::model::{
 /// A campaign with every setting, as PromoteKit names them.
 #[derive(Serialize, ToSchema)]
 pub struct CampaignView {
-    #[schema(value_type = String, example = "68f76721a1b2c3d4e5f60718")]
     pub id: Id,
     pub name: String,
     pub website_url: Option<String>,

@@ -12,6 +12,7 @@ pub mod path;
 #[cfg(test)]
 mod request_log_lines;
 mod request_metrics;
+pub mod routes;
 
 use std::panic::AssertUnwindSafe;
 
@@ -30,6 +31,7 @@ pub use error::ApiError;
 pub use filters::Filters;
 pub use list::{CursorPaging, ListEnvelope, Paging};
 pub use path::{JsonId, PathId};
+pub use routes::{Routes, VERSION};
 
 /// Adds what every group's router needs: one span per request (method,
 /// route, account) and one metrics record (`request_metrics`), JSON 404/405 answers for anything unrouted, the 256 KiB

@@ -1,5 +1,7 @@
 //! OpenAPI pieces every endpoint group shares: the bearer-key security
-//! scheme, the error envelope schema and the standard error responses.
+//! scheme (registered once, by the document's base; [`crate::keyed!`] names
+//! it on each keyed operation), the error envelope schema and the standard
+//! error responses.
 
 use std::collections::BTreeMap;
 
@@ -7,7 +9,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{IntoResponses, Modify};
 
-/// The security scheme name routes refer to in `security(("api_key" = []))`.
+/// The security scheme's name, as each keyed operation's requirement names it.
 pub const API_KEY: &str = "api_key";
 
 /// Registers the `Authorization: Bearer <api key>` scheme.

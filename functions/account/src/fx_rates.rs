@@ -21,8 +21,7 @@ const TAG: &str = "FX Rates";
 /// The reference rates in force on `date` (today, UTC, when omitted): the latest publication
 /// dated that day or at most 7 days before. 404 when there is none, and then a sale of that
 /// day in another currency than its account's answers 409 `fx_rate_unavailable`.
-#[utoipa::path(get, path = "/2026-02-01/fx_rates.json", tag = TAG, params(FxRatesQuery),
-    security(("api_key" = [])),
+#[utoipa::path(get, path = "/fx_rates.json", tag = TAG, params(FxRatesQuery),
     responses((status = 200, description = "The rates in force that day.", body = FxRatesEnvelope), ReadErrors))]
 pub async fn get_fx_rates(
     State(store): State<Store>,
@@ -41,9 +40,8 @@ pub async fn get_fx_rates(
 /// currency one unit of it buys, exact as published (the European Central Bank's daily
 /// reference rates quote against EUR). Replaces that day's rates for every account of the
 /// deployment; commissions already converted keep the rate they were converted at.
-#[utoipa::path(put, path = "/2026-02-01/fx_rates/{date}.json", tag = TAG, request_body = PutFxRatesRequest,
+#[utoipa::path(put, path = "/fx_rates/{date}.json", tag = TAG, request_body = PutFxRatesRequest,
     params(("date" = String, Path, description = "The publication day, YYYY-MM-DD.")),
-    security(("api_key" = [])),
     responses((status = 200, description = "The day's rates, stored.", body = FxRatesEnvelope), WriteErrors))]
 pub async fn put_fx_rates(
     State(store): State<Store>,

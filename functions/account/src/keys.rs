@@ -19,8 +19,7 @@ const TAG: &str = "API Keys";
 ///
 /// The account's keys, oldest first: names, scopes and creation times. Neither
 /// a token nor its hash is ever listed.
-#[utoipa::path(get, path = "/2026-02-01/api_keys.json", tag = TAG, params(Paging),
-    security(("api_key" = [])),
+#[utoipa::path(get, path = "/api_keys.json", tag = TAG, params(Paging),
     responses((status = 200, description = "One page of API keys.", body = ListEnvelope<ApiKeyView>), ListErrors))]
 pub async fn list_api_keys(
     State(store): State<Store>,
@@ -39,8 +38,7 @@ pub async fn list_api_keys(
 /// stored. Every scope the new key covers must be held by the key creating
 /// it (403 `scopes_not_held` naming the others): `partners:*` needs
 /// `partners:read` and `partners:write`, `*` needs everything.
-#[utoipa::path(post, path = "/2026-02-01/api_keys.json", tag = TAG, request_body = CreateApiKeyRequest,
-    security(("api_key" = [])),
+#[utoipa::path(post, path = "/api_keys.json", tag = TAG, request_body = CreateApiKeyRequest,
     responses((status = 201, description = "API key created; `key` is shown only now.", body = CreatedApiKeyEnvelope), WriteErrors))]
 pub async fn create_api_key(
     State(store): State<Store>,
@@ -61,9 +59,8 @@ pub async fn create_api_key(
 /// The key stops working with the next request. A key may delete itself, or
 /// a key whose every scope it holds; deleting a more powerful key is refused
 /// (403 `scopes_not_held`). Answers the deleted key with `deleted: true`.
-#[utoipa::path(delete, path = "/2026-02-01/api_keys/{apiKeyId}.json", tag = TAG,
+#[utoipa::path(delete, path = "/api_keys/{apiKeyId}.json", tag = TAG,
     params(("apiKeyId" = String, Path, description = "The unique identifier of the API key.")),
-    security(("api_key" = [])),
     responses((status = 200, description = "API key deleted.", body = DeletedApiKeyEnvelope), WriteErrors))]
 pub async fn delete_api_key(
     State(store): State<Store>,

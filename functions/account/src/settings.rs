@@ -16,8 +16,7 @@ const TAG: &str = "Account";
 ///
 /// The account the key belongs to. The Stripe webhook signing secret is never
 /// shown, only whether one is set.
-#[utoipa::path(get, path = "/2026-02-01/account.json", tag = TAG,
-    security(("api_key" = [])),
+#[utoipa::path(get, path = "/account.json", tag = TAG,
     responses((status = 200, description = "The account's settings.", body = AccountEnvelope), ReadErrors))]
 pub async fn get_account(
     State(store): State<Store>,
@@ -37,8 +36,7 @@ pub async fn get_account(
 /// allow the minimum payout's decimals, or come with a `min_payout` that fits
 /// it. Setting or removing `stripe_webhook_secret` also needs the
 /// `events:write` scope: the secret signs sales and refunds.
-#[utoipa::path(put, path = "/2026-02-01/account.json", tag = TAG, request_body = UpdateAccountRequest,
-    security(("api_key" = [])),
+#[utoipa::path(put, path = "/account.json", tag = TAG, request_body = UpdateAccountRequest,
     responses((status = 200, description = "Account updated.", body = AccountEnvelope), WriteErrors))]
 pub async fn update_account(
     State(store): State<Store>,

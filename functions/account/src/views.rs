@@ -28,7 +28,6 @@ pub struct AccountEnvelope {
 #[derive(Serialize, ToSchema)]
 pub struct AccountView {
     /// Also the last segment of the account's Stripe webhook path.
-    #[schema(value_type = String, example = "68f76721a1b2c3d4e5f60718")]
     pub id: Id,
     pub name: String,
     pub currency: Currency,
@@ -68,7 +67,6 @@ pub struct CreateApiKeyRequest {
 /// An API key as listed: never its token or its hash.
 #[derive(Serialize, ToSchema)]
 pub struct ApiKeyView {
-    #[schema(value_type = String, example = "68f76721a1b2c3d4e5f60718")]
     pub id: Id,
     pub name: String,
     #[schema(example = json!(["partners:read", "commissions:*"]))]
@@ -97,7 +95,6 @@ pub struct CreatedApiKeyEnvelope {
 
 #[derive(Serialize, ToSchema)]
 pub struct CreatedApiKey {
-    #[schema(value_type = String, example = "68f76721a1b2c3d4e5f60718")]
     pub id: Id,
     pub name: String,
     pub scopes: Vec<String>,
@@ -131,7 +128,6 @@ pub struct DeletedApiKeyEnvelope {
 
 #[derive(Serialize, ToSchema)]
 pub struct DeletedApiKey {
-    #[schema(value_type = String, example = "68f76721a1b2c3d4e5f60718")]
     pub id: Id,
     pub name: String,
     pub scopes: Vec<String>,

@@ -19,8 +19,7 @@ const WRAPPER: &str = "campaign";
 /// List Campaigns.
 ///
 /// The account's campaigns, oldest first. Follow `pages.next_cursor` to page deeply.
-#[utoipa::path(get, path = "/2026-02-01/campaigns.json", tag = TAG, params(CursorPaging),
-    security(("api_key" = [])),
+#[utoipa::path(get, path = "/campaigns.json", tag = TAG, params(CursorPaging),
     responses((status = 200, description = "One page of campaigns.", body = ListEnvelope<CampaignView>), ListErrors))]
 pub async fn list_campaigns(
     State(store): State<Store>,
@@ -49,9 +48,8 @@ pub async fn list_campaigns(
 }
 
 /// Get Campaign.
-#[utoipa::path(get, path = "/2026-02-01/campaigns/{campaignId}.json", tag = TAG,
+#[utoipa::path(get, path = "/campaigns/{campaignId}.json", tag = TAG,
     params(("campaignId" = String, Path, description = "The unique identifier of the campaign.")),
-    security(("api_key" = [])),
     responses((status = 200, description = "The campaign.", body = CampaignEnvelope), ReadErrors))]
 pub async fn get_campaign(
     State(store): State<Store>,
@@ -70,8 +68,7 @@ pub async fn get_campaign(
 ///
 /// `is_default: true` makes it the account's default campaign; otherwise the
 /// default stays as it is (the first campaign does not become the default).
-#[utoipa::path(post, path = "/2026-02-01/campaigns.json", tag = TAG, request_body = CreateCampaignRequest,
-    security(("api_key" = [])),
+#[utoipa::path(post, path = "/campaigns.json", tag = TAG, request_body = CreateCampaignRequest,
     responses((status = 201, description = "Campaign created.", body = CampaignEnvelope), WriteErrors))]
 pub async fn create_campaign(
     State(store): State<Store>,
@@ -94,9 +91,8 @@ pub async fn create_campaign(
 ///
 /// Partial: only the given fields change. `is_default: false` on the default
 /// campaign leaves the account without a default.
-#[utoipa::path(put, path = "/2026-02-01/campaigns/{campaignId}.json", tag = TAG, request_body = UpdateCampaignRequest,
+#[utoipa::path(put, path = "/campaigns/{campaignId}.json", tag = TAG, request_body = UpdateCampaignRequest,
     params(("campaignId" = String, Path, description = "The unique identifier of the campaign.")),
-    security(("api_key" = [])),
     responses((status = 200, description = "Campaign updated.", body = CampaignEnvelope), WriteErrors))]
 pub async fn update_campaign(
     State(store): State<Store>,

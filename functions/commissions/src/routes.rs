@@ -43,8 +43,7 @@ fn envelope(commission: Commission) -> Result<Json<CommissionEnvelope>, ApiError
 /// Oldest first. Filter by `partner_id`, `referral_id`, `status`, `payout_status`, `unit`
 /// and creation time (`from`, `to`); follow `pages.next_cursor` to page through any number
 /// of commissions at the same cost.
-#[utoipa::path(get, path = "/2026-02-01/commissions.json", tag = TAG, params(CommissionFilters, CursorPaging),
-    security(("api_key" = [])),
+#[utoipa::path(get, path = "/commissions.json", tag = TAG, params(CommissionFilters, CursorPaging),
     responses((status = 200, description = "One page of commissions.", body = ListEnvelope<CommissionView>), ListErrors))]
 pub async fn list_commissions(
     State(store): State<Store>,
@@ -91,9 +90,8 @@ pub async fn list_commissions(
 }
 
 /// Get a commission.
-#[utoipa::path(get, path = "/2026-02-01/commissions/{commissionId}.json", tag = TAG,
+#[utoipa::path(get, path = "/commissions/{commissionId}.json", tag = TAG,
     params(("commissionId" = String, Path, description = "The commission's id.")),
-    security(("api_key" = [])),
     responses((status = 200, description = "The commission.", body = CommissionEnvelope), ReadErrors))]
 pub async fn get_commission(
     State(store): State<Store>,
@@ -114,8 +112,7 @@ pub async fn get_commission(
 /// without a commission amount is priced by the rules: the referral's campaign's, else the
 /// partner's group's, else the default group's. The same `event_id` or `stripe_payment_id`
 /// sent again answers the original commission (200) if the body is the same, 409 if not.
-#[utoipa::path(post, path = "/2026-02-01/commissions.json", tag = TAG, request_body = CreateCommissionRequest,
-    security(("api_key" = [])),
+#[utoipa::path(post, path = "/commissions.json", tag = TAG, request_body = CreateCommissionRequest,
     responses(
         (status = 201, description = "Commission created.", body = CommissionEnvelope),
         (status = 200, description = "A replay: the commission this event or payment created before.", body = CommissionEnvelope),
@@ -141,9 +138,8 @@ pub async fn create_commission(
 ///
 /// Sets `internal_note` (the team's) and/or `external_note` (shown to the partner);
 /// a note not given is kept. Nothing else about a commission can be changed.
-#[utoipa::path(put, path = "/2026-02-01/commissions/{commissionId}.json", tag = TAG, request_body = UpdateCommissionRequest,
+#[utoipa::path(put, path = "/commissions/{commissionId}.json", tag = TAG, request_body = UpdateCommissionRequest,
     params(("commissionId" = String, Path, description = "The commission's id.")),
-    security(("api_key" = [])),
     responses((status = 200, description = "Commission updated.", body = CommissionEnvelope), WriteErrors))]
 pub async fn update_commission(
     State(store): State<Store>,
@@ -171,9 +167,8 @@ pub async fn update_commission(
 ///
 /// Only a pending commission can be approved (409 otherwise); approving an approved one
 /// changes nothing.
-#[utoipa::path(post, path = "/2026-02-01/commissions/{commissionId}/approve.json", tag = TAG,
+#[utoipa::path(post, path = "/commissions/{commissionId}/approve.json", tag = TAG,
     params(("commissionId" = String, Path, description = "The commission's id.")),
-    security(("api_key" = [])),
     responses((status = 200, description = "The commission, approved.", body = CommissionEnvelope), WriteErrors))]
 pub async fn approve_commission(
     State(store): State<Store>,
@@ -187,9 +182,8 @@ pub async fn approve_commission(
 ///
 /// Only a pending commission can be denied (409 otherwise); denying a denied one changes
 /// nothing.
-#[utoipa::path(post, path = "/2026-02-01/commissions/{commissionId}/deny.json", tag = TAG,
+#[utoipa::path(post, path = "/commissions/{commissionId}/deny.json", tag = TAG,
     params(("commissionId" = String, Path, description = "The commission's id.")),
-    security(("api_key" = [])),
     responses((status = 200, description = "The commission, denied.", body = CommissionEnvelope), WriteErrors))]
 pub async fn deny_commission(
     State(store): State<Store>,
@@ -227,9 +221,8 @@ async fn decide_one(
 /// For a reward in a unit other than cash (credits, points, free months, discounts), which
 /// payouts never pay: the merchant gives it, then marks it done here. The commission must be
 /// approved (409 otherwise, and for cash); fulfilling a fulfilled one changes nothing.
-#[utoipa::path(post, path = "/2026-02-01/commissions/{commissionId}/fulfil.json", tag = TAG,
+#[utoipa::path(post, path = "/commissions/{commissionId}/fulfil.json", tag = TAG,
     params(("commissionId" = String, Path, description = "The commission's id.")),
-    security(("api_key" = [])),
     responses((status = 200, description = "The commission, fulfilled.", body = CommissionEnvelope), WriteErrors))]
 pub async fn fulfil_commission(
     State(store): State<Store>,
@@ -257,8 +250,7 @@ pub async fn fulfil_commission(
 ///
 /// All or nothing: every id must name a pending commission, or none is approved and the
 /// 409 names the ones that are unknown or not pending.
-#[utoipa::path(post, path = "/2026-02-01/commissions/approve.json", tag = TAG, request_body = BulkRequest,
-    security(("api_key" = [])),
+#[utoipa::path(post, path = "/commissions/approve.json", tag = TAG, request_body = BulkRequest,
     responses((status = 200, description = "Every commission, approved.", body = BulkResponse), WriteErrors))]
 pub async fn approve_commissions(
     State(store): State<Store>,
@@ -272,8 +264,7 @@ pub async fn approve_commissions(
 ///
 /// All or nothing: every id must name a pending commission, or none is denied and the
 /// 409 names the ones that are unknown or not pending.
-#[utoipa::path(post, path = "/2026-02-01/commissions/deny.json", tag = TAG, request_body = BulkRequest,
-    security(("api_key" = [])),
+#[utoipa::path(post, path = "/commissions/deny.json", tag = TAG, request_body = BulkRequest,
     responses((status = 200, description = "Every commission, denied.", body = BulkResponse), WriteErrors))]
 pub async fn deny_commissions(
     State(store): State<Store>,

@@ -23,7 +23,7 @@ pub struct UpdateCommissionRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkRequest {
-    #[schema(value_type = Vec<String>, min_items = 1, max_items = 100)]
+    #[schema(min_items = 1, max_items = 100)]
     pub ids: Vec<Id>,
 }
 
@@ -35,7 +35,6 @@ pub struct BulkResponse {
 
 #[derive(Serialize, ToSchema)]
 pub struct Decided {
-    #[schema(value_type = String)]
     pub id: Id,
     pub status: CommissionStatus,
 }

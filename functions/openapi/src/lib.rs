@@ -1,38 +1,75 @@
 //! The API's OpenAPI 3.1 document: every endpoint group's paths merged under
-//! one info block, served without a key at `GET /2026-02-01/openapi.json`.
+//! one info block, served without a key at `GET /2026-02-01/openapi.json`;
+//! and the route table, every HTTP function's routes by its binary.
+
+use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
-use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::response::{IntoResponse, Response};
 use ledger_http::error::{ErrorBody, ErrorEnvelope, FieldIssue};
+use ledger_http::openapi::BearerKey;
+use ledger_http::{Routes, VERSION, keyless};
 use utoipa::OpenApi;
 
+/// Where the document is served (the harness routes requests by it).
 pub const PATH: &str = "/2026-02-01/openapi.json";
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "partner-ledger",
-        version = "2026-02-01",
         description = "Partner (affiliate) program backend: partner groups and their commission rules engine, partners, campaigns, referrals, commissions, payment events (signed Stripe webhooks and billing-agnostic sale and refund events), payouts and the scheduled payout run, and the account's settings and API keys."
     ),
+    modifiers(&BearerKey),
     components(schemas(ErrorEnvelope, ErrorBody, FieldIssue))
 )]
 struct Base;
 
-/// The whole document, built from the groups' own annotations.
+/// Each endpoint group's part of the document, by the binary serving it.
+fn groups() -> [(&'static str, utoipa::openapi::OpenApi); 8] {
+    [
+        ("partner-groups", partner_groups::openapi()),
+        ("partners", partners::openapi()),
+        ("campaigns", campaigns::openapi()),
+        ("referrals", referrals::openapi()),
+        ("commissions", commissions::openapi()),
+        ("payment-events", payment_events::openapi()),
+        ("payouts", payouts::openapi()),
+        ("account", account::openapi()),
+    ]
+}
+
+/// The whole document, built from the groups' own annotations; its version
+/// is the API version every path starts with.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = Base::openapi();
-    doc.merge(partner_groups::openapi());
-    doc.merge(partners::openapi());
-    doc.merge(campaigns::openapi());
-    doc.merge(referrals::openapi());
-    doc.merge(commissions::openapi());
-    doc.merge(payment_events::openapi());
-    doc.merge(payouts::openapi());
-    doc.merge(account::openapi());
+    doc.info.version = VERSION.trim_start_matches('/').to_string();
+    for (_, group) in groups() {
+        doc.merge(group);
+    }
     doc
+}
+
+/// The route table: each HTTP function's binary and its routes, as the
+/// paths of its part of the document (this function's own route included,
+/// which the document leaves out).
+pub fn route_table() -> Vec<(&'static str, utoipa::openapi::OpenApi)> {
+    let mut table = groups().to_vec();
+    table.push(("openapi", route().openapi()));
+    table
+}
+
+/// The rendered document.
+#[utoipa::path(get, path = "/openapi.json",
+    responses((status = 200, description = "This OpenAPI document.", content_type = "application/json")))]
+async fn serve_document(State(body): State<Arc<str>>) -> Response {
+    ([(CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+fn route() -> Routes<Arc<str>> {
+    Routes::new(utoipa::openapi::OpenApi::default()).route(keyless!(serve_document))
 }
 
 /// Serves the document, rendered once per cold start.
@@ -40,12 +77,5 @@ pub fn router() -> Router {
     let body = document()
         .to_json()
         .expect("the OpenAPI document serializes");
-    let routes = Router::new().route(
-        PATH,
-        get(move || {
-            let body = body.clone();
-            async move { ([(CONTENT_TYPE, "application/json")], body).into_response() }
-        }),
-    );
-    ledger_http::finish(routes)
+    ledger_http::finish(route().router()).with_state(Arc::from(body))
 }

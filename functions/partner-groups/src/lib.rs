@@ -5,40 +5,31 @@ mod routes;
 mod views;
 
 use axum::Router;
-use axum::routing::{get, post};
-use ledger_http::openapi::BearerKey;
+use ledger_http::{Routes, keyed};
 use ledger_store::Store;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
-#[openapi(
-    paths(routes::list_groups, routes::get_group, routes::create_group, routes::update_group, routes::delete_group, routes::simulate_rules),
-    modifiers(&BearerKey),
-    tags((name = "Partner Groups", description = "Classification tiers for partners and the rules that price their commissions."))
-)]
+#[openapi(tags((name = "Partner Groups", description = "Classification tiers for partners and the rules that price their commissions.")))]
 struct ApiDoc;
+
+/// This group's routes, each declared by its handler's `#[utoipa::path]`.
+fn route_table() -> Routes<Store> {
+    Routes::new(ApiDoc::openapi())
+        .route(keyed!(routes::list_groups))
+        .route(keyed!(routes::create_group))
+        .route(keyed!(routes::simulate_rules))
+        .route(keyed!(routes::get_group))
+        .route(keyed!(routes::update_group))
+        .route(keyed!(routes::delete_group))
+}
 
 /// This group's part of the OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    route_table().openapi()
 }
 
 /// This group's routes, ready for `lambda_http::run` or an in-process test.
 pub fn router(store: Store) -> Router {
-    let routes = Router::new()
-        .route(
-            "/2026-02-01/partners/groups.json",
-            get(routes::list_groups).post(routes::create_group),
-        )
-        .route(
-            "/2026-02-01/partners/groups/simulate-rules.json",
-            post(routes::simulate_rules),
-        )
-        .route(
-            "/2026-02-01/partners/groups/{group}",
-            get(routes::get_group)
-                .put(routes::update_group)
-                .delete(routes::delete_group),
-        );
-    ledger_http::finish_keyed(routes, &store).with_state(store)
+    ledger_http::finish_keyed(route_table().router(), &store).with_state(store)
 }

@@ -22,8 +22,7 @@ fn invalid(errors: Vec<FieldError>, wrapper: &str) -> ApiError {
 /// List Partner Groups.
 ///
 /// Retrieve a paginated directory of all defined Partner Groups.
-#[utoipa::path(get, path = "/2026-02-01/partners/groups.json", tag = TAG, params(Paging),
-    security(("api_key" = [])),
+#[utoipa::path(get, path = "/partners/groups.json", tag = TAG, params(Paging),
     responses((status = 200, description = "Partner group directory successfully retrieved.", body = ListEnvelope<GroupSummary>), ListErrors))]
 pub async fn list_groups(
     State(store): State<Store>,
@@ -44,9 +43,8 @@ pub async fn list_groups(
 }
 
 /// Retrieve Group Configuration & Rules.
-#[utoipa::path(get, path = "/2026-02-01/partners/groups/{groupId}.json", tag = TAG,
+#[utoipa::path(get, path = "/partners/groups/{groupId}.json", tag = TAG,
     params(("groupId" = String, Path, description = "The unique identifier of the partner group.")),
-    security(("api_key" = [])),
     responses((status = 200, description = "Group configuration and rules engine definition retrieved.", body = GroupDetail), ReadErrors))]
 pub async fn get_group(
     State(store): State<Store>,
@@ -62,8 +60,7 @@ pub async fn get_group(
 /// Create Partner Group.
 ///
 /// The account's first group becomes its default, whatever `default` says.
-#[utoipa::path(post, path = "/2026-02-01/partners/groups.json", tag = TAG, request_body = CreateGroupRequest,
-    security(("api_key" = [])),
+#[utoipa::path(post, path = "/partners/groups.json", tag = TAG, request_body = CreateGroupRequest,
     responses((status = 201, description = "Partner group created.", body = GroupRef), WriteErrors))]
 pub async fn create_group(
     State(store): State<Store>,
@@ -84,9 +81,8 @@ pub async fn create_group(
 /// Update Partner Group.
 ///
 /// Partial: only the given fields change; rules are replaced only when given.
-#[utoipa::path(put, path = "/2026-02-01/partners/groups/{groupId}.json", tag = TAG, request_body = UpdateGroupRequest,
+#[utoipa::path(put, path = "/partners/groups/{groupId}.json", tag = TAG, request_body = UpdateGroupRequest,
     params(("groupId" = String, Path, description = "The unique identifier of the partner group.")),
-    security(("api_key" = [])),
     responses((status = 200, description = "Partner group updated.", body = GroupRef), WriteErrors))]
 pub async fn update_group(
     State(store): State<Store>,
@@ -105,9 +101,8 @@ pub async fn update_group(
 /// Delete Partner Group.
 ///
 /// The default group, and a group that still has partners, cannot be deleted (409).
-#[utoipa::path(delete, path = "/2026-02-01/partners/groups/{groupId}.json", tag = TAG,
+#[utoipa::path(delete, path = "/partners/groups/{groupId}.json", tag = TAG,
     params(("groupId" = String, Path, description = "The unique identifier of the partner group.")),
-    security(("api_key" = [])),
     responses((status = 200, description = "Partner group deleted.", body = DeletedGroup), WriteErrors))]
 pub async fn delete_group(
     State(store): State<Store>,
@@ -123,8 +118,7 @@ pub async fn delete_group(
 /// Simulate Rules.
 ///
 /// Evaluates a rule set against a hypothetical charge. Nothing is stored.
-#[utoipa::path(post, path = "/2026-02-01/partners/groups/simulate-rules.json", tag = TAG, request_body = SimulateRequest,
-    security(("api_key" = [])),
+#[utoipa::path(post, path = "/partners/groups/simulate-rules.json", tag = TAG, request_body = SimulateRequest,
     responses((status = 200, description = "Rules simulation completed.", body = SimulationResponse), WriteErrors))]
 pub async fn simulate_rules(
     State(store): State<Store>,

@@ -25,7 +25,6 @@ pub struct UpdateGroupRequest {
 /// One element of the group directory.
 #[derive(Serialize, ToSchema)]
 pub struct GroupSummary {
-    #[schema(value_type = String, example = "68f76721a1b2c3d4e5f60718")]
     pub id: Id,
     pub name: String,
     pub external_id: Option<String>,
@@ -36,7 +35,6 @@ pub struct GroupSummary {
 /// A group's full configuration, rules included.
 #[derive(Serialize, ToSchema)]
 pub struct GroupDetail {
-    #[schema(value_type = String, example = "68f76721a1b2c3d4e5f60718")]
     pub id: Id,
     pub name: String,
     pub external_id: Option<String>,
@@ -83,7 +81,6 @@ pub struct GroupRef {
 
 #[derive(Serialize, ToSchema)]
 pub struct GroupId {
-    #[schema(value_type = String, example = "68f76721a1b2c3d4e5f60718")]
     pub id: Id,
 }
 
@@ -95,7 +92,6 @@ pub struct DeletedGroup {
 
 #[derive(Serialize, ToSchema)]
 pub struct DeletedGroupId {
-    #[schema(value_type = String, example = "68f76721a1b2c3d4e5f60718")]
     pub id: Id,
     pub deleted: bool,
 }

@@ -20,8 +20,7 @@ const WRAPPER: &str = "partner";
 /// List Partners.
 ///
 /// Oldest first. Follow `pages.next_cursor` to page through any number of partners at the cost of the first page.
-#[utoipa::path(get, path = "/2026-02-01/partners.json", tag = TAG, params(CursorPaging),
-    security(("api_key" = [])),
+#[utoipa::path(get, path = "/partners.json", tag = TAG, params(CursorPaging),
     responses((status = 200, description = "One page of the account's partners.", body = ListEnvelope<PartnerDetail>), ListErrors))]
 pub async fn list_partners(
     State(store): State<Store>,
@@ -43,9 +42,8 @@ pub async fn list_partners(
 }
 
 /// Get Partner.
-#[utoipa::path(get, path = "/2026-02-01/partners/{partnerId}.json", tag = TAG,
+#[utoipa::path(get, path = "/partners/{partnerId}.json", tag = TAG,
     params(("partnerId" = String, Path, description = "The unique identifier of the partner.")),
-    security(("api_key" = [])),
     responses((status = 200, description = "The partner, statistics included.", body = PartnerResponse), ReadErrors))]
 pub async fn get_partner(
     State(store): State<Store>,
@@ -61,8 +59,7 @@ pub async fn get_partner(
 /// Create Partner.
 ///
 /// Joins the account's default group and campaign unless the body names others, and starts approved unless that campaign has `approval_needed`. The email, link codes and promo codes must be free in the account (409 otherwise).
-#[utoipa::path(post, path = "/2026-02-01/partners.json", tag = TAG, request_body = CreatePartnerRequest,
-    security(("api_key" = [])),
+#[utoipa::path(post, path = "/partners.json", tag = TAG, request_body = CreatePartnerRequest,
     responses((status = 201, description = "Partner created.", body = PartnerResponse), WriteErrors))]
 pub async fn create_partner(
     State(store): State<Store>,
@@ -78,9 +75,8 @@ pub async fn create_partner(
 /// Update Partner.
 ///
 /// Partial: each field given replaces the stored one; statistics are never touched.
-#[utoipa::path(put, path = "/2026-02-01/partners/{partnerId}.json", tag = TAG, request_body = UpdatePartnerRequest,
+#[utoipa::path(put, path = "/partners/{partnerId}.json", tag = TAG, request_body = UpdatePartnerRequest,
     params(("partnerId" = String, Path, description = "The unique identifier of the partner.")),
-    security(("api_key" = [])),
     responses((status = 200, description = "Partner updated.", body = PartnerResponse), WriteErrors))]
 pub async fn update_partner(
     State(store): State<Store>,
@@ -97,9 +93,8 @@ pub async fn update_partner(
 /// Approve Partner.
 ///
 /// Idempotent: approving an approved partner changes nothing.
-#[utoipa::path(post, path = "/2026-02-01/partners/{partnerId}/approve.json", tag = TAG,
+#[utoipa::path(post, path = "/partners/{partnerId}/approve.json", tag = TAG,
     params(("partnerId" = String, Path, description = "The unique identifier of the partner.")),
-    security(("api_key" = [])),
     responses((status = 200, description = "The partner, approved.", body = PartnerResponse), WriteErrors))]
 pub async fn approve_partner(
     State(store): State<Store>,
@@ -112,9 +107,8 @@ pub async fn approve_partner(
 /// Ban Partner.
 ///
 /// A banned partner is credited with no new referrals. Idempotent.
-#[utoipa::path(post, path = "/2026-02-01/partners/{partnerId}/ban.json", tag = TAG,
+#[utoipa::path(post, path = "/partners/{partnerId}/ban.json", tag = TAG,
     params(("partnerId" = String, Path, description = "The unique identifier of the partner.")),
-    security(("api_key" = [])),
     responses((status = 200, description = "The partner, banned.", body = PartnerResponse), WriteErrors))]
 pub async fn ban_partner(
     State(store): State<Store>,
@@ -127,9 +121,8 @@ pub async fn ban_partner(
 /// Unban Partner.
 ///
 /// Idempotent: unbanning a partner that is not banned changes nothing.
-#[utoipa::path(post, path = "/2026-02-01/partners/{partnerId}/unban.json", tag = TAG,
+#[utoipa::path(post, path = "/partners/{partnerId}/unban.json", tag = TAG,
     params(("partnerId" = String, Path, description = "The unique identifier of the partner.")),
-    security(("api_key" = [])),
     responses((status = 200, description = "The partner, no longer banned.", body = PartnerResponse), WriteErrors))]
 pub async fn unban_partner(
     State(store): State<Store>,

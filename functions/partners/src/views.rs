@@ -31,7 +31,6 @@ pub struct PartnerResponse {
 /// A partner in full. The statistics are read-only: commissions keep them.
 #[derive(Serialize, ToSchema)]
 pub struct PartnerDetail {
-    #[schema(value_type = String, example = "68f76721a1b2c3d4e5f60718")]
     pub id: Id,
     #[schema(example = "ann@example.com")]
     pub email: String,
@@ -41,11 +40,10 @@ pub struct PartnerDetail {
     pub last_name: Option<String>,
     #[schema(required = true)]
     pub payout_email: Option<String>,
-    #[schema(value_type = String, example = "68f76721a1b2c3d4e5f60719")]
     pub group_id: Id,
-    #[schema(value_type = Option<String>, required = true)]
+    #[schema(required = true)]
     pub campaign_id: Option<Id>,
-    #[schema(value_type = Option<String>, required = true)]
+    #[schema(required = true)]
     pub parent_partner_id: Option<Id>,
     pub links: Vec<Link>,
     pub promo_codes: Vec<PromoCode>,

@@ -12,22 +12,27 @@ mod views;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::post;
-use ledger_http::openapi::BearerKey;
+use ledger_http::{Routes, keyed, keyless};
 use ledger_store::Store;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(routes::stripe_webhook, routes::sale_event, routes::refund_event),
-    modifiers(&BearerKey),
     tags((name = "Payment events", description = "Customers' payments and refunds, from Stripe's signed webhooks or any billing system: each becomes a commission or its reversal, exactly once."))
 )]
 struct ApiDoc;
 
+/// This group's routes, each declared by its handler's `#[utoipa::path]`.
+fn route_table() -> Routes<App> {
+    Routes::new(ApiDoc::openapi())
+        .route(keyless!(routes::stripe_webhook))
+        .route(keyed!(routes::sale_event))
+        .route(keyed!(routes::refund_event))
+}
+
 /// This group's part of the OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    route_table().openapi()
 }
 
 /// What the handlers share: the table, and the endpoint secrets a warm
@@ -40,14 +45,7 @@ struct App {
 
 /// This group's routes, ready for `lambda_http::run` or an in-process test.
 pub fn router(store: Store) -> Router {
-    let routes = Router::new()
-        .route(
-            "/2026-02-01/webhooks/stripe/{account}",
-            post(routes::stripe_webhook),
-        )
-        .route("/2026-02-01/events/sale.json", post(routes::sale_event))
-        .route("/2026-02-01/events/refund.json", post(routes::refund_event));
-    ledger_http::finish_keyed(routes, &store).with_state(App {
+    ledger_http::finish_keyed(route_table().router(), &store).with_state(App {
         store,
         secrets: Arc::default(),
     })

@@ -39,7 +39,7 @@ const TAG: &str = "Payment events";
 /// or of a shape not understood are acknowledged (`unsupported_version`,
 /// `unsupported_shape`) and logged. A refund for a sale not recorded yet is
 /// answered 409 so Stripe sends it again.
-#[utoipa::path(post, path = "/2026-02-01/webhooks/stripe/{accountId}.json", tag = TAG,
+#[utoipa::path(post, path = "/webhooks/stripe/{accountId}.json", tag = TAG,
     request_body(content = Object, description = "A Stripe event, exactly as Stripe sends it."),
     params(
         ("accountId" = String, Path, description = "The account whose Stripe endpoint this is."),
@@ -176,8 +176,7 @@ fn receipt(
 /// A sale without a commission amount is priced by the rules, exactly as a
 /// commission create. The same `event_id` sent again answers the original
 /// commission (200) if the body is the same, 409 if not.
-#[utoipa::path(post, path = "/2026-02-01/events/sale.json", tag = TAG, request_body = SaleEventRequest,
-    security(("api_key" = [])),
+#[utoipa::path(post, path = "/events/sale.json", tag = TAG, request_body = SaleEventRequest,
     responses(
         (status = 201, description = "Recorded: the commission the sale earned.", body = EventReceipt),
         (status = 200, description = "A replay, or a sale that earns nothing (`outcome` says why).", body = EventReceipt),
@@ -197,8 +196,7 @@ pub async fn sale_event(
 /// is), a paid one gets a negative clawback commission the next payout
 /// nets. A refund for a sale not recorded yet is answered 409, to be sent
 /// again later. The same `event_id` sent again answers the same commission.
-#[utoipa::path(post, path = "/2026-02-01/events/refund.json", tag = TAG, request_body = RefundEventRequest,
-    security(("api_key" = [])),
+#[utoipa::path(post, path = "/events/refund.json", tag = TAG, request_body = RefundEventRequest,
     responses(
         (status = 201, description = "Recorded: the reduced commission, or the clawback.", body = EventReceipt),
         (status = 200, description = "A replay.", body = EventReceipt),

@@ -27,7 +27,6 @@ pub struct SaleEvent {
     #[schema(example = "sale_2026_0042")]
     pub event_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
     pub referral_id: Option<Id>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stripe_customer_id: Option<String>,

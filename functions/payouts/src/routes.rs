@@ -23,8 +23,7 @@ const TAG: &str = "Payouts";
 /// Ordered by period, oldest first. Filter by `partner_id`, `status` and `period`
 /// (`YYYY-MM`); follow `pages.next_cursor` to page through any number of payouts at the
 /// same cost.
-#[utoipa::path(get, path = "/2026-02-01/payouts.json", tag = TAG, params(PayoutFilters, CursorPaging),
-    security(("api_key" = [])),
+#[utoipa::path(get, path = "/payouts.json", tag = TAG, params(PayoutFilters, CursorPaging),
     responses((status = 200, description = "One page of payouts.", body = ListEnvelope<PayoutView>), ListErrors))]
 pub async fn list_payouts(
     State(store): State<Store>,
@@ -59,9 +58,8 @@ pub async fn list_payouts(
 }
 
 /// Get a payout.
-#[utoipa::path(get, path = "/2026-02-01/payouts/{payoutId}.json", tag = TAG,
+#[utoipa::path(get, path = "/payouts/{payoutId}.json", tag = TAG,
     params(("payoutId" = String, Path, description = "The payout's id.")),
-    security(("api_key" = [])),
     responses((status = 200, description = "The payout.", body = PayoutEnvelope), ReadErrors))]
 pub async fn get_payout(
     State(store): State<Store>,
@@ -78,9 +76,8 @@ pub async fn get_payout(
 ///
 /// The money was sent. Only a pending payout can be marked paid (409 for a failed one);
 /// marking a paid payout paid again changes nothing.
-#[utoipa::path(post, path = "/2026-02-01/payouts/{payoutId}/paid.json", tag = TAG,
+#[utoipa::path(post, path = "/payouts/{payoutId}/paid.json", tag = TAG,
     params(("payoutId" = String, Path, description = "The payout's id.")),
-    security(("api_key" = [])),
     responses((status = 200, description = "The payout, paid.", body = PayoutEnvelope), WriteErrors))]
 pub async fn mark_paid(
     State(store): State<Store>,
@@ -97,9 +94,8 @@ pub async fn mark_paid(
 /// no `payout_id`), and the next run puts them into a new payout. Only a pending payout can
 /// be marked failed (409 for a paid one); marking a failed payout failed again hands back
 /// any commission an interrupted earlier call left.
-#[utoipa::path(post, path = "/2026-02-01/payouts/{payoutId}/failed.json", tag = TAG,
+#[utoipa::path(post, path = "/payouts/{payoutId}/failed.json", tag = TAG,
     params(("payoutId" = String, Path, description = "The payout's id.")),
-    security(("api_key" = [])),
     responses((status = 200, description = "The payout, failed; its commissions released.", body = PayoutEnvelope), WriteErrors))]
 pub async fn mark_failed(
     State(store): State<Store>,
@@ -118,8 +114,7 @@ pub async fn mark_failed(
 /// account's `min_payout`. Running it again changes nothing until there is more to pay. A
 /// run answers within about 25 seconds: `complete: false` means it stopped early and the
 /// next run continues where it stopped. Takes no body (or `{}`).
-#[utoipa::path(post, path = "/2026-02-01/payouts/run.json", tag = TAG, request_body = Option<RunRequest>,
-    security(("api_key" = [])),
+#[utoipa::path(post, path = "/payouts/run.json", tag = TAG, request_body = Option<RunRequest>,
     responses((status = 200, description = "What the run did.", body = RunEnvelope), WriteErrors))]
 pub async fn run_payouts(
     State(store): State<Store>,

@@ -19,9 +19,7 @@ pub struct PayoutEnvelope {
 /// A payout: what one partner is paid in one currency for one month.
 #[derive(Serialize, ToSchema)]
 pub struct PayoutView {
-    #[schema(value_type = String, example = "68f76721a1b2c3d4e5f60718")]
     pub id: Id,
-    #[schema(value_type = String)]
     pub partner_id: Id,
     /// The partner's name (or email, without a name) when the payout was created.
     pub affiliate_name: String,

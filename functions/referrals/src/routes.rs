@@ -19,8 +19,7 @@ const WRAPPER: &str = "referral";
 ///
 /// Newest last. Filter by `partner_id` and/or `status` (the subscription status);
 /// follow `pages.next_cursor` to page through any number of referrals at the same cost.
-#[utoipa::path(get, path = "/2026-02-01/referrals.json", tag = TAG, params(ReferralFilters, CursorPaging),
-    security(("api_key" = [])),
+#[utoipa::path(get, path = "/referrals.json", tag = TAG, params(ReferralFilters, CursorPaging),
     responses((status = 200, description = "One page of referrals.", body = ListEnvelope<ReferralView>), ListErrors))]
 pub async fn list_referrals(
     State(store): State<Store>,
@@ -48,9 +47,8 @@ pub async fn list_referrals(
 }
 
 /// Get a referral.
-#[utoipa::path(get, path = "/2026-02-01/referrals/{referralId}.json", tag = TAG,
+#[utoipa::path(get, path = "/referrals/{referralId}.json", tag = TAG,
     params(("referralId" = String, Path, description = "The referral's id.")),
-    security(("api_key" = [])),
     responses((status = 200, description = "The referral.", body = ReferralEnvelope), ReadErrors))]
 pub async fn get_referral(
     State(store): State<Store>,
@@ -69,8 +67,7 @@ pub async fn get_referral(
 /// The partner must be approved and not banned. An `email` (compared case-insensitively) and a
 /// `stripe_customer_id` can each have only one referral (409). A customer whose email is the
 /// partner's own is flagged as a self-referral.
-#[utoipa::path(post, path = "/2026-02-01/referrals.json", tag = TAG, request_body = CreateReferralRequest,
-    security(("api_key" = [])),
+#[utoipa::path(post, path = "/referrals.json", tag = TAG, request_body = CreateReferralRequest,
     responses((status = 201, description = "Referral created.", body = ReferralEnvelope), WriteErrors))]
 pub async fn create_referral(
     State(store): State<Store>,
@@ -88,9 +85,8 @@ pub async fn create_referral(
 /// Partial: only the given fields change. Changing the email re-runs the self-referral check.
 /// A new `email` or `stripe_customer_id` that another referral has is refused (409); the one it
 /// replaces is freed for other referrals.
-#[utoipa::path(put, path = "/2026-02-01/referrals/{referralId}.json", tag = TAG, request_body = UpdateReferralRequest,
+#[utoipa::path(put, path = "/referrals/{referralId}.json", tag = TAG, request_body = UpdateReferralRequest,
     params(("referralId" = String, Path, description = "The referral's id.")),
-    security(("api_key" = [])),
     responses((status = 200, description = "Referral updated.", body = ReferralEnvelope), WriteErrors))]
 pub async fn update_referral(
     State(store): State<Store>,

@@ -40,12 +40,9 @@ pub struct ReferralEnvelope {
 /// A referred customer.
 #[derive(Serialize, ToSchema)]
 pub struct ReferralView {
-    #[schema(value_type = String, example = "68f76721a1b2c3d4e5f60718")]
     pub id: Id,
     pub email: String,
-    #[schema(value_type = String)]
     pub partner_id: Id,
-    #[schema(value_type = Option<String>)]
     pub campaign_id: Option<Id>,
     /// The link code the customer came through, if attributed by link.
     pub code: Option<String>,

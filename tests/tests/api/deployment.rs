@@ -1,22 +1,25 @@
-//! The API's routes are one set in all three places that declare them,
-//! function by function: template.yaml's `HttpApi` events (API Gateway),
-//! Cargo.toml's `[workspace.metadata.lambda.watch.router]` (`make run`), and
-//! each function's axum router.
+//! The API's routes are declared once, in the route table
+//! (`openapi::route_table`: each function's handlers, by their
+//! `#[utoipa::path]`), which builds each function's axum router and the
+//! OpenAPI document. The two other places that route requests must agree
+//! with it, method and path, in both directions: template.yaml's `HttpApi`
+//! events (API Gateway) and Cargo.toml's
+//! `[workspace.metadata.lambda.watch.router]` (`make run`).
 //!
-//! Axum cannot list a router's routes, so the OpenAPI document stands for
-//! them: every documented operation must be routed by the template and by
-//! Cargo.toml to the same binary, whose router answers it with a handler
-//! rather than its fallback; every exact template route is answered the same
-//! way, and every greedy one carries some documented operation.
+//! Each route of the table must be taken by the template route API Gateway
+//! picks for it and by the Cargo.toml entry matchit picks for it, both naming
+//! the function that serves it; each template route and each Cargo.toml
+//! entry must carry some route of the table. And each function's router must
+//! answer each of its routes with a handler rather than its fallback.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use axum::body::Body;
-use harness::deployment::{Function, Route, local_router, template_functions};
+use harness::deployment::{
+    Function, Route, TableRoute, local_router, route_table, template_functions,
+};
 use harness::{Reply, TestEnv};
 use http::{Method, Request};
-
-const METHODS: [&str; 7] = ["get", "put", "post", "delete", "patch", "head", "options"];
 
 #[test]
 fn cargo_toml_routes_the_templates_paths_to_the_same_binaries() {
@@ -79,6 +82,127 @@ fn concrete(path: &str) -> String {
     out
 }
 
+/// What template.yaml and Cargo.toml get wrong about the route table
+/// `table`: a route of it they take elsewhere or not at all, and a route of
+/// theirs that carries none of it.
+fn drift(
+    table: &[TableRoute],
+    template: &BTreeMap<String, Function>,
+    local_router: &BTreeMap<String, String>,
+) -> Vec<String> {
+    let mut local = matchit::Router::new();
+    for (path, binary) in local_router {
+        local
+            .insert(path.clone(), (path.as_str(), binary.as_str()))
+            .unwrap_or_else(|e| panic!("Cargo.toml's router: {path}: {e}"));
+    }
+    let mut problems = Vec::new();
+    let mut carried: BTreeSet<(&str, &Route)> = BTreeSet::new();
+    let mut used: BTreeSet<&str> = BTreeSet::new();
+    for route in table {
+        let path = concrete(&route.path);
+        match route_for(template, &route.method, &path) {
+            Some((binary, taken)) => {
+                carried.insert((binary, taken));
+                if binary != route.binary {
+                    problems.push(format!(
+                        "{route}: template.yaml's {taken} takes it to {binary}"
+                    ));
+                }
+            }
+            None => problems.push(format!(
+                "{route}: no HttpApi route of template.yaml takes it"
+            )),
+        }
+        match local.at(&path) {
+            Ok(found) => {
+                let (pattern, binary) = *found.value;
+                used.insert(pattern);
+                if binary != route.binary {
+                    problems.push(format!(
+                        "{route}: Cargo.toml's {pattern} routes it to {binary}"
+                    ));
+                }
+            }
+            Err(_) => problems.push(format!("{route}: Cargo.toml's router routes it nowhere")),
+        }
+    }
+    for (binary, function) in template {
+        for route in &function.routes {
+            if !carried.contains(&(binary.as_str(), route)) {
+                problems.push(format!(
+                    "{binary}: template.yaml's {route} carries no route of the table"
+                ));
+            }
+        }
+    }
+    for (pattern, binary) in local_router {
+        if !used.contains(pattern.as_str()) {
+            problems.push(format!(
+                "{binary}: Cargo.toml's {pattern} carries no route of the table"
+            ));
+        }
+    }
+    problems
+}
+
+#[test]
+fn template_yaml_and_cargo_toml_route_exactly_the_route_table() {
+    let table = route_table();
+    assert!(
+        table.iter().any(|route| route.binary == "openapi"),
+        "the table holds the document's own route"
+    );
+    let problems = drift(&table, &template_functions(), &local_router());
+    assert!(
+        problems.is_empty(),
+        "template.yaml and Cargo.toml differ from the route table:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// A route added to one place only: the table, the template or Cargo.toml.
+#[test]
+fn a_route_declared_in_one_place_only_is_drift() {
+    let table = route_table();
+    let (template, local) = (template_functions(), local_router());
+    let finds = |problems: Vec<String>, expected: &str| {
+        assert!(
+            problems.iter().any(|p| p == expected),
+            "{expected:?} not among {problems:#?}"
+        );
+    };
+
+    let mut handled = table.clone();
+    handled.push(TableRoute {
+        binary: "account".into(),
+        method: "GET".into(),
+        path: "/2026-02-01/fx_rates/latest.json".into(),
+    });
+    finds(
+        drift(&handled, &template, &local),
+        "account: GET /2026-02-01/fx_rates/latest.json: no HttpApi route of template.yaml takes it",
+    );
+
+    let mut deployed = template.clone();
+    let partners = deployed.get_mut("partners").expect("the partners function");
+    partners.routes.push(Route {
+        method: "DELETE".into(),
+        path: "/2026-02-01/partners.json".into(),
+    });
+    finds(
+        drift(&table, &deployed, &local),
+        "partners: template.yaml's DELETE /2026-02-01/partners.json carries no route of the table",
+    );
+
+    let mut served = local.clone();
+    served.insert("/2026-02-01/widgets.json".into(), "partners".into());
+    finds(
+        drift(&table, &template, &served),
+        "partners: Cargo.toml's /2026-02-01/widgets.json carries no route of the table",
+    );
+}
+
 /// Answers `method path` through `binary`'s router with A's key: `Err` when
 /// that is the router's fallback (what it answers for a path it lacks).
 async fn answer(env: &TestEnv, binary: &str, method: &str, path: &str) -> Result<Reply, String> {
@@ -106,80 +230,53 @@ async fn answer(env: &TestEnv, binary: &str, method: &str, path: &str) -> Result
     }
 }
 
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
 #[tokio::test]
-async fn every_documented_operation_is_routed_to_the_function_that_answers_it() {
+async fn every_route_of_the_table_is_documented_and_answered_by_its_function() {
     let env = TestEnv::new().await;
-    let functions = template_functions();
-    let mut local = matchit::Router::new();
-    for (path, binary) in local_router() {
-        local
-            .insert(path.clone(), binary)
-            .unwrap_or_else(|e| panic!("Cargo.toml's router: {path}: {e}"));
-    }
+    let table = route_table();
     let document = serde_json::to_value(openapi::document()).expect("the document is JSON");
-    let paths = document["paths"]
+    let documented: BTreeSet<(String, String)> = document["paths"]
         .as_object()
-        .expect("the document has paths");
-    assert!(!paths.is_empty(), "the document lists operations");
+        .expect("the document has paths")
+        .iter()
+        .flat_map(|(path, item)| {
+            METHODS
+                .iter()
+                .filter(|method| item.get(**method).is_some())
+                .map(|method| (method.to_ascii_uppercase(), path.clone()))
+        })
+        .collect();
+    let tabled: BTreeSet<(String, String)> = table
+        .iter()
+        .filter(|route| route.binary != "openapi")
+        .map(|route| (route.method.clone(), route.path.clone()))
+        .collect();
+    assert!(!documented.is_empty(), "the document lists operations");
+    assert_eq!(
+        documented, tabled,
+        "the document lists the table's routes, all but its own"
+    );
 
     let mut problems = Vec::new();
-    let mut carried: BTreeSet<(&str, &Route)> = BTreeSet::new();
-    for (documented, item) in paths {
-        let path = concrete(documented);
-        for method in METHODS.iter().filter(|m| item.get(**m).is_some()) {
-            let method = method.to_ascii_uppercase();
-            let operation = format!("{method} {documented}");
-            let Some((binary, route)) = route_for(&functions, &method, &path) else {
-                problems.push(format!(
-                    "{operation}: no HttpApi route of template.yaml takes it"
-                ));
-                continue;
-            };
-            carried.insert((binary, route));
-            match local.at(&path) {
-                Ok(found) if found.value == binary => {}
-                Ok(found) => problems.push(format!(
-                    "{operation}: template.yaml routes it to {binary}, Cargo.toml to {}",
-                    found.value
-                )),
-                Err(_) => problems.push(format!(
-                    "{operation}: template.yaml routes it to {binary}, Cargo.toml's router nowhere"
-                )),
-            }
-            if TestEnv::binary_for(&path) != binary {
-                problems.push(format!(
-                    "{operation}: template.yaml routes it to {binary}, TestEnv::binary_for to {}",
-                    TestEnv::binary_for(&path)
-                ));
-            }
-            if let Err(problem) = answer(&env, binary, &method, &path).await {
-                problems.push(format!("{operation} ({}): {problem}", route));
-            }
+    for route in &table {
+        let path = concrete(&route.path);
+        if TestEnv::binary_for(&path) != route.binary {
+            problems.push(format!(
+                "{route}: TestEnv::binary_for routes it to {}",
+                TestEnv::binary_for(&path)
+            ));
         }
-    }
-    for (binary, function) in &functions {
-        for route in &function.routes {
-            if route.greedy_prefix().is_some() {
-                if !carried.contains(&(binary.as_str(), route)) {
-                    problems.push(format!(
-                        "{binary}: template.yaml's {route} carries no documented operation"
-                    ));
-                }
-            } else {
-                let method = if route.method == "ANY" {
-                    "GET"
-                } else {
-                    &route.method
-                };
-                if let Err(problem) = answer(&env, binary, method, &route.path).await {
-                    problems.push(format!("{binary}: template.yaml's {route}: {problem}"));
-                }
-            }
+        if let Err(problem) = answer(&env, &route.binary, &route.method, &path).await {
+            problems.push(format!("{route}: {problem}"));
         }
     }
     assert!(
         problems.is_empty(),
-        "the routes of template.yaml, Cargo.toml and the axum routers differ:\n{}",
+        "the axum routers do not answer the route table:\n{}",
         problems.join("\n")
     );
 }

@@ -1045,20 +1045,40 @@ async fn the_openapi_document_describes_every_partner_route() {
         .call(Method::GET, "/2026-02-01/openapi.json", None, None)
         .await
         .body;
-    for (path, method) in [
-        ("/2026-02-01/partners.json", "get"),
-        ("/2026-02-01/partners.json", "post"),
-        ("/2026-02-01/partners/{partnerId}.json", "get"),
-        ("/2026-02-01/partners/{partnerId}.json", "put"),
-        ("/2026-02-01/partners/{partnerId}/approve.json", "post"),
-        ("/2026-02-01/partners/{partnerId}/ban.json", "post"),
-        ("/2026-02-01/partners/{partnerId}/unban.json", "post"),
+    for (path, method, scope) in [
+        ("/2026-02-01/partners.json", "get", "partners:read"),
+        ("/2026-02-01/partners.json", "post", "partners:write"),
+        (
+            "/2026-02-01/partners/{partnerId}.json",
+            "get",
+            "partners:read",
+        ),
+        (
+            "/2026-02-01/partners/{partnerId}.json",
+            "put",
+            "partners:write",
+        ),
+        (
+            "/2026-02-01/partners/{partnerId}/approve.json",
+            "post",
+            "partners:write",
+        ),
+        (
+            "/2026-02-01/partners/{partnerId}/ban.json",
+            "post",
+            "partners:write",
+        ),
+        (
+            "/2026-02-01/partners/{partnerId}/unban.json",
+            "post",
+            "partners:write",
+        ),
     ] {
         let operation = &doc["paths"][path][method];
         assert_eq!(operation["tags"], json!(["Partners"]), "{method} {path}");
         assert_eq!(
             operation["security"],
-            json!([{"api_key": []}]),
+            json!([{"api_key": [scope]}]),
             "{method} {path}"
         );
     }

@@ -119,7 +119,6 @@ pub struct CommissionDraft {
     pub commission_type: Option<CommissionKind>,
     /// The referred customer who paid (sale).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
     pub referral_id: Option<Id>,
     /// The partner granted a custom commission (FirstPromoter's
     /// `promoter_campaign_id` names the same: a partner belongs to one campaign).
@@ -128,11 +127,9 @@ pub struct CommissionDraft {
         alias = "promoter_campaign_id",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<String>)]
     pub partner_id: Option<Id>,
     /// The campaign a custom commission belongs to; defaults to the partner's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
     pub campaign_id: Option<Id>,
     /// The payment, in major units (FirstPromoter's name).
     #[serde(

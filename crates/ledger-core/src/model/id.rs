@@ -9,6 +9,9 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
 
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
@@ -81,6 +84,21 @@ impl fmt::Display for Id {
         f.write_str(&self.0)
     }
 }
+
+/// In the API's document, every id field refers to this one schema.
+impl PartialSchema for Id {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "An object's id: 24 lowercase hexadecimal characters, in creation order.",
+            ))
+            .examples(["68f76721a1b2c3d4e5f60718"])
+            .into()
+    }
+}
+
+impl ToSchema for Id {}
 
 impl fmt::Debug for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

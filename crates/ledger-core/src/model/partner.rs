@@ -103,13 +103,10 @@ pub struct PartnerDraft {
     /// Where payouts are sent.
     pub payout_email: Option<String>,
     /// The group pricing the partner's commissions; the account's default group when omitted.
-    #[schema(value_type = Option<String>, example = "68f76721a1b2c3d4e5f60718")]
     pub group_id: Option<Id>,
     /// The campaign the partner joins; the account's default campaign, if any, when omitted.
-    #[schema(value_type = Option<String>, example = "68f76721a1b2c3d4e5f60719")]
     pub campaign_id: Option<Id>,
     /// The partner who recruited this one.
-    #[schema(value_type = Option<String>, example = "68f76721a1b2c3d4e5f6071a")]
     pub parent_partner_id: Option<Id>,
     /// At most 20 referral links.
     #[serde(default)]
@@ -137,12 +134,9 @@ pub struct PartnerChanges {
     pub last_name: Option<String>,
     pub payout_email: Option<String>,
     /// Moves the partner to this group.
-    #[schema(value_type = Option<String>)]
     pub group_id: Option<Id>,
-    #[schema(value_type = Option<String>)]
     pub campaign_id: Option<Id>,
     /// A partner of the account that is neither this partner nor one of its descendants.
-    #[schema(value_type = Option<String>)]
     pub parent_partner_id: Option<Id>,
     pub links: Option<Vec<Link>>,
     pub promo_codes: Option<Vec<PromoCode>>,

@@ -98,14 +98,12 @@ pub struct ReferralDraft {
     /// The customer's email.
     pub email: String,
     /// Attribute to this partner. Give exactly one of `partner_id`, `code` and `promo_code`.
-    #[schema(value_type = Option<String>)]
     pub partner_id: Option<Id>,
     /// Attribute to the partner owning this link code.
     pub code: Option<String>,
     /// Attribute to the partner owning this promo code.
     pub promo_code: Option<String>,
     /// Defaults to the partner's campaign.
-    #[schema(value_type = Option<String>)]
     pub campaign_id: Option<Id>,
     /// The Stripe customer (`cus_...`); at most one referral per customer.
     pub stripe_customer_id: Option<String>,

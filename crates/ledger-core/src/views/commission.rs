@@ -29,20 +29,18 @@ pub struct CommissionEnvelope {
 /// `amount`/`commission_amount`).
 #[derive(Serialize, ToSchema)]
 pub struct CommissionView {
-    #[schema(value_type = String, example = "68f76721a1b2c3d4e5f60718")]
     pub id: Id,
     pub commission_type: CommissionKind,
     pub status: CommissionStatus,
     pub payout_status: PayoutStatus,
     /// Whether a payout has paid it (FirstPromoter's name).
     pub is_paid: bool,
-    #[schema(value_type = Option<String>, required = true)]
+    #[schema(required = true)]
     pub payout_id: Option<Id>,
-    #[schema(value_type = String)]
     pub partner_id: Id,
-    #[schema(value_type = Option<String>, required = true)]
+    #[schema(required = true)]
     pub campaign_id: Option<Id>,
-    #[schema(value_type = Option<String>, required = true)]
+    #[schema(required = true)]
     pub referral_id: Option<Id>,
     pub currency: Currency,
     /// The payment in `currency` (the account's base currency, converted
@@ -89,7 +87,7 @@ pub struct CommissionView {
     #[schema(value_type = Option<f64>, required = true)]
     pub earned_amount: Option<Decimal>,
     /// For a clawback or a reinstatement: the paid commission it adjusts.
-    #[schema(value_type = Option<String>, required = true)]
+    #[schema(required = true)]
     pub clawback_of: Option<Id>,
     /// The percentage the rules paid; null for a fixed fee or a given amount.
     #[serde(with = "rust_decimal::serde::arbitrary_precision_option")]
@@ -139,7 +137,6 @@ pub struct CommissionView {
 /// was earned through.
 #[derive(Serialize, ToSchema)]
 pub struct NestedPartner {
-    #[schema(value_type = String)]
     pub id: Id,
     pub email: String,
     #[schema(required = true)]
@@ -162,7 +159,6 @@ pub struct NestedPartner {
 /// The referral nested in a commission.
 #[derive(Serialize, ToSchema)]
 pub struct NestedReferral {
-    #[schema(value_type = String)]
     pub id: Id,
     pub email: String,
     #[schema(required = true)]
