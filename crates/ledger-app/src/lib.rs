@@ -6,11 +6,16 @@
 //! `earning` is the sale-to-commission flow every way of reporting a payment
 //! goes through; `payout_run` approves and pays what is due.
 
+pub mod commissions;
 pub mod earning;
 mod error;
+pub mod invoices;
 pub mod partner_groups;
 pub mod payout_run;
+pub mod refunds;
+pub mod sales;
 mod session;
+pub mod subscriptions;
 
 pub use error::{Denial, Error};
-pub use session::{Session, contended};
+pub use session::{Session, contended, read_account};

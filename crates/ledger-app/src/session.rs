@@ -6,7 +6,7 @@
 use std::future::Future;
 
 use ledger_core::model::{Account, Id};
-use ledger_store::{Reads, Store};
+use ledger_store::{Key, Reads, Store, accounts};
 
 use crate::Error;
 
@@ -23,6 +23,19 @@ pub trait Session: Sync {
         store: &Store,
         reads: R,
     ) -> impl Future<Output = Result<(Account, R::Output), Error>> + Send;
+}
+
+/// Reads account `id` and `reads` in one round trip, verifying nobody: the
+/// first read of a [`Session`] that proves its caller by what the account
+/// holds rather than by an API key (a signed Stripe delivery, checked
+/// against the account's endpoint secret).
+pub async fn read_account<R: Reads>(
+    store: &Store,
+    id: &Id,
+    reads: R,
+) -> Result<(Option<Account>, R::Output), Error> {
+    let (account, found) = store.read(&(Key::account(id), reads)).await?;
+    Ok((account.map(accounts::from_item).transpose()?, found))
 }
 
 /// Runs a read-decide-write `attempt` again when its transaction lost a race

@@ -7,7 +7,7 @@
 use aws_sdk_dynamodb::types::Select;
 
 use super::keys::Continuation;
-use super::{Condition, Item, Listing, Store, StoreError, Tally, Walk};
+use super::{Condition, Entity, Item, Listing, Store, StoreError, Tally, Walk};
 use ledger_core::model::Id;
 
 /// The most items a counting Query reads for one list request: ten
@@ -44,12 +44,26 @@ pub struct WalkPage {
     pub next: Option<Item>,
 }
 
-/// One page of items, oldest first.
+/// One page of items (or of the entities they store), oldest first.
 #[derive(Debug)]
-pub struct Page {
-    pub items: Vec<Item>,
+pub struct Page<T = Item> {
+    pub items: Vec<T>,
     /// Whether items follow this page.
     pub more: bool,
+}
+
+impl Page {
+    /// The page's items, decoded as `E`s.
+    pub fn decode<E: Entity>(self) -> Result<Page<E>, StoreError> {
+        Ok(Page {
+            items: self
+                .items
+                .into_iter()
+                .map(E::from_item)
+                .collect::<Result<_, _>>()?,
+            more: self.more,
+        })
+    }
 }
 
 impl Store {

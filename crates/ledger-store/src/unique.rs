@@ -10,7 +10,7 @@
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
-use super::{Condition, Item, Key, Store, StoreError, UniqueValue, decode, encode};
+use super::{Condition, Entity, Item, Key, Ref, Store, StoreError, UniqueValue, decode, encode};
 use ledger_core::model::{Id, Referral};
 
 const ENTITY: &str = "unique";
@@ -25,6 +25,19 @@ pub struct Claim {
     /// On a customer's claim: where the customer's sales go.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sale_route: Option<SaleRoute>,
+}
+
+impl Entity for Claim {
+    const NAME: &'static str = "unique value";
+
+    fn from_item(item: Item) -> Result<Self, StoreError> {
+        read(item)
+    }
+}
+
+/// The claim on `value` in `account`: who holds it, if anyone does.
+pub fn at(account: &Id, value: UniqueValue) -> Ref<Claim> {
+    Ref::new(Key::unique(account, value))
 }
 
 /// A referral's partner, campaign and (as last seen) partner group, copied
