@@ -50,7 +50,8 @@ impl<E> std::fmt::Debug for Ref<E> {
 }
 
 /// What one read asks for: a [`Ref`], `()`, a `Vec` of refs, an `Option`
-/// of one, or a tuple of these; its output has the same shape, typed.
+/// of one, or a tuple of these; its output has the same shape, typed. (A
+/// bare [`Key`] reads its item undecoded.)
 pub trait Reads {
     type Output;
 
