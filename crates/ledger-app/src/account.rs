@@ -8,11 +8,11 @@ use ledger_core::money::Currency;
 use ledger_store::tallies::{self, Members};
 use ledger_store::{Store, Tally, accounts};
 
-use crate::{Denial, Error, Session, contended};
+use crate::{Denial, Error, KeyedSession, contended};
 
 /// Applies `changes` to the caller's account and answers it as changed.
 pub async fn update(
-    session: &impl Session,
+    session: &impl KeyedSession,
     store: &Store,
     changes: AccountChanges,
 ) -> Result<Account, Error> {

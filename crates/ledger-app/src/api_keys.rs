@@ -6,12 +6,12 @@ use chrono::Utc;
 use ledger_core::model::{ApiKey, ApiKeyDraft, Id, KeyRefusal};
 use ledger_store::{Found, Store, api_keys};
 
-use crate::{Denial, Error, Session, contended};
+use crate::{Denial, Error, KeyedSession, contended};
 
 /// Creates the key `draft` describes, and answers it with its plaintext
 /// token, which nothing stores.
 pub async fn create(
-    session: &impl Session,
+    session: &impl KeyedSession,
     store: &Store,
     draft: ApiKeyDraft,
 ) -> Result<(ApiKey, String), Error> {
@@ -31,7 +31,7 @@ pub async fn create(
 
 /// Deletes key `id` (the caller's own, or one no more powerful), and
 /// answers it as it was.
-pub async fn delete(session: &impl Session, store: &Store, id: &Id) -> Result<ApiKey, Error> {
+pub async fn delete(session: &impl KeyedSession, store: &Store, id: &Id) -> Result<ApiKey, Error> {
     contended(|| async {
         let (_, deleter, target) = session
             .read_with_key(store, api_keys::at(session.account_id(), id))

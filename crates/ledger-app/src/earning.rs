@@ -26,9 +26,9 @@ use ledger_core::model::{
 use ledger_core::views::CampaignView;
 use ledger_core::views::commission::snapshot;
 use ledger_store::commissions::{self, SaleFacts};
-use ledger_store::unique::{self, SaleRoute};
+use ledger_store::unique::{Claim, SaleRoute};
 use ledger_store::{
-    Item, Key, Store, StoreError, campaigns, fx_rates, partner_groups, partners, referrals,
+    Key, Ref, Store, StoreError, campaigns, fx_rates, partner_groups, partners, referrals,
 };
 
 /// The paying customer, as far as the first read found them.
@@ -39,7 +39,7 @@ pub enum Customer {
     Routed {
         referral: Id,
         route: SaleRoute,
-        claim: Key,
+        claim: Ref<Claim>,
     },
 }
 
@@ -68,7 +68,7 @@ pub enum Earned {
 }
 
 /// Earns the sale commission `request` asks for from `customer`'s payment.
-/// Run it under `retry_contended`: a lost race is settled by reading again.
+/// Run it under `contended`: a lost race is settled by reading again.
 /// `NotFound("referral")` when a routed customer's referral is gone.
 pub async fn earn_sale(
     store: &Store,
@@ -111,26 +111,23 @@ pub async fn earn_sale(
     Ok(Earned::Commission(Box::new(commission)))
 }
 
-/// The commission held by the idempotency claim read as `claim`; `None`
-/// when the claim names no commission of the account (a corrupt store).
+/// The commission that holds the idempotency claim `claim`; a claim naming
+/// no commission of the account is a corrupt store.
 pub async fn claimed_commission(
     store: &Store,
     account: &Id,
-    claim: Item,
-) -> Result<(Commission, Option<String>), Error> {
-    let claim = unique::read(claim)?;
+    claim: &Claim,
+) -> Result<Commission, Error> {
     let commission = store
-        .get(&Key::commission(account, &claim.holder))
+        .read(&commissions::at(account, &claim.holder))
         .await?
-        .map(commissions::from_item)
-        .transpose()?
         .ok_or_else(|| {
             StoreError::Corrupt(format!(
                 "idempotency key held by missing commission {}",
                 claim.holder
             ))
         })?;
-    Ok((commission, claim.fingerprint))
+    Ok(commission)
 }
 
 /// The commission that claimed an idempotency key before, provided the
@@ -139,11 +136,11 @@ pub async fn claimed_commission(
 pub async fn replay(
     store: &Store,
     account: &Id,
-    claim: Item,
+    claim: &Claim,
     fingerprint: &str,
 ) -> Result<Commission, Error> {
-    let (original, claimed_by) = claimed_commission(store, account, claim).await?;
-    if claimed_by.as_deref() == Some(fingerprint) {
+    let original = claimed_commission(store, account, claim).await?;
+    if claim.fingerprint.as_deref() == Some(fingerprint) {
         Ok(original)
     } else {
         Err(Error::conflict(
@@ -165,7 +162,7 @@ struct Sale {
     hinted_group: Option<PartnerGroup>,
     default_group: Option<PartnerGroup>,
     /// The claim the referral was found through, and the group it hinted.
-    route_claim: Option<Key>,
+    route_claim: Option<Ref<Claim>>,
     route_group: Option<Id>,
     /// The reference rates in force on the sale's date, when it needs converting.
     rates: Option<FxRates>,
@@ -188,36 +185,32 @@ impl Sale {
             }
             Customer::Routed { route, claim, .. } => (None, route, Some(claim)),
         };
-        let keys: [Option<Key>; 5] = [
-            known
-                .is_none()
-                .then(|| Key::referral(account_id, &referral_id)),
-            Some(Key::partner(account_id, &route.partner_id)),
-            route
-                .campaign_id
-                .as_ref()
-                .map(|id| Key::campaign(account_id, id)),
-            route
-                .partner_group_id
-                .as_ref()
-                .map(|id| Key::partner_group(account_id, id)),
-            account
-                .default_group_id
-                .as_ref()
-                .map(|id| Key::partner_group(account_id, id)),
-        ];
         let sale_day = request.occurred_at.date_naive();
-        let rate_keys: Vec<Key> = if request.needs_conversion(account.currency) {
+        let rate_days: Vec<Key> = if request.needs_conversion(account.currency) {
             candidate_days(sale_day).map(Key::fx_rates).collect()
         } else {
             Vec::new()
         };
-        let mut wanted: Vec<&Key> = keys.iter().flatten().collect();
-        wanted.extend(&rate_keys);
-        let mut found = store.get_many(&wanted).await?.into_iter();
-        let [referral, partner, campaign, hinted, default] =
-            keys.map(|key| key.and_then(|_| found.next().flatten()));
-        let rates = found
+        let group = |id: &Option<Id>| id.as_ref().map(|id| partner_groups::at(account_id, id));
+        let (referral, partner, campaign, (hinted_group, default_group), rates) = store
+            .read(&(
+                known
+                    .is_none()
+                    .then(|| Key::referral(account_id, &referral_id)),
+                Key::partner(account_id, &route.partner_id),
+                route
+                    .campaign_id
+                    .as_ref()
+                    .map(|id| Key::campaign(account_id, id)),
+                (
+                    group(&route.partner_group_id),
+                    group(&account.default_group_id),
+                ),
+                rate_days,
+            ))
+            .await?;
+        let rates = rates
+            .into_iter()
             .flatten()
             .next()
             .map(fx_rates::from_item)
@@ -225,6 +218,7 @@ impl Sale {
         let referral = match known {
             Some(referral) => referral,
             None => referral
+                .flatten()
                 .map(referrals::from_item)
                 .transpose()?
                 .ok_or(Error::NotFound("referral"))?,
@@ -235,11 +229,10 @@ impl Sale {
         if let Some(reason) = refusal(&partner) {
             return Ok(Err(reason));
         }
-        let group = |item: Option<Item>| item.map(partner_groups::from_item).transpose();
         Ok(Ok(Self {
-            campaign: campaign.map(campaigns::from_item).transpose()?,
-            hinted_group: group(hinted)?,
-            default_group: group(default)?,
+            campaign: campaign.flatten().map(campaigns::from_item).transpose()?,
+            hinted_group: hinted_group.flatten(),
+            default_group: default_group.flatten(),
             route_claim,
             route_group: route.partner_group_id,
             rates,
@@ -336,11 +329,7 @@ impl Sale {
                 return Ok(Some(group.clone()));
             }
         }
-        Ok(store
-            .get(&Key::partner_group(&account.id, own))
-            .await?
-            .map(partner_groups::from_item)
-            .transpose()?)
+        Ok(store.read(&partner_groups::at(&account.id, own)).await?)
     }
 
     fn campaign_view(&self, account: &Account) -> Option<CampaignView> {

@@ -7,20 +7,26 @@
 //! goes through; `payout_run` approves and pays what is due. The others
 //! each hold what a caller does to one kind of thing it manages: partner
 //! groups, partners, campaigns, referrals, the account's settings, its API
-//! keys, the deployment's reference exchange rates, and payouts settled by hand.
+//! keys, the deployment's reference exchange rates, payouts settled by hand;
+//! and commissions, sales, refunds, Stripe invoices and subscriptions.
 
 pub mod account;
 pub mod api_keys;
 pub mod campaigns;
+pub mod commissions;
 pub mod earning;
 mod error;
 pub mod fx_rates;
+pub mod invoices;
 pub mod partner_groups;
 pub mod partners;
 pub mod payout_run;
 pub mod payouts;
 pub mod referrals;
+pub mod refunds;
+pub mod sales;
 mod session;
+pub mod subscriptions;
 
 pub use error::{Denial, Error};
-pub use session::{Session, contended};
+pub use session::{KeyedSession, Session, contended, read_account};

@@ -6,7 +6,7 @@
 use std::future::Future;
 
 use ledger_core::model::{Account, ApiKey, Id};
-use ledger_store::{Reads, Store};
+use ledger_store::{Reads, Store, accounts};
 
 use crate::Error;
 
@@ -23,7 +23,10 @@ pub trait Session: Sync {
         store: &Store,
         reads: R,
     ) -> impl Future<Output = Result<(Account, R::Output), Error>> + Send;
+}
 
+/// A session whose caller holds an API key of its own.
+pub trait KeyedSession: Session {
     /// [`Session::read`], also handing out the caller's own verified key:
     /// for operations whose outcome depends on what the key holds (managing
     /// keys, a setting that needs a scope of its own).
@@ -32,6 +35,18 @@ pub trait Session: Sync {
         store: &Store,
         reads: R,
     ) -> impl Future<Output = Result<(Account, ApiKey, R::Output), Error>> + Send;
+}
+
+/// Reads account `id` and `reads` in one round trip, verifying nobody: the
+/// first read of a [`Session`] that proves its caller by what the account
+/// holds rather than by an API key (a signed Stripe delivery, checked
+/// against the account's endpoint secret).
+pub async fn read_account<R: Reads>(
+    store: &Store,
+    id: &Id,
+    reads: R,
+) -> Result<(Option<Account>, R::Output), Error> {
+    Ok(store.read(&(accounts::at(id), reads)).await?)
 }
 
 /// Runs a read-decide-write `attempt` again when its transaction lost a race

@@ -27,6 +27,7 @@ use super::error::ApiError;
 use ledger_core::model::{Access, Account, ApiKey, ApiToken, Id, Resource, Scope};
 use ledger_store::{
     FilteredList, Item, Key, Page, PageRequest, Reads, Store, accounts, api_keys, tallies,
+    tallies::Members,
 };
 
 /// The scope a route requires, as a type, so a handler's signature says it.
@@ -215,7 +216,9 @@ impl<S: RequiredScope + Sync> ledger_app::Session for Caller<S> {
         let (account, _, items) = self.verify(store, &reads.keys()).await.map_err(denial)?;
         Ok((account, reads.decode(&mut items.into_iter())?))
     }
+}
 
+impl<S: RequiredScope + Sync> ledger_app::KeyedSession for Caller<S> {
     async fn read_with_key<R: Reads + Send + Sync>(
         &self,
         store: &Store,
@@ -228,45 +231,9 @@ impl<S: RequiredScope + Sync> ledger_app::Session for Caller<S> {
 
 impl<S: RequiredScope> Caller<S> {
     /// The account the key claims. Keys built from it are only read through
-    /// [`Caller::read_items`], which verifies the claim first.
+    /// [`ledger_app::Session::read`], which verifies the claim first.
     pub fn account_id(&self) -> &Id {
         &self.token.account_id
-    }
-
-    /// Verifies the key and reads the caller's account plus `keys`, all in
-    /// one round trip.
-    pub async fn read_items<const N: usize>(
-        &self,
-        store: &Store,
-        keys: [&Key; N],
-    ) -> Result<(Account, [Option<Item>; N]), ApiError> {
-        let (account, _, items) = self.read_items_with_key(store, keys).await?;
-        Ok((account, items))
-    }
-
-    /// [`Caller::read_items`], also handing out the caller's own verified key: for
-    /// routes whose answer depends on what the key holds (managing keys).
-    pub async fn read_items_with_key<const N: usize>(
-        &self,
-        store: &Store,
-        keys: [&Key; N],
-    ) -> Result<(Account, ApiKey, [Option<Item>; N]), ApiError> {
-        let (account, key, items) = self.verify(store, &keys).await?;
-        Ok((
-            account,
-            key,
-            items.try_into().expect("get_many answers every key asked"),
-        ))
-    }
-
-    /// [`Caller::read_items`] for a number of keys known only at run time.
-    pub async fn read_all_items(
-        &self,
-        store: &Store,
-        keys: &[&Key],
-    ) -> Result<(Account, Vec<Option<Item>>), ApiError> {
-        let (account, _, items) = self.verify(store, keys).await?;
-        Ok((account, items))
     }
 
     async fn verify(
@@ -300,16 +267,16 @@ impl<S: RequiredScope> Caller<S> {
         let tally = list
             .tally
             .as_ref()
-            .map(|tally| Key::tally(self.account_id(), tally));
-        let (_, counted) = self.read_all_items(store, &Vec::from_iter(&tally)).await?;
+            .map(|tally| tallies::of(self.account_id(), tally));
+        let (_, counted) = ledger_app::Session::read(self, store, tally).await?;
         let request = PageRequest {
             filter: list.filter.clone(),
             ..request
         };
-        Ok(match counted.into_iter().next() {
-            Some(tally) => (
+        Ok(match counted {
+            Some(members) => (
                 store.page(&list.listing, request).await?,
-                tallies::count(tally.as_ref())?,
+                Members::of(members),
             ),
             None => tokio::try_join!(
                 store.page(&list.listing, request),

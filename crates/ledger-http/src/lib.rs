@@ -77,34 +77,6 @@ async fn catch_panic(request: Request, next: Next) -> Response {
     }
 }
 
-/// Runs a read-decide-write `attempt` again when its transaction lost a race
-/// (a condition on state it read no longer held, or another transaction held
-/// an item, such as a busy tally). Attempts back off with jitter so racing
-/// writers spread out. After the last attempt the race is reported as a 409
-/// rather than a server error.
-pub async fn retry_contended<T, F, Fut>(mut attempt: F) -> Result<T, ApiError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, ApiError>>,
-{
-    const ATTEMPTS: u32 = 5;
-    for round in 1..ATTEMPTS {
-        match attempt().await {
-            Err(ApiError::Internal(e)) if e.is_contention() => {
-                tokio::time::sleep(ledger_store::backoff(round)).await;
-            }
-            done => return done,
-        }
-    }
-    attempt().await.map_err(|err| match err {
-        ApiError::Internal(e) if e.is_contention() => ApiError::conflict(
-            "concurrent_modification",
-            "the object was changed concurrently; retry the request",
-        ),
-        other => other,
-    })
-}
-
 async fn request_span(request: Request, next: Next) -> Response {
     let route = request
         .extensions()

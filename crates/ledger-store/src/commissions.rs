@@ -14,8 +14,8 @@ use serde::Deserialize;
 
 use super::unique::Claim;
 use super::{
-    Changes, Condition, FilteredList, IndexEntry, Item, Key, Listing, Store, StoreError, Tally,
-    UniqueValue, decode, encode, tallies, timestamp, unique,
+    Changes, Condition, Entity, FilteredList, IndexEntry, Item, Key, Listing, Ref, Store,
+    StoreError, Tally, UniqueValue, decode, encode, tallies, timestamp, unique,
 };
 use ledger_core::model::{
     Commission, CommissionStatus, Decision, Id, Partner, PayoutStatus, Referral, Reversed,
@@ -27,6 +27,19 @@ const ENTITY: &str = "commission";
 
 pub fn from_item(item: Item) -> Result<Commission, StoreError> {
     decode(item)
+}
+
+impl Entity for Commission {
+    const NAME: &'static str = "commission";
+
+    fn from_item(item: Item) -> Result<Self, StoreError> {
+        from_item(item)
+    }
+}
+
+/// The commission `id` of `account`.
+pub fn at(account: &Id, id: &Id) -> Ref<Commission> {
+    Ref::new(Key::commission(account, id))
 }
 
 /// The item that stores `commission`, with its index entries: what every
@@ -135,7 +148,7 @@ pub struct SaleFacts<'a> {
     /// Whether the rules priced the sale from the partner's figures.
     pub priced_from_figures: bool,
     /// The customer claim that routed the sale, when its group hint is stale.
-    pub stale_route: Option<&'a Key>,
+    pub stale_route: Option<&'a Ref<Claim>>,
 }
 
 /// Creates `commission` for `partner` (as read), claiming its idempotency
@@ -282,12 +295,12 @@ fn count_charge(
 /// partner's current group.
 fn refresh_route(
     store: &Store,
-    claim: &Key,
+    claim: &Ref<Claim>,
     referral: &Id,
     partner_group: &Id,
 ) -> Result<TransactWriteItem, StoreError> {
     store.update(
-        claim,
+        claim.key(),
         "SET sale_route.partner_group_id = :group",
         [(":group", AttributeValue::S(partner_group.to_string()))],
         Condition::new("holder = :referral")

@@ -43,8 +43,15 @@ impl<E> Clone for Ref<E> {
     }
 }
 
+impl<E> std::fmt::Debug for Ref<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Ref").field(&self.key).finish()
+    }
+}
+
 /// What one read asks for: a [`Ref`], `()`, a `Vec` of refs, an `Option`
-/// of one, or a tuple of these; its output has the same shape, typed.
+/// of one, or a tuple of these; its output has the same shape, typed. (A
+/// bare [`Key`] reads its item undecoded.)
 pub trait Reads {
     type Output;
 
@@ -75,6 +82,20 @@ impl<E: Entity> Reads for Ref<E> {
 
     fn decode(&self, items: &mut IntoIter<Option<Item>>) -> Result<Option<E>, StoreError> {
         items.next().flatten().map(E::from_item).transpose()
+    }
+}
+
+/// A bare key reads the item as stored, for a caller that decodes it with
+/// its module's `from_item`.
+impl Reads for Key {
+    type Output = Option<Item>;
+
+    fn keys(&self) -> Vec<&Key> {
+        vec![self]
+    }
+
+    fn decode(&self, items: &mut IntoIter<Option<Item>>) -> Result<Option<Item>, StoreError> {
+        Ok(items.next().flatten())
     }
 }
 

@@ -9,7 +9,7 @@
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
-use super::{Condition, Item, Key, Store, StoreError, decode, encode};
+use super::{Condition, Entity, Item, Key, Ref, Store, StoreError, decode, encode};
 use ledger_core::model::Id;
 use ledger_core::stripe::{InvoiceHalf, LinkedPayment, Payment};
 
@@ -28,9 +28,17 @@ pub struct InvoiceNews {
     pub version: u64,
 }
 
-/// The invoice news read as `item`.
-pub fn from_item(item: Item) -> Result<InvoiceNews, StoreError> {
-    decode(item)
+impl Entity for InvoiceNews {
+    const NAME: &'static str = "Stripe invoice";
+
+    fn from_item(item: Item) -> Result<Self, StoreError> {
+        decode(item)
+    }
+}
+
+/// What is known of Stripe's `invoice` to `account`.
+pub fn at(account: &Id, invoice: &str) -> Ref<InvoiceNews> {
+    Ref::new(Key::stripe_invoice(account, invoice))
 }
 
 impl InvoiceNews {

@@ -3,7 +3,6 @@
 //! rules when no amount is given), approve and deny one by one or in bulk,
 //! mark a non-cash reward fulfilled, and the notes update.
 
-mod create;
 mod routes;
 mod views;
 

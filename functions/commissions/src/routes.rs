@@ -1,38 +1,26 @@
-//! The Commissions handlers: parse, call the store (or `create` for a
-//! create), shape the answer.
-
-use std::collections::HashSet;
+//! The Commissions handlers: parse, call the use case (`ledger_app::commissions`)
+//! or read, shape the answer.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
+use ledger_app::Session;
+use ledger_app::commissions::Created;
 use ledger_core::model::{Commission, Decision, Id};
-use ledger_core::validation::{FieldError, under};
 use ledger_http::openapi::{ListErrors, ReadErrors, WriteErrors};
 use ledger_http::scopes::{CommissionsRead, CommissionsWrite};
 use ledger_http::{
     ApiError, Caller, CursorPaging, Filters, JsonBody, JsonId, ListEnvelope, PathId,
-    retry_contended,
 };
-use ledger_store::commissions::{self, BulkDecisionError, CommissionFilter};
-use ledger_store::{Item, Key, Store};
+use ledger_store::commissions::{self, CommissionFilter};
+use ledger_store::{Found, Store};
 use ledger_telemetry::metrics::{self, CommissionSource};
 
-use crate::create::{self, Created};
 use crate::views::*;
 use ledger_core::views::commission::{CommissionEnvelope, CommissionView};
 
 const TAG: &str = "Commissions";
 const WRAPPER: &str = "commission";
-/// The most commissions one bulk decision takes: one transaction's worth.
-const MAX_BULK: usize = 100;
-
-fn existing(item: Option<Item>) -> Result<Commission, ApiError> {
-    item.map(commissions::from_item)
-        .transpose()?
-        .ok_or(ApiError::NotFound("commission"))
-}
 
 fn envelope(commission: Commission) -> Result<Json<CommissionEnvelope>, ApiError> {
     Ok(Json(CommissionEnvelope::of(commission)?))
@@ -71,10 +59,11 @@ pub async fn list_commissions(
     let (page, count) = caller
         .filtered_page(&store, &list, paging.request())
         .await?;
+    let page = page.entities::<Commission>()?;
     let elements: Vec<CommissionView> = page
         .items
         .into_iter()
-        .map(|item| Ok::<_, ApiError>(CommissionView::of(commissions::from_item(item)?)?))
+        .map(CommissionView::of)
         .collect::<Result<_, _>>()?;
     let last = page
         .more
@@ -98,10 +87,10 @@ pub async fn get_commission(
     caller: Caller<CommissionsRead>,
     JsonId(id): JsonId,
 ) -> Result<Json<CommissionEnvelope>, ApiError> {
-    let (_, [commission]) = caller
-        .read_items(&store, [&Key::commission(caller.account_id(), &id)])
+    let (_, commission) = caller
+        .read(&store, commissions::at(caller.account_id(), &id))
         .await?;
-    envelope(existing(commission)?)
+    envelope(commission.found()?)
 }
 
 /// Create a commission.
@@ -122,8 +111,9 @@ pub async fn create_commission(
     caller: Caller<CommissionsWrite>,
     JsonBody(request): JsonBody<CreateCommissionRequest>,
 ) -> Result<(StatusCode, Json<CommissionEnvelope>), ApiError> {
-    let draft = request.commission;
-    let created = retry_contended(|| create::create(&store, &caller, &draft)).await?;
+    let created = ledger_app::commissions::create(&caller, &store, &request.commission)
+        .await
+        .map_err(ApiError::under(WRAPPER))?;
     let (status, commission) = match created {
         Created::New(commission) => {
             metrics::commission_created(CommissionSource::Api, caller.account_id(), &commission);
@@ -131,7 +121,7 @@ pub async fn create_commission(
         }
         Created::Replayed(commission) => (StatusCode::OK, commission),
     };
-    Ok((status, envelope(commission)?))
+    Ok((status, envelope(*commission)?))
 }
 
 /// Update a commission's notes.
@@ -147,19 +137,9 @@ pub async fn update_commission(
     JsonId(id): JsonId,
     JsonBody(request): JsonBody<UpdateCommissionRequest>,
 ) -> Result<Json<CommissionEnvelope>, ApiError> {
-    let notes = request.commission;
-    notes
-        .check()
-        .map_err(|errors| ApiError::Validation(under(errors, WRAPPER)))?;
-    let (account, [commission]) = caller
-        .read_items(&store, [&Key::commission(caller.account_id(), &id)])
-        .await?;
-    let mut commission = existing(commission)?;
-    let named = notes.named();
-    if !named.is_empty() {
-        commission.annotate(notes, Utc::now());
-        commissions::save_notes(&store, &account.id, &commission, &named).await?;
-    }
+    let commission = ledger_app::commissions::annotate(&caller, &store, &id, request.commission)
+        .await
+        .map_err(ApiError::under(WRAPPER))?;
     envelope(commission)
 }
 
@@ -175,7 +155,7 @@ pub async fn approve_commission(
     caller: Caller<CommissionsWrite>,
     PathId(id): PathId,
 ) -> Result<Json<CommissionEnvelope>, ApiError> {
-    decide_one(&store, &caller, &id, Decision::Approve).await
+    envelope(ledger_app::commissions::decide(&caller, &store, &id, Decision::Approve).await?)
 }
 
 /// Deny a commission.
@@ -190,30 +170,7 @@ pub async fn deny_commission(
     caller: Caller<CommissionsWrite>,
     PathId(id): PathId,
 ) -> Result<Json<CommissionEnvelope>, ApiError> {
-    decide_one(&store, &caller, &id, Decision::Deny).await
-}
-
-async fn decide_one(
-    store: &Store,
-    caller: &Caller<CommissionsWrite>,
-    id: &Id,
-    decision: Decision,
-) -> Result<Json<CommissionEnvelope>, ApiError> {
-    let commission = retry_contended(|| async {
-        let (account, [commission]) = caller
-            .read_items(store, [&Key::commission(caller.account_id(), id)])
-            .await?;
-        let mut commission = existing(commission)?;
-        let changed = commission
-            .decide(decision, Utc::now())
-            .map_err(|refused| ApiError::conflict("invalid_transition", refused.to_string()))?;
-        if changed {
-            commissions::save_decision(store, &account.id, &commission).await?;
-        }
-        Ok(commission)
-    })
-    .await?;
-    envelope(commission)
+    envelope(ledger_app::commissions::decide(&caller, &store, &id, Decision::Deny).await?)
 }
 
 /// Mark a commission fulfilled.
@@ -229,21 +186,7 @@ pub async fn fulfil_commission(
     caller: Caller<CommissionsWrite>,
     PathId(id): PathId,
 ) -> Result<Json<CommissionEnvelope>, ApiError> {
-    let commission = retry_contended(|| async {
-        let (account, [commission]) = caller
-            .read_items(&store, [&Key::commission(caller.account_id(), &id)])
-            .await?;
-        let mut commission = existing(commission)?;
-        let changed = commission.fulfil(Utc::now()).map_err(|refused| {
-            ApiError::conflict("not_fulfillable", format!("commission {}", refused))
-        })?;
-        if changed {
-            commissions::save_fulfilment(&store, &account.id, &commission).await?;
-        }
-        Ok(commission)
-    })
-    .await?;
-    envelope(commission)
+    envelope(ledger_app::commissions::fulfil(&caller, &store, &id).await?)
 }
 
 /// Approve commissions in bulk.
@@ -257,7 +200,7 @@ pub async fn approve_commissions(
     caller: Caller<CommissionsWrite>,
     JsonBody(request): JsonBody<BulkRequest>,
 ) -> Result<Json<BulkResponse>, ApiError> {
-    decide_all(&store, &caller, request.ids, Decision::Approve).await
+    decide_in_bulk(&store, &caller, request.ids, Decision::Approve).await
 }
 
 /// Deny commissions in bulk.
@@ -271,43 +214,16 @@ pub async fn deny_commissions(
     caller: Caller<CommissionsWrite>,
     JsonBody(request): JsonBody<BulkRequest>,
 ) -> Result<Json<BulkResponse>, ApiError> {
-    decide_all(&store, &caller, request.ids, Decision::Deny).await
+    decide_in_bulk(&store, &caller, request.ids, Decision::Deny).await
 }
 
-async fn decide_all(
+async fn decide_in_bulk(
     store: &Store,
     caller: &Caller<CommissionsWrite>,
     ids: Vec<Id>,
     decision: Decision,
 ) -> Result<Json<BulkResponse>, ApiError> {
-    let distinct: HashSet<&Id> = ids.iter().collect();
-    if ids.is_empty() || ids.len() > MAX_BULK || distinct.len() != ids.len() {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "ids",
-            format!("must hold 1 to {MAX_BULK} distinct commission ids"),
-        )]));
-    }
-    let (account, []) = caller.read_items(store, []).await?;
-    retry_contended(|| async {
-        commissions::decide_all(store, &account.id, &ids, decision, Utc::now())
-            .await
-            .map_err(|e| match e {
-                BulkDecisionError::NotPending(refused) => ApiError::conflict(
-                    "invalid_transition",
-                    format!(
-                        "nothing was {}: these commissions are unknown or not pending: {}",
-                        decision.target().as_str(),
-                        refused
-                            .iter()
-                            .map(Id::as_str)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ),
-                BulkDecisionError::Store(e) => e.into(),
-            })
-    })
-    .await?;
+    ledger_app::commissions::decide_all(caller, store, &ids, decision).await?;
     let target = decision.target();
     Ok(Json(BulkResponse {
         commissions: ids

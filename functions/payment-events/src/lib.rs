@@ -2,10 +2,7 @@
 //! refund API turn customers' payments into commissions and refunds into
 //! reversals, exactly once.
 
-mod invoices;
-mod refunds;
 mod routes;
-mod sales;
 mod signed;
 mod views;
 

@@ -1,28 +1,31 @@
 //! The payment-event handlers: verify or authenticate, hand the event to
-//! `sales` or `refunds` (again when a race was lost), shape the answer.
+//! its use case (`ledger_app::sales`, `refunds`, `invoices`,
+//! `subscriptions`), shape the answer.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use ledger_core::model::Referral;
+use ledger_app::invoices::Added;
+use ledger_app::refunds::Refunded;
+use ledger_app::sales::Recorded;
+use ledger_app::subscriptions::Cancellation;
+use ledger_app::{Error, Session};
+use ledger_core::model::{Commission, Id};
 use ledger_core::stripe::events::Envelope;
 use ledger_core::stripe::{PaymentEvent, Unsupported};
+use ledger_core::validation::under;
 use ledger_core::views::commission::CommissionView;
 use ledger_http::openapi::{WebhookErrors, WriteErrors};
 use ledger_http::scopes::EventsWrite;
-use ledger_http::{ApiError, Caller, JsonBody, JsonId, RawBody, retry_contended};
-use ledger_store::referrals::{self, ReferralWriteError};
-use ledger_store::{Key, Store, UniqueValue, unique};
-use ledger_telemetry::metrics;
+use ledger_http::{ApiError, Caller, JsonBody, JsonId, RawBody};
+use ledger_telemetry::metrics::{self, CommissionSource};
 
 use crate::App;
-use crate::invoices;
-use crate::refunds;
-use crate::sales::{self, Recorded};
-use crate::signed::{Signed, unverified};
+use crate::signed::{self, Signed, unverified};
 use crate::views::*;
 
 const TAG: &str = "Payment events";
+const WRAPPER: &str = "event";
 
 /// Takes a Stripe webhook delivery for the account in the path. The
 /// `Stripe-Signature` header is verified against the account's endpoint
@@ -66,27 +69,45 @@ pub async fn stripe_webhook(
     let id = envelope.id.as_str();
     let outcome = match &envelope.payment_event() {
         PaymentEvent::Paid(payment) => {
-            retry_contended(|| sales::record_stripe(store, &signed, id, payment))
-                .await?
-                .0
+            let recorded = ledger_app::sales::record_stripe(&signed, store, id, payment)
+                .await
+                .map_err(signed::answer)?;
+            sale(recorded, CommissionSource::Stripe, signed.account_id()).0
         }
         PaymentEvent::Invoice { invoice, half } => {
-            retry_contended(|| invoices::add(store, &signed, id, invoice, half)).await?
+            match ledger_app::invoices::add(&signed, store, id, invoice, half)
+                .await
+                .map_err(signed::answer)?
+            {
+                Added::Replayed => Outcome::Replayed,
+                Added::Linked => Outcome::Linked,
+                Added::Sale(recorded) => {
+                    sale(recorded, CommissionSource::Stripe, signed.account_id()).0
+                }
+            }
         }
         PaymentEvent::Reversed(reversal) => {
-            retry_contended(|| refunds::reverse_stripe(store, &signed, id, reversal))
-                .await?
-                .0
+            let refunded = ledger_app::refunds::reverse_stripe(&signed, store, id, reversal)
+                .await
+                .map_err(signed::answer)?;
+            refund(refunded).0
         }
         PaymentEvent::SubscriptionEnded { customer } => {
-            retry_contended(|| end_subscription(store, &signed, customer)).await?
+            match ledger_app::subscriptions::cancel(&signed, store, customer)
+                .await
+                .map_err(signed::answer)?
+            {
+                Cancellation::Cancelled => Outcome::Recorded,
+                Cancellation::AlreadyEnded => Outcome::Replayed,
+                Cancellation::NotReferred => Outcome::NotReferred,
+            }
         }
         PaymentEvent::Ignored => {
-            signed.confirm(store.get(&Key::account(&account)).await?)?;
+            signed.read(store, ()).await.map_err(signed::answer)?;
             Outcome::Ignored
         }
         PaymentEvent::Unsupported(unsupported) => {
-            signed.confirm(store.get(&Key::account(&account)).await?)?;
+            signed.read(store, ()).await.map_err(signed::answer)?;
             let (outcome, reason) = match unsupported {
                 Unsupported::Version(reason) => (Outcome::UnsupportedVersion, reason),
                 Unsupported::Shape(reason) => (Outcome::UnsupportedShape, reason),
@@ -109,50 +130,39 @@ pub async fn stripe_webhook(
     }))
 }
 
-/// One attempt at cancelling the subscription of `customer`'s referral.
-async fn end_subscription(
-    store: &Store,
-    signed: &Signed<'_>,
-    customer: &str,
-) -> Result<Outcome, ApiError> {
-    let account_id = signed.account_id();
-    let [account, claim] = store
-        .get_each(&[
-            Key::account(account_id),
-            Key::unique(account_id, UniqueValue::StripeCustomer(customer)),
-        ])
-        .await?;
-    signed.confirm(account)?;
-    let Some(claim) = claim else {
-        return Ok(Outcome::NotReferred);
-    };
-    let referral = unique::owner(claim)?;
-    let Some(before) = store
-        .get(&Key::referral(account_id, &referral))
-        .await?
-        .map(referrals::from_item)
-        .transpose()?
-    else {
-        return Ok(Outcome::NotReferred);
-    };
-    let mut after: Referral = before.clone();
-    if !after.end_subscription(chrono::Utc::now()) {
-        return Ok(Outcome::Replayed);
+/// What recording a sale did, and the commission it names; a commission
+/// the sale earned is counted as `source`'s.
+fn sale(
+    recorded: Recorded,
+    source: CommissionSource,
+    account: &Id,
+) -> (Outcome, Option<Commission>) {
+    match recorded {
+        Recorded::Earned(commission) => {
+            metrics::commission_created(source, account, &commission);
+            (Outcome::Recorded, Some(*commission))
+        }
+        Recorded::Replayed(commission) => (Outcome::Replayed, commission.map(|c| *c)),
+        Recorded::NotReferred => (Outcome::NotReferred, None),
+        Recorded::PartnerRefused => (Outcome::PartnerRefused, None),
     }
-    referrals::update(store, account_id, &before, &after)
-        .await
-        .map_err(|e| match e {
-            ReferralWriteError::Store(e) => ApiError::from(e),
-            claim => ApiError::conflict("concurrent_modification", claim.to_string()),
-        })?;
-    Ok(Outcome::Recorded)
+}
+
+/// What applying a refund did, and the commission it names.
+fn refund(refunded: Refunded) -> (Outcome, Option<Commission>) {
+    match refunded {
+        Refunded::Reversed(commission) => (Outcome::Recorded, Some(*commission)),
+        Refunded::NothingToReverse(commission) => (Outcome::NothingToReverse, Some(*commission)),
+        Refunded::Replayed(commission) => (Outcome::Replayed, commission.map(|c| *c)),
+        Refunded::NotReferred => (Outcome::NotReferred, None),
+        Refunded::OtherCurrency => (Outcome::UnsupportedShape, None),
+    }
 }
 
 fn receipt(
     event_id: &str,
-    recorded: Recorded,
+    (outcome, commission): (Outcome, Option<Commission>),
 ) -> Result<(StatusCode, Json<EventReceipt>), ApiError> {
-    let (outcome, commission) = recorded;
     let status = if outcome == Outcome::Recorded {
         StatusCode::CREATED
     } else {
@@ -186,9 +196,20 @@ pub async fn sale_event(
     caller: Caller<EventsWrite>,
     JsonBody(request): JsonBody<SaleEventRequest>,
 ) -> Result<(StatusCode, Json<EventReceipt>), ApiError> {
-    let sale = request.event;
-    let recorded = retry_contended(|| sales::record_event(&app.store, &caller, &sale)).await?;
-    receipt(&sale.event_id, recorded)
+    let event = request.event;
+    let report = event
+        .report()
+        .map_err(|error| ApiError::Validation(vec![error.under(WRAPPER)]))?;
+    let recorded = ledger_app::sales::record_event(&caller, &app.store, &report)
+        .await
+        .map_err(|error| match error {
+            Error::Invalid(errors) => {
+                ApiError::Validation(under(errors.into_iter().map(renamed).collect(), WRAPPER))
+            }
+            other => other.into(),
+        })?;
+    let recorded = sale(recorded, CommissionSource::SaleEvent, caller.account_id());
+    receipt(&event.event_id, recorded)
 }
 
 /// Records a refund of a sale reported by `sale_event_id`: an unpaid
@@ -206,7 +227,13 @@ pub async fn refund_event(
     caller: Caller<EventsWrite>,
     JsonBody(request): JsonBody<RefundEventRequest>,
 ) -> Result<(StatusCode, Json<EventReceipt>), ApiError> {
-    let refund = request.event;
-    let recorded = retry_contended(|| refunds::reverse_event(&app.store, &caller, &refund)).await?;
-    receipt(&refund.event_id, recorded)
+    let event = request.event;
+    let errors = event.check();
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(under(errors, WRAPPER)));
+    }
+    let refunded = ledger_app::refunds::reverse_event(&caller, &app.store, &event.report())
+        .await
+        .map_err(ApiError::under(WRAPPER))?;
+    receipt(&event.event_id, refund(refunded))
 }

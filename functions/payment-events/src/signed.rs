@@ -13,10 +13,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
+use ledger_app::{Denial, Session};
 use ledger_core::model::{Account, Id};
 use ledger_core::stripe::{SignatureError, verify};
 use ledger_http::ApiError;
-use ledger_store::{Item, Key, Store, accounts};
+use ledger_store::{Reads, Store};
 
 /// The endpoint secrets this container has verified deliveries with.
 #[derive(Default)]
@@ -72,11 +73,8 @@ fn refused(error: SignatureError) -> ApiError {
     unverified()
 }
 
-fn current_secret(item: Option<Item>) -> Result<(Account, String), ApiError> {
-    let account = item
-        .map(accounts::from_item)
-        .transpose()?
-        .ok_or_else(unconfigured)?;
+fn current_secret(account: Option<Account>) -> Result<(Account, String), ApiError> {
+    let account = account.ok_or_else(unconfigured)?;
     let secret = account
         .stripe_webhook_secret
         .clone()
@@ -102,7 +100,8 @@ impl<'a> Signed<'a> {
             Some(secret) => secret,
             None => {
                 secrets.forget(account);
-                let secret = current_secret(store.get(&Key::account(account)).await?)?.1;
+                let (current, ()) = ledger_app::read_account(store, account, ()).await?;
+                let secret = current_secret(current)?.1;
                 verify(header, payload, &secret, received_at).map_err(refused)?;
                 secrets.remember(account, &secret);
                 secret
@@ -118,14 +117,10 @@ impl<'a> Signed<'a> {
         })
     }
 
-    pub fn account_id(&self) -> &Id {
-        self.account
-    }
-
-    /// The account as an event's first read found it (`item`), provided
-    /// its current secret signed the delivery.
-    pub fn confirm(&self, item: Option<Item>) -> Result<Account, ApiError> {
-        let (account, secret) = current_secret(item).inspect_err(|_| {
+    /// The account as an event's first read found it, provided its current
+    /// secret signed the delivery.
+    fn confirm(&self, account: Option<Account>) -> Result<Account, ApiError> {
+        let (account, secret) = current_secret(account).inspect_err(|_| {
             self.secrets.forget(self.account);
         })?;
         if secret != self.secret {
@@ -134,5 +129,37 @@ impl<'a> Signed<'a> {
             self.secrets.remember(self.account, &secret);
         }
         Ok(account)
+    }
+}
+
+/// An event's use case runs for the account whose endpoint the delivery
+/// came to; its first read confirms the delivery against the account it
+/// reads. A delivery that fails is [`Denial::Unauthenticated`], which
+/// [`answer`] turns back into [`unverified`].
+impl Session for Signed<'_> {
+    fn account_id(&self) -> &Id {
+        self.account
+    }
+
+    async fn read<R: Reads + Send + Sync>(
+        &self,
+        store: &Store,
+        reads: R,
+    ) -> Result<(Account, R::Output), ledger_app::Error> {
+        let (account, found) = ledger_app::read_account(store, self.account, reads).await?;
+        let account = self
+            .confirm(account)
+            .map_err(|_| ledger_app::Error::Denied(Denial::Unauthenticated))?;
+        Ok((account, found))
+    }
+}
+
+/// What a Stripe event's use case failed with, as the webhook answers it:
+/// a delivery its account's current secret does not sign reads as every
+/// other unverifiable one, and field errors are named under `event`.
+pub fn answer(error: ledger_app::Error) -> ApiError {
+    match error {
+        ledger_app::Error::Denied(_) => unverified(),
+        other => ApiError::under("event")(other),
     }
 }

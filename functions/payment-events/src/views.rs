@@ -2,7 +2,8 @@
 //! and refund in `{"event": {...}}`, the receipt naming what the event did,
 //! and Stripe's acknowledgement.
 
-use chrono::{DateTime, Utc};
+use ledger_app::refunds::ReportedRefund;
+use ledger_app::sales::{NamedCustomer, ReportedSale};
 use ledger_core::model::{BillingPeriod, CommissionDraft, EventDate, Id};
 use ledger_core::money::Currency;
 use ledger_core::validation::{self, FieldError};
@@ -50,22 +51,25 @@ pub struct SaleEvent {
     pub billing_period: Option<BillingPeriod>,
 }
 
-/// How a sale names its customer.
-pub enum CustomerRef<'a> {
-    Referral(&'a Id),
-    StripeCustomer(&'a str),
-    Email(&'a str),
-}
-
 impl SaleEvent {
+    /// The sale as the use case takes it; a field error when it names its
+    /// customer other than exactly once.
+    pub fn report(&self) -> Result<ReportedSale<'_>, FieldError> {
+        Ok(ReportedSale {
+            event_id: &self.event_id,
+            customer: self.customer()?,
+            draft: self.draft(),
+        })
+    }
+
     /// The one way the sale names its customer.
-    pub fn customer(&self) -> Result<CustomerRef<'_>, FieldError> {
+    fn customer(&self) -> Result<NamedCustomer<'_>, FieldError> {
         let given = [
-            self.referral_id.as_ref().map(CustomerRef::Referral),
+            self.referral_id.as_ref().map(NamedCustomer::Referral),
             self.stripe_customer_id
                 .as_deref()
-                .map(CustomerRef::StripeCustomer),
-            self.email.as_deref().map(CustomerRef::Email),
+                .map(NamedCustomer::StripeCustomer),
+            self.email.as_deref().map(NamedCustomer::Email),
         ];
         let count = given.iter().flatten().count();
         match given.into_iter().flatten().next() {
@@ -79,12 +83,12 @@ impl SaleEvent {
         }
     }
 
-    /// The commission create this sale stands for, on `referral`'s payment.
-    /// Its check names the fields as a commission does; [`renamed`] maps
-    /// them back to this event's names.
-    pub fn draft(&self, referral: Id) -> CommissionDraft {
+    /// The commission create this sale stands for, on the payment of the
+    /// customer's referral (which the use case fills in). Its check names
+    /// the fields as a commission does; [`renamed`] maps them back to this
+    /// event's names.
+    fn draft(&self) -> CommissionDraft {
         CommissionDraft {
-            referral_id: Some(referral),
             sale_amount: Some(self.amount),
             currency: self.currency,
             event_id: Some(self.event_id.clone()),
@@ -149,13 +153,20 @@ impl RefundEvent {
         errors
     }
 
-    /// When the refund happened.
-    pub fn refunded_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
-        self.date.map_or(now, EventDate::moment)
+    /// The refund as the use case takes it.
+    pub fn report(&self) -> ReportedRefund<'_> {
+        ReportedRefund {
+            event_id: &self.event_id,
+            sale_event_id: &self.sale_event_id,
+            amount: self.amount,
+            currency: self.currency,
+            at: self.date.map(EventDate::moment),
+            fingerprint: self.fingerprint(),
+        }
     }
 
     /// Tells a replay of this refund from a different one under its event id.
-    pub fn fingerprint(&self) -> String {
+    fn fingerprint(&self) -> String {
         let canonical = serde_json::to_vec(self).expect("a refund event serializes");
         hex::encode(Sha256::digest(canonical))
     }

@@ -21,10 +21,10 @@ use harness::paths::{
 };
 use harness::{Reply, TestEnv, seed};
 use http::{Method, Request, StatusCode};
-use ledger_core::model::Id;
 use ledger_app::payout_run::PayoutRun;
-use ledger_store::{IndexEntry, Key, accounts};
+use ledger_core::model::Id;
 use ledger_core::stripe::sign;
+use ledger_store::{IndexEntry, Key, accounts};
 use serde_json::{Value, json};
 
 const SECRET: &str = "whsec_hostile_secret";
