@@ -109,7 +109,9 @@ rm -rf "$iam_record"
 suite() {
   emulator_env suite
   env PARTNER_LEDGER_IAM_RECORD="$iam_record" cargo test --workspace
-  cargo run -q -p integration-tests --bin iam-check -- "$iam_record"
+  # The binary the build made: `cargo run -p` would resolve features for one package and compile
+  # a second variant of its dependencies.
+  "$TARGET_DIR/debug/iam-check" "$iam_record"
 }
 # SPEC §4.10: the same invariants in the harsh world, where the emulator injects transaction
 # conflicts, throttling, partly processed batch reads and lagging indexes (tests/src/harsh.rs).
