@@ -274,6 +274,18 @@ emulator_start() {
   export_aws_env "$port"
 }
 
+# build_functions: build each function and the admin CLI as `cargo lambda watch` builds a function
+# on its first request (`cargo run --bin NAME`, which resolves features for that one package), so
+# that first request does not wait for the compiler: a request that waits minutes outlives its
+# client, and the stand-in then fails the function's answer and never starts it again.
+build_functions() {
+  log "building the functions and the admin CLI (dev profile)"
+  local bin
+  for bin in partner-ledger-admin partner-groups partners campaigns referrals commissions payment-events payouts payout-run account openapi; do
+    cargo build --bin "$bin"
+  done
+}
+
 # ---------------------------------------------------------------------------------------------
 # The API: every function behind one local HTTP server, routed by
 # [workspace.metadata.lambda.watch.router] in Cargo.toml, exactly as `make run` serves it.

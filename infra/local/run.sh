@@ -26,12 +26,7 @@ mkdir -p "$LOCAL_DIR"
 port_is_free "$DYNAMODB_PORT" || die "port $DYNAMODB_PORT is in use: is another \`make run\` up? (or set DYNAMODB_PORT)"
 port_is_free "$PORT" || die "port $PORT is in use: is another \`make run\` up? (or set PORT)"
 
-# cargo lambda watch builds each function on its first request with `cargo run --bin NAME`:
-# build each binary the same way now, so that first request does not wait for the compiler.
-log "building the functions and the admin CLI (dev profile)"
-for bin in partner-ledger-admin partner-groups partners campaigns referrals commissions payment-events payouts payout-run account openapi; do
-  cargo build --bin "$bin"
-done
+build_functions
 
 emulator_start "$DYNAMODB_PORT" "$LOCAL_DIR/dynamodb.log"
 log "creating table $TABLE_NAME and a dev account"

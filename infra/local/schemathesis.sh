@@ -5,7 +5,7 @@
 # no 5xx, responses conform to the schema, and requests without valid auth are refused.
 #
 # Runs against the emulator in AWS_ENDPOINT_URL_DYNAMODB when set (test.sh sets it), else starts
-# its own. Expects the binaries built (`cargo build --workspace`) and the venv with the test set.
+# its own. Expects the venv with the test set; builds the functions as `make run` does.
 # Knob: ST_MAX_EXAMPLES (default 25 test cases per operation).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -30,6 +30,7 @@ ACCOUNT_ID=$(cut -d_ -f2 <<<"$KEY") # a key reads plk_<account id>_<key id>_<sec
 "$TARGET_DIR/debug/partner-ledger-admin" set-stripe-secret --account "$ACCOUNT_ID" \
   --secret whsec_schemathesis >/dev/null
 
+build_functions
 port=$(free_port)
 api_log="$logs/schemathesis-api.log"
 log "serving the API on 127.0.0.1:$port (cargo lambda watch; log: ${api_log#"$REPO_ROOT"/})"

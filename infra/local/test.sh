@@ -2,7 +2,8 @@
 # infra/local/test.sh: `make test`, everything CI checks (.ci/run calls `make test`). In order:
 #   the venv (pinned tools), installed in the background while cargo compiles
 #   -> cargo fmt --check
-#   -> one `cargo build --workspace --all-targets` with clippy -D warnings (below)
+#   -> one `cargo build --workspace --all-targets` with clippy -D warnings (below), then each
+#      function as make run builds it
 #   -> the emulator's own tests (test_emulator.py: DynamoDB's limits, the injected faults)
 #   -> cfn-lint template.yaml -> a DynamoDB emulator of its own on a free port
 #   -> four lanes at once, each against an emulator of its own:
@@ -97,6 +98,10 @@ RUSTC_WORKSPACE_WRAPPER="$(command -v clippy-driver)" ||
 export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 # The integration tests spawn target/debug/partner-groups and friends: bins and tests together.
 step "cargo build --workspace --all-targets (clippy -D warnings)" cargo build --workspace --all-targets
+# make run and cargo lambda watch build each function on its own (lib.sh build_functions), into
+# the same target/debug paths the suite spawns: built here, before the lanes, nothing replaces a
+# binary under a running test.
+step "the functions as make run builds them" build_functions
 join_lanes
 use_venv
 step "DynamoDB emulator tests (limits, faults)" python "$LOCAL_SCRIPTS/test_emulator.py"
