@@ -1,5 +1,5 @@
 //! Rules-engine speed: criterion's mean for `engine/evaluate_5_rules`
-//! (`shared/benches/engine.rs`), run fresh.
+//! (`crates/ledger-core/benches/engine.rs`), run fresh.
 
 use std::path::Path;
 use std::time::SystemTime;
@@ -16,7 +16,7 @@ pub fn measure(target: &Path) -> Result<Vec<Figure>, String> {
     cargo(&[
         "bench",
         "-p",
-        "partner-ledger",
+        "ledger-core",
         "--bench",
         "engine",
         "--",
