@@ -6,12 +6,12 @@
 #      function as make run builds it
 #   -> the emulator's own tests (test_emulator.py: DynamoDB's limits, the injected faults)
 #   -> cfn-lint template.yaml -> a DynamoDB emulator of its own on a free port
-#   -> four lanes at once, each against an emulator of its own:
+#   -> `make run` torn down by SIGTERM and SIGHUP (test_run_signals.sh), alone
+#   -> three lanes at once, each against an emulator of its own:
 #        1. cargo test --workspace, recording each function's DynamoDB actions, then iam-check
 #           (each function's policy grants exactly those);
 #        2. the fault-injected (harsh) runs of the payment-event, payout-run and concurrency tests;
-#        3. schemathesis against the API served by cargo lambda watch;
-#        4. `make run` torn down by SIGTERM and SIGHUP (test_run_signals.sh).
+#        3. schemathesis against the API served by cargo lambda watch.
 #
 # Clippy lints as the workspace compiles: clippy-driver is the compiler of the workspace's own
 # crates (RUSTC_WORKSPACE_WRAPPER, which is how `cargo clippy` runs it), so the dependencies
@@ -102,6 +102,8 @@ step "cargo build --workspace --all-targets (clippy -D warnings)" cargo build --
 # the same target/debug paths the suite spawns: built here, before the lanes, nothing replaces a
 # binary under a running test.
 step "the functions as make run builds them" build_functions
+# Alone, not in a lane: under the lanes' load, make run's teardown can outlast the test's 30 s.
+step "make run stops on SIGTERM and SIGHUP" bash "$LOCAL_SCRIPTS/test_run_signals.sh"
 join_lanes
 use_venv
 step "DynamoDB emulator tests (limits, faults)" python "$LOCAL_SCRIPTS/test_emulator.py"
@@ -129,7 +131,6 @@ harsh() {
 lane "suite" suite
 lane "harsh" harsh
 lane "schemathesis" env -u AWS_ENDPOINT_URL_DYNAMODB bash "$LOCAL_SCRIPTS/schemathesis.sh"
-lane "make-run-signals" bash "$LOCAL_SCRIPTS/test_run_signals.sh"
 join_lanes
 
 log "make test passed in $((SECONDS - started))s:"
