@@ -102,12 +102,12 @@ step "cargo build --workspace --all-targets (clippy -D warnings)" cargo build --
 # the same target/debug paths the suite spawns: built here, before the lanes, nothing replaces a
 # binary under a running test.
 step "the functions as make run builds them" build_functions
-# Alone, not in a lane: under the lanes' load, make run's teardown can outlast the test's 30 s.
-step "make run stops on SIGTERM and SIGHUP" bash "$LOCAL_SCRIPTS/test_run_signals.sh"
 join_lanes
 use_venv
 step "DynamoDB emulator tests (limits, faults)" python "$LOCAL_SCRIPTS/test_emulator.py"
 step "cfn-lint template.yaml" cfn-lint template.yaml
+# Alone, not in a lane: under the lanes' load, make run's teardown can outlast the test's 30 s.
+step "make run stops on SIGTERM and SIGHUP" bash "$LOCAL_SCRIPTS/test_run_signals.sh"
 
 # Each process of the suite records which DynamoDB actions each function performed (tests/src/iam.rs);
 # iam-check then holds every function's policy in template.yaml to exactly that set.
