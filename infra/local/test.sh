@@ -5,7 +5,7 @@
 #   -> one `cargo build --workspace --all-targets` with clippy -D warnings (below), then each
 #      function as make run builds it
 #   -> the emulator's own tests (test_emulator.py: DynamoDB's limits, the injected faults)
-#   -> cfn-lint template.yaml -> a DynamoDB emulator of its own on a free port
+#   -> cfn-lint template.yaml
 #   -> `make run` torn down by SIGTERM and SIGHUP (test_run_signals.sh), alone
 #   -> three lanes at once, each against an emulator of its own:
 #        1. cargo test --workspace, recording each function's DynamoDB actions, then iam-check
