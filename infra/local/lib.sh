@@ -275,15 +275,18 @@ emulator_start() {
 }
 
 # build_functions: build each function and the admin CLI as `cargo lambda watch` builds a function
-# on its first request (`cargo run --bin NAME`, which resolves features for that one package), so
-# that first request does not wait for the compiler: a request that waits minutes outlives its
-# client, and the stand-in then fails the function's answer and never starts it again.
+# on its first request (`cargo run --bin NAME`, which resolves features over the workspace's normal
+# dependencies, without the dev-dependencies a test build adds), so that first request does not
+# wait for the compiler: a request that waits minutes outlives its client, and the stand-in then
+# fails the function's answer and never starts it again. One cargo invocation: `--bin` does not
+# narrow the feature resolution, so these are the artifacts each `cargo run --bin` finds fresh.
 build_functions() {
   log "building the functions and the admin CLI (dev profile)"
-  local bin
+  local bin bins=()
   for bin in partner-ledger-admin partner-groups partners campaigns referrals commissions payment-events payouts payout-run account openapi; do
-    cargo build --bin "$bin"
+    bins+=(--bin "$bin")
   done
+  cargo build "${bins[@]}"
 }
 
 # ---------------------------------------------------------------------------------------------

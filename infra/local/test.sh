@@ -16,8 +16,8 @@
 # Clippy lints as the workspace compiles: clippy-driver is the compiler of the workspace's own
 # crates (RUSTC_WORKSPACE_WRAPPER, which is how `cargo clippy` runs it), so the dependencies
 # compile once, for the build and the tests, instead of once more in check mode. Its verdict is
-# `cargo clippy --workspace --all-targets -- -D warnings`'s. Every later cargo command here
-# (the tests, cargo lambda watch) sees the same wrapper, so nothing compiles twice.
+# `cargo clippy --workspace --all-targets -- -D warnings`'s. The test runs later see the same
+# wrapper (with_clippy), so they compile nothing again; what make run builds compiles without it.
 #
 # The lanes are I/O-bound on their emulators (one Python process each), so on two cores they
 # overlap instead of queueing. Each lane writes its own log; a failing lane's tail is printed.
@@ -92,15 +92,20 @@ emulator_env() {
 lane venv bash "$LOCAL_SCRIPTS/venv.sh" test
 step "cargo fmt --check" cargo fmt --all -- --check
 
-export RUSTC_WORKSPACE_WRAPPER
-RUSTC_WORKSPACE_WRAPPER="$(command -v clippy-driver)" ||
-  die "no clippy-driver on PATH: rustup component add clippy"
-export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+# A clean check gains nothing from incremental state (CI runs from a fresh clone); a developer
+# who wants it for the next run sets CARGO_INCREMENTAL=1.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+clippy_driver="$(command -v clippy-driver)" || die "no clippy-driver on PATH: rustup component add clippy"
+# with_clippy COMMAND...: COMMAND with clippy-driver as the workspace crates' compiler (below).
+with_clippy() {
+  RUSTC_WORKSPACE_WRAPPER="$clippy_driver" CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" "$@"
+}
 # The integration tests spawn target/debug/partner-groups and friends: bins and tests together.
-step "cargo build --workspace --all-targets (clippy -D warnings)" cargo build --workspace --all-targets
-# make run and cargo lambda watch build each function on its own (lib.sh build_functions), into
-# the same target/debug paths the suite spawns: built here, before the lanes, nothing replaces a
-# binary under a running test.
+step "cargo build --workspace --all-targets (clippy -D warnings)" with_clippy cargo build --workspace --all-targets
+# make run and cargo lambda watch build the functions without the dev-dependencies' features
+# (lib.sh build_functions), into the same target/debug paths the suite spawns: built here, before
+# the lanes, nothing replaces a binary under a running test. Without clippy-driver, as make run
+# builds them, so a developer's next make run finds them built.
 step "the functions as make run builds them" build_functions
 join_lanes
 use_venv
@@ -115,7 +120,7 @@ iam_record="$logs/iam-actions"
 rm -rf "$iam_record"
 suite() {
   emulator_env suite
-  env PARTNER_LEDGER_IAM_RECORD="$iam_record" cargo test --workspace
+  PARTNER_LEDGER_IAM_RECORD="$iam_record" with_clippy cargo test --workspace
   # The binary the build made: `cargo run -p` would resolve features for one package and compile
   # a second variant of its dependencies.
   "$TARGET_DIR/debug/iam-check" "$iam_record"
@@ -125,8 +130,8 @@ suite() {
 harsh() {
   emulator_env harsh
   export PARTNER_LEDGER_FAULTS=harsh
-  cargo test --workspace --test api -- payment_events:: payout_run::
-  cargo test --workspace --test api -- concurren
+  with_clippy cargo test --workspace --test api -- payment_events:: payout_run::
+  with_clippy cargo test --workspace --test api -- concurren
 }
 lane "suite" suite
 lane "harsh" harsh
