@@ -105,6 +105,9 @@ pub struct PayoutRun<'a> {
 impl<'a> PayoutRun<'a> {
     /// DynamoDB's limit on one transaction.
     pub const MAX_TRANSACTION_ITEMS: usize = 100;
+    /// The smallest transaction that still pays: a payout opened with one
+    /// commission, and the payout's two list tallies.
+    pub const MIN_TRANSACTION_ITEMS: usize = 4;
 
     pub fn new(now: DateTime<Utc>, budget: &'a dyn Budget) -> Self {
         Self {
@@ -114,11 +117,11 @@ impl<'a> PayoutRun<'a> {
         }
     }
 
-    /// Caps each transaction at `items` (3 to 100): tests use small ones
+    /// Caps each transaction at `items` (4 to 100): tests use small ones
     /// to put many transactions, and so many points to fail at, into a
     /// small ledger.
     pub fn transaction_items(mut self, items: usize) -> Self {
-        self.transaction_items = items.clamp(3, Self::MAX_TRANSACTION_ITEMS);
+        self.transaction_items = items.clamp(Self::MIN_TRANSACTION_ITEMS, Self::MAX_TRANSACTION_ITEMS);
         self
     }
 

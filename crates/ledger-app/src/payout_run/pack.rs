@@ -143,6 +143,7 @@ mod tests {
 
     use super::*;
     use crate::payout_run::books::{self, Books};
+    use crate::payout_run::PayoutRun;
     use crate::payout_run::plan::payouts as plan_payouts;
 
     proptest! {
@@ -158,7 +159,7 @@ mod tests {
         #[test]
         fn transactions_fit_and_fill_each_payout_exactly(
             books in books::books(),
-            max_items in 4usize..=100,
+            max_items in PayoutRun::MIN_TRANSACTION_ITEMS..=PayoutRun::MAX_TRANSACTION_ITEMS,
         ) {
             let now = books::now();
             let plan = plan_payouts(&books.account, &books.groups, &books.payees, now);
@@ -228,7 +229,7 @@ mod tests {
         #[test]
         fn transactions_report_what_they_write_and_are_full(
             books in books::books(),
-            max_items in 4usize..=100,
+            max_items in PayoutRun::MIN_TRANSACTION_ITEMS..=PayoutRun::MAX_TRANSACTION_ITEMS,
         ) {
             let now = books::now();
             let plan = plan_payouts(&books.account, &books.groups, &books.payees, now);
