@@ -5,7 +5,7 @@
 
 use ledger_core::model::{Account, AccountChanges};
 use ledger_core::money::Currency;
-use ledger_store::tallies::{self, Members};
+use ledger_store::tallies;
 use ledger_store::{Store, Tally, accounts};
 
 use crate::{Denial, Error, KeyedSession, contended};
@@ -25,14 +25,14 @@ pub async fn update(
             return Err(Error::Denied(Denial::MissingScope(scope)));
         }
         let rebased = changes.currency.filter(|c| *c != account.currency);
-        if rebased.is_some() && Members::of(recorded) > 0 {
+        if rebased.is_some() && recorded.0 > 0 {
             return Err(currency_locked(account.currency));
         }
         let update = account.apply(changes.clone()).map_err(Error::Invalid)?;
         if let Some(write) = accounts::update_settings(store, &account.id, &update)? {
             let mut writes = vec![write];
             if rebased.is_some() {
-                writes.push(tallies::require_zero(store, &account.id, &commissions)?);
+                writes.extend(tallies::require_zero(store, &account.id, &commissions)?);
             }
             store.transact(writes).await?;
         }

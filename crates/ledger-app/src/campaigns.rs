@@ -25,7 +25,13 @@ pub async fn create(
     contended(|| async {
         let (account, ()) = session.read(store, ()).await?;
         let mut writes = vec![campaigns::insert(store, &account.id, &campaign)?];
-        writes.extend(tallies::add(store, &account.id, &[Tally::campaigns()], 1)?);
+        writes.extend(tallies::add(
+            store,
+            &account.id,
+            &[Tally::campaigns()],
+            &campaign.id,
+            1,
+        )?);
         if is_default {
             writes.push(accounts::set_default_campaign(
                 store,

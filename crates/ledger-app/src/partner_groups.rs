@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use ledger_core::model::{GroupChanges, GroupDraft, Id, PartnerGroup};
-use ledger_store::tallies::{self, Members};
+use ledger_store::tallies;
 use ledger_store::{Found, Store, Tally, accounts, partner_groups};
 
 use crate::{Error, Session, contended};
@@ -102,7 +102,7 @@ pub async fn delete(session: &impl Session, store: &Store, id: &Id) -> Result<()
                 "the default group cannot be deleted; make another group the default first",
             ));
         }
-        let partners = Members::of(partners);
+        let partners = partners.0;
         if partners > 0 {
             return Err(Error::conflict(
                 "group_has_partners",
@@ -112,11 +112,14 @@ pub async fn delete(session: &impl Session, store: &Store, id: &Id) -> Result<()
             ));
         }
         Ok(store
-            .transact(vec![
-                accounts::require_not_default(store, &account.id, id)?,
-                tallies::require_zero(store, &account.id, &members)?,
-                partner_groups::delete(store, &account.id, &group)?,
-            ])
+            .transact(
+                [
+                    vec![accounts::require_not_default(store, &account.id, id)?],
+                    tallies::require_zero(store, &account.id, &members)?,
+                    vec![partner_groups::delete(store, &account.id, &group)?],
+                ]
+                .concat(),
+            )
             .await?)
     })
     .await

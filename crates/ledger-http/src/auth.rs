@@ -27,7 +27,6 @@ use super::error::ApiError;
 use ledger_core::model::{Access, Account, ApiKey, ApiToken, Id, Resource, Scope};
 use ledger_store::{
     FilteredList, Item, Key, Page, PageRequest, Reads, Store, accounts, api_keys, tallies,
-    tallies::Members,
 };
 
 /// The scope a route requires, as a type, so a handler's signature says it.
@@ -274,10 +273,7 @@ impl<S: RequiredScope> Caller<S> {
             ..request
         };
         Ok(match counted {
-            Some(members) => (
-                store.page(&list.listing, request).await?,
-                Members::of(members),
-            ),
+            Some(members) => (store.page(&list.listing, request).await?, members.0),
             None => tokio::try_join!(
                 store.page(&list.listing, request),
                 store.count(&list.listing, list.filter.clone()),

@@ -198,7 +198,7 @@ pub async fn create(
             )?);
         }
     }
-    writes.extend(tallies::add(store, account, &lists, 1)?);
+    writes.extend(tallies::add(store, account, &lists, &commission.id, 1)?);
     store.transact(writes).await
 }
 
@@ -376,7 +376,7 @@ pub async fn reverse(
         if let Some(referral) = &clawback.referral_id {
             lists.push(Tally::commissions(None, Some(referral)));
         }
-        writes.extend(tallies::add(store, account, &lists, 1)?);
+        writes.extend(tallies::add(store, account, &lists, &clawback.id, 1)?);
     }
     writes.push(store.update(
         &Key::partner(account, &after.partner_id),

@@ -115,37 +115,59 @@ impl UniqueValue<'_> {
 
 /// A counter of one list's members, kept in step with the list by the
 /// transactions that add or move members. It is what a list's `count` reads.
+///
+/// A tally is one item, or [`Tally::shards`] items when a busy list's every
+/// write would otherwise meet on one: concurrent transactions on an item
+/// cancel one another, and one item takes at most 1,000 write units a second.
+/// Its count is the sum of its items; each member is counted on the item of
+/// its own shard, so an item never counts below zero.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Tally(String);
+pub struct Tally {
+    name: String,
+    shards: u16,
+}
+
+/// The items the account's whole commissions list is counted on: every
+/// commission the account earns adds to it, concurrent sales of different
+/// partners included. 32 items keep two of a burst's transactions apart
+/// (one in 32 meet) and its list page within one BatchGetItem.
+pub const COMMISSIONS_TALLY_SHARDS: u16 = 32;
 
 impl Tally {
+    fn single(name: String) -> Self {
+        Self { name, shards: 1 }
+    }
+
     pub fn partners() -> Self {
-        Self("partners".into())
+        Self::single("partners".into())
     }
 
     pub fn partners_in_group(group: &Id) -> Self {
-        Self(format!("partners#group#{group}"))
+        Self::single(format!("partners#group#{group}"))
     }
 
     pub fn campaigns() -> Self {
-        Self("campaigns".into())
+        Self::single("campaigns".into())
     }
 
     /// The commissions list, whole or one partner's or one referral's.
     pub fn commissions(partner: Option<&Id>, referral: Option<&Id>) -> Self {
         match (partner, referral) {
-            (_, Some(referral)) => Self(format!("commissions#referral#{referral}")),
-            (Some(partner), None) => Self(format!("commissions#partner#{partner}")),
-            (None, None) => Self("commissions".into()),
+            (_, Some(referral)) => Self::single(format!("commissions#referral#{referral}")),
+            (Some(partner), None) => Self::single(format!("commissions#partner#{partner}")),
+            (None, None) => Self {
+                name: "commissions".into(),
+                shards: COMMISSIONS_TALLY_SHARDS,
+            },
         }
     }
 
     /// The payouts list, whole or one partner's.
     pub fn payouts(partner: Option<&Id>) -> Self {
-        match partner {
-            Some(partner) => Self(format!("payouts#partner#{partner}")),
-            None => Self("payouts".into()),
-        }
+        Self::single(match partner {
+            Some(partner) => format!("payouts#partner#{partner}"),
+            None => "payouts".into(),
+        })
     }
 
     /// The referrals list, filtered by partner and/or subscription status or not at all.
@@ -157,7 +179,24 @@ impl Tally {
         if let Some(status) = status {
             name.push_str(&format!("#status#{status}"));
         }
-        Self(name)
+        Self::single(name)
+    }
+
+    /// How many items count this tally.
+    pub fn shards(&self) -> u16 {
+        self.shards
+    }
+
+    /// The shard that counts `member`: the same whenever it is added or
+    /// removed. FNV-1a of the id, so it never changes with the toolchain.
+    pub fn shard_of(&self, member: &Id) -> u16 {
+        let hash = member
+            .as_str()
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+            });
+        (hash % u64::from(self.shards)) as u16
     }
 }
 
@@ -307,8 +346,13 @@ impl Key {
         Self::of(account, value.sort_key())
     }
 
-    pub fn tally(account: &Id, tally: &Tally) -> Self {
-        Self::of(account, format!("TALLY#{}", tally.0))
+    /// Item `shard` of `tally` (0 to `shards - 1`); the first is the
+    /// item a single-item tally is.
+    pub fn tally(account: &Id, tally: &Tally, shard: u16) -> Self {
+        match shard {
+            0 => Self::of(account, format!("TALLY#{}", tally.name)),
+            shard => Self::of(account, format!("TALLY#{}#shard#{shard}", tally.name)),
+        }
     }
 
     fn of(account: &Id, sk: String) -> Self {
@@ -773,7 +817,8 @@ mod tests {
             Key::campaign(&a, &b),
             Key::referral(&a, &b),
             Key::unique(&a, UniqueValue::PartnerEmail("x@example.com")),
-            Key::tally(&a, &tally),
+            Key::tally(&a, &tally, 0),
+            Key::tally(&a, &Tally::commissions(None, None), 5),
         ] {
             assert!(key.pk.starts_with("A#68f76721000000000000000a"), "{key:?}");
         }
@@ -810,6 +855,27 @@ mod tests {
     }
 
     #[test]
+    fn only_the_whole_commissions_list_is_counted_on_several_items() {
+        let (a, b) = ids();
+        let whole = Tally::commissions(None, None);
+        assert_eq!(whole.shards(), COMMISSIONS_TALLY_SHARDS);
+        assert_eq!(Key::tally(&a, &whole, 0).sk, "TALLY#commissions");
+        assert_eq!(Key::tally(&a, &whole, 3).sk, "TALLY#commissions#shard#3");
+        for single in [
+            Tally::partners(),
+            Tally::partners_in_group(&b),
+            Tally::campaigns(),
+            Tally::commissions(Some(&b), None),
+            Tally::commissions(None, Some(&b)),
+            Tally::payouts(None),
+            Tally::payouts(Some(&b)),
+            Tally::referrals(Some(&b), Some("active")),
+        ] {
+            assert_eq!(single.shards(), 1, "{single:?}");
+        }
+    }
+
+    #[test]
     fn group_keys_fall_inside_the_group_collection() {
         let (a, g) = ids();
         let key = Key::partner_group(&a, &g);
@@ -829,7 +895,7 @@ mod tests {
             Key::account(&a),
             Key::partner_group(&a, &k),
             Key::unique(&a, UniqueValue::Event("KEY#x")),
-            Key::tally(&a, &Tally::partners()),
+            Key::tally(&a, &Tally::partners(), 0),
         ] {
             assert!(!other.sk.starts_with(keys.sk_prefix), "{other:?}");
         }

@@ -321,6 +321,7 @@ pub fn create(
             Tally::partners(),
             Tally::partners_in_group(&partner.group_id),
         ],
+        &partner.id,
         1,
     )?);
     Ok(transaction)
@@ -364,8 +365,8 @@ pub fn update(
             Tally::partners_in_group(&before.group_id),
             Tally::partners_in_group(&after.group_id),
         );
-        transaction.bookkeeping(tallies::add(store, account, &[from], -1)?);
-        transaction.bookkeeping(tallies::add(store, account, &[to], 1)?);
+        transaction.bookkeeping(tallies::add(store, account, &[from], &after.id, -1)?);
+        transaction.bookkeeping(tallies::add(store, account, &[to], &after.id, 1)?);
     }
     if let Some(campaign) = &after.campaign_id
         && after.campaign_id != before.campaign_id

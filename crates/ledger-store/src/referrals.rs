@@ -182,6 +182,7 @@ pub async fn create(
         store,
         account,
         &tallies_of(&referral.partner_id, referral.subscription_status),
+        &referral.id,
         1,
     )?);
     run(store, claims, writes).await
@@ -251,8 +252,8 @@ pub async fn update(
         );
         let left: Vec<Tally> = from.iter().filter(|t| !to.contains(t)).cloned().collect();
         let joined: Vec<Tally> = to.iter().filter(|t| !from.contains(t)).cloned().collect();
-        writes.extend(tallies::add(store, account, &left, -1)?);
-        writes.extend(tallies::add(store, account, &joined, 1)?);
+        writes.extend(tallies::add(store, account, &left, &after.id, -1)?);
+        writes.extend(tallies::add(store, account, &joined, &after.id, 1)?);
     }
     run(store, claims, writes).await
 }

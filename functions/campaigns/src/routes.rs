@@ -8,7 +8,7 @@ use ledger_app::campaigns::Placed;
 use ledger_http::openapi::{ListErrors, ReadErrors, WriteErrors};
 use ledger_http::scopes::{CampaignsRead, CampaignsWrite};
 use ledger_http::{ApiError, Caller, CursorPaging, JsonBody, JsonId, ListEnvelope};
-use ledger_store::tallies::{self, Members};
+use ledger_store::tallies;
 use ledger_store::{Found, Store, Tally, campaigns};
 
 use crate::views::*;
@@ -41,7 +41,7 @@ pub async fn list_campaigns(
     Ok(Json(ListEnvelope::cursor_page(
         "Campaign",
         elements,
-        Members::of(count),
+        count.0,
         &paging,
         last.as_ref(),
     )))

@@ -9,7 +9,7 @@ use ledger_core::model::partner::StandingChange;
 use ledger_http::openapi::{ListErrors, ReadErrors, WriteErrors};
 use ledger_http::scopes::{PartnersRead, PartnersWrite};
 use ledger_http::{ApiError, Caller, CursorPaging, JsonBody, JsonId, ListEnvelope, PathId};
-use ledger_store::tallies::{self, Members};
+use ledger_store::tallies;
 use ledger_store::{Found, Store, Tally, partners};
 
 use crate::views::*;
@@ -35,7 +35,7 @@ pub async fn list_partners(
     Ok(Json(ListEnvelope::cursor_page(
         "Partner",
         elements,
-        Members::of(count),
+        count.0,
         &paging,
         last.as_ref(),
     )))

@@ -7,7 +7,7 @@ use ledger_app::Session;
 use ledger_http::openapi::{ListErrors, ReadErrors, WriteErrors};
 use ledger_http::scopes::{ReferralsRead, ReferralsWrite};
 use ledger_http::{ApiError, Caller, CursorPaging, Filters, JsonBody, JsonId, ListEnvelope};
-use ledger_store::tallies::{self, Members};
+use ledger_store::tallies;
 use ledger_store::{Found, Store, referrals};
 
 use crate::views::*;
@@ -40,7 +40,7 @@ pub async fn list_referrals(
     Ok(Json(ListEnvelope::cursor_page(
         "Referral",
         elements,
-        Members::of(count),
+        count.0,
         &paging,
         last.as_ref(),
     )))

@@ -821,6 +821,49 @@ async fn twenty_concurrent_identical_creates_make_one_commission() {
     );
 }
 
+/// The whole commissions list is counted on several tally items, so that a
+/// burst of sales of different partners does not queue on one; the count
+/// read back is still exact.
+#[tokio::test]
+async fn concurrent_commissions_of_many_partners_are_counted_exactly_across_tally_items() {
+    let env = TestEnv::new().await;
+    create_default_group(&env).await;
+    let mut partners = Vec::new();
+    for name in ["ann", "bob", "cyd", "dee"] {
+        partners.push(partner_in(&env, name, None).await);
+    }
+    let replies = join_all((0..40).map(|k| {
+        let partner = &partners[k % partners.len()];
+        env.post(COMMISSIONS, custom(partner, "1", &format!("evt_burst_{k}")))
+    }))
+    .await;
+    for reply in &replies {
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    }
+    let (ids, envelope) = walk(&env, "").await;
+    assert_eq!((ids.len(), &envelope["count"]), (40, &json!(40)));
+    let tally_items = env
+        .store
+        .client()
+        .scan()
+        .table_name(env.store.table())
+        .send()
+        .await
+        .expect("scan")
+        .items()
+        .iter()
+        .filter(|item| {
+            item["sk"].as_s().is_ok_and(|sk| {
+                sk == "TALLY#commissions" || sk.starts_with("TALLY#commissions#shard#")
+            })
+        })
+        .count();
+    assert!(
+        tally_items > 1,
+        "40 commissions counted on {tally_items} item(s)"
+    );
+}
+
 #[tokio::test]
 async fn concurrent_sales_of_one_customer_are_each_priced_and_counted_once() {
     let env = TestEnv::new().await;

@@ -242,8 +242,10 @@ fn writes(
             }
         });
     }
+    // The payouts lists' tallies are single items, so a transaction's
+    // payouts add to each in one write.
     for (tally, delta) in &transaction.tallies {
-        writes.push(store.increment(&Key::tally(account, tally), *delta)?);
+        writes.push(store.increment(&Key::tally(account, tally, 0), *delta)?);
     }
     Ok(writes)
 }
