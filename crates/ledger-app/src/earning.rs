@@ -104,7 +104,7 @@ pub async fn earn_sale(
     let facts = SaleFacts {
         referral: &sale.referral,
         priced_by_group: priced.as_ref().and_then(|(_, group)| group.as_ref()),
-        priced_from_figures: priced.is_some(),
+        figures_read: priced.as_ref().map(|(p, _)| p.figures_read),
         stale_route,
     };
     commissions::create(store, &account.id, &commission, &sale.partner, Some(facts)).await?;

@@ -21,6 +21,7 @@ use ledger_core::model::{
     Commission, CommissionStatus, Decision, Id, Partner, PayoutStatus, Referral, Reversed,
     RewardUnit,
 };
+use ledger_core::engine::{Band, FiguresRead};
 use ledger_core::money::Currency;
 
 const ENTITY: &str = "commission";
@@ -145,8 +146,10 @@ pub struct SaleFacts<'a> {
     pub referral: &'a Referral,
     /// The partner's group, when it (not the campaign) priced the sale.
     pub priced_by_group: Option<&'a Id>,
-    /// Whether the rules priced the sale from the partner's figures.
-    pub priced_from_figures: bool,
+    /// What pricing read of the partner's figures, when the rules priced
+    /// the sale: the ranges they may have moved in since without changing
+    /// the price.
+    pub figures_read: Option<FiguresRead>,
     /// The customer claim that routed the sale, when its group hint is stale.
     pub stale_route: Option<&'a Ref<Claim>>,
 }
@@ -225,12 +228,9 @@ fn credit_partner(
                 .value(":group", AttributeValue::S(group.to_string())),
         );
     }
-    if sale.is_some_and(|s| s.priced_from_figures) {
-        condition = condition.and(
-            Condition::new("ltv_total = :ltv AND qualified_customers = :customers")
-                .value(":ltv", number(partner.stats.ltv_total))
-                .value(":customers", number(partner.stats.qualified_customers)),
-        );
+    if let Some(read) = sale.and_then(|s| s.figures_read) {
+        condition = within(condition, "ltv_total", read.partner_ltv);
+        condition = within(condition, "qualified_customers", read.qualified_customers);
     }
     store.update(
         &Key::partner(account, &partner.id),
@@ -248,6 +248,23 @@ fn credit_partner(
         ],
         condition,
     )
+}
+
+/// `condition`, and `attribute` within `band`: concurrent sales that leave
+/// a partner figure where pricing saw it may both commit, whichever first.
+fn within<K: ToString>(condition: Condition, attribute: &str, band: Band<K>) -> Condition {
+    let mut condition = condition;
+    if let Some(at_least) = band.at_least {
+        let name = format!(":{attribute}_at_least");
+        condition = condition
+            .and(Condition::new(format!("{attribute} >= {name}")).value(&name, number(at_least)));
+    }
+    if let Some(below) = band.below {
+        let name = format!(":{attribute}_below");
+        condition = condition
+            .and(Condition::new(format!("{attribute} < {name}")).value(&name, number(below)));
+    }
+    condition
 }
 
 /// Counts the sale as the referral's next paid charge (the first one also

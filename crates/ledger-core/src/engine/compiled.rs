@@ -196,7 +196,26 @@ impl<K: Ord + Copy> Ladder<K> {
         let climbed = self.0.partition_point(|s| s.threshold <= reached);
         self.0[..climbed].last()
     }
+
+    /// The values that climb to the same step as `reached` (or, below the
+    /// first threshold, to none): from its threshold to the next one.
+    pub fn band(&self, reached: K) -> Band<K> {
+        let climbed = self.0.partition_point(|s| s.threshold <= reached);
+        Band {
+            at_least: climbed.checked_sub(1).map(|i| self.0[i].threshold),
+            below: self.0.get(climbed).map(|s| s.threshold),
+        }
+    }
 }
+
+/// A range of a figure, `at_least <= figure < below`; a missing bound does
+/// not bound.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Band<K> {
+    pub at_least: Option<K>,
+    pub below: Option<K>,
+}
+
 
 #[derive(Clone, Debug, PartialEq)]
 pub(super) struct LimitRule {

@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::compiled::{Band, Base};
 use super::context::Context;
 use super::params::Commission;
 use super::rule::RuleType;
@@ -67,13 +68,7 @@ impl RuleSet {
             };
         }
 
-        let base = match &self.first_payment {
-            Some(first) if payment_number == 1 => first,
-            _ => self
-                .time_tiers
-                .applying(ctx.customer_months)
-                .unwrap_or(&self.recurring),
-        };
+        let base = self.base(ctx);
         let mut applied_rules = Vec::with_capacity(4);
         applied_rules.push(base.applied());
 
@@ -109,17 +104,62 @@ impl RuleSet {
         }
     }
 
+    /// The base rule for the charge: the first-payment rule for payment 1,
+    /// else the time tier the customer is in, else the recurring rule.
+    fn base(&self, ctx: &Context) -> &Base {
+        match &self.first_payment {
+            Some(first) if ctx.payment_number() == 1 => first,
+            _ => self
+                .time_tiers
+                .applying(ctx.customer_months)
+                .unwrap_or(&self.recurring),
+        }
+    }
+
+    /// What an evaluation of `ctx` read of the partner's figures, as the
+    /// ranges `ctx.partner_ltv` and `ctx.qualified_customers` may move in
+    /// without changing its fee: unbounded when it read neither (a limit
+    /// reached, a fixed-amount base, no upgrade rules). Kept apart from
+    /// [`RuleSet::evaluate`], whose callers mostly need only the fee.
+    pub fn figures_read(&self, ctx: &Context) -> FiguresRead {
+        let limited = self.limit.as_ref().is_some_and(|limit| {
+            limit
+                .reached(ctx.customer_months, ctx.payment_number())
+                .is_some()
+        });
+        if limited || !matches!(self.base(ctx).commission, Commission::Percentage(_)) {
+            return FiguresRead::default();
+        }
+        let (ltv, customers) = reached_figures(ctx);
+        let (ltv, customers) = (
+            self.ltv_upgrades.band(ltv),
+            self.customers_upgrades.band(customers),
+        );
+        // Bands of the figures as reached, moved back to the figures before
+        // this charge. A lower bound under the type's range bounds nothing;
+        // an upper one there (which no threshold reaches) admits nothing.
+        let (charge, customer) = match ctx.first_paid_customer_bootstrap {
+            true => (ctx.charge_amount, 1),
+            false => (Decimal::ZERO, 0),
+        };
+        FiguresRead {
+            partner_ltv: Band {
+                at_least: ltv.at_least.and_then(|t| t.checked_sub(charge)),
+                below: ltv
+                    .below
+                    .map(|t| t.checked_sub(charge).unwrap_or(Decimal::MIN)),
+            },
+            qualified_customers: Band {
+                at_least: customers.at_least.and_then(|t| t.checked_sub(customer)),
+                below: customers.below.map(|t| t.saturating_sub(customer)),
+            },
+        }
+    }
+
     /// The best LTV upgrade plus the best customers upgrade, each family
     /// judged on its own; with bootstrap the figures include this charge.
     fn upgrade_points(&self, ctx: &Context, applied_rules: &mut Vec<AppliedRule>) -> Decimal {
-        let bootstrap = ctx.first_paid_customer_bootstrap;
-        let ltv = if bootstrap {
-            ctx.partner_ltv.saturating_add(ctx.charge_amount)
-        } else {
-            ctx.partner_ltv
-        };
-        let customers = ctx.qualified_customers.saturating_add(u32::from(bootstrap));
-
+        let (ltv, customers) = reached_figures(ctx);
         let mut points = Decimal::ZERO;
         if let Some(step) = self.ltv_upgrades.best(ltv) {
             applied_rules.push(step.applied());
@@ -131,6 +171,26 @@ impl RuleSet {
         }
         points
     }
+}
+
+/// The partner's LTV and qualified customers the upgrade rules compare
+/// with their thresholds: with bootstrap, this charge and customer included.
+fn reached_figures(ctx: &Context) -> (Decimal, u32) {
+    if ctx.first_paid_customer_bootstrap {
+        (
+            ctx.partner_ltv.saturating_add(ctx.charge_amount),
+            ctx.qualified_customers.saturating_add(1),
+        )
+    } else {
+        (ctx.partner_ltv, ctx.qualified_customers)
+    }
+}
+
+/// The partner figures an evaluation depended on ([`RuleSet::figures_read`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FiguresRead {
+    pub partner_ltv: Band<Decimal>,
+    pub qualified_customers: Band<u32>,
 }
 
 /// `amount × rate / 100`. Dividing by 100 only moves the decimal point, and

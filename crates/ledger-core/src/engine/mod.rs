@@ -13,8 +13,9 @@ mod params;
 mod rule;
 mod rule_set;
 
+pub use compiled::Band;
 pub use context::Context;
-pub use evaluate::{AppliedRule, Evaluation};
+pub use evaluate::{AppliedRule, Evaluation, FiguresRead};
 pub use rule::{RuleSpec, RuleType};
 pub use rule_set::RuleSet;
 

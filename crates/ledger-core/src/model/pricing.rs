@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::campaign::Campaign;
 use super::id::Id;
 use super::partner_group::PartnerGroup;
-use crate::engine::{AppliedRule, Context, RuleSet};
+use crate::engine::{AppliedRule, Context, FiguresRead, RuleSet};
 use crate::money::Currency;
 
 /// What is known about one paid charge and the history before it.
@@ -99,17 +99,22 @@ pub struct Priced {
     pub rate: Option<Decimal>,
     pub applied_rules: Vec<AppliedRule>,
     pub source: RuleSource,
+    /// The ranges of the partner's LTV and qualified customers (as of
+    /// before the charge) in which the fee would be the same.
+    pub figures_read: FiguresRead,
 }
 
 impl Pricing {
     /// Evaluates the rules against the charge's facts.
     pub fn price(&self, facts: &ChargeFacts) -> Priced {
-        let evaluation = self.rules.evaluate(&facts.context());
+        let context = facts.context();
+        let evaluation = self.rules.evaluate(&context);
         Priced {
             amount: evaluation.final_fee,
             rate: evaluation.rate,
             applied_rules: evaluation.applied_rules,
             source: self.source,
+            figures_read: self.rules.figures_read(&context),
         }
     }
 }

@@ -5,7 +5,7 @@ use rust_decimal_macros::dec;
 use serde_json::json;
 
 use super::{context, rule_set};
-use crate::engine::{Context, Evaluation, RuleSet, RuleType};
+use crate::engine::{Band, Context, Evaluation, FiguresRead, RuleSet, RuleType};
 use crate::money::Currency;
 
 struct Case {
@@ -403,5 +403,74 @@ fn schema_shows_numbers_and_an_always_present_rate() {
             "applied_rules",
             "limit_reached"
         ])
+    );
+}
+
+/// What pricing read of the partner's figures: the band of each figure its
+/// upgrade rules would give the same step in, as of before the charge.
+#[test]
+fn figures_read_are_the_bands_between_upgrade_thresholds() {
+    let rules = rule_set(
+        r#"[
+        {"type": "recurring", "percentage": 10},
+        {"type": "partner_ltv_upgrade", "min_ltv_total": 1000, "upgrade_percentage": 5},
+        {"type": "partner_ltv_upgrade", "min_ltv_total": 5000, "upgrade_percentage": 8},
+        {"type": "qualified_customers_upgrade", "min_customers": 10, "upgrade_percentage": 2}
+    ]"#,
+    );
+    let ctx = Context {
+        partner_ltv: dec!(1200),
+        qualified_customers: 3,
+        ..context(dec!(100))
+    };
+    let read = rules.figures_read(&ctx);
+    assert_eq!(
+        (read.partner_ltv, read.qualified_customers),
+        (
+            Band { at_least: Some(dec!(1000)), below: Some(dec!(5000)) },
+            Band { at_least: None, below: Some(10) },
+        )
+    );
+    let bootstrapped = rules.figures_read(&Context {
+        first_paid_customer_bootstrap: true,
+        ..ctx
+    });
+    assert_eq!(
+        (bootstrapped.partner_ltv, bootstrapped.qualified_customers),
+        (
+            Band { at_least: Some(dec!(900)), below: Some(dec!(4900)) },
+            Band { at_least: None, below: Some(9) },
+        ),
+        "with bootstrap the rules see this charge and customer too"
+    );
+}
+
+#[test]
+fn pricing_that_reads_no_figure_bounds_none() {
+    let unbounded = FiguresRead::default();
+    let flat = rule_set(r#"[{"type": "recurring", "percentage": 10}]"#);
+    assert_eq!(flat.figures_read(&context(dec!(100))), unbounded);
+    let fixed = rule_set(
+        r#"[
+        {"type": "recurring", "amount": 5},
+        {"type": "partner_ltv_upgrade", "min_ltv_total": 1000, "upgrade_percentage": 5}
+    ]"#,
+    );
+    assert_eq!(
+        fixed.figures_read(&context(dec!(100))),
+        unbounded,
+        "a fixed amount takes no upgrade"
+    );
+    let limited = rule_set(
+        r#"[
+        {"type": "recurring", "percentage": 10},
+        {"type": "partner_ltv_upgrade", "min_ltv_total": 1000, "upgrade_percentage": 5},
+        {"type": "commission_limit", "max_months": 1}
+    ]"#,
+    );
+    assert_eq!(
+        limited.figures_read(&context(dec!(100))),
+        unbounded,
+        "a reached limit prices nothing"
     );
 }

@@ -228,6 +228,31 @@ proptest! {
         }
     }
 
+    /// A sale is recorded provided the partner's figures are still within
+    /// what pricing read: inside it, whatever they moved to, the fee is the
+    /// one priced.
+    #[test]
+    fn figures_moved_within_what_was_read_leave_the_fee_unchanged(
+        specs in rule_specs(true),
+        ctx in contexts(),
+        ltv in (0..=2_000_000i64).prop_map(|cents| Decimal::new(cents, 2)),
+        customers in 0..80u32,
+    ) {
+        let rules = RuleSet::parse(specs).expect("generated sets are valid");
+        let read = rules.figures_read(&ctx);
+        let inside = |at_least: Option<Decimal>, below: Option<Decimal>, x: Decimal| {
+            at_least.is_none_or(|a| x >= a) && below.is_none_or(|b| x < b)
+        };
+        prop_assume!(inside(read.partner_ltv.at_least, read.partner_ltv.below, ltv));
+        prop_assume!(inside(
+            read.qualified_customers.at_least.map(Decimal::from),
+            read.qualified_customers.below.map(Decimal::from),
+            Decimal::from(customers),
+        ));
+        let moved = Context { partner_ltv: ltv, qualified_customers: customers, ..ctx };
+        prop_assert_eq!(rules.evaluate(&moved).final_fee, rules.evaluate(&ctx).final_fee);
+    }
+
     #[test]
     fn is_deterministic(specs in rule_specs(true), ctx in contexts()) {
         let rules = RuleSet::parse(specs).expect("generated sets are valid");
