@@ -121,7 +121,8 @@ impl<'a> PayoutRun<'a> {
     /// to put many transactions, and so many points to fail at, into a
     /// small ledger.
     pub fn transaction_items(mut self, items: usize) -> Self {
-        self.transaction_items = items.clamp(Self::MIN_TRANSACTION_ITEMS, Self::MAX_TRANSACTION_ITEMS);
+        self.transaction_items =
+            items.clamp(Self::MIN_TRANSACTION_ITEMS, Self::MAX_TRANSACTION_ITEMS);
         self
     }
 

@@ -142,8 +142,8 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::payout_run::books::{self, Books};
     use crate::payout_run::PayoutRun;
+    use crate::payout_run::books::{self, Books};
     use crate::payout_run::plan::payouts as plan_payouts;
 
     proptest! {
