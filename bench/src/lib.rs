@@ -6,6 +6,7 @@
 pub mod binaries;
 pub mod cold_start;
 pub mod engine;
+pub mod model;
 pub mod payout_run;
 pub mod requests;
 pub mod table;
