@@ -4,6 +4,7 @@
 //! local Runtime API for cold start.
 
 pub mod binaries;
+pub mod burst;
 pub mod cold_start;
 pub mod engine;
 pub mod model;

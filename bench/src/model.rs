@@ -170,7 +170,7 @@ struct Pending {
 
 /// What the coordinator does next.
 enum Next {
-    Run(Duration, Pending),
+    Run(Duration, Box<Pending>),
     /// Wait for an arrival, or at most this long (real time).
     Wait(Option<Duration>),
 }
@@ -274,7 +274,9 @@ impl Drop for Model {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Clocks> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Runs `pending` at virtual time `at` and delivers its answer.
@@ -364,7 +366,7 @@ impl Clocks {
         match behind {
             Some(now) => Next::Wait(Some(at - now)),
             None => match self.queue.pop_first() {
-                Some(((at, _), pending)) => Next::Run(at, pending),
+                Some(((at, _), pending)) => Next::Run(at, Box::new(pending)),
                 None => Next::Wait(None),
             },
         }
@@ -376,7 +378,7 @@ async fn coordinate(shared: Arc<Shared>) {
     loop {
         let next = shared.lock().next();
         match next {
-            Next::Run(at, pending) => shared.run(at, pending).await,
+            Next::Run(at, pending) => shared.run(at, *pending).await,
             Next::Wait(None) => shared.wake.notified().await,
             Next::Wait(Some(wait)) => {
                 tokio::select! {
@@ -390,7 +392,10 @@ async fn coordinate(shared: Arc<Shared>) {
 
 /// A request arriving at `sender`'s listener: queued at the sender's
 /// virtual time, answered once the coordinator ran it.
-async fn arrive(State((shared, sender)): State<(Arc<Shared>, usize)>, request: Request) -> Response {
+async fn arrive(
+    State((shared, sender)): State<(Arc<Shared>, usize)>,
+    request: Request,
+) -> Response {
     let (parts, body) = request.into_parts();
     let body = match body.collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -422,7 +427,11 @@ async fn arrive(State((shared, sender)): State<(Arc<Shared>, usize)>, request: R
     }
     shared.wake.notify_one();
     answered.await.unwrap_or_else(|_| {
-        (StatusCode::BAD_GATEWAY, "the model stopped before answering").into_response()
+        (
+            StatusCode::BAD_GATEWAY,
+            "the model stopped before answering",
+        )
+            .into_response()
     })
 }
 

@@ -105,7 +105,10 @@ async fn concurrent_transactions_on_one_item_cancel_exactly_one() {
     };
     let (a, b) = tokio::join!(send(0), send(1));
     let outcomes = [a, b];
-    let cancelled: Vec<_> = outcomes.iter().filter(|(first, _)| first.is_err()).collect();
+    let cancelled: Vec<_> = outcomes
+        .iter()
+        .filter(|(first, _)| first.is_err())
+        .collect();
     assert_eq!(cancelled.len(), 1, "exactly one cancelled: {outcomes:?}");
     let (first, again) = cancelled[0];
     assert_eq!(
@@ -172,7 +175,10 @@ async fn one_item_sustains_at_most_1000_writes_per_second() {
             "second {second}: {writes} writes ({per_second:?})"
         );
     }
-    assert!(per_second.values().all(|writes| *writes <= 1000), "{per_second:?}");
+    assert!(
+        per_second.values().all(|writes| *writes <= 1000),
+        "{per_second:?}"
+    );
     assert!(model.tally().throttles > 0, "{:?}", model.tally());
     assert_eq!(counter(&env, "counter").await, succeeded.len() as u64);
 }

@@ -89,7 +89,9 @@ enum Access {
     Write,
     /// An action (Put, Update, Delete, ConditionCheck) of a TransactWriteItems.
     TransactWrite,
-    Read { consistent: bool },
+    Read {
+        consistent: bool,
+    },
     /// A Get of a TransactGetItems.
     TransactRead,
 }
@@ -214,7 +216,9 @@ impl Items {
                 .as_object()
                 .into_iter()
                 .flatten()
-                .flat_map(|(table, items)| sized(table, items.as_array().map_or(&[], Vec::as_slice)))
+                .flat_map(|(table, items)| {
+                    sized(table, items.as_array().map_or(&[], Vec::as_slice))
+                })
                 .collect(),
             "TransactGetItems" => {
                 let requested: Vec<&str> = body["TransactItems"]
@@ -228,7 +232,9 @@ impl Items {
                     .into_iter()
                     .flatten()
                     .zip(requested)
-                    .flat_map(|(response, table)| sized(table, std::slice::from_ref(&response["Item"])))
+                    .flat_map(|(response, table)| {
+                        sized(table, std::slice::from_ref(&response["Item"]))
+                    })
                     .collect()
             }
             _ => Vec::new(),
@@ -312,7 +318,10 @@ impl Items {
                         "Code": "TransactionConflict",
                         "Message": "Transaction is ongoing for the item",
                     });
-                    self.rejected.entry(touch.key.clone()).or_default().conflicts += 1;
+                    self.rejected
+                        .entry(touch.key.clone())
+                        .or_default()
+                        .conflicts += 1;
                 }
                 let codes: Vec<&str> = reasons
                     .iter()
@@ -395,8 +404,12 @@ fn touches(operation: &str, body: &Value) -> Vec<Touch> {
         })
     };
     match operation {
-        "PutItem" => one(&body["Item"], Access::Write, true).into_iter().collect(),
-        "UpdateItem" | "DeleteItem" => one(&body["Key"], Access::Write, false).into_iter().collect(),
+        "PutItem" => one(&body["Item"], Access::Write, true)
+            .into_iter()
+            .collect(),
+        "UpdateItem" | "DeleteItem" => one(&body["Key"], Access::Write, false)
+            .into_iter()
+            .collect(),
         "GetItem" => one(&body["Key"], Access::Read { consistent }, false)
             .into_iter()
             .collect(),
@@ -470,7 +483,11 @@ fn touches(operation: &str, body: &Value) -> Vec<Touch> {
 
 /// The key of the item (or key map) `attributes` of `table`.
 fn key_of(table: &str, attributes: &Value) -> Option<ItemKey> {
-    let text = |value: &Value| value["S"].as_str().map_or_else(|| value.to_string(), str::to_string);
+    let text = |value: &Value| {
+        value["S"]
+            .as_str()
+            .map_or_else(|| value.to_string(), str::to_string)
+    };
     let (pk, sk) = (attributes.get(HASH_KEY)?, attributes.get(RANGE_KEY)?);
     Some(ItemKey {
         table: table.to_string(),
@@ -508,9 +525,23 @@ mod tests {
     #[test]
     fn a_transaction_in_flight_cancels_another_on_its_item_at_that_index_only() {
         let mut items = Items::new(Limits::default());
-        assert!(items.admit("TransactWriteItems", &transact(&["hot"]), Duration::ZERO, 8 * MS).is_none());
+        assert!(
+            items
+                .admit(
+                    "TransactWriteItems",
+                    &transact(&["hot"]),
+                    Duration::ZERO,
+                    8 * MS
+                )
+                .is_none()
+        );
         let cancelled = items
-            .admit("TransactWriteItems", &transact(&["cold", "hot"]), 7 * MS, 15 * MS)
+            .admit(
+                "TransactWriteItems",
+                &transact(&["cold", "hot"]),
+                7 * MS,
+                15 * MS,
+            )
             .expect("cancelled");
         assert_eq!(cancelled.refusal, Refusal::Conflict);
         assert_eq!(
@@ -519,10 +550,14 @@ mod tests {
         );
         assert_eq!(
             cancelled.body["Message"],
-            json!("Transaction cancelled, please refer cancellation reasons for specific reasons [None, TransactionConflict]")
+            json!(
+                "Transaction cancelled, please refer cancellation reasons for specific reasons [None, TransactionConflict]"
+            )
         );
         assert!(
-            items.admit("TransactWriteItems", &transact(&["hot"]), 8 * MS, 16 * MS).is_none(),
+            items
+                .admit("TransactWriteItems", &transact(&["hot"]), 8 * MS, 16 * MS)
+                .is_none(),
             "the first transaction ended at 8 ms"
         );
     }
@@ -530,18 +565,36 @@ mod tests {
     #[test]
     fn single_writes_conflict_with_transactions_only_and_reads_never() {
         let mut items = Items::new(Limits::default());
-        assert!(items.admit("PutItem", &put("hot"), Duration::ZERO, 6 * MS).is_none());
         assert!(
-            items.admit("TransactWriteItems", &transact(&["hot"]), MS, 9 * MS).is_none(),
+            items
+                .admit("PutItem", &put("hot"), Duration::ZERO, 6 * MS)
+                .is_none()
+        );
+        assert!(
+            items
+                .admit("TransactWriteItems", &transact(&["hot"]), MS, 9 * MS)
+                .is_none(),
             "a transaction does not conflict with a single write in flight"
         );
-        let refused = items.admit("PutItem", &put("hot"), 2 * MS, 8 * MS).expect("conflict");
+        let refused = items
+            .admit("PutItem", &put("hot"), 2 * MS, 8 * MS)
+            .expect("conflict");
         assert_eq!(refused.error_type, "TransactionConflictException");
         let get = json!({"TableName": "t", "Key": {"pk": {"S": "A#1"}, "sk": {"S": "hot"}}});
         assert!(items.admit("GetItem", &get, 3 * MS, 7 * MS).is_none());
         let transact_get = json!({"TransactItems": [{"Get": {"TableName": "t", "Key": {"pk": {"S": "A#1"}, "sk": {"S": "hot"}}}}]});
-        assert!(items.admit("TransactGetItems", &transact_get, 4 * MS, 12 * MS).is_some());
-        assert_eq!(items.rejections()[0].1, Rejections { conflicts: 2, throttles: 0 });
+        assert!(
+            items
+                .admit("TransactGetItems", &transact_get, 4 * MS, 12 * MS)
+                .is_some()
+        );
+        assert_eq!(
+            items.rejections()[0].1,
+            Rejections {
+                conflicts: 2,
+                throttles: 0
+            }
+        );
     }
 
     #[test]
@@ -556,7 +609,10 @@ mod tests {
             .count();
         assert_eq!(admitted, 1000, "750 ms: 1,000 writes, then throttled");
         let at = Duration::from_secs(1);
-        assert!(items.admit("UpdateItem", &update, at, at).is_none(), "a new second");
+        assert!(
+            items.admit("UpdateItem", &update, at, at).is_none(),
+            "a new second"
+        );
         let throttled = (0..500)
             .filter_map(|_| items.admit("TransactWriteItems", &transact(&["n"]), at, at))
             .next()
@@ -571,7 +627,16 @@ mod tests {
     fn reads_are_charged_by_size_and_consistency() {
         let mut items = Items::new(Limits::default());
         let big = json!({"pk": {"S": "A#1"}, "sk": {"S": "big"}, "blob": {"S": "x".repeat(9000)}});
-        assert!(items.admit("PutItem", &json!({"TableName": "t", "Item": big}), Duration::ZERO, MS).is_none());
+        assert!(
+            items
+                .admit(
+                    "PutItem",
+                    &json!({"TableName": "t", "Item": big}),
+                    Duration::ZERO,
+                    MS
+                )
+                .is_none()
+        );
         let get = json!({"TableName": "t", "ConsistentRead": true, "Key": {"pk": {"S": "A#1"}, "sk": {"S": "big"}}});
         let admitted = (0..2000)
             .filter(|_| items.admit("GetItem", &get, MS, MS).is_none())
