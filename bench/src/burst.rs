@@ -46,6 +46,9 @@ struct Burst {
     requests: u64,
     conflicts: u64,
     throttles: u64,
+    /// The senders' mean real time between an answer and their next
+    /// request: their computing and their retry backoff.
+    gap: Duration,
     hottest: Option<String>,
 }
 
@@ -164,6 +167,7 @@ async fn send(table: &str, customers: &[Customer]) -> Result<Burst, String> {
         requests: 0,
         conflicts: 0,
         throttles: 0,
+        gap: Duration::ZERO,
         hottest: None,
     };
     for answered in futures::future::join_all(senders).await {
@@ -177,6 +181,7 @@ async fn send(table: &str, customers: &[Customer]) -> Result<Burst, String> {
     let tally = model.tally();
     (burst.requests, burst.conflicts, burst.throttles) =
         (tally.requests, tally.conflicts, tally.throttles);
+    burst.gap = tally.computing / u32::try_from(tally.requests.max(1)).unwrap_or(u32::MAX);
     burst.hottest = model.rejections().first().map(|(key, rejected)| {
         let kind = key.sk.split('#').next().unwrap_or_default();
         format!(
@@ -215,7 +220,8 @@ fn report(burst: &Burst, accounts: usize, real: Duration) -> Vec<Figure> {
         .join(", ");
     let measured = format!(
         "{:.0} events/s; p50 {:.0} ms, p99 {:.0} ms; 409 {:.1} % ({statuses}); \
-         {} DynamoDB requests, {} conflicts, {} throttles{}; {:.1} s virtual, {:.0} s real",
+         {} DynamoDB requests, {} conflicts, {} throttles{}; {:.1} s virtual, {:.0} s real; \
+         {:.1} ms mean sender gap (compute and retry backoff, real = virtual)",
         events as f64 / burst.makespan.as_secs_f64(),
         percentile(50),
         percentile(99),
@@ -229,6 +235,7 @@ fn report(burst: &Burst, accounts: usize, real: Duration) -> Vec<Figure> {
             .map_or_else(String::new, |h| format!(" (most: {h})")),
         burst.makespan.as_secs_f64(),
         real.as_secs_f64(),
+        burst.gap.as_secs_f64() * 1e3,
     );
     vec![Figure::reported(name, measured)]
 }

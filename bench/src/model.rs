@@ -111,12 +111,14 @@ pub struct Config {
     pub limits: Limits,
 }
 
-/// The requests the model ran and refused.
+/// The requests the model ran and refused, and the real time senders spent
+/// between an answer and their next request (counted as virtual time).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Tally {
     pub requests: u64,
     pub conflicts: u64,
     pub throttles: u64,
+    pub computing: Duration,
 }
 
 /// A running model: listeners, one per sender, and the coordinator.
@@ -410,8 +412,10 @@ async fn arrive(
     let (reply, answered) = oneshot::channel();
     {
         let mut state = shared.lock();
-        let at = state.senders[sender].now();
+        let gap = state.senders[sender].since.elapsed();
+        let at = state.senders[sender].clock + gap;
         state.senders[sender].in_flight += 1;
+        state.tally.computing += gap;
         let arrival = state.arrivals;
         state.arrivals += 1;
         state.queue.insert(
