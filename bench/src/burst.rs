@@ -46,9 +46,8 @@ struct Burst {
     requests: u64,
     conflicts: u64,
     throttles: u64,
-    /// The senders' mean real time between an answer and their next
-    /// request: their computing and their retry backoff.
-    gap: Duration,
+    /// The senders' mean retry sleep per request (virtual time).
+    backoff: Duration,
     hottest: Option<String>,
 }
 
@@ -181,7 +180,7 @@ async fn send(table: &str, customers: &[Customer]) -> Result<Burst, String> {
     let tally = model.tally();
     (burst.requests, burst.conflicts, burst.throttles) =
         (tally.requests, tally.conflicts, tally.throttles);
-    burst.gap = tally.computing / u32::try_from(tally.requests.max(1)).unwrap_or(u32::MAX);
+    burst.backoff = tally.backing_off / u32::try_from(tally.requests.max(1)).unwrap_or(u32::MAX);
     burst.hottest = model.rejections().first().map(|(key, rejected)| {
         let kind = key.sk.split('#').next().unwrap_or_default();
         format!(
@@ -221,7 +220,7 @@ fn report(burst: &Burst, accounts: usize, real: Duration) -> Vec<Figure> {
     let measured = format!(
         "{:.0} events/s; p50 {:.0} ms, p99 {:.0} ms; 409 {:.1} % ({statuses}); \
          {} DynamoDB requests, {} conflicts, {} throttles{}; {:.1} s virtual, {:.0} s real; \
-         {:.1} ms mean sender gap (compute and retry backoff, real = virtual)",
+         {:.1} ms mean retry sleep per request",
         events as f64 / burst.makespan.as_secs_f64(),
         percentile(50),
         percentile(99),
@@ -235,7 +234,7 @@ fn report(burst: &Burst, accounts: usize, real: Duration) -> Vec<Figure> {
             .map_or_else(String::new, |h| format!(" (most: {h})")),
         burst.makespan.as_secs_f64(),
         real.as_secs_f64(),
-        burst.gap.as_secs_f64() * 1e3,
+        burst.backoff.as_secs_f64() * 1e3,
     );
     vec![Figure::reported(name, measured)]
 }

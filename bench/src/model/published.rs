@@ -8,7 +8,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
-use bench::model::{Config, Latency, Model};
+use super::{Config, Latency, Model};
 use harness::TestEnv;
 use harness::app::emulator_endpoint;
 
