@@ -4,8 +4,10 @@
 //! local Runtime API for cold start.
 
 pub mod binaries;
+pub mod burst;
 pub mod cold_start;
 pub mod engine;
+pub mod model;
 pub mod payout_run;
 pub mod requests;
 pub mod table;

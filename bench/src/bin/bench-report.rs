@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use bench::table::{Figure, Verdict, or_failed, render};
-use bench::{binaries, cold_start, engine, payout_run, requests, workspace};
+use bench::{binaries, burst, cold_start, engine, payout_run, requests, workspace};
 use harness::TestEnv;
 
 #[tokio::main]
@@ -44,6 +44,8 @@ async fn measure() -> Vec<Figure> {
     ));
     eprintln!("bench: payout run (10,000 commissions)");
     figures.extend(or_failed("payout run", payout_run::measure(&env).await));
+    eprintln!("bench: burst ingest (DynamoDB model)");
+    figures.extend(or_failed("burst ingest", burst::measure(&env).await));
     eprintln!("bench: cold start");
     figures.extend(or_failed(
         "cold start",

@@ -72,10 +72,37 @@ fn route() -> Routes<Arc<str>> {
     Routes::new(utoipa::openapi::OpenApi::default()).route(keyless!(serve_document))
 }
 
-/// Serves the document, rendered once per cold start.
+/// The document as served: [`document`] rendered, and kept beside this
+/// crate so that this function's binary holds text, not every handler it
+/// describes (their code and the AWS SDK's would be 12 MB of it).
+/// `the_served_document_is_the_handlers` fails when it is stale.
+const SERVED: &str = include_str!("../openapi.json");
+
+/// Serves the document.
 pub fn router() -> Router {
-    let body = document()
-        .to_json()
-        .expect("the OpenAPI document serializes");
-    ledger_http::finish(route().router()).with_state(Arc::from(body))
+    ledger_http::finish(route().router()).with_state(Arc::from(SERVED))
+}
+
+#[cfg(test)]
+mod tests {
+    /// Set to rewrite `openapi.json` from the handlers' annotations.
+    const REWRITE: &str = "PARTNER_LEDGER_WRITE_OPENAPI";
+
+    #[test]
+    fn the_served_document_is_the_handlers() {
+        let rendered = super::document()
+            .to_pretty_json()
+            .expect("the OpenAPI document serializes")
+            + "\n";
+        if std::env::var_os(REWRITE).is_some() {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
+            std::fs::write(path, &rendered).expect("openapi.json is writable");
+        } else {
+            assert!(
+                rendered == super::SERVED,
+                "functions/openapi/openapi.json differs from the handlers' annotations: \
+                 run `{REWRITE}=1 cargo test -p openapi` and commit it"
+            );
+        }
+    }
 }
