@@ -166,7 +166,7 @@ async fn send(table: &str, customers: &[Customer]) -> Result<Burst, String> {
         requests: 0,
         conflicts: 0,
         throttles: 0,
-        gap: Duration::ZERO,
+        backoff: Duration::ZERO,
         hottest: None,
     };
     for answered in futures::future::join_all(senders).await {
