@@ -17,11 +17,11 @@ use super::{
     Changes, Condition, Entity, FilteredList, IndexEntry, Item, Key, Listing, Ref, Store,
     StoreError, Tally, UniqueValue, decode, encode, tallies, timestamp, unique,
 };
+use ledger_core::engine::{Band, FiguresRead};
 use ledger_core::model::{
     Commission, CommissionStatus, Decision, Id, Partner, PayoutStatus, Referral, Reversed,
     RewardUnit,
 };
-use ledger_core::engine::{Band, FiguresRead};
 use ledger_core::money::Currency;
 
 const ENTITY: &str = "commission";

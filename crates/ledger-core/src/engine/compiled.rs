@@ -216,7 +216,6 @@ pub struct Band<K> {
     pub below: Option<K>,
 }
 
-
 #[derive(Clone, Debug, PartialEq)]
 pub(super) struct LimitRule {
     pub index: usize,

@@ -427,8 +427,14 @@ fn figures_read_are_the_bands_between_upgrade_thresholds() {
     assert_eq!(
         (read.partner_ltv, read.qualified_customers),
         (
-            Band { at_least: Some(dec!(1000)), below: Some(dec!(5000)) },
-            Band { at_least: None, below: Some(10) },
+            Band {
+                at_least: Some(dec!(1000)),
+                below: Some(dec!(5000))
+            },
+            Band {
+                at_least: None,
+                below: Some(10)
+            },
         )
     );
     let bootstrapped = rules.figures_read(&Context {
@@ -438,8 +444,14 @@ fn figures_read_are_the_bands_between_upgrade_thresholds() {
     assert_eq!(
         (bootstrapped.partner_ltv, bootstrapped.qualified_customers),
         (
-            Band { at_least: Some(dec!(900)), below: Some(dec!(4900)) },
-            Band { at_least: None, below: Some(9) },
+            Band {
+                at_least: Some(dec!(900)),
+                below: Some(dec!(4900))
+            },
+            Band {
+                at_least: None,
+                below: Some(9)
+            },
         ),
         "with bootstrap the rules see this charge and customer too"
     );
