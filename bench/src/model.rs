@@ -71,6 +71,8 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use harness::RequestCounter;
+use harness::dynamodb_proxy::read_request;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as HttpClient;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -252,7 +254,20 @@ impl Model {
     /// An SDK client whose requests are `sender`'s, retrying as
     /// production's does (`ledger_store::retries`).
     pub fn client(&self, sender: usize) -> Client {
-        let config = aws_config::SdkConfig::builder()
+        Client::new(&self.sdk_config(sender))
+    }
+
+    /// [`Model::client`], whose requests `counter` also names (as the
+    /// harness's clients do).
+    pub fn counted_client(&self, sender: usize, counter: &RequestCounter) -> Client {
+        let config = aws_sdk_dynamodb::config::Builder::from(&self.sdk_config(sender))
+            .interceptor(counter.clone())
+            .build();
+        Client::from_conf(config)
+    }
+
+    fn sdk_config(&self, sender: usize) -> aws_config::SdkConfig {
+        aws_config::SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
@@ -260,11 +275,11 @@ impl Model {
             )))
             .endpoint_url(&self.endpoints[sender])
             .retry_config(ledger_store::retries())
-            .build();
-        Client::new(&config)
+            .build()
     }
 
-    /// `sender`'s virtual time now: its last answer's plus the real time since.
+    /// `sender`'s virtual time now: its last answer's, plus the real time
+    /// since when that answer was an error (see the module's assumptions).
     pub fn now(&self, sender: usize) -> Duration {
         self.shared.lock().senders[sender].now()
     }
@@ -418,17 +433,10 @@ async fn arrive(
     State((shared, sender)): State<(Arc<Shared>, usize)>,
     request: Request,
 ) -> Response {
-    let (parts, body) = request.into_parts();
-    let body = match body.collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    let (parts, body, operation) = match read_request(request).await {
+        Ok((parts, body, operation)) => (parts, body, operation.unwrap_or_default()),
+        Err(answer) => return answer,
     };
-    let operation = parts
-        .headers
-        .get("x-amz-target")
-        .and_then(|t| t.to_str().ok())
-        .and_then(|t| t.rsplit_once('.'))
-        .map_or_else(String::new, |(_, operation)| operation.to_string());
     let (reply, answered) = oneshot::channel();
     {
         let mut state = shared.lock();

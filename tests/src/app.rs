@@ -344,8 +344,8 @@ impl TestEnv {
             .await
     }
 
-    /// Every item in the table, to prove that nothing was written.
-    pub async fn item_count(&self) -> usize {
+    /// Every item in the table (one Scan page: a test's table is small).
+    pub async fn items(&self) -> Vec<ledger_store::Item> {
         let out = self
             .store
             .client()
@@ -354,6 +354,11 @@ impl TestEnv {
             .send()
             .await
             .expect("scan");
-        out.items().len()
+        out.items.unwrap_or_default()
+    }
+
+    /// How many items the table holds, to prove that nothing was written.
+    pub async fn item_count(&self) -> usize {
+        self.items().await.len()
     }
 }

@@ -47,11 +47,16 @@ pub async fn endpoint_for(function: &str) -> String {
     format!("http://{address}")
 }
 
-async fn forward(State(upstream): State<Upstream>, request: Request) -> Response {
-    let (mut parts, body) = request.into_parts();
+/// A DynamoDB request as a proxy takes it: its parts, its body, and the
+/// operation its `X-Amz-Target` names, if it names one; or the answer to a
+/// body that could not be read.
+pub async fn read_request(
+    request: Request,
+) -> Result<(http::request::Parts, Bytes, Option<String>), Response> {
+    let (parts, body) = request.into_parts();
     let body = match body.collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+        Err(e) => return Err((StatusCode::BAD_REQUEST, e.to_string()).into_response()),
     };
     let operation = parts
         .headers
@@ -59,6 +64,14 @@ async fn forward(State(upstream): State<Upstream>, request: Request) -> Response
         .and_then(|t| t.to_str().ok())
         .and_then(|t| t.rsplit_once('.'))
         .map(|(_, operation)| operation.to_string());
+    Ok((parts, body, operation))
+}
+
+async fn forward(State(upstream): State<Upstream>, request: Request) -> Response {
+    let (mut parts, body, operation) = match read_request(request).await {
+        Ok(read) => read,
+        Err(answer) => return answer,
+    };
     if let Some(operation) = operation {
         let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         let items: Vec<&str> = json["TransactItems"]

@@ -42,19 +42,6 @@ async fn stored_account(env: &TestEnv) -> Item {
         .expect("account A exists")
 }
 
-/// Every item of the table.
-async fn every_item(env: &TestEnv) -> Vec<Item> {
-    let out = env
-        .store
-        .client()
-        .scan()
-        .table_name(env.store.table())
-        .send()
-        .await
-        .expect("scan");
-    out.items().to_vec()
-}
-
 async fn put_account(env: &TestEnv, settings: Value) -> Reply {
     env.put(ACCOUNT, json!({"account": settings})).await
 }
@@ -516,7 +503,7 @@ async fn a_created_key_is_shown_once_works_for_its_scopes_and_is_never_stored() 
     }
 
     let secret = token.rsplit('_').next().unwrap();
-    for item in every_item(&env).await {
+    for item in env.items().await {
         for (name, value) in &item {
             if let AttributeValue::S(text) = value {
                 assert!(

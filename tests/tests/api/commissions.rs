@@ -843,14 +843,8 @@ async fn concurrent_commissions_of_many_partners_are_counted_exactly_across_tall
     let (ids, envelope) = walk(&env, "").await;
     assert_eq!((ids.len(), &envelope["count"]), (40, &json!(40)));
     let tally_items = env
-        .store
-        .client()
-        .scan()
-        .table_name(env.store.table())
-        .send()
-        .await
-        .expect("scan")
         .items()
+        .await
         .iter()
         .filter(|item| {
             item["sk"].as_s().is_ok_and(|sk| {
