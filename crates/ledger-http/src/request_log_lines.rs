@@ -14,9 +14,11 @@ use serde_json::Value;
 use tower::ServiceExt;
 use tracing::Instrument;
 
+/// The last line logged with `message`.
 fn line<'a>(lines: &'a [Value], message: &str) -> &'a Value {
     lines
         .iter()
+        .rev()
         .find(|l| l["message"] == message)
         .unwrap_or_else(|| panic!("no {message:?} line in {lines:?}"))
 }
@@ -25,10 +27,6 @@ fn line<'a>(lines: &'a [Value], message: &str) -> &'a Value {
 async fn a_line_logged_in_a_request_carries_the_invocation_request_id_at_the_top() {
     let logs = Captured::default();
     let _default = tracing::subscriber::set_default(subscriber(None, true, logs.clone()));
-    // Another test of this binary may have met the request span's callsite
-    // first, on a thread with no subscriber, and tracing caches a callsite's
-    // interest for every thread: ask again, now that this one has one.
-    tracing::callsite::rebuild_interest_cache();
     let router: Router = crate::finish(Router::new().route(
         "/partners/{id}",
         get(|| async {
@@ -36,6 +34,13 @@ async fn a_line_logged_in_a_request_carries_the_invocation_request_id_at_the_top
             "ok"
         }),
     ));
+    // tracing caches each callsite's interest for every thread, and the tests
+    // beside this one meet the request span's callsite at the same moment on
+    // threads with no subscriber. Once a first request has surely registered
+    // it, the interest is asked again, with this thread's subscriber in place.
+    let warm_up = Request::get("/partners/0").body(Body::empty()).unwrap();
+    router.clone().oneshot(warm_up).await.unwrap();
+    tracing::callsite::rebuild_interest_cache();
     let mut invocation = Context::default();
     invocation.request_id = "8f5c1a2e-4b7d-4e0a-9c61-2d3e4f5a6b7c".into();
     let request = Request::get("/partners/7").body(Body::empty()).unwrap();
