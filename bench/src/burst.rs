@@ -23,7 +23,7 @@ use partner_ledger_admin::bootstrap_account;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use crate::model::{Config, Model};
+use crate::model::{Config, Model, Tally};
 use crate::table::Figure;
 
 const EVENTS: usize = 2_000;
@@ -43,11 +43,8 @@ struct Burst {
     makespan: Duration,
     latencies: Vec<Duration>,
     statuses: BTreeMap<u16, usize>,
-    requests: u64,
-    conflicts: u64,
-    throttles: u64,
-    /// The senders' mean retry sleep per request (virtual time).
-    backoff: Duration,
+    /// What the model ran and refused, and the senders' retry sleeps.
+    tally: Tally,
     hottest: Option<String>,
 }
 
@@ -163,10 +160,7 @@ async fn send(table: &str, customers: &[Customer]) -> Result<Burst, String> {
         makespan: Duration::ZERO,
         latencies: Vec::with_capacity(EVENTS),
         statuses: BTreeMap::new(),
-        requests: 0,
-        conflicts: 0,
-        throttles: 0,
-        backoff: Duration::ZERO,
+        tally: Tally::default(),
         hottest: None,
     };
     for answered in futures::future::join_all(senders).await {
@@ -177,10 +171,7 @@ async fn send(table: &str, customers: &[Customer]) -> Result<Burst, String> {
         }
     }
     burst.latencies.sort();
-    let tally = model.tally();
-    (burst.requests, burst.conflicts, burst.throttles) =
-        (tally.requests, tally.conflicts, tally.throttles);
-    burst.backoff = tally.backing_off / u32::try_from(tally.requests.max(1)).unwrap_or(u32::MAX);
+    burst.tally = model.tally();
     burst.hottest = model.rejections().first().map(|(key, rejected)| {
         let kind = key.sk.split('#').next().unwrap_or_default();
         format!(
@@ -225,16 +216,16 @@ fn report(burst: &Burst, accounts: usize, real: Duration) -> Vec<Figure> {
         percentile(50),
         percentile(99),
         100.0 * conflicts as f64 / events.max(1) as f64,
-        burst.requests,
-        burst.conflicts,
-        burst.throttles,
+        burst.tally.requests,
+        burst.tally.conflicts,
+        burst.tally.throttles,
         burst
             .hottest
             .as_ref()
             .map_or_else(String::new, |h| format!(" (most: {h})")),
         burst.makespan.as_secs_f64(),
         real.as_secs_f64(),
-        burst.backoff.as_secs_f64() * 1e3,
+        burst.tally.backing_off.as_secs_f64() * 1e3 / burst.tally.requests.max(1) as f64,
     );
     vec![Figure::reported(name, measured)]
 }

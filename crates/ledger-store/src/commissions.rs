@@ -252,8 +252,7 @@ fn credit_partner(
 
 /// `condition`, and `attribute` within `band`: concurrent sales that leave
 /// a partner figure where pricing saw it may both commit, whichever first.
-fn within<K: ToString>(condition: Condition, attribute: &str, band: Band<K>) -> Condition {
-    let mut condition = condition;
+fn within<K: ToString>(mut condition: Condition, attribute: &str, band: Band<K>) -> Condition {
     if let Some(at_least) = band.at_least {
         let name = format!(":{attribute}_at_least");
         condition = condition

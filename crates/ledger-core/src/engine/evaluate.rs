@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::compiled::{Band, Base};
+use super::compiled::{Band, Base, LimitRule};
 use super::context::Context;
 use super::params::Commission;
 use super::rule::RuleType;
@@ -53,10 +53,7 @@ impl RuleSet {
     /// the same inputs always give the same result. Expects a context that
     /// passed `Context::validate`; any other still gives a fee of 0 or more.
     pub fn evaluate(&self, ctx: &Context) -> Evaluation {
-        let payment_number = ctx.payment_number();
-        if let Some(limit) = &self.limit
-            && let Some(reason) = limit.reached(ctx.customer_months, payment_number)
-        {
+        if let Some((limit, reason)) = self.reached_limit(ctx) {
             return Evaluation {
                 final_fee: Decimal::ZERO,
                 rate: Some(Decimal::ZERO),
@@ -104,6 +101,13 @@ impl RuleSet {
         }
     }
 
+    /// The commission limit the charge has reached, and why, if it has.
+    fn reached_limit(&self, ctx: &Context) -> Option<(&LimitRule, String)> {
+        let limit = self.limit.as_ref()?;
+        let reason = limit.reached(ctx.customer_months, ctx.payment_number())?;
+        Some((limit, reason))
+    }
+
     /// The base rule for the charge: the first-payment rule for payment 1,
     /// else the time tier the customer is in, else the recurring rule.
     fn base(&self, ctx: &Context) -> &Base {
@@ -122,12 +126,9 @@ impl RuleSet {
     /// reached, a fixed-amount base, no upgrade rules). Kept apart from
     /// [`RuleSet::evaluate`], whose callers mostly need only the fee.
     pub fn figures_read(&self, ctx: &Context) -> FiguresRead {
-        let limited = self.limit.as_ref().is_some_and(|limit| {
-            limit
-                .reached(ctx.customer_months, ctx.payment_number())
-                .is_some()
-        });
-        if limited || !matches!(self.base(ctx).commission, Commission::Percentage(_)) {
+        if self.reached_limit(ctx).is_some()
+            || !matches!(self.base(ctx).commission, Commission::Percentage(_))
+        {
             return FiguresRead::default();
         }
         let (ltv, customers) = reached_figures(ctx);
