@@ -48,6 +48,7 @@ pub async fn client(counter: &RequestCounter) -> Client {
 pub fn client_with(interceptor: impl Intercept + 'static) -> Client {
     let config = aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
+        .http_client(ledger_store::https_client())
         .region(Region::new("us-east-1"))
         .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
             Credentials::new("test", "test", None, None, "tests"),

@@ -1,5 +1,6 @@
 //! The cold-start baseline of DESIGN.md §5: a minimal `lambda_http` function
-//! that builds the DynamoDB client once, from the standard AWS environment,
+//! that builds the DynamoDB client once, from the standard AWS environment
+//! and the functions' HTTPS client (`ledger_store::https_client`),
 //! and does one GetItem per request. Its logging is the runtime's default, as
 //! in the functions.
 
@@ -10,7 +11,10 @@ use lambda_http::{Body, Error, Request, Response, run, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(ledger_store::https_client())
+        .load()
+        .await;
     let client = Client::new(&config);
     let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is not set")?;
     run(service_fn(|_: Request| get_one(&client, &table))).await

@@ -11,6 +11,7 @@ mod codec;
 pub mod commissions;
 mod entity;
 pub mod fx_rates;
+mod https_client;
 pub mod keys;
 mod pages;
 pub mod partner_groups;
@@ -40,6 +41,7 @@ use request_count::DynamoRequestCount;
 
 pub use codec::{decode, encode, timestamp};
 pub use entity::{Entity, Found, Missing, Reads, Ref};
+pub use https_client::https_client;
 pub use keys::{Collection, Index, IndexEntry, Key, Listing, Tally, UniqueValue, Walk};
 pub use pages::{FilteredList, Page, PageRequest, WalkPage};
 pub use write::{Changes, Condition};
@@ -132,6 +134,7 @@ impl Store {
         let table = std::env::var("TABLE_NAME")
             .map_err(|_| StoreError::Config("TABLE_NAME is not set".into()))?;
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(https_client())
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(2))

@@ -73,10 +73,11 @@ async fn fetch(url: &str) -> Result<String, FetchError> {
         url: url.to_string(),
         reason,
     };
-    // The provider named rather than hyper-rustls's `aws-lc-rs` feature, which
-    // would give hyper-rustls, and the whole AWS SDK above it, a second build.
+    // The provider named, as the DynamoDB client names it (ledger-store's
+    // https_client), rather than chosen by a hyper-rustls feature that would
+    // give rustls, and the AWS SDK above it, a second build.
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
+        .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
         .map_err(|e| failed(format!("no root certificates: {e}")))?
         .https_or_http()
         .enable_http1()
