@@ -1,8 +1,8 @@
 //! The cold-start baseline of DESIGN.md §5: a minimal `lambda_http` function
 //! that builds the DynamoDB client once, from the standard AWS environment
 //! and the functions' HTTPS client (`ledger_store::https_client`),
-//! and does one GetItem per request. Its logging is the runtime's default, as
-//! in the functions.
+//! and does one GetItem per request. It logs as the functions do
+//! (`ledger_telemetry`).
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -10,7 +10,7 @@ use lambda_http::{Body, Error, Request, Response, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    ledger_telemetry::init_with_writer(std::io::stdout);
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .http_client(ledger_store::https_client())
         .load()

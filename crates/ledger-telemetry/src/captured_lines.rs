@@ -1,5 +1,5 @@
-//! Test-only: a writer that keeps everything written to it, for tests that
-//! read back the JSON lines a log subscriber or the metrics sink wrote.
+//! For tests: a writer that keeps everything written to it, so a test reads
+//! back the JSON lines a log subscriber or the metrics sink wrote.
 
 use std::io;
 use std::sync::{Arc, Mutex};

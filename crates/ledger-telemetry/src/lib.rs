@@ -14,7 +14,6 @@
 //! request span's fields sit at the top level of every line, beside the
 //! event's own fields.
 
-#[cfg(any(test, feature = "test-util"))]
 pub mod captured_lines;
 mod json_lines;
 pub mod metrics;
@@ -23,9 +22,10 @@ use std::str::FromStr;
 
 use tracing::Subscriber;
 use tracing::level_filters::LevelFilter;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::JsonFields;
+use tracing_subscriber::layer::SubscriberExt;
 
 use json_lines::JsonLines;
 
@@ -46,22 +46,13 @@ const HELD_AT_INFO: [&str; 12] = [
 ];
 
 /// The filter for `level` (`"trace"`, `"DEBUG"`, ...; INFO when absent or unknown).
-pub fn filter(level: Option<&str>) -> EnvFilter {
+fn filter(level: Option<&str>) -> Targets {
     let level = level
         .and_then(|l| LevelFilter::from_str(l).ok())
         .unwrap_or(LevelFilter::INFO);
-    HELD_AT_INFO.iter().fold(
-        EnvFilter::builder()
-            .with_default_directive(level.into())
-            .parse_lossy(""),
-        |filter, target| {
-            filter.add_directive(
-                format!("{target}=info")
-                    .parse()
-                    .expect("a crate name and a level make a directive"),
-            )
-        },
-    )
+    Targets::new()
+        .with_default(level)
+        .with_targets(HELD_AT_INFO.map(|target| (target, LevelFilter::INFO)))
 }
 
 /// Installs the subscriber and the metrics sink (`metrics::init`), both
@@ -96,18 +87,23 @@ pub fn subscriber<W>(
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter(level))
-        .with_writer(writer);
+    let builder = tracing_subscriber::fmt().with_writer(writer);
     if json {
         Box::new(
             builder
                 .fmt_fields(JsonFields::new())
                 .event_format(JsonLines)
-                .finish(),
+                .finish()
+                .with(filter(level)),
         )
     } else {
-        Box::new(builder.with_target(false).without_time().finish())
+        Box::new(
+            builder
+                .with_target(false)
+                .without_time()
+                .finish()
+                .with(filter(level)),
+        )
     }
 }
 
@@ -115,19 +111,39 @@ where
 mod tests {
     use super::*;
 
+    use tracing::Level;
+
     #[test]
     fn the_runtime_and_the_sdk_stay_at_info_whatever_the_level() {
         for level in ["trace", "TRACE", "debug"] {
-            let text = filter(Some(level)).to_string();
+            let filter = filter(Some(level));
             for target in HELD_AT_INFO {
-                assert!(text.contains(&format!("{target}=info")), "{level}: {text}");
+                let module = format!("{target}::client");
+                assert!(
+                    filter.would_enable(&module, &Level::INFO),
+                    "{level}: {module}"
+                );
+                assert!(
+                    !filter.would_enable(&module, &Level::DEBUG),
+                    "{level}: {module}"
+                );
             }
             assert!(
-                text.to_lowercase().contains(level.to_lowercase().as_str()),
-                "{text}"
+                filter.would_enable("ledger_app::sales", &Level::DEBUG),
+                "{level}"
             );
         }
-        assert!(filter(None).to_string().contains("info"));
-        assert!(filter(Some("nonsense")).to_string().contains("info"));
+        for level in [None, Some("nonsense")] {
+            let filter = filter(level);
+            assert!(
+                filter.would_enable("ledger_app::sales", &Level::INFO),
+                "{level:?}"
+            );
+            assert!(
+                !filter.would_enable("ledger_app::sales", &Level::DEBUG),
+                "{level:?}"
+            );
+        }
+        assert!(!filter(Some("debug")).would_enable("ledger_app::sales", &Level::TRACE));
     }
 }

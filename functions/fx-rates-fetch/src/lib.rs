@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use lambda_http::tracing;
+
 use ledger_core::ecb::{self, EcbError};
 use ledger_store::{Store, StoreError, fx_rates};
 

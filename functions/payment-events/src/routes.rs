@@ -112,7 +112,7 @@ pub async fn stripe_webhook(
                 Unsupported::Version(reason) => (Outcome::UnsupportedVersion, reason),
                 Unsupported::Shape(reason) => (Outcome::UnsupportedShape, reason),
             };
-            lambda_http::tracing::warn!(
+            tracing::warn!(
                 event_id = id,
                 event_type = envelope.kind,
                 api_version = envelope.api_version,

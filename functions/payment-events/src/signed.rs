@@ -64,12 +64,12 @@ pub fn unverified() -> ApiError {
 }
 
 fn unconfigured() -> ApiError {
-    lambda_http::tracing::info!("Stripe delivery for an account without an endpoint secret");
+    tracing::info!("Stripe delivery for an account without an endpoint secret");
     unverified()
 }
 
 fn refused(error: SignatureError) -> ApiError {
-    lambda_http::tracing::info!(%error, "Stripe delivery refused");
+    tracing::info!(%error, "Stripe delivery refused");
     unverified()
 }
 

@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use lambda_http::tracing;
+
 use lambda_http::{Context, Error};
 use ledger_app::payout_run::{Deadline, PayoutRun, Sweep, time_left};
 use ledger_store::Store;

@@ -3,33 +3,33 @@
 //! (`harness::counter`) counts them, even for requests served at once.
 
 use harness::{TestEnv, seed};
-use ledger_telemetry::metrics::LedgerMetrics;
-use metrique::test_util::{TestEntry, TestEntrySink, test_entry_sink};
+use ledger_telemetry::metrics::captured::Records;
+use serde_json::{Value, json};
 
 /// The records of HTTP requests among everything recorded.
-fn http_requests(entries: Vec<TestEntry>) -> Vec<TestEntry> {
+fn http_requests(entries: Vec<Value>) -> Vec<Value> {
     entries
         .into_iter()
-        .filter(|entry| entry.values.contains_key("Route"))
+        .filter(|entry| entry.get("Route").is_some())
         .collect()
 }
 
-fn dynamo_requests(entry: &TestEntry) -> usize {
-    usize::try_from(entry.metrics["DynamoDBRequests"].as_u64()).expect("a small count")
+fn dynamo_requests(entry: &Value) -> usize {
+    let count = entry["DynamoDBRequests"].as_u64().expect("a count");
+    usize::try_from(count).expect("a small count")
 }
 
 #[tokio::test]
 async fn each_request_is_one_record_counting_its_own_dynamodb_requests() {
     let env = TestEnv::new().await;
-    let TestEntrySink { inspector, sink } = test_entry_sink();
-    let _sink = LedgerMetrics::set_test_sink_on_current_tokio_runtime(sink);
+    let (records, _capture) = Records::capture();
     let group = env
         .post("/2026-02-01/partners/groups.json", seed::group_create())
         .await;
     assert_eq!(group.status, 201, "{:?}", group.body);
     env.counter.take();
-    let earlier = inspector.entries().len();
-    let since = || inspector.entries().split_off(earlier);
+    let earlier = records.lines().len();
+    let since = || records.lines().split_off(earlier);
 
     let created = env
         .post("/2026-02-01/partners.json", seed::partner_create("ann"))
@@ -40,12 +40,12 @@ async fn each_request_is_one_record_counting_its_own_dynamodb_requests() {
     assert_eq!(records.len(), 1, "{records:?}");
     let record = &records[0];
     assert_eq!(
+        (&record["Route"], &record["Method"], &record["StatusClass"]),
         (
-            record.values["Route"].as_str(),
-            record.values["Method"].as_str(),
-            record.values["StatusClass"].as_str()
-        ),
-        ("/2026-02-01/partners.json", "POST", "2xx")
+            &json!("/2026-02-01/partners.json"),
+            &json!("POST"),
+            &json!("2xx")
+        )
     );
     assert!(sent.len() >= 2, "a create reads and writes: {sent:?}");
     assert_eq!(dynamo_requests(record), sent.len(), "{sent:?}");
@@ -73,12 +73,12 @@ async fn each_request_is_one_record_counting_its_own_dynamodb_requests() {
     let by_method = |method: &str| {
         records[2..]
             .iter()
-            .find(|record| record.values["Method"] == method)
+            .find(|record| record["Method"] == method)
             .unwrap_or_else(|| panic!("no {method} record: {records:?}"))
     };
     let (get, create) = (by_method("GET"), by_method("POST"));
-    assert_eq!(get.values["Route"], "/2026-02-01/partners/{partner}");
-    assert_eq!(create.values["Route"], "/2026-02-01/commissions.json");
+    assert_eq!(get["Route"], "/2026-02-01/partners/{partner}");
+    assert_eq!(create["Route"], "/2026-02-01/commissions.json");
     assert_eq!(
         dynamo_requests(get),
         lone_get,
@@ -89,12 +89,12 @@ async fn each_request_is_one_record_counting_its_own_dynamodb_requests() {
         sent_at_once,
         "between them, every request sent"
     );
-    let commissions: Vec<&TestEntry> = entries
+    let commissions: Vec<&Value> = entries
         .iter()
-        .filter(|entry| entry.values.get("Source").is_some_and(|s| s == "Api"))
+        .filter(|entry| entry["Source"] == "Api")
         .collect();
     assert_eq!(commissions.len(), 1, "{entries:?}");
-    assert_eq!(commissions[0].metrics["CommissionsCreated"].as_u64(), 1);
-    assert_eq!(commissions[0].metrics["CommissionAmount"].as_f64(), 25.0);
-    assert_eq!(commissions[0].values["PartnerId"], partner);
+    assert_eq!(commissions[0]["CommissionsCreated"], 1);
+    assert_eq!(commissions[0]["CommissionAmount"].as_f64(), Some(25.0));
+    assert_eq!(commissions[0]["PartnerId"], partner);
 }

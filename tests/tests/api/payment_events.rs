@@ -26,8 +26,7 @@ use http_body_util::BodyExt;
 use ledger_core::model::Id;
 use ledger_core::stripe::sign;
 use ledger_store::{Key, accounts};
-use ledger_telemetry::metrics::LedgerMetrics;
-use metrique::test_util::{TestEntrySink, test_entry_sink};
+use ledger_telemetry::metrics::captured::Records;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -323,8 +322,7 @@ async fn a_paid_invoice_becomes_one_priced_commission() {
     let ann = program(&env, "ann").await;
     let referral = referred(&env, "ann", "cus_inv").await;
     let function = payment_events::router(env.store.clone());
-    let TestEntrySink { inspector, sink } = test_entry_sink();
-    let _metrics = LedgerMetrics::set_test_sink_on_current_tokio_runtime(sink);
+    let (records, _capture) = Records::capture();
     let paid = invoice_paid("evt_inv", "in_inv", "cus_inv", 29_990);
 
     let reply = deliver(&function, &env, &paid).await;
@@ -401,15 +399,12 @@ async fn a_paid_invoice_becomes_one_priced_commission() {
     assert_eq!(unknown.body["outcome"], json!("ignored"));
     assert_eq!(env.item_count().await, items);
 
-    let records = inspector.entries();
+    let records = records.lines();
     let mut outcomes: HashMap<String, u64> = HashMap::new();
-    for webhook in records
-        .iter()
-        .filter(|r| r.metrics.contains_key("StripeWebhooks"))
-    {
+    for webhook in records.iter().filter(|r| r.get("StripeWebhooks").is_some()) {
         *outcomes
-            .entry(webhook.values["Outcome"].clone())
-            .or_default() += webhook.metrics["StripeWebhooks"].as_u64();
+            .entry(webhook["Outcome"].as_str().expect("an outcome").to_string())
+            .or_default() += webhook["StripeWebhooks"].as_u64().expect("a count");
     }
     let expected = [
         ("recorded", 1),
@@ -424,17 +419,14 @@ async fn a_paid_invoice_becomes_one_priced_commission() {
     );
     let created: Vec<_> = records
         .iter()
-        .filter(|r| r.metrics.contains_key("CommissionsCreated"))
+        .filter(|r| r.get("CommissionsCreated").is_some())
         .collect();
     assert_eq!(created.len(), 1, "{created:?}");
     assert_eq!(
-        (
-            created[0].values["Source"].as_str(),
-            created[0].values["Currency"].as_str()
-        ),
-        ("Stripe", "EUR")
+        (&created[0]["Source"], &created[0]["Currency"]),
+        (&json!("Stripe"), &json!("EUR"))
     );
-    assert_eq!(created[0].metrics["CommissionAmount"].as_f64(), 29.99);
+    assert_eq!(created[0]["CommissionAmount"].as_f64(), Some(29.99));
 }
 
 #[tokio::test]

@@ -23,6 +23,7 @@
 //! Records are written inline ([`AttachGlobalEntrySinkExt::write_directly_to`]),
 //! not from a background thread Lambda would freeze between invocations.
 
+pub mod captured;
 pub mod ledger;
 
 use metrique::emf::Emf;
@@ -56,25 +57,4 @@ pub fn init() {
 /// test that installed no sink) is dropped.
 pub fn sink() -> BoxEntrySink {
     LedgerMetrics::sink_or_discard()
-}
-
-/// Captures the records a test makes, as the EMF lines production writes.
-#[cfg(any(test, feature = "test-util"))]
-pub mod captured {
-    use metrique::writer::FormatExt;
-    use metrique::writer::sink::FlushImmediately;
-
-    use super::{LedgerMetrics, emf};
-
-    /// The EMF lines written on this thread while [`Records::capture`]'s guard lives.
-    pub type Records = crate::captured_lines::CapturedLines;
-
-    impl Records {
-        /// Sends this thread's records here until the guard drops.
-        pub fn capture() -> (Self, impl Drop) {
-            let records = Records::default();
-            let sink = FlushImmediately::new_boxed(emf().output_to(records.clone()));
-            (records, LedgerMetrics::set_test_sink(sink))
-        }
-    }
 }
