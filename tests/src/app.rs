@@ -233,6 +233,8 @@ impl TestEnv {
             "payouts"
         } else if under("account.json") || under("api_keys") || under("fx_rates") {
             "account"
+        } else if under("webhook_endpoints") {
+            "webhook-endpoints"
         } else {
             "partner-groups"
         }
@@ -251,6 +253,7 @@ impl TestEnv {
             "payment-events" => payment_events::router(store),
             "payouts" => payouts::router(store),
             "account" => account::router(store),
+            "webhook-endpoints" => webhook_endpoints::router(store),
             _ => return None,
         })
     }

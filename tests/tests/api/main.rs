@@ -19,3 +19,4 @@ mod payment_events;
 mod payout_run;
 mod payouts_api;
 mod referrals;
+mod webhook_endpoints;
