@@ -9,7 +9,8 @@
 //! groups, partners, campaigns, referrals, the account's settings, its API
 //! keys, the deployment's reference exchange rates, payouts settled by hand;
 //! and commissions, sales, refunds, Stripe invoices and subscriptions;
-//! and the account's webhook endpoints.
+//! and the account's webhook endpoints, whose deliveries `webhook_dispatch`
+//! sends and retries.
 
 pub mod account;
 pub mod api_keys;
@@ -28,6 +29,7 @@ pub mod refunds;
 pub mod sales;
 mod session;
 pub mod subscriptions;
+pub mod webhook_dispatch;
 pub mod webhook_endpoints;
 
 pub use error::{Denial, Error};
