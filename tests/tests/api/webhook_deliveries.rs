@@ -16,7 +16,7 @@ use harness::webhooks::{Receiver, listen, settled_log, start_dispatcher, write_o
 use http::StatusCode;
 use ledger_app::webhook_dispatch::{Courier, Dispatcher, Posted};
 use ledger_core::model::Id;
-use ledger_core::webhooks::{DeliveryStatus, RetrySchedule, WebhookEndpoint};
+use ledger_core::webhooks::{DeliveryStatus, RetrySchedule};
 use serde_json::json;
 
 /// The retry schedule's first wait in these tests: 50 ms, then 200 ms, ...
