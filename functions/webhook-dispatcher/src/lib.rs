@@ -47,8 +47,12 @@ pub async fn handle<C: Courier>(
     }
 }
 
-/// Logs and counts what one dispatch or sweep did.
+/// Logs and counts what one dispatch or sweep did; one that did nothing
+/// (most sweeps) writes no record.
 pub fn record(report: &Report, trigger: &str) {
+    if *report == Report::default() {
+        return;
+    }
     for (account, error) in &report.failures {
         lambda_http::tracing::error!(%account, %error, trigger, "webhook deliveries failed in an account");
     }
