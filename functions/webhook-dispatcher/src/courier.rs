@@ -182,3 +182,60 @@ fn causes(error: &dyn std::error::Error) -> String {
         .collect::<Vec<_>>()
         .join(": ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deployed() -> HttpCourier {
+        HttpCourier::new(Destinations::PublicHttpsOnly).expect("a client")
+    }
+
+    #[tokio::test]
+    async fn a_host_name_resolving_to_loopback_is_refused_when_connecting() {
+        // `localhost` resolves from /etc/hosts: no network needed. Its
+        // address is what the connection would use, and it is refused.
+        let posted = deployed().post("https://localhost:9/hook", &[], "{}").await;
+        assert_eq!(posted.status_code, None);
+        let error = posted.error.expect("refused");
+        assert!(
+            error.contains("an address deliveries may not reach"),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn internal_ip_literals_and_plain_http_are_refused_before_connecting() {
+        for url in [
+            "https://127.0.0.1:9/hook",
+            "https://169.254.169.254/latest/meta-data",
+            "https://[::ffff:10.0.0.1]/",
+            "http://example.com/hook",
+        ] {
+            let posted = deployed().post(url, &[], "{}").await;
+            assert_eq!(posted.latency, Duration::ZERO, "{url} was not tried");
+            assert!(posted.error.is_some(), "{url}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_local_run_still_refuses_internal_addresses_other_than_ipv4_loopback() {
+        let local = HttpCourier::new(Destinations::AlsoLocalHttp).expect("a client");
+        let posted = local.post("http://10.0.0.1/hook", &[], "{}").await;
+        assert_eq!(posted.latency, Duration::ZERO);
+        let mut resolver = CheckedResolver(Destinations::AlsoLocalHttp);
+        let name: Name = "localhost".parse().expect("a name");
+        // localhost resolves to 127.0.0.1, and on some hosts to ::1 as well,
+        // which a local run refuses: either only 127.0.0.1 passes, or nothing.
+        match tower::Service::call(&mut resolver, name).await {
+            Ok(addresses) => {
+                assert!(
+                    addresses
+                        .into_iter()
+                        .all(|a| a.ip() == std::net::Ipv4Addr::LOCALHOST)
+                )
+            }
+            Err(error) => assert_eq!(error.kind(), io::ErrorKind::PermissionDenied, "{error}"),
+        }
+    }
+}
