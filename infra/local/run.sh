@@ -3,7 +3,8 @@
 #   the venv (moto, cargo-lambda) -> the DynamoDB emulator on 127.0.0.1:$DYNAMODB_PORT (8000)
 #   -> the table and a dev account whose `*` key goes to .local/dev-api-key, and whose Stripe
 #      webhook signing secret is the fixed $STRIPE_SECRET (whsec_local_dev_secret), to sign by hand
-#   -> the whole API on http://127.0.0.1:$PORT (9000) via `cargo lambda watch`, until Ctrl-C.
+#   -> the whole API on http://127.0.0.1:$PORT (9000) via `cargo lambda watch`, and the webhook
+#      dispatcher polling the table's stream (the code the Lambda runs), until Ctrl-C.
 # The emulator is in-memory, so every run creates the table and a new key again. On exit, however
 # it happens, the API server and the emulator are stopped.
 set -euo pipefail
@@ -56,11 +57,17 @@ cat >&2 <<BANNER
 
        curl -s $BASE/2026-02-01/openapi.json
 
-   Ctrl-C stops the API and the emulator (whose data is in memory only).
+   webhook deliveries (endpoints may be http://127.0.0.1:<port>): .local/webhook-dispatcher.log
+   Ctrl-C stops the API, the webhook dispatcher and the emulator (whose data is in memory only).
   ============================================================================================
 
 BANNER
 
+# A local run delivers webhooks to receivers on 127.0.0.1 over plain HTTP (the API accepts such
+# endpoint URLs only with this set; AWS never sets it).
+export WEBHOOKS_ALLOW_LOCAL_HTTP=1
+start_bg "webhook dispatcher" "$LOCAL_DIR/webhook-dispatcher.log" \
+  "$TARGET_DIR/debug/webhook-dispatcher" --local-stream
 api_start "$PORT" -
 # Not a foreground command: a signal (Ctrl-C, SIGTERM forwarded by make, SIGHUP) runs the trap at
 # once; a terminal hang-up that reaches only make counts too (see wait_foreground).

@@ -234,6 +234,8 @@ impl TestEnv {
             "payouts"
         } else if under("account.json") || under("api_keys") || under("fx_rates") {
             "account"
+        } else if under("webhook_endpoints") {
+            "webhook-endpoints"
         } else {
             "partner-groups"
         }
@@ -252,6 +254,7 @@ impl TestEnv {
             "payment-events" => payment_events::router(store),
             "payouts" => payouts::router(store),
             "account" => account::router(store),
+            "webhook-endpoints" => webhook_endpoints::router(store),
             _ => return None,
         })
     }

@@ -21,6 +21,7 @@ pub mod seed;
 pub mod snapshot;
 pub mod stripe;
 pub mod stub_server;
+pub mod webhooks;
 
 pub use app::{Reply, TestEnv};
 pub use counter::RequestCounter;

@@ -8,7 +8,9 @@
 //! each hold what a caller does to one kind of thing it manages: partner
 //! groups, partners, campaigns, referrals, the account's settings, its API
 //! keys, the deployment's reference exchange rates, payouts settled by hand;
-//! and commissions, sales, refunds, Stripe invoices and subscriptions.
+//! and commissions, sales, refunds, Stripe invoices and subscriptions;
+//! and the account's webhook endpoints, whose deliveries `webhook_dispatch`
+//! sends and retries.
 
 pub mod account;
 pub mod api_keys;
@@ -27,6 +29,8 @@ pub mod refunds;
 pub mod sales;
 mod session;
 pub mod subscriptions;
+pub mod webhook_dispatch;
+pub mod webhook_endpoints;
 
 pub use error::{Denial, Error};
 pub use session::{KeyedSession, Session, contended, read_account};

@@ -5,7 +5,7 @@
 //! engine) ← `model` (the domain's entities and their invariants); `views`
 //! are the API's shapes several endpoint groups share; `stripe` reads and
 //! verifies Stripe's events; `ecb` reads the European Central Bank's
-//! reference rates.
+//! reference rates; `webhooks` holds the rules of outgoing webhooks.
 
 pub mod ecb;
 pub mod engine;
@@ -14,3 +14,4 @@ pub mod money;
 pub mod stripe;
 pub mod validation;
 pub mod views;
+pub mod webhooks;

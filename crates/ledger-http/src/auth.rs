@@ -69,6 +69,8 @@ route_scopes! {
     ApiKeysWrite => ApiKeys: Write,
     FxRatesRead => FxRates: Read,
     FxRatesWrite => FxRates: Write,
+    WebhooksRead => Webhooks: Read,
+    WebhooksWrite => Webhooks: Write,
 }
 
 /// A caller that presented a well-formed key for a route requiring `S`.

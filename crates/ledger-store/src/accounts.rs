@@ -203,3 +203,23 @@ pub fn require_not_default(
             .value(":group", AttributeValue::S(group.to_string())),
     )
 }
+
+/// The id of every account in the directory (the scheduled sweeps' list),
+/// following DynamoDB's pages. An item without a readable id is passed over.
+pub async fn all_ids(store: &Store) -> Result<Vec<Id>, StoreError> {
+    let walk = super::Walk::accounts();
+    let mut ids = Vec::new();
+    let mut start = None;
+    loop {
+        let page = store.walk(&walk, start).await?;
+        ids.extend(page.items.iter().filter_map(|item| {
+            item.get("id")
+                .and_then(|v| v.as_s().ok())
+                .and_then(|s| Id::parse(s))
+        }));
+        start = page.next;
+        if start.is_none() {
+            return Ok(ids);
+        }
+    }
+}

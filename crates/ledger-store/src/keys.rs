@@ -6,6 +6,7 @@
 //! accounts and the reference exchange rates every account shares. Read this module next
 //! to the access-pattern table in `README.md`.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -204,6 +205,15 @@ fn account_partition(account: &Id) -> String {
     format!("A#{account}")
 }
 
+fn due_deliveries_partition(account: &Id) -> String {
+    format!("{}#WEBHOOK_DELIVERIES_DUE", account_partition(account))
+}
+
+/// A moment as a fixed-width sort key: text order is time order.
+fn due_moment(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
 fn partner_referrals_partition(account: &Id, partner: &Id) -> String {
     format!(
         "{}#{PARTNER}{partner}#REFERRALS",
@@ -279,6 +289,8 @@ const CAMPAIGN: &str = "CAMPAIGN#";
 const REFERRAL: &str = "REFERRAL#";
 const COMMISSION: &str = "COMMISSION#";
 const PAYOUT: &str = "PAYOUT#";
+const WEBHOOK_ENDPOINT: &str = "WEBHOOK_ENDPOINT#";
+const WEBHOOK_DELIVERY: &str = "WEBHOOK_DELIVERY#";
 
 impl Key {
     /// DynamoDB's limits on a partition key and a sort key, in UTF-8 bytes.
@@ -335,6 +347,16 @@ impl Key {
 
     pub fn payout(account: &Id, payout: &Id) -> Self {
         Self::of(account, format!("{PAYOUT}{payout}"))
+    }
+
+    pub fn webhook_endpoint(account: &Id, endpoint: &Id) -> Self {
+        Self::of(account, format!("{WEBHOOK_ENDPOINT}{endpoint}"))
+    }
+
+    /// The delivery of event `event` to endpoint `endpoint`: one item per
+    /// pair, so recording it again finds the first.
+    pub fn webhook_delivery(account: &Id, endpoint: &Id, event: &Id) -> Self {
+        Self::of(account, format!("{WEBHOOK_DELIVERY}{endpoint}#{event}"))
     }
 
     /// Where an unfinished payout run left off in the account.
@@ -507,6 +529,22 @@ impl IndexEntry {
         period_payouts_partition(account, period)
     }
 
+    /// A webhook delivery waiting for its next attempt at `due`: the sweeper
+    /// reads the account's due deliveries in time order. Sparse: a delivery
+    /// leaves it when it succeeds or gives up.
+    pub fn webhook_delivery_due(
+        account: &Id,
+        due: DateTime<Utc>,
+        endpoint: &Id,
+        event: &Id,
+    ) -> Self {
+        Self {
+            index: Index::Gsi1,
+            pk: due_deliveries_partition(account),
+            sk: format!("{}#{endpoint}#{event}", due_moment(due)),
+        }
+    }
+
     /// An account in the directory of accounts the scheduled run walks.
     pub fn account_in_directory(account: &Id) -> Self {
         Self {
@@ -538,6 +576,14 @@ impl Collection {
         Self {
             pk: account_partition(account),
             sk_prefix: API_KEY,
+        }
+    }
+
+    /// The account's webhook endpoints (a small collection, listed whole).
+    pub fn webhook_endpoints(account: &Id) -> Self {
+        Self {
+            pk: account_partition(account),
+            sk_prefix: WEBHOOK_ENDPOINT,
         }
     }
 }
@@ -593,6 +639,20 @@ impl Walk {
         }
     }
 
+    /// The account's webhook deliveries due at `now` or earlier, oldest first.
+    pub fn due_webhook_deliveries(account: &Id, now: DateTime<Utc>) -> Self {
+        // `$` sorts right after the `#` that ends a moment, so every entry
+        // of moment `now` lies below the bound and none of a later one.
+        Self::new(
+            Index::Gsi1,
+            "gsi1pk = :partition AND gsi1sk < :until",
+            [
+                (":partition", due_deliveries_partition(account)),
+                (":until", format!("{}$", due_moment(now))),
+            ],
+        )
+    }
+
     /// Every account, for the scheduled run.
     pub fn accounts() -> Self {
         Self::new(
@@ -620,7 +680,7 @@ impl Walk {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Listing {
     account: Id,
-    prefix: &'static str,
+    prefix: Cow<'static, str>,
     index: Option<(Index, String)>,
     /// Only ids in this range (inclusive): creation time bounds.
     between: Option<(Id, Id)>,
@@ -695,6 +755,11 @@ impl Listing {
         Self::indexed(account, PAYOUT, Index::Gsi3, partition)
     }
 
+    /// An endpoint's delivery log, one item per event, oldest event first.
+    pub fn webhook_deliveries(account: &Id, endpoint: &Id) -> Self {
+        Self::table(account, format!("{WEBHOOK_DELIVERY}{endpoint}#"))
+    }
+
     /// The commissions a payout took.
     pub fn commissions_of_payout(account: &Id, payout: &Id) -> Self {
         let partition = payout_commissions_partition(account, payout);
@@ -716,10 +781,10 @@ impl Listing {
         self
     }
 
-    fn table(account: &Id, prefix: &'static str) -> Self {
+    fn table(account: &Id, prefix: impl Into<Cow<'static, str>>) -> Self {
         Self {
             account: account.clone(),
-            prefix,
+            prefix: prefix.into(),
             index: None,
             between: None,
         }
@@ -728,7 +793,7 @@ impl Listing {
     fn indexed(account: &Id, prefix: &'static str, index: Index, partition: String) -> Self {
         Self {
             account: account.clone(),
-            prefix,
+            prefix: prefix.into(),
             index: Some((index, partition)),
             between: None,
         }
@@ -752,7 +817,7 @@ impl Listing {
         let mut values = HashMap::from([(":partition".to_string(), AttributeValue::S(pk))]);
         let expression = match &self.between {
             None => {
-                values.insert(":prefix".into(), AttributeValue::S(self.prefix.into()));
+                values.insert(":prefix".into(), AttributeValue::S(self.prefix.to_string()));
                 format!("{pk_name} = :partition AND begins_with({sk_name}, :prefix)")
             }
             Some((low, high)) => {

@@ -23,6 +23,8 @@ pub mod request_count;
 pub mod stripe_invoices;
 pub mod tallies;
 pub mod unique;
+pub mod webhook_deliveries;
+pub mod webhook_endpoints;
 mod write;
 
 use std::collections::{HashMap, HashSet};

@@ -8,7 +8,7 @@ use std::path::Path;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
 };
 use serde::Deserialize;
 
@@ -21,6 +21,15 @@ pub struct TableSchema {
     pub key_schema: Vec<KeyElement>,
     #[serde(default)]
     pub global_secondary_indexes: Vec<Index>,
+    #[serde(default)]
+    pub stream_specification: Option<Stream>,
+}
+
+/// `StreamSpecification`: the table's change stream (the webhook dispatcher's feed).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Stream {
+    pub stream_view_type: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -120,6 +129,20 @@ impl TableSchema {
             .set_attribute_definitions(Some(attributes))
             .set_key_schema(Some(key_schema(&self.key_schema)?))
             .set_global_secondary_indexes((!indexes.is_empty()).then_some(indexes))
+            .set_stream_specification(
+                self.stream_specification
+                    .as_ref()
+                    .map(|stream| {
+                        StreamSpecification::builder()
+                            .stream_enabled(true)
+                            .stream_view_type(StreamViewType::from(
+                                stream.stream_view_type.as_str(),
+                            ))
+                            .build()
+                            .map_err(|e| e.to_string())
+                    })
+                    .transpose()?,
+            )
             .send()
             .await
             .map_err(|e| aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())?;

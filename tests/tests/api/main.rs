@@ -19,3 +19,5 @@ mod payment_events;
 mod payout_run;
 mod payouts_api;
 mod referrals;
+mod webhook_deliveries;
+mod webhook_endpoints;

@@ -19,10 +19,12 @@ pub enum Resource {
     ApiKeys,
     /// The reference exchange rates, which every account of the deployment shares.
     FxRates,
+    /// The account's webhook endpoints and their delivery logs.
+    Webhooks,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 10] = [
+    pub const ALL: [Resource; 11] = [
         Resource::PartnerGroups,
         Resource::Partners,
         Resource::Campaigns,
@@ -33,6 +35,7 @@ impl Resource {
         Resource::Account,
         Resource::ApiKeys,
         Resource::FxRates,
+        Resource::Webhooks,
     ];
 
     pub fn name(self) -> &'static str {
@@ -47,6 +50,7 @@ impl Resource {
             Resource::Account => "account",
             Resource::ApiKeys => "api_keys",
             Resource::FxRates => "fx_rates",
+            Resource::Webhooks => "webhooks",
         }
     }
 

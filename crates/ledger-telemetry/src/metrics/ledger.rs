@@ -5,6 +5,7 @@
 //! |---|---|---|---|
 //! | commission created | `CommissionsCreated` (1), `CommissionAmount` | `[Currency]`, `[Source, Currency]` | `Kind`, `AccountId`, `PartnerId`, `CommissionId` |
 //! | Stripe webhook | `StripeWebhooks` (1) | `[Outcome]` | `EventType`, `AccountId` |
+//! | webhook dispatch | `WebhookDeliveries` (succeeded), `WebhookRetries` (failed, tried again later), `WebhookEndpointsDisabled`, `WebhookAccountsFailed` | `[Trigger]` | |
 //! | payout run | `PayoutRunsCompleted` (1 with no account failed, else 0), `AccountsRun`, `AccountsFailed`, `AccountsUnfinished`, `CommissionsApproved`, `Payouts`, `CommissionsPaid`, `PayoutRunDuration` | none | |
 
 use std::time::Duration;
@@ -79,6 +80,34 @@ pub fn stripe_webhook(outcome: &impl Serialize, event_type: &str, account: &Id) 
         stripe_webhooks: 1,
         event_type: event_type.to_string(),
         account_id: account.to_string(),
+    };
+    drop(record.append_on_drop(super::sink()));
+}
+
+#[metrics(emf::dimension_sets = [["Trigger"]], rename_all = "PascalCase")]
+struct WebhookDispatch {
+    trigger: String,
+    #[metrics(unit = Count)]
+    webhook_deliveries: u64,
+    #[metrics(unit = Count)]
+    webhook_retries: u64,
+    /// What the `WebhookEndpointDisabled` alarm watches.
+    #[metrics(unit = Count)]
+    webhook_endpoints_disabled: u64,
+    #[metrics(unit = Count)]
+    webhook_accounts_failed: u64,
+}
+
+/// Records what one dispatch of stream records, or one sweep of due
+/// retries (`trigger`), did.
+pub fn webhook_dispatch(report: &ledger_app::webhook_dispatch::Report, trigger: &str) {
+    let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    let record = WebhookDispatch {
+        trigger: trigger.to_string(),
+        webhook_deliveries: u64::from(report.delivered),
+        webhook_retries: u64::from(report.retrying),
+        webhook_endpoints_disabled: count(report.disabled.len()),
+        webhook_accounts_failed: count(report.failures.len()),
     };
     drop(record.append_on_drop(super::sink()));
 }

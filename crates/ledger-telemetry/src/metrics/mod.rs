@@ -30,7 +30,9 @@ use metrique::emf::Emf;
 use metrique::writer::sink::global_entry_sink;
 use metrique::writer::{AttachGlobalEntrySinkExt, BoxEntrySink, FormatExt};
 
-pub use ledger::{CommissionSource, commission_created, payout_run, stripe_webhook};
+pub use ledger::{
+    CommissionSource, commission_created, payout_run, stripe_webhook, webhook_dispatch,
+};
 
 /// The CloudWatch namespace of every metric.
 pub const NAMESPACE: &str = "partner-ledger";
