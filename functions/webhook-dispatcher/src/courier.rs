@@ -76,10 +76,11 @@ impl HttpCourier {
         let mut http = HttpConnector::new_with_resolver(CheckedResolver(destinations));
         http.enforce_http(false);
         http.set_connect_timeout(Some(TIMEOUT));
-        // The provider named rather than hyper-rustls's `aws-lc-rs` feature,
-        // which would give hyper-rustls, and the AWS SDK above it, a second build.
+        // The provider named, as the DynamoDB client names it (ledger-store's
+        // https_client), rather than chosen by a hyper-rustls feature that
+        // would give rustls, and the AWS SDK above it, a second build.
         let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
+            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
             .map_err(|e| format!("no root certificates: {e}"))?
             .https_or_http()
             .enable_http1()

@@ -54,7 +54,7 @@ pub fn record(report: &Report, trigger: &str) {
         return;
     }
     for (account, error) in &report.failures {
-        lambda_http::tracing::error!(%account, %error, trigger, "webhook deliveries failed in an account");
+        tracing::error!(%account, %error, trigger, "webhook deliveries failed in an account");
     }
     ledger_telemetry::metrics::webhook_dispatch(report, trigger);
 }

@@ -134,7 +134,7 @@ pub async fn run<C: Courier + Send + 'static>(
         .ok_or("the table has no stream (template.yaml's StreamSpecification)")?
         .to_string();
     let mut iterators = api.iterators(&stream).await?;
-    lambda_http::tracing::info!(%stream, shards = iterators.len(), "webhook dispatcher polling the local stream");
+    tracing::info!(%stream, shards = iterators.len(), "webhook dispatcher polling the local stream");
     let mut sweep = tokio::time::interval(SWEEP);
     let mut poll = tokio::time::interval(POLL);
     loop {

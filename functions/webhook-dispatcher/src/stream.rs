@@ -29,9 +29,7 @@ pub fn events(records: &Value) -> Vec<OutboxEvent> {
         .filter_map(|element| {
             let text = element["S"].as_str()?;
             OutboxEvent::parse(text)
-                .inspect_err(
-                    |error| lambda_http::tracing::error!(%error, "outbox element passed over"),
-                )
+                .inspect_err(|error| tracing::error!(%error, "outbox element passed over"))
                 .ok()
         })
         .collect()
