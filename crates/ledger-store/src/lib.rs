@@ -14,6 +14,7 @@ pub mod fx_rates;
 pub mod keys;
 mod pages;
 pub mod partner_groups;
+pub mod partner_stats;
 pub mod partners;
 pub mod payout_runs;
 pub mod payouts;
