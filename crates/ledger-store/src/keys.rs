@@ -129,9 +129,14 @@ pub struct Tally {
 
 /// The items the account's whole commissions list is counted on: every
 /// commission the account earns adds to it, concurrent sales of different
-/// partners included. 32 items keep two of a burst's transactions apart
-/// (one in 32 meet) and its list page within one BatchGetItem.
-pub const COMMISSIONS_TALLY_SHARDS: u16 = 32;
+/// partners included. 96 items keep two of a burst's transactions apart
+/// (one in 96 meet; with 32, one account's 64-sender burst still lost a
+/// third of its transactions on them) while the list page's count still
+/// fits one BatchGetItem beside the request's authentication (100 keys),
+/// and the check that none counts anything one transaction (A2). No
+/// commission ever leaves the list, so counts kept on fewer shards before
+/// stay exact: their items are the first ones.
+pub const COMMISSIONS_TALLY_SHARDS: u16 = 96;
 
 /// The items a partner's statistics (and its commissions list's tally) are
 /// kept on: every sale of the partner adds to one of them, the commission's
