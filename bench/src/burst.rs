@@ -50,7 +50,7 @@ struct Burst {
 
 pub async fn measure(env: &TestEnv) -> Result<Vec<Figure>, String> {
     let mut figures = Vec::new();
-    for accounts in [1] {
+    for accounts in [1, 20] {
         eprintln!("bench: burst ingest, {accounts} account(s): setting up");
         let customers = set_up(env, accounts).await?;
         eprintln!("bench: burst ingest, {accounts} account(s): {EVENTS} events");
@@ -172,17 +172,6 @@ async fn send(table: &str, customers: &[Customer]) -> Result<Burst, String> {
     }
     burst.latencies.sort();
     burst.tally = model.tally();
-    {
-        let mut kinds: BTreeMap<String, (usize, u64)> = BTreeMap::new();
-        for (key, rejected) in model.rejections() {
-            let kind: String = key.sk.split('#').take(if key.sk.starts_with("TALLY") { 3 } else { 1 }).collect::<Vec<_>>().join("#");
-            let kind = if kind.starts_with("TALLY#commissions#shard") || kind == "TALLY#commissions" { "TALLY#commissions(account)".to_string() } else { kind };
-            let e = kinds.entry(kind).or_default();
-            e.0 += 1;
-            e.1 += rejected.conflicts as u64;
-        }
-        eprintln!("DIAG conflicts by kind: {kinds:?}");
-    }
     burst.hottest = model.rejections().first().map(|(key, rejected)| {
         let kind = key.sk.split('#').next().unwrap_or_default();
         format!(
