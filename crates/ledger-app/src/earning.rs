@@ -28,7 +28,7 @@ use ledger_core::views::commission::snapshot;
 use ledger_store::commissions::{self, SaleFacts};
 use ledger_store::unique::{Claim, SaleRoute};
 use ledger_store::{
-    Key, Ref, Store, StoreError, campaigns, fx_rates, partner_groups, partners, referrals,
+    Key, Ref, Store, StoreError, campaigns, fx_rates, partner_groups, partner_stats, referrals,
 };
 
 /// The paying customer, as far as the first read found them.
@@ -106,6 +106,7 @@ pub async fn earn_sale(
         priced_by_group: priced.as_ref().and_then(|(_, group)| group.as_ref()),
         figures_read: priced.as_ref().map(|(p, _)| p.figures_read),
         stale_route,
+        statistics: &sale.statistics,
     };
     commissions::create(store, &account.id, &commission, &sale.partner, Some(facts)).await?;
     Ok(Earned::Commission(Box::new(commission)))
@@ -158,6 +159,8 @@ pub async fn replay(
 struct Sale {
     referral: Referral,
     partner: Partner,
+    /// What each shard of the partner's statistics held.
+    statistics: partner_stats::Shards,
     campaign: Option<Campaign>,
     hinted_group: Option<PartnerGroup>,
     default_group: Option<PartnerGroup>,
@@ -197,7 +200,7 @@ impl Sale {
                 known
                     .is_none()
                     .then(|| Key::referral(account_id, &referral_id)),
-                Key::partner(account_id, &route.partner_id),
+                partner_stats::read(account_id, &route.partner_id),
                 route
                     .campaign_id
                     .as_ref()
@@ -223,7 +226,7 @@ impl Sale {
                 .transpose()?
                 .ok_or(Error::NotFound("referral"))?,
         };
-        let Some(partner) = partner.map(partners::from_item).transpose()? else {
+        let Some((partner, statistics)) = partner else {
             return Ok(Err("the referral's partner no longer exists".into()));
         };
         if let Some(reason) = refusal(&partner) {
@@ -238,6 +241,7 @@ impl Sale {
             rates,
             referral,
             partner,
+            statistics,
         }))
     }
 

@@ -12,12 +12,13 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use super::partner_stats::{self, Shards};
 use super::unique::Claim;
 use super::{
     Changes, Condition, Entity, FilteredList, IndexEntry, Item, Key, Listing, Ref, Store,
     StoreError, Tally, UniqueValue, decode, encode, tallies, timestamp, unique,
 };
-use ledger_core::engine::{Band, FiguresRead};
+use ledger_core::engine::FiguresRead;
 use ledger_core::model::{
     Commission, CommissionStatus, Decision, Id, Partner, PayoutStatus, Referral, Reversed,
     RewardUnit,
@@ -152,6 +153,8 @@ pub struct SaleFacts<'a> {
     pub figures_read: Option<FiguresRead>,
     /// The customer claim that routed the sale, when its group hint is stale.
     pub stale_route: Option<&'a Ref<Claim>>,
+    /// What each shard of the partner's statistics held when pricing read them.
+    pub statistics: &'a Shards,
 }
 
 /// Creates `commission` for `partner` (as read), claiming its idempotency
@@ -178,7 +181,7 @@ pub async fn create(
         writes.push(unique::claim_as(store, account, value, &claim)?);
     }
     writes.push(store.put(to_item(account, commission)?, Condition::absent())?);
-    writes.push(credit_partner(store, account, commission, partner, sale)?);
+    writes.extend(credit_partner(store, account, commission, partner, sale)?);
     let mut lists = vec![
         Tally::commissions(None, None),
         Tally::commissions(Some(&partner.id), None),
@@ -219,51 +222,19 @@ fn credit_partner(
     commission: &Commission,
     partner: &Partner,
     sale: Option<SaleFacts<'_>>,
-) -> Result<TransactWriteItem, StoreError> {
-    let new_customer = sale.is_some_and(|s| s.referral.paid_charges == 0);
-    let mut condition = super::partners::in_good_standing();
-    if let Some(group) = sale.and_then(|s| s.priced_by_group) {
-        condition = condition.and(
-            Condition::new("group_id = :group")
-                .value(":group", AttributeValue::S(group.to_string())),
-        );
-    }
-    if let Some(read) = sale.and_then(|s| s.figures_read) {
-        condition = within(condition, "ltv_total", read.partner_ltv);
-        condition = within(condition, "qualified_customers", read.qualified_customers);
-    }
-    store.update(
-        &Key::partner(account, &partner.id),
-        &format!(
-            "ADD ltv_total :sale, {} :amount, qualified_customers :new",
-            super::partners::commissions_total(commission.unit)
-        ),
-        [
-            (
-                ":sale",
-                number(commission.sale_amount.unwrap_or(Decimal::ZERO)),
-            ),
-            (":amount", number(commission.amount)),
-            (":new", number(u8::from(new_customer))),
-        ],
-        condition,
-    )
-}
-
-/// `condition`, and `attribute` within `band`: concurrent sales that leave
-/// a partner figure where pricing saw it may both commit, whichever first.
-fn within<K: ToString>(mut condition: Condition, attribute: &str, band: Band<K>) -> Condition {
-    if let Some(at_least) = band.at_least {
-        let name = format!(":{attribute}_at_least");
-        condition = condition
-            .and(Condition::new(format!("{attribute} >= {name}")).value(&name, number(at_least)));
-    }
-    if let Some(below) = band.below {
-        let name = format!(":{attribute}_below");
-        condition = condition
-            .and(Condition::new(format!("{attribute} < {name}")).value(&name, number(below)));
-    }
-    condition
+) -> Result<Vec<TransactWriteItem>, StoreError> {
+    let credit = partner_stats::Credit {
+        commission: &commission.id,
+        unit: commission.unit,
+        amount: commission.amount,
+        sale_amount: commission.sale_amount.unwrap_or(Decimal::ZERO),
+        new_customer: sale.is_some_and(|s| s.referral.paid_charges == 0),
+    };
+    let priced = partner_stats::Priced {
+        by_group: sale.and_then(|s| s.priced_by_group),
+        figures: sale.and_then(|s| Some((s.figures_read?, s.statistics))),
+    };
+    partner_stats::credit(store, account, &partner.id, &credit, priced)
 }
 
 /// Counts the sale as the referral's next paid charge (the first one also

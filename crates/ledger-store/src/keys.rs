@@ -130,9 +130,35 @@ pub struct Tally {
 
 /// The items the account's whole commissions list is counted on: every
 /// commission the account earns adds to it, concurrent sales of different
-/// partners included. 32 items keep two of a burst's transactions apart
-/// (one in 32 meet) and its list page within one BatchGetItem.
-pub const COMMISSIONS_TALLY_SHARDS: u16 = 32;
+/// partners included. 96 items keep two of a burst's transactions apart
+/// (one in 96 meet; with 32, one account's 64-sender burst still lost a
+/// third of its transactions on them) while the list page's count still
+/// fits one BatchGetItem beside the request's authentication (100 keys),
+/// and the check that none counts anything one transaction (A2). No
+/// commission ever leaves the list, so counts kept on fewer shards before
+/// stay exact: their items are the first ones.
+pub const COMMISSIONS_TALLY_SHARDS: u16 = 96;
+
+/// The items a partner's statistics (and its commissions list's tally) are
+/// kept on: every sale of the partner adds to one of them, the commission's
+/// shard, so two concurrent sales of one partner meet on an item one time in
+/// 4. Four keeps a partner update that changes the partner's standing or
+/// group (which writes every shard) within a transaction's 100 items.
+pub const PARTNER_STATS_SHARDS: u16 = 4;
+
+/// The shard of `shards` that counts `member`: FNV-1a of the id, so it never
+/// changes with the toolchain. With shard counts that divide one another, two
+/// members on different shards of the smaller count are on different shards
+/// of the larger.
+pub fn shard_of(member: &Id, shards: u16) -> u16 {
+    let hash = member
+        .as_str()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+    (hash % u64::from(shards)) as u16
+}
 
 impl Tally {
     fn single(name: String) -> Self {
@@ -155,7 +181,10 @@ impl Tally {
     pub fn commissions(partner: Option<&Id>, referral: Option<&Id>) -> Self {
         match (partner, referral) {
             (_, Some(referral)) => Self::single(format!("commissions#referral#{referral}")),
-            (Some(partner), None) => Self::single(format!("commissions#partner#{partner}")),
+            (Some(partner), None) => Self {
+                name: format!("commissions#partner#{partner}"),
+                shards: PARTNER_STATS_SHARDS,
+            },
             (None, None) => Self {
                 name: "commissions".into(),
                 shards: COMMISSIONS_TALLY_SHARDS,
@@ -189,15 +218,9 @@ impl Tally {
     }
 
     /// The shard that counts `member`: the same whenever it is added or
-    /// removed. FNV-1a of the id, so it never changes with the toolchain.
+    /// removed ([`shard_of`]).
     pub fn shard_of(&self, member: &Id) -> u16 {
-        let hash = member
-            .as_str()
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-            });
-        (hash % u64::from(self.shards)) as u16
+        shard_of(member, self.shards)
     }
 }
 
@@ -331,6 +354,18 @@ impl Key {
 
     pub fn partner(account: &Id, partner: &Id) -> Self {
         Self::of(account, format!("{PARTNER}{partner}"))
+    }
+
+    /// Item `shard` of the partner's statistics (0 to
+    /// [`PARTNER_STATS_SHARDS`] - 1): the first is the partner item itself,
+    /// the others sort apart from every partner (`PARTNER_STATS#`, which
+    /// `begins_with(sk, PARTNER#)` does not match), so the partner list
+    /// never meets them.
+    pub fn partner_stats(account: &Id, partner: &Id, shard: u16) -> Self {
+        match shard {
+            0 => Self::partner(account, partner),
+            shard => Self::of(account, format!("PARTNER_STATS#{partner}#{shard}")),
+        }
     }
 
     pub fn campaign(account: &Id, campaign: &Id) -> Self {
@@ -920,17 +955,23 @@ mod tests {
     }
 
     #[test]
-    fn only_the_whole_commissions_list_is_counted_on_several_items() {
+    fn only_the_commissions_lists_of_the_account_and_of_a_partner_are_counted_on_several_items() {
         let (a, b) = ids();
         let whole = Tally::commissions(None, None);
         assert_eq!(whole.shards(), COMMISSIONS_TALLY_SHARDS);
         assert_eq!(Key::tally(&a, &whole, 0).sk, "TALLY#commissions");
         assert_eq!(Key::tally(&a, &whole, 3).sk, "TALLY#commissions#shard#3");
+        let partners = Tally::commissions(Some(&b), None);
+        assert_eq!(partners.shards(), PARTNER_STATS_SHARDS);
+        assert_eq!(
+            Key::tally(&a, &partners, 0).sk,
+            "TALLY#commissions#partner#68f76721000000000000000b",
+            "a partner's count from before it was sharded stays on shard 0"
+        );
         for single in [
             Tally::partners(),
             Tally::partners_in_group(&b),
             Tally::campaigns(),
-            Tally::commissions(Some(&b), None),
             Tally::commissions(None, Some(&b)),
             Tally::payouts(None),
             Tally::payouts(Some(&b)),
@@ -938,6 +979,29 @@ mod tests {
         ] {
             assert_eq!(single.shards(), 1, "{single:?}");
         }
+    }
+
+    #[test]
+    fn partner_stats_shards_are_the_partner_item_and_items_the_partner_list_never_reads() {
+        let (a, p) = ids();
+        assert_eq!(Key::partner_stats(&a, &p, 0), Key::partner(&a, &p));
+        let (_, values) = Listing::partners(&a).key_condition();
+        let prefix = values[":prefix"].as_s().unwrap();
+        assert!(Key::partner(&a, &p).sk.starts_with(prefix.as_str()));
+        for shard in 1..PARTNER_STATS_SHARDS {
+            let key = Key::partner_stats(&a, &p, shard);
+            assert_eq!(key.pk, Key::partner(&a, &p).pk);
+            assert_eq!(
+                key.sk,
+                format!("PARTNER_STATS#68f76721000000000000000b#{shard}")
+            );
+            assert!(!key.sk.starts_with(prefix.as_str()), "{key:?}");
+        }
+        assert_eq!(
+            COMMISSIONS_TALLY_SHARDS % PARTNER_STATS_SHARDS,
+            0,
+            "sales on different partner shards stay apart on the account's tally"
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod https_client;
 pub mod keys;
 mod pages;
 pub mod partner_groups;
+pub mod partner_stats;
 pub mod partners;
 pub mod payout_runs;
 pub mod payouts;
@@ -270,14 +271,18 @@ impl Store {
     /// Runs `items` as one all-or-nothing TransactWriteItems. A transaction
     /// cancelled only because another one held an item (`TransactionConflict`)
     /// wrote nothing and is sent again, with backoff, up to [`MAX_ROUNDS`]
-    /// times; a failed condition is the caller's to judge.
+    /// times; a failed condition is the caller's to judge. The first wait is
+    /// the shortest ([`backoff`] of round 0, up to 10 ms): the cancellation
+    /// comes back about one transaction's latency after it was sent, by
+    /// which time the transaction holding the item has mostly finished, so
+    /// a longer one would only add to the sale's latency.
     pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
         let mut round = 0;
         loop {
             match self.transact_once(items.clone()).await {
                 Err(e) if e.is_conflict_only() && round + 1 < MAX_ROUNDS => {
                     round += 1;
-                    tokio::time::sleep(backoff(round)).await;
+                    tokio::time::sleep(backoff(round - 1)).await;
                 }
                 done => return done,
             }
@@ -401,7 +406,7 @@ pub fn readable<T>(item: Item, decode: impl FnOnce(Item) -> Result<T, StoreError
 const MAX_BATCH_GET: usize = 100;
 
 /// How many times one transaction is sent while it only collides with
-/// others (`TransactionConflict`): with the backoff below, about 2.5 s of
+/// others (`TransactionConflict`): with the backoff below, about 1.3 s of
 /// waiting at the most. Handlers retry a lost race on top of this
 /// (`http::retry_contended`), so a collision alone rarely reaches a caller.
 const MAX_ROUNDS: u32 = 8;

@@ -16,8 +16,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Condition, Entity, Item, Key, Listing, PageRequest, Ref, Store, StoreError, Tally, UniqueValue,
-    decode, encode, tallies, unique,
+    Condition, Entity, Item, Key, Listing, PageRequest, Store, StoreError, Tally, UniqueValue,
+    decode, encode, partner_stats, tallies, unique,
 };
 use ledger_core::model::partner::Reference;
 use ledger_core::model::{Id, Link, Partner, PartnerStats, PromoCode, RewardUnit};
@@ -111,6 +111,9 @@ fn to_item(account: &Id, partner: &Partner) -> Result<Item, StoreError> {
     Ok(item)
 }
 
+/// The partner its item holds, with the statistics of that item alone
+/// (shard 0 of [`super::partner_stats`]; a read through
+/// [`at`] or [`find`] sums them all).
 pub fn from_item(mut item: Item) -> Result<Partner, StoreError> {
     let mut unit_totals = BTreeMap::new();
     for unit in RewardUnit::OTHER_THAN_CASH {
@@ -155,9 +158,9 @@ impl Entity for Partner {
     }
 }
 
-/// The partner `id` of `account`.
-pub fn at(account: &Id, id: &Id) -> Ref<Partner> {
-    Ref::new(Key::partner(account, id))
+/// The partner `id` of `account`, its statistics summed over their shards.
+pub fn at(account: &Id, id: &Id) -> partner_stats::Whole {
+    partner_stats::whole(account, id)
 }
 
 /// Takes a statistic out of the item and parses the number's text exactly
@@ -183,22 +186,19 @@ pub async fn page(
     request: PageRequest<'_>,
 ) -> Result<(Vec<Partner>, Option<Id>), StoreError> {
     let page = store.page(&Listing::partners(account), request).await?;
-    let partners: Vec<Partner> = page
+    let mut partners: Vec<Partner> = page
         .items
         .into_iter()
         .map(from_item)
         .collect::<Result<_, _>>()?;
+    partner_stats::add_shards(store, account, &mut partners).await?;
     let last = partners.last().filter(|_| page.more).map(|p| p.id.clone());
     Ok((partners, last))
 }
 
 /// The partner `id` of `account`, if there is one.
 pub async fn find(store: &Store, account: &Id, id: &Id) -> Result<Option<Partner>, StoreError> {
-    store
-        .get(&Key::partner(account, id))
-        .await?
-        .map(from_item)
-        .transpose()
+    store.read(&at(account, id)).await
 }
 
 /// The new parent `first` and its ancestors, one read per generation,
@@ -353,6 +353,11 @@ pub fn update(
         )?,
     );
     exchange_values(store, account, Some(before), after, &mut transaction)?;
+    if (after.approved, after.banned, &after.group_id)
+        != (before.approved, before.banned, &before.group_id)
+    {
+        transaction.bookkeeping(partner_stats::copy_standing(store, account, after)?);
+    }
     if after.group_id != before.group_id {
         transaction.push(
             Guard::Exists(Reference::Group),
@@ -563,6 +568,49 @@ mod tests {
         assert_eq!(from_item(item.clone()).unwrap().stats.clicks, 0);
         item.insert("ltv_total".into(), AttributeValue::S("12".into()));
         assert!(matches!(from_item(item), Err(StoreError::Corrupt(_))));
+    }
+
+    #[test]
+    fn a_change_of_standing_or_group_is_copied_onto_every_statistics_shard() {
+        let (account, before) = partner();
+        let store = Store::new(
+            aws_sdk_dynamodb::Client::from_conf(
+                aws_sdk_dynamodb::Config::builder()
+                    .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+                    .build(),
+            ),
+            "table",
+        );
+        let copies = |after: &Partner| {
+            let transaction = update(&store, &account, &before, after, &[]).unwrap();
+            transaction
+                .writes
+                .iter()
+                .filter_map(|(_, write)| write.update())
+                .filter(|update| {
+                    update.key()["sk"]
+                        .as_s()
+                        .is_ok_and(|sk| sk.starts_with("PARTNER_STATS#"))
+                })
+                .count()
+        };
+        let shards = usize::from(crate::keys::PARTNER_STATS_SHARDS) - 1;
+        let mut renamed = before.clone();
+        renamed.first_name = Some("Anne".into());
+        assert_eq!(
+            copies(&renamed),
+            0,
+            "a profile change leaves the shards alone"
+        );
+        let mut banned = before.clone();
+        banned.banned = true;
+        let mut unapproved = before.clone();
+        unapproved.approved = false;
+        let mut moved = before.clone();
+        moved.group_id = Id::parse("68f76721000000000000000c").unwrap();
+        for after in [banned, unapproved, moved] {
+            assert_eq!(copies(&after), shards, "{after:?}");
+        }
     }
 
     #[test]

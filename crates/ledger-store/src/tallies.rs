@@ -134,18 +134,18 @@ mod tests {
     fn members_spread_over_every_shard_and_each_keeps_its_own() {
         let tally = Tally::commissions(None, None);
         let now = chrono::Utc::now();
-        let members: Vec<Id> = (0..2_000).map(|_| Id::generate(now)).collect();
+        let members: Vec<Id> = (0..20_000).map(|_| Id::generate(now)).collect();
         let mut used = vec![0u32; usize::from(tally.shards())];
         for member in &members {
             used[usize::from(tally.shard_of(member))] += 1;
         }
-        let expected = 2_000 / u32::from(tally.shards());
+        let expected = 20_000 / u32::from(tally.shards());
         assert!(
             used.iter().all(|&n| n > expected / 2 && n < expected * 2),
             "{used:?}"
         );
         // A stored count is only right while every build puts a member on the
-        // same shard: FNV-1a of this id, modulo 32, is 4.
+        // same shard: FNV-1a of this id, modulo 96, is 4.
         let pinned = Id::parse("68f76721000000000000000b").unwrap();
         assert_eq!(tally.shard_of(&pinned), 4);
     }

@@ -70,6 +70,14 @@ impl Condition {
         self
     }
 
+    /// Either condition must hold.
+    pub fn or(mut self, other: Condition) -> Self {
+        self.expression = format!("({}) OR ({})", self.expression, other.expression);
+        self.values.extend(other.values);
+        self.names.extend(other.names);
+        self
+    }
+
     pub(super) fn into_parts(self) -> ConditionParts {
         ConditionParts {
             expression: self.expression,
@@ -136,6 +144,27 @@ impl Store {
             .condition_expression(condition.expression)
             .set_expression_attribute_names(non_empty(condition.names))
             .set_expression_attribute_values(non_empty(all));
+        Ok(TransactWriteItem::builder()
+            .update(built(update.build())?)
+            .build())
+    }
+
+    /// `SET`/`ADD` on one item whatever it holds, creating it when absent.
+    pub fn upsert(
+        &self,
+        key: &Key,
+        expression: &str,
+        values: impl IntoIterator<Item = (&'static str, AttributeValue)>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let values = values
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        let update = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(key.item_key()))
+            .update_expression(expression)
+            .set_expression_attribute_values(non_empty(values));
         Ok(TransactWriteItem::builder()
             .update(built(update.build())?)
             .build())

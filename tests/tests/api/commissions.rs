@@ -24,7 +24,10 @@ use harness::paths::{
 };
 use harness::{Reply, TestEnv, seed};
 use http::{Method, Request, StatusCode};
-use ledger_core::model::Id;
+use ledger_core::model::{Id, RewardUnit};
+use ledger_store::keys::PARTNER_STATS_SHARDS;
+use ledger_store::partner_stats::{self, Credit, Priced};
+use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 const BULK_APPROVE: &str = "/2026-02-01/commissions/approve.json";
@@ -967,6 +970,132 @@ async fn a_banned_partner_earns_nothing() {
     }
     assert_eq!(env.item_count().await, before, "nothing was written");
     assert_eq!(stats(&env, &ann).await, figures("0", "0", "0"));
+}
+
+/// The partner `id`'s standing action (`ban`, `unban`), expecting 200.
+async fn stand(env: &TestEnv, id: &str, action: &str) {
+    let reply = env
+        .call(
+            Method::POST,
+            &format!("/2026-02-01/partners/{id}/{action}.json"),
+            Some(&env.key_a),
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+}
+
+/// A sale read before a ban or a move and committed after it: whichever
+/// shard of the partner's statistics its commission goes to, the copy of the
+/// standing and group that the partner write left there refuses it. Before
+/// any such write no shard holds a copy and the sale counts; after an unban
+/// every shard takes one, and the partner reads as the sum of them all.
+#[tokio::test]
+async fn a_sale_read_before_a_ban_or_a_move_credits_no_statistics_shard_after_it() {
+    let env = TestEnv::new().await;
+    let group = create_default_group(&env).await;
+    let ann = ann(&env).await;
+    let account = Id::parse(&env.account_a).unwrap();
+    let (partner, group) = (Id::parse(&ann).unwrap(), Id::parse(&group).unwrap());
+    let per_shard = || -> Vec<Id> {
+        (0..PARTNER_STATS_SHARDS)
+            .map(|shard| {
+                std::iter::repeat_with(|| Id::generate(Utc::now()))
+                    .find(|id| partner_stats::shard_of(id) == shard)
+                    .unwrap()
+            })
+            .collect()
+    };
+    let credit_all = |commissions: Vec<Id>| {
+        let (env, account, partner, group) = (&env, &account, &partner, &group);
+        async move {
+            let mut outcomes = Vec::new();
+            for commission in &commissions {
+                let credit = Credit {
+                    commission,
+                    unit: RewardUnit::Cash,
+                    amount: Decimal::ONE,
+                    sale_amount: Decimal::TEN,
+                    new_customer: true,
+                };
+                let priced = Priced {
+                    by_group: Some(group),
+                    figures: None,
+                };
+                let writes =
+                    partner_stats::credit(&env.store, account, partner, &credit, priced).unwrap();
+                outcomes.push(match env.store.transact(writes).await {
+                    Ok(()) => "credited",
+                    Err(refused) if refused.failed_condition(0) => "refused",
+                    Err(other) => panic!("{other}"),
+                });
+            }
+            outcomes
+        }
+    };
+    let every = |outcome| vec![outcome; usize::from(PARTNER_STATS_SHARDS)];
+
+    assert_eq!(credit_all(per_shard()).await, every("credited"));
+    assert_eq!(stats(&env, &ann).await, figures("40", "4", "4"));
+    stand(&env, &ann, "ban").await;
+    assert_eq!(credit_all(per_shard()).await, every("refused"));
+    stand(&env, &ann, "unban").await;
+    assert_eq!(credit_all(per_shard()).await, every("credited"));
+    let other = create_group(
+        &env,
+        "Other",
+        json!([{"type": "recurring", "percentage": 5}]),
+    )
+    .await;
+    let moved = env
+        .put(&partner_path(&ann), json!({"partner": {"group_id": other}}))
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
+    assert_eq!(
+        credit_all(per_shard()).await,
+        every("refused"),
+        "priced by the group the partner left"
+    );
+    assert_eq!(stats(&env, &ann).await, figures("80", "8", "8"));
+}
+
+/// Sales priced from the partner's figures (an LTV upgrade from 250) land
+/// on different shards of its statistics, yet each is priced with every sale
+/// that committed before it: the first three at 10 %, the rest at 15 %.
+#[tokio::test]
+async fn concurrent_sales_priced_from_the_partners_figures_each_see_every_earlier_sale() {
+    let env = TestEnv::new().await;
+    create_group(
+        &env,
+        "Default",
+        json!([
+            {"type": "recurring", "percentage": 10},
+            {"type": "partner_ltv_upgrade", "min_ltv_total": 250, "upgrade_percentage": 5}
+        ]),
+    )
+    .await;
+    let ann = ann(&env).await;
+    let mut referrals = Vec::new();
+    for k in 0..5 {
+        referrals.push(customer(&env, &format!("c{k}@example.com"), "ann").await);
+    }
+    let replies = join_all(referrals.iter().enumerate().map(|(k, referral)| {
+        env.post(
+            COMMISSIONS,
+            sale(referral, "100", &format!("evt_upgrade_{k}")),
+        )
+    }))
+    .await;
+    let mut amounts: Vec<String> = replies
+        .iter()
+        .map(|reply| {
+            assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+            num(&reply.body["commission"]["amount"])
+        })
+        .collect();
+    amounts.sort();
+    assert_eq!(amounts, ["10", "10", "10", "15", "15"]);
+    assert_eq!(stats(&env, &ann).await, figures("500", "60", "5"));
 }
 
 // ---------------------------------------------------------------------------

@@ -16,7 +16,8 @@ use futures::future::join_all;
 use harness::iam::acting_as;
 use harness::json::id_of;
 use harness::objects::{
-    self, create_default_group, create_partner, create_referral, read_commission, read_partner,
+    self, create_default_group, create_group, create_partner, create_referral, read_commission,
+    read_partner,
 };
 use harness::paths::{COMMISSIONS, REFUNDS, SALES, webhook_path};
 use harness::stripe::{StripePayment, Version};
@@ -847,6 +848,45 @@ async fn sale_events_name_the_customer_three_ways_and_replay_exactly_once() {
         concurrent.iter().map(|r| &r.body).collect::<Vec<_>>()
     );
     assert_eq!(stats(&env, &ann).await, (d("350"), d("35")));
+}
+
+/// Sale events priced from the partner's figures (an LTV upgrade from 250)
+/// land on different shards of its statistics, yet each is priced with
+/// every sale recorded before it: the first three at 10 %, the rest at 15 %.
+#[tokio::test]
+async fn concurrent_sale_events_priced_from_the_partners_figures_each_see_every_earlier_sale() {
+    let env = TestEnv::new().await;
+    create_group(
+        &env,
+        "Default",
+        json!([
+            {"type": "recurring", "percentage": 10},
+            {"type": "partner_ltv_upgrade", "min_ltv_total": 250, "upgrade_percentage": 5}
+        ]),
+    )
+    .await;
+    let ann = partner(&env, "ann").await;
+    let mut referrals = Vec::new();
+    for k in 0..5 {
+        referrals.push(referred(&env, "ann", &format!("cus_up{k}")).await);
+    }
+    let replies = join_all(referrals.iter().enumerate().map(|(k, referral)| {
+        env.post(
+            SALES,
+            sale_by("referral_id", referral, &format!("up_{k}"), "100"),
+        )
+    }))
+    .await;
+    let mut amounts: Vec<Decimal> = replies
+        .iter()
+        .map(|reply| {
+            assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+            dec(&reply.body["event"]["commission"]["amount"])
+        })
+        .collect();
+    amounts.sort();
+    assert_eq!(amounts, ["10", "10", "10", "15", "15"].map(d));
+    assert_eq!(stats(&env, &ann).await, (d("500"), d("60")));
 }
 
 #[tokio::test]
