@@ -3,6 +3,7 @@
 //! commission by its own routes and by the payment events that move it.
 
 pub mod commission;
+pub mod payout;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;

@@ -15,11 +15,11 @@ use serde::Deserialize;
 use super::unique::Claim;
 use super::{
     Changes, Condition, Entity, FilteredList, IndexEntry, Item, Key, Listing, Ref, Store,
-    StoreError, Tally, UniqueValue, decode, encode, tallies, timestamp, unique,
+    StoreError, Tally, UniqueValue, decode, encode, events, tallies, timestamp, unique,
 };
 use ledger_core::engine::{Band, FiguresRead};
 use ledger_core::model::{
-    Commission, CommissionStatus, Decision, Id, Partner, PayoutStatus, Referral, Reversed,
+    Commission, CommissionStatus, Decision, Event, Id, Partner, PayoutStatus, Referral, Reversed,
     RewardUnit,
 };
 use ledger_core::money::Currency;
@@ -156,13 +156,15 @@ pub struct SaleFacts<'a> {
 
 /// Creates `commission` for `partner` (as read), claiming its idempotency
 /// keys and adding the payment to the partner's statistics and, for a sale,
-/// to the referral's paid charges.
+/// to the referral's paid charges; `events` (its creation's) are written
+/// with it.
 pub async fn create(
     store: &Store,
     account: &Id,
     commission: &Commission,
     partner: &Partner,
     sale: Option<SaleFacts<'_>>,
+    events: &[Event],
 ) -> Result<(), StoreError> {
     let claim = Claim {
         holder: commission.id.clone(),
@@ -202,6 +204,7 @@ pub async fn create(
         }
     }
     writes.extend(tallies::add(store, account, &lists, &commission.id, 1)?);
+    writes.extend(events::writes(store, account, events)?);
     store.transact(writes).await
 }
 
@@ -338,6 +341,7 @@ pub async fn reverse(
     reversed: &Reversed,
     keys: &[UniqueValue<'_>],
     fingerprint: &str,
+    events: &[Event],
 ) -> Result<(), StoreError> {
     let after = &reversed.commission;
     let changed = reversed.clawback.as_ref().unwrap_or(after);
@@ -379,7 +383,7 @@ pub async fn reverse(
     writes.push(store.change(
         &Key::commission(account, &after.id),
         changes,
-        as_before.and(paid),
+        as_before.and(paid).and(unchanged_since(before)?),
     )?);
     let mut earned = after.amount - before.amount;
     if let Some(clawback) = &reversed.clawback {
@@ -409,7 +413,15 @@ pub async fn reverse(
         ],
         Condition::present(),
     )?);
+    writes.extend(events::writes(store, account, events)?);
     store.transact(writes).await
+}
+
+/// The commission must not have changed since `before` was read, so the
+/// events written with a change show it exactly as it then is.
+fn unchanged_since(before: &Commission) -> Result<Condition, StoreError> {
+    Ok(Condition::new("updated_at = :read_updated_at")
+        .value(":read_updated_at", timestamp(before.updated_at)?))
 }
 
 /// The decimal attribute `name` must still hold `value` (or be absent).
@@ -421,21 +433,36 @@ fn as_read(name: &str, value: Option<Decimal>) -> Condition {
     }
 }
 
-/// Writes a decision taken on `after`, provided the commission is still
-/// pending.
+/// Writes a decision taken on `after` (read as `before`), provided the
+/// commission is still pending and unchanged, with its `events`.
 pub async fn save_decision(
     store: &Store,
     account: &Id,
+    before: &Commission,
     after: &Commission,
+    events: &[Event],
 ) -> Result<(), StoreError> {
-    let write = decision_write(
+    let mut writes = vec![decided(store, account, before, after)?];
+    writes.extend(events::writes(store, account, events)?);
+    store.transact(writes).await
+}
+
+/// The decision `after` of the commission read as `before`, provided it is
+/// still pending and unchanged since.
+fn decided(
+    store: &Store,
+    account: &Id,
+    before: &Commission,
+    after: &Commission,
+) -> Result<TransactWriteItem, StoreError> {
+    decision_write(
         store,
         account,
         &after.id,
         after.status,
         after.status_updated_at,
-    )?;
-    store.transact(vec![write]).await
+        Some(unchanged_since(before)?),
+    )
 }
 
 /// Takes `decision` on the commission `id` at `at`, provided it is still
@@ -447,7 +474,7 @@ pub fn decision(
     decision: Decision,
     at: DateTime<Utc>,
 ) -> Result<TransactWriteItem, StoreError> {
-    decision_write(store, account, id, decision.target(), at)
+    decision_write(store, account, id, decision.target(), at, None)
 }
 
 /// Moves the commission `id` from pending to `status` at `at` (and into
@@ -458,6 +485,7 @@ fn decision_write(
     id: &Id,
     status: CommissionStatus,
     at: DateTime<Utc>,
+    unchanged: Option<Condition>,
 ) -> Result<TransactWriteItem, StoreError> {
     let [(gsi2pk, pk), (gsi2sk, sk)] = status_entry(account, status, id).attributes();
     let mut changes = Changes::set(Item::from([
@@ -479,10 +507,14 @@ fn decision_write(
         ));
         changes.copy.push((GSI4[1], PAYABLE_SK));
     }
+    let pending = in_status(account, CommissionStatus::Pending, ":from");
     store.change(
         &Key::commission(account, id),
         changes,
-        in_status(account, CommissionStatus::Pending, ":from"),
+        match unchanged {
+            Some(unchanged) => pending.and(unchanged),
+            None => pending,
+        },
     )
 }
 
@@ -614,42 +646,23 @@ pub async fn save_fulfilment(
     store.transact(vec![write]).await
 }
 
-/// Why a bulk decision changed nothing.
-#[derive(Debug, thiserror::Error)]
-pub enum BulkDecisionError {
-    /// These commissions are unknown or no longer pending.
-    #[error("not pending: {0:?}")]
-    NotPending(Vec<Id>),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// Takes `decision` on every commission of `ids` in one transaction: all of
-/// them must exist and be pending, or none changes.
+/// Writes the decisions taken on commissions read as `before` (`after`,
+/// in the same order) in one transaction with their `events`: each must
+/// still be pending and unchanged, or none changes.
 pub async fn decide_all(
     store: &Store,
     account: &Id,
-    ids: &[Id],
-    decision: Decision,
-    now: DateTime<Utc>,
-) -> Result<(), BulkDecisionError> {
-    let writes = ids
+    before: &[Commission],
+    after: &[Commission],
+    events: &[Event],
+) -> Result<(), StoreError> {
+    let mut writes = before
         .iter()
-        .map(|id| self::decision(store, account, id, decision, now))
+        .zip(after)
+        .map(|(before, after)| decided(store, account, before, after))
         .collect::<Result<Vec<_>, StoreError>>()?;
-    store.transact(writes).await.map_err(|e| {
-        let refused: Vec<Id> = ids
-            .iter()
-            .enumerate()
-            .filter(|(index, _)| e.failed_condition(*index))
-            .map(|(_, id)| id.clone())
-            .collect();
-        if refused.is_empty() {
-            BulkDecisionError::Store(e)
-        } else {
-            BulkDecisionError::NotPending(refused)
-        }
-    })
+    writes.extend(events::writes(store, account, events)?);
+    store.transact(writes).await
 }
 
 /// Writes the notes of `after` that `notes` names.

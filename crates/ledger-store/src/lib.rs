@@ -10,6 +10,7 @@ pub mod campaigns;
 mod codec;
 pub mod commissions;
 mod entity;
+pub mod events;
 pub mod fx_rates;
 pub mod keys;
 mod pages;

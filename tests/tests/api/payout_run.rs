@@ -206,7 +206,9 @@ impl<'a> Ledger<'a> {
         let mut after = payout.clone();
         assert!(after.settle(outcome, Utc::now()).unwrap());
         store
-            .transact(vec![payouts::settle(store, &self.account, &after).unwrap()])
+            .transact(vec![
+                payouts::settle(store, &self.account, payout, &after).unwrap(),
+            ])
             .await
             .unwrap();
         if outcome == Settlement::Failed {
