@@ -19,8 +19,7 @@ use super::{
 };
 use ledger_core::engine::{Band, FiguresRead};
 use ledger_core::model::{
-    Commission, CommissionStatus, Decision, Event, Id, Partner, PayoutStatus, Referral, Reversed,
-    RewardUnit,
+    Commission, CommissionStatus, Event, Id, Partner, PayoutStatus, Referral, Reversed, RewardUnit,
 };
 use ledger_core::money::Currency;
 
@@ -449,7 +448,7 @@ pub async fn save_decision(
 
 /// The decision `after` of the commission read as `before`, provided it is
 /// still pending and unchanged since.
-fn decided(
+pub fn decided(
     store: &Store,
     account: &Id,
     before: &Commission,
@@ -461,20 +460,8 @@ fn decided(
         &after.id,
         after.status,
         after.status_updated_at,
-        Some(unchanged_since(before)?),
+        unchanged_since(before)?,
     )
-}
-
-/// Takes `decision` on the commission `id` at `at`, provided it is still
-/// pending (the payout run's approval; it reads nothing first).
-pub fn decision(
-    store: &Store,
-    account: &Id,
-    id: &Id,
-    decision: Decision,
-    at: DateTime<Utc>,
-) -> Result<TransactWriteItem, StoreError> {
-    decision_write(store, account, id, decision.target(), at, None)
 }
 
 /// Moves the commission `id` from pending to `status` at `at` (and into
@@ -485,7 +472,7 @@ fn decision_write(
     id: &Id,
     status: CommissionStatus,
     at: DateTime<Utc>,
-    unchanged: Option<Condition>,
+    unchanged: Condition,
 ) -> Result<TransactWriteItem, StoreError> {
     let [(gsi2pk, pk), (gsi2sk, sk)] = status_entry(account, status, id).attributes();
     let mut changes = Changes::set(Item::from([
@@ -507,14 +494,10 @@ fn decision_write(
         ));
         changes.copy.push((GSI4[1], PAYABLE_SK));
     }
-    let pending = in_status(account, CommissionStatus::Pending, ":from");
     store.change(
         &Key::commission(account, id),
         changes,
-        match unchanged {
-            Some(unchanged) => pending.and(unchanged),
-            None => pending,
-        },
+        in_status(account, CommissionStatus::Pending, ":from").and(unchanged),
     )
 }
 
@@ -545,12 +528,14 @@ impl Payable {
 }
 
 /// Puts the commission `payable` into the payout `payout`, provided it is
-/// still approved, unpaid and of the amount the run summed: a refund or a
-/// second run that got there first cancels the transaction instead.
+/// still approved, unpaid, of the amount the run summed and unchanged since
+/// it was `read` (as its event shows it): a refund or a second run that got
+/// there first cancels the transaction instead.
 pub fn pay(
     store: &Store,
     account: &Id,
     payable: &Payable,
+    read: &Commission,
     payout: &Id,
     at: DateTime<Utc>,
 ) -> Result<TransactWriteItem, StoreError> {
@@ -578,7 +563,9 @@ pub fn pay(
     store.change(
         &Key::commission(account, &payable.id),
         changes,
-        unpaid.and(in_status(account, CommissionStatus::Approved, ":approved")),
+        unpaid
+            .and(in_status(account, CommissionStatus::Approved, ":approved"))
+            .and(unchanged_since(read)?),
     )
 }
 
