@@ -149,13 +149,17 @@ async fn approving_a_commission_records_one_event_naming_the_key() {
         .await;
     assert_eq!(denied.status, StatusCode::CONFLICT, "{:?}", denied.body);
     let (all, envelope) = events(&env, "").await;
-    assert_eq!(envelope["count"], json!(2), "{all:?}");
-    assert_eq!(stored_events(&env).await, (2, 2));
+    assert_eq!(envelope["count"], json!(3), "{all:?}");
+    assert_eq!(stored_events(&env).await, (3, 3));
 
     // Newest first.
     assert_eq!(
         all.iter().map(|e| e["type"].clone()).collect::<Vec<_>>(),
-        [json!("commission.approved"), json!("commission.created")]
+        [
+            json!("commission.approved"),
+            json!("commission.created"),
+            json!("partner.created")
+        ]
     );
 }
 
@@ -180,8 +184,8 @@ async fn a_bulk_decision_shares_one_item_yet_lists_and_gets_each_event() {
 
     let reply = env.post(BULK_APPROVE, json!({ "ids": taken })).await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
-    // 99 creations, one item each; 99 approvals in one item.
-    assert_eq!(stored_events(&env).await, (100, 198));
+    // The partner and 99 creations, one item each; 99 approvals in one item.
+    assert_eq!(stored_events(&env).await, (101, 199));
 
     let (approved, envelope) = events(&env, "type=commission.approved&size=10").await;
     assert_eq!(envelope["count"], json!(99));
@@ -306,7 +310,7 @@ async fn concurrent_decisions_record_exactly_one_event_each() {
     let (decided, _) = events(&env, "").await;
     let decisions: Vec<&Value> = decided
         .iter()
-        .filter(|e| e["type"] != json!("commission.created"))
+        .filter(|e| [json!("commission.approved"), json!("commission.denied")].contains(&e["type"]))
         .collect();
     let mut about: Vec<String> = decisions
         .iter()
@@ -402,7 +406,8 @@ async fn a_stripe_sale_names_its_event_and_a_replay_records_nothing() {
         created[0]["actor"],
         json!({"type": "api_key", "id": key_id(&env.key_a)})
     );
-    assert_eq!(stored_events(&env).await, (2, 2));
+    // The partner, the referral and the two sales.
+    assert_eq!(stored_events(&env).await, (4, 4));
 }
 
 #[tokio::test]
@@ -440,4 +445,63 @@ async fn unknown_events_are_404_and_other_accounts_see_none() {
         .await;
     let read_only = env.key_with_scopes(&["events:read"]).await;
     assert_scopes_are_enforced(&env, &routes, &wrong, &read_only).await;
+}
+
+#[tokio::test]
+async fn partner_and_referral_changes_record_their_events() {
+    let env = TestEnv::new().await;
+    create_default_group(&env).await;
+    let ann = partner(&env, "ann").await;
+    let actor = json!({"type": "api_key", "id": key_id(&env.key_a)});
+    let action = |verb: &str| format!("/2026-02-01/partners/{ann}/{verb}.json");
+
+    let renamed = env
+        .put(
+            &format!("/2026-02-01/partners/{ann}.json"),
+            json!({"partner": {"first_name": "Annie"}}),
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{:?}", renamed.body);
+    for verb in ["ban", "ban", "unban"] {
+        let reply = env.post(&action(verb), json!({})).await;
+        assert_eq!(reply.status, StatusCode::OK, "{verb}: {:?}", reply.body);
+    }
+    // A refused create (the email is Ann's) records nothing.
+    let taken = env
+        .post("/2026-02-01/partners.json", seed::partner_create("ann"))
+        .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{:?}", taken.body);
+    let referral =
+        id_of(&create_referral(&env, seed::referral_create("carol@example.com", "ann")).await);
+
+    let (all, _) = events(&env, "").await;
+    let kinds: Vec<&str> = all.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "referral.created",
+            "partner.updated",
+            "partner.banned",
+            "partner.updated",
+            "partner.created"
+        ],
+        "newest first, the repeated ban recording nothing"
+    );
+    assert!(all.iter().all(|e| e["actor"] == actor), "{all:?}");
+    assert_eq!(all[0]["data"]["object"]["id"], json!(referral));
+    assert_eq!(all[0]["data"]["previous"], json!({}));
+    assert_eq!(all[1]["data"]["previous"]["banned"], json!(true));
+    assert_eq!(all[2]["data"]["previous"]["banned"], json!(false));
+    assert_eq!(
+        all[3]["data"]["previous"]["first_name"],
+        all[4]["data"]["object"]["first_name"]
+    );
+    assert_eq!(all[3]["data"]["object"]["first_name"], json!("Annie"));
+    let shown = objects::read_partner(&env, &ann).await;
+    assert_eq!(all[1]["data"]["object"], shown);
+    let (about_ann, _) = events(&env, &format!("object_id={ann}&type=partner.banned")).await;
+    assert_eq!(
+        ids(&about_ann),
+        [all[2]["id"].as_str().unwrap().to_string()]
+    );
 }
