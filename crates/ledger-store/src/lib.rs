@@ -48,6 +48,10 @@ pub use write::{Changes, Condition};
 /// A raw table item.
 pub type Item = HashMap<String, AttributeValue>;
 
+/// The writes every transaction of a held batch ends with, given the items
+/// it still writes (see [`Store::transact_holding_recorded`]).
+type Trailer<'a, T> = dyn Fn(&[&T]) -> Result<Vec<TransactWriteItem>, StoreError> + Sync + 'a;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// A transaction was cancelled; `reasons[i]` is DynamoDB's code for item `i`
@@ -343,7 +347,7 @@ impl Store {
         items: &'a [T],
         attempts: usize,
         write: impl Fn(&T) -> Result<TransactWriteItem, StoreError>,
-        trailer: &(dyn Fn(&[&T]) -> Result<Vec<TransactWriteItem>, StoreError> + Sync),
+        trailer: &Trailer<'_, T>,
     ) -> Result<Vec<&'a T>, StoreError> {
         let mut left: Vec<&T> = items.iter().collect();
         let mut tried = 0;

@@ -104,7 +104,7 @@ async fn approving_a_commission_records_one_event_naming_the_key() {
     let (created, envelope) = events(&env, "type=commission.created").await;
     assert_eq!(envelope["count"], json!(1), "{envelope}");
     assert_eq!(envelope["entities"], json!("Event"));
-    assert_eq!(objects_of(&created), [commission.clone()]);
+    assert_eq!(objects_of(&created), std::slice::from_ref(&commission));
     assert_eq!(created[0]["actor"], actor);
     assert_eq!(created[0]["account_id"], json!(env.account_a));
     assert_eq!(created[0]["data"]["previous"], json!({}));
@@ -307,7 +307,7 @@ async fn concurrent_decisions_record_exactly_one_event_each() {
             reply.body
         );
     }
-    let (decided, _) = events(&env, "").await;
+    let (decided, _) = events(env, "").await;
     let decisions: Vec<&Value> = decided
         .iter()
         .filter(|e| [json!("commission.approved"), json!("commission.denied")].contains(&e["type"]))
@@ -322,11 +322,11 @@ async fn concurrent_decisions_record_exactly_one_event_each() {
     assert_eq!(about, expected, "one decision event per commission");
     for event in decisions {
         let id = event["data"]["object"]["id"].as_str().unwrap();
-        let shown = objects::read_commission(&env, id).await;
+        let shown = objects::read_commission(env, id).await;
         assert_eq!(event["data"]["object"], shown);
         assert_eq!(event["data"]["previous"]["status"], json!("pending"));
     }
-    let (created, _) = events(&env, "type=commission.created").await;
+    let (created, _) = events(env, "type=commission.created").await;
     assert_eq!(created.len(), commissions.len());
 }
 
