@@ -228,8 +228,10 @@ impl TestEnv {
             "referrals"
         } else if under("commissions") {
             "commissions"
-        } else if under("webhooks") || under("events") {
+        } else if under("webhooks") || under("events/sale.json") || under("events/refund.json") {
             "payment-events"
+        } else if under("events") {
+            "events"
         } else if under("payouts") {
             "payouts"
         } else if under("account.json") || under("api_keys") || under("fx_rates") {
@@ -252,6 +254,7 @@ impl TestEnv {
             "referrals" => referrals::router(store),
             "commissions" => commissions::router(store),
             "payment-events" => payment_events::router(store),
+            "events" => events::router(store),
             "payouts" => payouts::router(store),
             "account" => account::router(store),
             "webhook-endpoints" => webhook_endpoints::router(store),

@@ -10,17 +10,20 @@
 use std::collections::HashSet;
 
 use chrono::Utc;
-use ledger_core::model::{Commission, CommissionDraft, Decision, Earner, Earning, Id, Notes};
+use ledger_core::model::{
+    Commission, CommissionDraft, CommissionStatus, Decision, Earner, Earning, EventType, Id, Notes,
+};
 use ledger_core::views::CampaignView;
 use ledger_core::views::commission::snapshot;
-use ledger_store::commissions::{self, BulkDecisionError};
+use ledger_store::commissions;
 use ledger_store::{Found, Key, Store, campaigns, partners, referrals, unique};
 
 use crate::earning::{self, Customer, Earned};
-use crate::{Error, Session, contended};
+use crate::{Error, Session, contended, events};
 
-/// The most commissions one bulk decision takes: one transaction's worth.
-const MAX_BULK: usize = 100;
+/// The most commissions one bulk decision takes: one transaction's worth
+/// (DynamoDB's 100 items) with the item that holds their events.
+pub const MAX_BULK: usize = 99;
 
 /// What a create did.
 pub enum Created {
@@ -71,7 +74,10 @@ async fn create_once(
                 .map(referrals::from_item)
                 .transpose()?
                 .ok_or_else(|| Error::invalid("referral_id", "no referral with this id"))?;
-            match earning::earn_sale(store, &account, Customer::Read(referral), &request).await? {
+            let actor = session.actor();
+            match earning::earn_sale(store, &account, &actor, Customer::Read(referral), &request)
+                .await?
+            {
                 Earned::Commission(commission) => commission,
                 Earned::Refused(reason) => return Err(Error::invalid("referral_id", reason)),
             }
@@ -106,7 +112,14 @@ async fn create_once(
                 snapshot(&partner, view, None),
                 Utc::now(),
             );
-            commissions::create(store, &account.id, &commission, &partner, None).await?;
+            let created = events::of_commissions(
+                EventType::CommissionCreated,
+                &account.id,
+                &session.actor(),
+                commission.created_at,
+                &[(None, &commission)],
+            )?;
+            commissions::create(store, &account.id, &commission, &partner, None, &created).await?;
             Box::new(commission)
         }
     };
@@ -125,20 +138,36 @@ pub async fn decide(
         let (account, commission) = session
             .read(store, commissions::at(session.account_id(), id))
             .await?;
-        let mut commission = commission.found()?;
+        let before = commission.found()?;
+        let mut commission = before.clone();
         let changed = commission
             .decide(decision, Utc::now())
             .map_err(|refused| Error::conflict("invalid_transition", refused.to_string()))?;
         if changed {
-            commissions::save_decision(store, &account.id, &commission).await?;
+            let decided = events::of_commissions(
+                decided_event(decision),
+                &account.id,
+                &session.actor(),
+                commission.status_updated_at,
+                &[(Some(&before), &commission)],
+            )?;
+            commissions::save_decision(store, &account.id, &before, &commission, &decided).await?;
         }
         Ok(commission)
     })
     .await
 }
 
-/// Takes `decision` on every commission of `ids` (1 to 100 distinct ones)
-/// at once: all of them must be pending, or none changes.
+/// The event a decision makes.
+fn decided_event(decision: Decision) -> EventType {
+    match decision.target() {
+        CommissionStatus::Denied => EventType::CommissionDenied,
+        _ => EventType::CommissionApproved,
+    }
+}
+
+/// Takes `decision` on every commission of `ids` (1 to [`MAX_BULK`]
+/// distinct ones) at once: all of them must be pending, or none changes.
 pub async fn decide_all(
     session: &impl Session,
     store: &Store,
@@ -152,25 +181,49 @@ pub async fn decide_all(
             format!("must hold 1 to {MAX_BULK} distinct commission ids"),
         ));
     }
-    let (account, ()) = session.read(store, ()).await?;
     contended(|| async {
-        commissions::decide_all(store, &account.id, ids, decision, Utc::now())
-            .await
-            .map_err(|e| match e {
-                BulkDecisionError::NotPending(refused) => Error::conflict(
-                    "invalid_transition",
-                    format!(
-                        "nothing was {}: these commissions are unknown or not pending: {}",
-                        decision.target().as_str(),
-                        refused
-                            .iter()
-                            .map(Id::as_str)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
+        let refs: Vec<_> = ids
+            .iter()
+            .map(|id| commissions::at(session.account_id(), id))
+            .collect();
+        let (account, read) = session.read(store, refs).await?;
+        let now = Utc::now();
+        let mut refused = Vec::new();
+        let (mut before, mut after) = (Vec::new(), Vec::new());
+        for (id, commission) in ids.iter().zip(read) {
+            let Some(commission) = commission else {
+                refused.push(id.as_str());
+                continue;
+            };
+            let mut decided = commission.clone();
+            match decided.decide(decision, now) {
+                Ok(true) => {
+                    before.push(commission);
+                    after.push(decided);
+                }
+                _ => refused.push(id.as_str()),
+            }
+        }
+        if !refused.is_empty() {
+            return Err(Error::conflict(
+                "invalid_transition",
+                format!(
+                    "nothing was {}: these commissions are unknown or not pending: {}",
+                    decision.target().as_str(),
+                    refused.join(", ")
                 ),
-                BulkDecisionError::Store(e) => e.into(),
-            })
+            ));
+        }
+        let changes: Vec<_> = before.iter().map(Some).zip(&after).collect();
+        let decided = events::of_commissions(
+            decided_event(decision),
+            &account.id,
+            &session.actor(),
+            now,
+            &changes,
+        )?;
+        commissions::decide_all(store, &account.id, &before, &after, &decided).await?;
+        Ok(())
     })
     .await
 }

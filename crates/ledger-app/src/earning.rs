@@ -20,8 +20,8 @@ use chrono::Utc;
 use crate::Error;
 use ledger_core::model::fx_rate::{MAX_RATE_AGE_DAYS, candidate_days};
 use ledger_core::model::{
-    Account, Campaign, ChargeFacts, Commission, CommissionRequest, Earner, Earning, FxRates, Id,
-    Partner, PartnerGroup, Priced, Referral, RuleSource, applicable_rules,
+    Account, Actor, Campaign, ChargeFacts, Commission, CommissionRequest, Earner, Earning,
+    EventType, FxRates, Id, Partner, PartnerGroup, Priced, Referral, RuleSource, applicable_rules,
 };
 use ledger_core::views::CampaignView;
 use ledger_core::views::commission::snapshot;
@@ -73,6 +73,7 @@ pub enum Earned {
 pub async fn earn_sale(
     store: &Store,
     account: &Account,
+    actor: &Actor,
     customer: Customer,
     request: &CommissionRequest,
 ) -> Result<Earned, Error> {
@@ -108,7 +109,22 @@ pub async fn earn_sale(
         stale_route,
         statistics: &sale.statistics,
     };
-    commissions::create(store, &account.id, &commission, &sale.partner, Some(facts)).await?;
+    let created = crate::events::of_commissions(
+        EventType::CommissionCreated,
+        &account.id,
+        actor,
+        commission.created_at,
+        &[(None, &commission)],
+    )?;
+    commissions::create(
+        store,
+        &account.id,
+        &commission,
+        &sale.partner,
+        Some(facts),
+        &created,
+    )
+    .await?;
     Ok(Earned::Commission(Box::new(commission)))
 }
 

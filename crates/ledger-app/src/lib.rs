@@ -18,6 +18,7 @@ pub mod campaigns;
 pub mod commissions;
 pub mod earning;
 mod error;
+pub mod events;
 pub mod fx_rates;
 pub mod invoices;
 pub mod partner_groups;

@@ -9,12 +9,13 @@
 
 use chrono::Utc;
 use ledger_core::model::partner::{PartnerChanges, PartnerDraft, StandingChange};
-use ledger_core::model::{Id, Partner};
+use ledger_core::model::{EventType, Id, Partner};
 use ledger_core::validation::FieldError;
+use ledger_core::views::partner::PartnerDetail;
 use ledger_store::partners::{self, Guard, Refusal};
 use ledger_store::{Found, Store, campaigns};
 
-use crate::{Error, Session, contended};
+use crate::{Error, Session, contended, events};
 
 /// Creates the partner `draft` describes. It starts approved unless the
 /// draft says otherwise or its campaign (named, or the account's default)
@@ -38,7 +39,15 @@ pub async fn create(
         };
         let partner = Partner::create(draft.clone(), &account, needs_approval, Utc::now())
             .map_err(Error::Invalid)?;
+        let created = recorded(
+            session,
+            EventType::PartnerCreated,
+            &account.id,
+            None,
+            &partner,
+        )?;
         partners::create(store, &account.id, &partner)?
+            .recording(store, &account.id, &created)?
             .run(store)
             .await
             .map_err(explain)?;
@@ -74,7 +83,15 @@ pub async fn update(
             }
             _ => Vec::new(),
         };
+        let updated = recorded(
+            session,
+            EventType::PartnerUpdated,
+            &account.id,
+            Some(&before),
+            &after,
+        )?;
         partners::update(store, &account.id, &before, &after, &lineage)?
+            .recording(store, &account.id, &updated)?
             .run(store)
             .await
             .map_err(explain)?;
@@ -98,7 +115,14 @@ pub async fn change_standing(
         let before = partner.found()?;
         let mut after = before.clone();
         if after.change_standing(change, Utc::now()) {
+            let kind = match change {
+                StandingChange::Approve => EventType::PartnerApproved,
+                StandingChange::Ban => EventType::PartnerBanned,
+                StandingChange::Unban => EventType::PartnerUpdated,
+            };
+            let changed = recorded(session, kind, &account.id, Some(&before), &after)?;
             partners::update(store, &account.id, &before, &after, &[])?
+                .recording(store, &account.id, &changed)?
                 .run(store)
                 .await
                 .map_err(explain)?;
@@ -106,6 +130,25 @@ pub async fn change_standing(
         Ok(after)
     })
     .await
+}
+
+/// The event of a change to a partner (`None` before: its creation), as
+/// the partners routes show it.
+fn recorded(
+    session: &impl Session,
+    kind: EventType,
+    account: &Id,
+    before: Option<&Partner>,
+    after: &Partner,
+) -> Result<Vec<ledger_core::model::Event>, Error> {
+    let view = |p: &Partner| PartnerDetail::from(p.clone());
+    events::of_changes(
+        kind,
+        account,
+        &session.actor(),
+        after.updated_at,
+        &[(before.map(view), view(after))],
+    )
 }
 
 /// Explains a refused transaction: a reference to nothing is invalid input,

@@ -5,11 +5,12 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use ledger_core::model::{Id, Payout, Settlement};
+use ledger_core::model::{EventType, Id, Payout, Settlement};
+use ledger_core::views::payout::PayoutView;
 use ledger_store::{Found, Store, payout_runs, payouts};
 
 use crate::payout_run::{Budget, Deadline, PayoutRun, RunReport};
-use crate::{Error, Session, contended};
+use crate::{Error, Session, contended, events};
 
 /// The longest a run started by hand works, from the request's arrival: it
 /// answers over API Gateway, whose integration timeout is 30 s.
@@ -47,14 +48,29 @@ async fn settle(
         let (account, payout) = session
             .read(store, payouts::at(session.account_id(), id))
             .await?;
-        let mut payout = payout.found()?;
+        let before = payout.found()?;
+        let mut payout = before.clone();
         let changed = payout
             .settle(outcome, Utc::now())
             .map_err(|refused| Error::conflict("invalid_transition", refused.to_string()))?;
         if changed {
-            store
-                .transact(vec![payouts::settle(store, &account.id, &payout)?])
-                .await?;
+            let kind = match outcome {
+                Settlement::Paid => EventType::PayoutPaid,
+                Settlement::Failed => EventType::PayoutFailed,
+            };
+            let settled = events::of_changes(
+                kind,
+                &account.id,
+                &session.actor(),
+                payout.status_updated_at,
+                &[(
+                    Some(PayoutView::of(before.clone())),
+                    PayoutView::of(payout.clone()),
+                )],
+            )?;
+            let mut writes = vec![payouts::settle(store, &account.id, &before, &payout)?];
+            writes.extend(ledger_store::events::writes(store, &account.id, &settled)?);
+            store.transact(writes).await?;
         }
         Ok((account.id, payout))
     })

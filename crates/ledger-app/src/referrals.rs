@@ -3,13 +3,16 @@
 //! one. A customer's email and Stripe customer each have one referral.
 
 use chrono::Utc;
-use ledger_core::model::{Attribution, Id, Partner, Referral, ReferralChanges, ReferralDraft};
+use ledger_core::model::{
+    Attribution, EventType, Id, Partner, Referral, ReferralChanges, ReferralDraft,
+};
 use ledger_core::validation::FieldError;
+use ledger_core::views::referral::ReferralView;
 use ledger_store::referrals::ReferralWriteError;
 use ledger_store::unique::Claim;
 use ledger_store::{Found, Store, UniqueValue, campaigns, partners, referrals, unique};
 
-use crate::{Error, Session, contended};
+use crate::{Error, Session, contended, events};
 
 /// Creates the referral `draft` describes. Its partner, or the claim on the
 /// code naming its partner, and its campaign are read with the account.
@@ -47,7 +50,14 @@ pub async fn create(
         )
         .await?;
         let referral = draft.clone().into_referral(&partner, Utc::now());
-        referrals::create(store, &account.id, &referral)
+        let created = events::of_changes(
+            EventType::ReferralCreated,
+            &account.id,
+            &session.actor(),
+            referral.created_at,
+            &[(None, ReferralView::from(referral.clone()))],
+        )?;
+        referrals::create(store, &account.id, &referral, &created)
             .await
             .map_err(written)?;
         Ok(referral)

@@ -13,7 +13,9 @@
 //! order: a dispute won before its withdrawal is known reverses nothing.
 
 use chrono::{DateTime, Utc};
-use ledger_core::model::{Commission, CommissionKind, Id, Reported, ReversalReport};
+use ledger_core::model::{
+    Actor, Commission, CommissionKind, EventType, Id, Reported, ReversalReport,
+};
 use ledger_core::money::Currency;
 use ledger_core::stripe::{Reversal, ReversalChange};
 use ledger_core::validation;
@@ -21,7 +23,7 @@ use ledger_store::{Store, UniqueValue, commissions, unique};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use crate::{Error, Session, contended, earning};
+use crate::{Error, Session, contended, earning, events};
 
 /// How long a reversal that names no customer waits for its sale (Stripe
 /// sends an unanswered event again for three days).
@@ -70,6 +72,7 @@ fn not_recorded(sale: &str) -> Error {
 async fn apply(
     store: &Store,
     account: &Id,
+    actor: &Actor,
     sale: Commission,
     report: &ReversalReport,
     keys: &[UniqueValue<'_>],
@@ -77,7 +80,33 @@ async fn apply(
     let Some(reversed) = sale.reverse(report, Utc::now()) else {
         return Ok(Refunded::NothingToReverse(Box::new(sale)));
     };
-    commissions::reverse(store, account, &sale, &reversed, keys, &report.fingerprint).await?;
+    let at = reversed.commission.updated_at;
+    let mut events = events::of_commissions(
+        EventType::CommissionReversed,
+        account,
+        actor,
+        at,
+        &[(Some(&sale), &reversed.commission)],
+    )?;
+    if let Some(clawback) = &reversed.clawback {
+        events.extend(events::of_commissions(
+            EventType::CommissionCreated,
+            account,
+            actor,
+            at,
+            &[(None, clawback)],
+        )?);
+    }
+    commissions::reverse(
+        store,
+        account,
+        &sale,
+        &reversed,
+        keys,
+        &report.fingerprint,
+        &events,
+    )
+    .await?;
     let moved_money = reversed.moved_money(&sale);
     let changed = Box::new(reversed.clawback.unwrap_or(reversed.commission));
     Ok(if moved_money {
@@ -168,7 +197,7 @@ pub async fn reverse_stripe(
             reported_at: reversal.at,
         };
         let keys = [UniqueValue::Event(event_id), UniqueValue::Refund(&step)];
-        apply(store, &account.id, sale, &report, &keys).await
+        apply(store, &account.id, &session.actor(), sale, &report, &keys).await
     })
     .await
 }
@@ -231,7 +260,7 @@ pub async fn reverse_event(
             reported_at: refund.at.unwrap_or_else(Utc::now),
         };
         let keys = [UniqueValue::Event(refund.event_id)];
-        apply(store, &account.id, sale, &report, &keys).await
+        apply(store, &account.id, &session.actor(), sale, &report, &keys).await
     })
     .await
 }

@@ -7,7 +7,9 @@
 //! flow then reads once more and writes one transaction.
 
 use chrono::Utc;
-use ledger_core::model::{Account, Commission, CommissionDraft, CommissionRequest, EventDate, Id};
+use ledger_core::model::{
+    Account, Actor, Commission, CommissionDraft, CommissionRequest, EventDate, Id,
+};
 use ledger_core::stripe::Payment;
 use ledger_store::unique::Claim;
 use ledger_store::{Key, Ref, Store, UniqueValue, referrals, unique};
@@ -78,10 +80,11 @@ async fn routed(
 async fn earn(
     store: &Store,
     account: &Account,
+    actor: &Actor,
     customer: Customer,
     request: &CommissionRequest,
 ) -> Result<Recorded, Error> {
-    match earning::earn_sale(store, account, customer, request).await {
+    match earning::earn_sale(store, account, actor, customer, request).await {
         Ok(Earned::Commission(commission)) => Ok(Recorded::Earned(commission)),
         Ok(Earned::Refused(_)) => Ok(Recorded::PartnerRefused),
         Err(Error::NotFound("referral")) => Ok(Recorded::NotReferred),
@@ -141,7 +144,7 @@ pub(crate) async fn record_stripe_once(
     }
     .check(account.currency, Utc::now())
     .map_err(Error::Invalid)?;
-    earn(store, &account, customer, &request).await
+    earn(store, &account, &session.actor(), customer, &request).await
 }
 
 /// Records a billing system's `sale`: the same event reported again answers
@@ -200,7 +203,7 @@ pub async fn record_event(
             return Ok(Recorded::Replayed(Some(Box::new(original))));
         }
         match customer {
-            Some(customer) => earn(store, &account, customer, &request).await,
+            Some(customer) => earn(store, &account, &session.actor(), customer, &request).await,
             None => Ok(Recorded::NotReferred),
         }
     })

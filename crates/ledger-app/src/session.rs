@@ -5,7 +5,7 @@
 
 use std::future::Future;
 
-use ledger_core::model::{Account, ApiKey, Id};
+use ledger_core::model::{Account, Actor, ApiKey, Id};
 use ledger_store::{Reads, Store, accounts};
 
 use crate::Error;
@@ -15,6 +15,9 @@ pub trait Session: Sync {
     /// The account the caller claims; keys built from it are read only
     /// through [`Session::read`], which verifies the claim first.
     fn account_id(&self) -> &Id;
+
+    /// What the caller's changes are recorded as caused by, in their events.
+    fn actor(&self) -> Actor;
 
     /// Reads the caller's account and `reads` in one round trip, verifying
     /// the caller on the way.

@@ -3,6 +3,9 @@
 //! commission by its own routes and by the payment events that move it.
 
 pub mod commission;
+pub mod partner;
+pub mod payout;
+pub mod referral;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;

@@ -24,7 +24,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use super::error::ApiError;
-use ledger_core::model::{Access, Account, ApiKey, ApiToken, Id, Resource, Scope};
+use ledger_core::model::{Access, Account, Actor, ApiKey, ApiToken, Id, Resource, Scope};
 use ledger_store::{
     FilteredList, Item, Key, Page, PageRequest, Reads, Store, accounts, api_keys, tallies,
 };
@@ -60,6 +60,7 @@ route_scopes! {
     ReferralsWrite => Referrals: Write,
     CommissionsRead => Commissions: Read,
     CommissionsWrite => Commissions: Write,
+    EventsRead => Events: Read,
     EventsWrite => Events: Write,
     PayoutsRead => Payouts: Read,
     PayoutsWrite => Payouts: Write,
@@ -207,6 +208,14 @@ fn denial(refusal: ApiError) -> ledger_app::Error {
 impl<S: RequiredScope + Sync> ledger_app::Session for Caller<S> {
     fn account_id(&self) -> &Id {
         &self.token.account_id
+    }
+
+    /// The key the request presented: its changes are only written once
+    /// [`ledger_app::Session::read`] verified it.
+    fn actor(&self) -> Actor {
+        Actor::ApiKey {
+            id: self.token.key_id.clone(),
+        }
     }
 
     async fn read<R: Reads + Send + Sync>(

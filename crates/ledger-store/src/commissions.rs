@@ -16,12 +16,11 @@ use super::partner_stats::{self, Shards};
 use super::unique::Claim;
 use super::{
     Changes, Condition, Entity, FilteredList, IndexEntry, Item, Key, Listing, Ref, Store,
-    StoreError, Tally, UniqueValue, decode, encode, tallies, timestamp, unique,
+    StoreError, Tally, UniqueValue, decode, encode, events, tallies, timestamp, unique,
 };
 use ledger_core::engine::FiguresRead;
 use ledger_core::model::{
-    Commission, CommissionStatus, Decision, Id, Partner, PayoutStatus, Referral, Reversed,
-    RewardUnit,
+    Commission, CommissionStatus, Event, Id, Partner, PayoutStatus, Referral, Reversed, RewardUnit,
 };
 use ledger_core::money::Currency;
 
@@ -159,13 +158,15 @@ pub struct SaleFacts<'a> {
 
 /// Creates `commission` for `partner` (as read), claiming its idempotency
 /// keys and adding the payment to the partner's statistics and, for a sale,
-/// to the referral's paid charges.
+/// to the referral's paid charges; `events` (its creation's) are written
+/// with it.
 pub async fn create(
     store: &Store,
     account: &Id,
     commission: &Commission,
     partner: &Partner,
     sale: Option<SaleFacts<'_>>,
+    events: &[Event],
 ) -> Result<(), StoreError> {
     let claim = Claim {
         holder: commission.id.clone(),
@@ -205,6 +206,7 @@ pub async fn create(
         }
     }
     writes.extend(tallies::add(store, account, &lists, &commission.id, 1)?);
+    writes.extend(events::writes(store, account, events)?);
     store.transact(writes).await
 }
 
@@ -309,6 +311,7 @@ pub async fn reverse(
     reversed: &Reversed,
     keys: &[UniqueValue<'_>],
     fingerprint: &str,
+    events: &[Event],
 ) -> Result<(), StoreError> {
     let after = &reversed.commission;
     let changed = reversed.clawback.as_ref().unwrap_or(after);
@@ -350,7 +353,7 @@ pub async fn reverse(
     writes.push(store.change(
         &Key::commission(account, &after.id),
         changes,
-        as_before.and(paid),
+        as_before.and(paid).and(unchanged_since(before)?),
     )?);
     let mut earned = after.amount - before.amount;
     if let Some(clawback) = &reversed.clawback {
@@ -380,7 +383,15 @@ pub async fn reverse(
         ],
         Condition::present(),
     )?);
+    writes.extend(events::writes(store, account, events)?);
     store.transact(writes).await
+}
+
+/// The commission must not have changed since `before` was read, so the
+/// events written with a change show it exactly as it then is.
+fn unchanged_since(before: &Commission) -> Result<Condition, StoreError> {
+    Ok(Condition::new("updated_at = :read_updated_at")
+        .value(":read_updated_at", timestamp(before.updated_at)?))
 }
 
 /// The decimal attribute `name` must still hold `value` (or be absent).
@@ -392,33 +403,36 @@ fn as_read(name: &str, value: Option<Decimal>) -> Condition {
     }
 }
 
-/// Writes a decision taken on `after`, provided the commission is still
-/// pending.
+/// Writes a decision taken on `after` (read as `before`), provided the
+/// commission is still pending and unchanged, with its `events`.
 pub async fn save_decision(
     store: &Store,
     account: &Id,
+    before: &Commission,
     after: &Commission,
+    events: &[Event],
 ) -> Result<(), StoreError> {
-    let write = decision_write(
+    let mut writes = vec![decided(store, account, before, after)?];
+    writes.extend(events::writes(store, account, events)?);
+    store.transact(writes).await
+}
+
+/// The decision `after` of the commission read as `before`, provided it is
+/// still pending and unchanged since.
+pub fn decided(
+    store: &Store,
+    account: &Id,
+    before: &Commission,
+    after: &Commission,
+) -> Result<TransactWriteItem, StoreError> {
+    decision_write(
         store,
         account,
         &after.id,
         after.status,
         after.status_updated_at,
-    )?;
-    store.transact(vec![write]).await
-}
-
-/// Takes `decision` on the commission `id` at `at`, provided it is still
-/// pending (the payout run's approval; it reads nothing first).
-pub fn decision(
-    store: &Store,
-    account: &Id,
-    id: &Id,
-    decision: Decision,
-    at: DateTime<Utc>,
-) -> Result<TransactWriteItem, StoreError> {
-    decision_write(store, account, id, decision.target(), at)
+        unchanged_since(before)?,
+    )
 }
 
 /// Moves the commission `id` from pending to `status` at `at` (and into
@@ -429,6 +443,7 @@ fn decision_write(
     id: &Id,
     status: CommissionStatus,
     at: DateTime<Utc>,
+    unchanged: Condition,
 ) -> Result<TransactWriteItem, StoreError> {
     let [(gsi2pk, pk), (gsi2sk, sk)] = status_entry(account, status, id).attributes();
     let mut changes = Changes::set(Item::from([
@@ -453,7 +468,7 @@ fn decision_write(
     store.change(
         &Key::commission(account, id),
         changes,
-        in_status(account, CommissionStatus::Pending, ":from"),
+        in_status(account, CommissionStatus::Pending, ":from").and(unchanged),
     )
 }
 
@@ -484,12 +499,14 @@ impl Payable {
 }
 
 /// Puts the commission `payable` into the payout `payout`, provided it is
-/// still approved, unpaid and of the amount the run summed: a refund or a
-/// second run that got there first cancels the transaction instead.
+/// still approved, unpaid, of the amount the run summed and unchanged since
+/// it was `read` (as its event shows it): a refund or a second run that got
+/// there first cancels the transaction instead.
 pub fn pay(
     store: &Store,
     account: &Id,
     payable: &Payable,
+    read: &Commission,
     payout: &Id,
     at: DateTime<Utc>,
 ) -> Result<TransactWriteItem, StoreError> {
@@ -517,7 +534,9 @@ pub fn pay(
     store.change(
         &Key::commission(account, &payable.id),
         changes,
-        unpaid.and(in_status(account, CommissionStatus::Approved, ":approved")),
+        unpaid
+            .and(in_status(account, CommissionStatus::Approved, ":approved"))
+            .and(unchanged_since(read)?),
     )
 }
 
@@ -585,42 +604,23 @@ pub async fn save_fulfilment(
     store.transact(vec![write]).await
 }
 
-/// Why a bulk decision changed nothing.
-#[derive(Debug, thiserror::Error)]
-pub enum BulkDecisionError {
-    /// These commissions are unknown or no longer pending.
-    #[error("not pending: {0:?}")]
-    NotPending(Vec<Id>),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// Takes `decision` on every commission of `ids` in one transaction: all of
-/// them must exist and be pending, or none changes.
+/// Writes the decisions taken on commissions read as `before` (`after`,
+/// in the same order) in one transaction with their `events`: each must
+/// still be pending and unchanged, or none changes.
 pub async fn decide_all(
     store: &Store,
     account: &Id,
-    ids: &[Id],
-    decision: Decision,
-    now: DateTime<Utc>,
-) -> Result<(), BulkDecisionError> {
-    let writes = ids
+    before: &[Commission],
+    after: &[Commission],
+    events: &[Event],
+) -> Result<(), StoreError> {
+    let mut writes = before
         .iter()
-        .map(|id| self::decision(store, account, id, decision, now))
+        .zip(after)
+        .map(|(before, after)| decided(store, account, before, after))
         .collect::<Result<Vec<_>, StoreError>>()?;
-    store.transact(writes).await.map_err(|e| {
-        let refused: Vec<Id> = ids
-            .iter()
-            .enumerate()
-            .filter(|(index, _)| e.failed_condition(*index))
-            .map(|(_, id)| id.clone())
-            .collect();
-        if refused.is_empty() {
-            BulkDecisionError::Store(e)
-        } else {
-            BulkDecisionError::NotPending(refused)
-        }
-    })
+    writes.extend(events::writes(store, account, events)?);
+    store.transact(writes).await
 }
 
 /// Writes the notes of `after` that `notes` names.

@@ -289,6 +289,10 @@ fn period_payouts_partition(account: &Id, period: &str) -> String {
     format!("{}#PAYOUTS#PERIOD#{period}", account_partition(account))
 }
 
+fn type_events_partition(account: &Id, kind: &str) -> String {
+    format!("{}#EVENTS#TYPE#{kind}", account_partition(account))
+}
+
 /// The one index partition whose key does not start with an account: the
 /// directory of accounts, which only the scheduled payout run reads (it
 /// holds account items, never anything of theirs).
@@ -314,6 +318,8 @@ const COMMISSION: &str = "COMMISSION#";
 const PAYOUT: &str = "PAYOUT#";
 const WEBHOOK_ENDPOINT: &str = "WEBHOOK_ENDPOINT#";
 const WEBHOOK_DELIVERY: &str = "WEBHOOK_DELIVERY#";
+/// Event items (the outbox): no other item's sort key starts with it.
+pub const EVENT: &str = "EVENT#";
 
 impl Key {
     /// DynamoDB's limits on a partition key and a sort key, in UTF-8 bytes.
@@ -392,6 +398,12 @@ impl Key {
     /// pair, so recording it again finds the first.
     pub fn webhook_delivery(account: &Id, endpoint: &Id, event: &Id) -> Self {
         Self::of(account, format!("{WEBHOOK_DELIVERY}{endpoint}#{event}"))
+    }
+
+    /// The event item whose first event is `first`: one change's events,
+    /// written in the change's own transaction.
+    pub fn events(account: &Id, first: &Id) -> Self {
+        Self::of(account, format!("{EVENT}{first}"))
     }
 
     /// Where an unfinished payout run left off in the account.
@@ -577,6 +589,15 @@ impl IndexEntry {
             index: Index::Gsi1,
             pk: due_deliveries_partition(account),
             sk: format!("{}#{endpoint}#{event}", due_moment(due)),
+        }
+    }
+
+    /// An event item in the list of its type's events.
+    pub fn events_by_type(account: &Id, kind: &str, first: &Id) -> Self {
+        Self {
+            index: Index::Gsi1,
+            pk: type_events_partition(account, kind),
+            sk: format!("{EVENT}{first}"),
         }
     }
 
@@ -795,6 +816,24 @@ impl Listing {
         Self::table(account, format!("{WEBHOOK_DELIVERY}{endpoint}#"))
     }
 
+    /// The account's event items, or those of one type.
+    pub fn events(account: &Id, kind: Option<&str>) -> Self {
+        match kind {
+            None => Self::table(account, EVENT),
+            Some(kind) => Self::indexed(
+                account,
+                EVENT,
+                Index::Gsi1,
+                type_events_partition(account, kind),
+            ),
+        }
+    }
+
+    /// The id range a time-bounded listing reads (inclusive), if bounded.
+    pub fn id_range(&self) -> Option<(&Id, &Id)> {
+        self.between.as_ref().map(|(low, high)| (low, high))
+    }
+
     /// The commissions a payout took.
     pub fn commissions_of_payout(account: &Id, payout: &Id) -> Self {
         let partition = payout_commissions_partition(account, payout);
@@ -919,12 +958,14 @@ mod tests {
             Key::unique(&a, UniqueValue::PartnerEmail("x@example.com")),
             Key::tally(&a, &tally, 0),
             Key::tally(&a, &Tally::commissions(None, None), 5),
+            Key::events(&a, &b),
         ] {
             assert!(key.pk.starts_with("A#68f76721000000000000000a"), "{key:?}");
         }
         for entry in [
             IndexEntry::referral_by_partner(&a, &b, &b),
             IndexEntry::referral_by_status(&a, "active", &b),
+            IndexEntry::events_by_type(&a, "commission.paid", &b),
         ] {
             assert!(
                 entry.pk.starts_with("A#68f76721000000000000000a"),
@@ -944,6 +985,7 @@ mod tests {
             Listing::commissions_of_partner(&a, &b),
             Listing::commissions_with_status(&a, "pending"),
             Listing::commissions_of_referral(&a, &b).created_between(Some(Utc::now()), None),
+            Listing::events(&a, Some("partner.created")),
         ] {
             let (_, values) = listing.key_condition();
             let partition = values[":partition"].as_s().unwrap();

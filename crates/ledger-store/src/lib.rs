@@ -10,6 +10,7 @@ pub mod campaigns;
 mod codec;
 pub mod commissions;
 mod entity;
+pub mod events;
 pub mod fx_rates;
 mod https_client;
 pub mod keys;
@@ -51,6 +52,10 @@ pub use write::{Changes, Condition};
 
 /// A raw table item.
 pub type Item = HashMap<String, AttributeValue>;
+
+/// The writes every transaction of a held batch ends with, given the items
+/// it still writes (see [`Store::transact_holding_recorded`]).
+type Trailer<'a, T> = dyn Fn(&[&T]) -> Result<Vec<TransactWriteItem>, StoreError> + Sync + 'a;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -313,23 +318,27 @@ impl Store {
         }
     }
 
-    /// Writes `write(item)` for each of `items` in one transaction. An item
-    /// whose condition fails (someone else changed it meanwhile) is dropped
-    /// and the rest tried again, up to `attempts` transactions. Answers the
-    /// items written; contention that outlasts the attempts is the last
-    /// cancellation.
-    pub async fn transact_holding<'a, T>(
+    /// Writes `write(item)` for each of `items` in one transaction, with
+    /// `record(written)`: the events of the items it writes. An item whose
+    /// condition fails (someone else changed it meanwhile) is dropped and
+    /// the rest tried again, with their events, up to `attempts`
+    /// transactions. Answers the items written; contention that outlasts
+    /// the attempts is the last cancellation.
+    pub async fn transact_holding_recorded<'a, T>(
         &self,
         items: &'a [T],
         attempts: usize,
         write: impl Fn(&T) -> Result<TransactWriteItem, StoreError>,
+        record: impl Fn(&[&T]) -> Result<Vec<TransactWriteItem>, StoreError> + Sync,
     ) -> Result<Vec<&'a T>, StoreError> {
-        self.holding(items, attempts, write, None).await
+        self.holding(items, attempts, write, &record).await
     }
 
-    /// [`Store::transact_holding`] whose every transaction also carries
-    /// `count(n)`, `n` being the items it writes: a counter kept exact
-    /// whichever items drop out. The counter's own condition failing ends it.
+    /// Writes `write(item)` for each of `items` as
+    /// [`Store::transact_holding_recorded`] does, every transaction also
+    /// carrying `count(n)`, `n` being the items it writes: a counter kept
+    /// exact whichever items drop out. The counter's own condition failing
+    /// ends it.
     pub async fn transact_holding_counted<'a, T>(
         &self,
         items: &'a [T],
@@ -337,15 +346,18 @@ impl Store {
         write: impl Fn(&T) -> Result<TransactWriteItem, StoreError>,
         count: impl Fn(usize) -> Result<TransactWriteItem, StoreError> + Sync,
     ) -> Result<Vec<&'a T>, StoreError> {
-        self.holding(items, attempts, write, Some(&count)).await
+        let trailer = |left: &[&T]| Ok(vec![count(left.len())?]);
+        self.holding(items, attempts, write, &trailer).await
     }
 
+    /// The writes of `left`, then `trailer(left)`, tried until they land;
+    /// a trailer's own condition failing ends it.
     async fn holding<'a, T>(
         &self,
         items: &'a [T],
         attempts: usize,
         write: impl Fn(&T) -> Result<TransactWriteItem, StoreError>,
-        count: Option<&(dyn Fn(usize) -> Result<TransactWriteItem, StoreError> + Sync)>,
+        trailer: &Trailer<'_, T>,
     ) -> Result<Vec<&'a T>, StoreError> {
         let mut left: Vec<&T> = items.iter().collect();
         let mut tried = 0;
@@ -354,12 +366,12 @@ impl Store {
                 .iter()
                 .map(|item| write(item))
                 .collect::<Result<Vec<_>, _>>()?;
-            if let Some(count) = count {
-                writes.push(count(left.len())?);
-            }
+            let trailing = trailer(&left)?;
+            let trailers = left.len()..left.len() + trailing.len();
+            writes.extend(trailing);
             match self.transact(writes).await {
                 Ok(()) => break,
-                Err(e) if e.failed_condition(left.len()) => return Err(e),
+                Err(e) if trailers.clone().any(|i| e.failed_condition(i)) => return Err(e),
                 Err(e) if e.is_contention() && tried + 1 < attempts => {
                     tried += 1;
                     left = left

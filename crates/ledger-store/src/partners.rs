@@ -20,7 +20,7 @@ use super::{
     decode, encode, partner_stats, tallies, unique,
 };
 use ledger_core::model::partner::Reference;
-use ledger_core::model::{Id, Link, Partner, PartnerStats, PromoCode, RewardUnit};
+use ledger_core::model::{Event, Id, Link, Partner, PartnerStats, PromoCode, RewardUnit};
 
 const ENTITY: &str = "partner";
 
@@ -267,6 +267,17 @@ impl PartnerTransaction {
         for write in writes {
             self.push(Guard::Bookkeeping, write);
         }
+    }
+
+    /// Adds the items of the change's `events`, so they are written with it.
+    pub fn recording(
+        mut self,
+        store: &Store,
+        account: &Id,
+        events: &[Event],
+    ) -> Result<Self, StoreError> {
+        self.bookkeeping(super::events::writes(store, account, events)?);
+        Ok(self)
     }
 
     /// Runs every write, all or nothing.

@@ -123,6 +123,7 @@ pub fn extend(
 pub fn settle(
     store: &Store,
     account: &Id,
+    before: &Payout,
     after: &Payout,
 ) -> Result<TransactWriteItem, StoreError> {
     let mut item = to_item(account, after)?;
@@ -139,7 +140,10 @@ pub fn settle(
     store.assign(
         &Key::payout(account, &after.id),
         item,
-        in_status(account, PayoutState::Pending),
+        in_status(account, PayoutState::Pending).and(
+            Condition::new("updated_at = :read_updated_at")
+                .value(":read_updated_at", timestamp(before.updated_at)?),
+        ),
     )
 }
 

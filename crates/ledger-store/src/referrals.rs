@@ -11,7 +11,7 @@ use super::{
     Condition, Entity, IndexEntry, Item, Key, Listing, PageRequest, Ref, Store, StoreError, Tally,
     UniqueValue, decode, encode, tallies, unique,
 };
-use ledger_core::model::{Id, Referral, SubscriptionStatus};
+use ledger_core::model::{Event, Id, Referral, SubscriptionStatus};
 
 const ENTITY: &str = "referral";
 
@@ -149,6 +149,7 @@ pub async fn create(
     store: &Store,
     account: &Id,
     referral: &Referral,
+    events: &[Event],
 ) -> Result<(), ReferralWriteError> {
     let mut claims = Vec::new();
     if let Some(customer) = &referral.stripe_customer_id {
@@ -185,6 +186,7 @@ pub async fn create(
         &referral.id,
         1,
     )?);
+    writes.extend(super::events::writes(store, account, events)?);
     run(store, claims, writes).await
 }
 

@@ -20,7 +20,7 @@ pub const PATH: &str = "/2026-02-01/openapi.json";
 #[openapi(
     info(
         title = "partner-ledger",
-        description = "Partner (affiliate) program backend: partner groups and their commission rules engine, partners, campaigns, referrals, commissions, payment events (signed Stripe webhooks and billing-agnostic sale and refund events), payouts and the scheduled payout run, the account's settings and API keys, and webhook endpoints with signed deliveries of the account's events."
+        description = "Partner (affiliate) program backend: partner groups and their commission rules engine, partners, campaigns, referrals, commissions, payment events (signed Stripe webhooks and billing-agnostic sale and refund events), the activity log of every change, payouts and the scheduled payout run, the account's settings and API keys, and webhook endpoints with signed deliveries of the account's events."
     ),
     modifiers(&BearerKey),
     components(schemas(ErrorEnvelope, ErrorBody, FieldIssue))
@@ -28,7 +28,7 @@ pub const PATH: &str = "/2026-02-01/openapi.json";
 struct Base;
 
 /// Each endpoint group's part of the document, by the binary serving it.
-fn groups() -> [(&'static str, utoipa::openapi::OpenApi); 9] {
+fn groups() -> [(&'static str, utoipa::openapi::OpenApi); 10] {
     [
         ("partner-groups", partner_groups::openapi()),
         ("partners", partners::openapi()),
@@ -36,6 +36,7 @@ fn groups() -> [(&'static str, utoipa::openapi::OpenApi); 9] {
         ("referrals", referrals::openapi()),
         ("commissions", commissions::openapi()),
         ("payment-events", payment_events::openapi()),
+        ("events", events::openapi()),
         ("payouts", payouts::openapi()),
         ("account", account::openapi()),
         ("webhook-endpoints", webhook_endpoints::openapi()),

@@ -67,6 +67,7 @@ pub async fn stripe_webhook(
     let envelope: Envelope = serde_json::from_slice(&payload)
         .map_err(|e| ApiError::BadRequest(format!("not a Stripe event: {e}")))?;
     let id = envelope.id.as_str();
+    let signed = signed.carrying(id);
     let outcome = match &envelope.payment_event() {
         PaymentEvent::Paid(payment) => {
             let recorded = ledger_app::sales::record_stripe(&signed, store, id, payment)

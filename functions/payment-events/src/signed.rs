@@ -14,7 +14,7 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use ledger_app::{Denial, Session};
-use ledger_core::model::{Account, Id};
+use ledger_core::model::{Account, Actor, Id};
 use ledger_core::stripe::{SignatureError, verify};
 use ledger_http::ApiError;
 use ledger_store::{Reads, Store};
@@ -51,6 +51,8 @@ pub struct Signed<'a> {
     received_at: DateTime<Utc>,
     secret: String,
     secrets: &'a Secrets,
+    /// The Stripe event the delivery carries, once it is parsed.
+    event: Option<&'a str>,
 }
 
 /// The one answer for every delivery not proven to come from the account's
@@ -114,7 +116,17 @@ impl<'a> Signed<'a> {
             received_at,
             secret,
             secrets,
+            event: None,
         })
+    }
+
+    /// The delivery, known to carry the Stripe event `id`: what its
+    /// changes' events name as their actor.
+    pub fn carrying(self, id: &'a str) -> Self {
+        Self {
+            event: Some(id),
+            ..self
+        }
     }
 
     /// The account as an event's first read found it, provided its current
@@ -139,6 +151,12 @@ impl<'a> Signed<'a> {
 impl Session for Signed<'_> {
     fn account_id(&self) -> &Id {
         self.account
+    }
+
+    fn actor(&self) -> Actor {
+        Actor::StripeEvent {
+            id: self.event.unwrap_or_default().to_string(),
+        }
     }
 
     async fn read<R: Reads + Send + Sync>(

@@ -9,6 +9,7 @@ mod campaigns;
 mod commissions;
 mod currencies;
 mod deployment;
+mod events;
 mod fx_rates_fetch;
 mod hostile;
 mod lambda_events;

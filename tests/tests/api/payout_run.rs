@@ -19,7 +19,9 @@ use harness::iam::acting_as;
 use harness::{TestEnv, harsh, seed};
 use http::{Method, StatusCode};
 use ledger_app::payout_run::{Budget, PayoutRun, RunReport};
-use ledger_core::model::{Account, Commission, Id, Payout, PayoutState, PayoutStatus, Settlement};
+use ledger_core::model::{
+    Account, Commission, Event, EventType, Id, Payout, PayoutState, PayoutStatus, Settlement,
+};
 use ledger_core::money::Currency;
 use ledger_store::{Item, Key, Store, accounts, commissions, payouts};
 use partner_ledger_admin::bootstrap_account;
@@ -206,7 +208,9 @@ impl<'a> Ledger<'a> {
         let mut after = payout.clone();
         assert!(after.settle(outcome, Utc::now()).unwrap());
         store
-            .transact(vec![payouts::settle(store, &self.account, &after).unwrap()])
+            .transact(vec![
+                payouts::settle(store, &self.account, payout, &after).unwrap(),
+            ])
             .await
             .unwrap();
         if outcome == Settlement::Failed {
@@ -217,9 +221,88 @@ impl<'a> Ledger<'a> {
     }
 
     /// Checks SPEC §4 invariants 3 and 4 on the stored ledger.
+    /// Every event the account's event items hold.
+    async fn events(&self) -> Vec<Event> {
+        self.items()
+            .await
+            .iter()
+            .filter(|item| item["sk"].as_s().is_ok_and(|sk| sk.starts_with("EVENT#")))
+            .flat_map(|item| ledger_store::events::from_item(item).expect("readable events"))
+            .collect()
+    }
+
+    /// The outbox is exact: each approval, payout and payment made so far
+    /// has exactly one event, and no event names a change that is not in
+    /// the ledger (whatever write a run was killed after).
+    async fn assert_events_match(
+        &self,
+        commissions: &[Commission],
+        payouts: &[Payout],
+        when: &str,
+    ) {
+        let events = self.events().await;
+        let of = |kind: EventType| -> Vec<(String, Value)> {
+            events
+                .iter()
+                .filter(|e| e.kind == kind)
+                .map(|e| (e.object_id().unwrap().to_string(), e.data.object.clone()))
+                .collect()
+        };
+        let mut ids: Vec<&Id> = events.iter().map(|e| &e.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), events.len(), "{when}: event ids are unique");
+
+        let mut created: Vec<String> = of(EventType::PayoutCreated)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        created.sort();
+        let mut made: Vec<String> = payouts.iter().map(|p| p.id.to_string()).collect();
+        made.sort();
+        assert_eq!(created, made, "{when}: one payout.created per payout");
+
+        let mut paid: Vec<(String, Value)> = of(EventType::CommissionPaid)
+            .into_iter()
+            .map(|(id, object)| (id, object["payout_id"].clone()))
+            .collect();
+        paid.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut holding: Vec<(String, Value)> = commissions
+            .iter()
+            .filter(|c| c.payout_status == PayoutStatus::Paid)
+            .map(|c| {
+                (
+                    c.id.to_string(),
+                    json!(c.payout_id.as_ref().unwrap().as_str()),
+                )
+            })
+            .collect();
+        holding.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(paid, holding, "{when}: one commission.paid per payment");
+
+        let mut approved: Vec<String> = of(EventType::CommissionApproved)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        approved.sort();
+        let mut decided: Vec<String> = commissions
+            .iter()
+            .filter(|c| c.status == ledger_core::model::CommissionStatus::Approved)
+            .map(|c| c.id.to_string())
+            .collect();
+        decided.sort();
+        assert_eq!(
+            approved, decided,
+            "{when}: one commission.approved per approval"
+        );
+    }
+
     async fn assert_invariants(&self, when: &str) {
         let commissions = self.commissions().await;
         let payouts = self.payouts().await;
+        if payouts.iter().all(|p| p.status == PayoutState::Pending) {
+            self.assert_events_match(&commissions, &payouts, when).await;
+        }
         for commission in &commissions {
             match (&commission.payout_id, commission.payout_status) {
                 (Some(payout), PayoutStatus::Paid) => assert!(

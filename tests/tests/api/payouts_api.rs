@@ -449,9 +449,10 @@ async fn failed_again_finishes_a_release_that_was_interrupted() {
 
     // Marked failed, and the process died before it released anything.
     let account = Id::parse(&env.account_a).unwrap();
-    let mut payout = stored(&env, &id).await;
+    let before = stored(&env, &id).await;
+    let mut payout = before.clone();
     assert_eq!(payout.settle(Settlement::Failed, Utc::now()), Ok(true));
-    let write = payouts::settle(&env.store, &account, &payout).expect("a write");
+    let write = payouts::settle(&env.store, &account, &before, &payout).expect("a write");
     env.store.transact(vec![write]).await.expect("settled");
     assert_eq!(payout_states(&env, &commissions).await, paid_by(&id, 3));
 

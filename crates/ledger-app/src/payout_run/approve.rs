@@ -4,13 +4,13 @@
 //! period's end" is a key range of the pending partition; what is approved
 //! leaves the partition, so a later run re-reads only the flagged ones.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 
 use super::{PayoutRun, plan};
-use ledger_core::model::{Account, Commission, Decision, Id};
+use ledger_core::model::{Account, Commission, Decision, EventType, Id};
 use ledger_store::commissions::{self, Payable};
 use ledger_store::payout_runs::RunPosition;
-use ledger_store::{Store, StoreError, Walk, readable};
+use ledger_store::{Store, StoreError, Walk, events, readable};
 
 /// Transactions tried per chunk before its commissions are left for the
 /// next run (each attempt drops the commissions someone else decided).
@@ -71,11 +71,13 @@ pub(super) async fn approve_due(
             .collect::<Vec<Commission>>();
         // `examined` only passes a commission once everything before it is
         // approved or left alone on purpose.
-        for chunk in plan::approvals(&pending, account.hold_days, now, run.transaction_items) {
+        // Each transaction keeps an item for its approvals' events.
+        let most = run.transaction_items - 1;
+        for chunk in plan::approvals(&pending, account.hold_days, now, most) {
             if run.budget.exhausted() {
                 return Ok(stopped(chunk.after.cloned().or(examined), &approved));
             }
-            approved.add(approve_chunk(store, &account.id, &chunk.commissions, now).await?);
+            approved.add(approve_chunk(store, &account.id, &chunk.commissions, run).await?);
             examined = Some(chunk.through.clone());
         }
         if let Some(last) = pending.last() {
@@ -95,18 +97,46 @@ fn stopped(examined: Option<Id>, approved: &Approved) -> Approval {
     })
 }
 
-/// Approves `chunk` in one transaction; a commission someone decided (or
-/// refunded) meanwhile fails its condition and is dropped before retrying.
+/// Approves `chunk` in one transaction with their events; a commission
+/// someone changed (decided, refunded, annotated) since the index showed it
+/// fails its condition and is dropped before retrying.
 async fn approve_chunk<'a>(
     store: &Store,
     account: &Id,
     chunk: &[&'a Commission],
-    now: DateTime<Utc>,
+    run: &PayoutRun<'_>,
 ) -> Result<Vec<&'a Commission>, StoreError> {
+    let now = run.now;
+    let approval = |c: &Commission| {
+        let mut approved = c.clone();
+        approved.decide(Decision::Approve, now).map(|_| approved)
+    };
+    let actor = run.actor();
     let written = store
-        .transact_holding(chunk, ATTEMPTS, |c| {
-            commissions::decision(store, account, &c.id, Decision::Approve, now)
-        })
+        .transact_holding_recorded(
+            chunk,
+            ATTEMPTS,
+            |c| match approval(c) {
+                Ok(approved) => commissions::decided(store, account, c, &approved),
+                Err(refused) => Err(StoreError::Corrupt(refused.to_string())),
+            },
+            |left| {
+                let after = left
+                    .iter()
+                    .map(|c| approval(c).map_err(|e| StoreError::Corrupt(e.to_string())))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let changes: Vec<_> = left.iter().map(|c| Some(**c)).zip(&after).collect();
+                let approved = crate::events::of_commissions(
+                    EventType::CommissionApproved,
+                    account,
+                    &actor,
+                    now,
+                    &changes,
+                )
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                events::writes(store, account, &approved)
+            },
+        )
         .await;
     match written {
         Ok(approved) => Ok(approved.into_iter().copied().collect()),

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant, SystemTime};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use ledger_core::model::{Account, Id, Period};
+use ledger_core::model::{Account, Actor, Id, Period};
 use ledger_store::Store;
 use ledger_store::payout_runs::{self, AccountFailure, Directory, RunPosition};
 
@@ -95,8 +95,10 @@ pub struct Sweep {
 
 /// One payout run: when it runs, how long it may take, and how large its
 /// transactions may grow.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct PayoutRun<'a> {
+    /// What its changes' events name as their actor.
+    id: Id,
     now: DateTime<Utc>,
     budget: &'a dyn Budget,
     transaction_items: usize,
@@ -106,18 +108,27 @@ impl<'a> PayoutRun<'a> {
     /// DynamoDB's limit on one transaction.
     pub const MAX_TRANSACTION_ITEMS: usize = 100;
     /// The smallest transaction that still pays: a payout opened with one
-    /// commission, and the payout's two list tallies.
-    pub const MIN_TRANSACTION_ITEMS: usize = 4;
+    /// commission, the payout's two list tallies, and the two items of
+    /// their events (the payout's creation, the commission's payment).
+    pub const MIN_TRANSACTION_ITEMS: usize = 4 + pay::EVENT_ITEMS;
 
     pub fn new(now: DateTime<Utc>, budget: &'a dyn Budget) -> Self {
         Self {
+            id: Id::generate(now),
             now,
             budget,
             transaction_items: Self::MAX_TRANSACTION_ITEMS,
         }
     }
 
-    /// Caps each transaction at `items` (4 to 100): tests use small ones
+    /// What the run's changes are recorded as caused by.
+    pub fn actor(&self) -> Actor {
+        Actor::PayoutRun {
+            id: self.id.clone(),
+        }
+    }
+
+    /// Caps each transaction at `items` (6 to 100): tests use small ones
     /// to put many transactions, and so many points to fail at, into a
     /// small ledger.
     pub fn transaction_items(mut self, items: usize) -> Self {

@@ -16,20 +16,28 @@
 use std::collections::{HashMap, HashSet};
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
-use chrono::{DateTime, Utc};
 
 use super::PayoutRun;
 use super::pack::{self, Transaction, Write};
-use super::plan::{self, Group, GroupKey, Payees};
+use super::plan::{self, Group, GroupKey, Payees, PayoutPlan};
 use ledger_core::model::{
-    Account, CommissionStatus, Id, PayoutSlot, PayoutState, PayoutStatus, Period,
+    Account, Commission, CommissionStatus, EventType, Id, PayoutSlot, PayoutState, PayoutStatus,
+    Period,
 };
+use ledger_core::views::payout::PayoutView;
 use ledger_store::commissions::{self, Payable};
 use ledger_store::payout_runs::RunPosition;
 use ledger_store::{Item, Key, Store, StoreError, Walk, partners, payouts, readable};
 
 /// Partners settled together: their payouts and partners fill one BatchGetItem.
 const BATCH: usize = 50;
+/// Items each transaction keeps for its events: one for the payouts it
+/// opens (`payout.created`), one for the commissions it pays
+/// (`commission.paid`).
+pub(super) const EVENT_ITEMS: usize = 2;
+/// The most event text one transaction carries, within DynamoDB's 4 MB a
+/// transaction.
+const MAX_EVENT_TEXT: usize = 3_000_000;
 /// Plans tried for a batch before what is left waits for the next run.
 const ATTEMPTS: usize = 5;
 
@@ -136,11 +144,8 @@ async fn settle(
             tracing::error!(account = %account.id, %partner, %currency,
                 "payable balance beyond the decimal range: left unpaid");
         }
-        let transactions = pack::transactions(&plan.payouts, run.now, run.transaction_items);
-        let writes = transactions
-            .iter()
-            .map(|transaction| writes(store, &account.id, transaction, run.now))
-            .collect::<Result<Vec<_>, _>>()?;
+        let read = paid_as_read(store, &account.id, &plan.payouts).await?;
+        let (transactions, writes) = packed(store, &account.id, &plan.payouts, &read, run)?;
         let mut lost = None;
         for (transaction, writes) in transactions.into_iter().zip(writes) {
             if run.budget.exhausted() {
@@ -221,24 +226,89 @@ async fn refresh(
         .collect())
 }
 
-/// The store's conditional writes of `transaction`, its tallies last.
+/// The commissions `plan` pays, as they are now (strongly consistent): what
+/// their `commission.paid` events show, and what each payment's condition
+/// holds them to.
+async fn paid_as_read(
+    store: &Store,
+    account: &Id,
+    plan: &[PayoutPlan<'_>],
+) -> Result<HashMap<Id, Commission>, StoreError> {
+    let keys: Vec<Key> = plan
+        .iter()
+        .flat_map(|p| &p.commissions)
+        .map(|c| Key::commission(account, &c.id))
+        .collect();
+    let mut read = HashMap::with_capacity(keys.len());
+    for item in store.get_many(&keys.iter().collect::<Vec<_>>()).await? {
+        if let Some(commission) = item.and_then(|item| readable(item, commissions::from_item)) {
+            read.insert(commission.id.clone(), commission);
+        }
+    }
+    Ok(read)
+}
+
+/// `plan` packed into transactions with their writes: as many commissions
+/// a transaction as DynamoDB's limits take with the events they make
+/// (packed again, smaller, while one's events outgrow them).
+fn packed<'a>(
+    store: &Store,
+    account: &Id,
+    plan: &'a [PayoutPlan<'a>],
+    read: &HashMap<Id, Commission>,
+    run: &PayoutRun<'_>,
+) -> Result<(Vec<Transaction<'a>>, Vec<Vec<TransactWriteItem>>), StoreError> {
+    let mut most = run.transaction_items - EVENT_ITEMS;
+    loop {
+        let transactions = pack::transactions(plan, run.now, most);
+        let mut all = Vec::with_capacity(transactions.len());
+        let mut fit = true;
+        for transaction in &transactions {
+            let (writes, text) = writes(store, account, transaction, read, run)?;
+            fit &= writes.len() <= run.transaction_items && text <= MAX_EVENT_TEXT;
+            all.push(writes);
+        }
+        if fit || most <= PayoutRun::MIN_TRANSACTION_ITEMS - EVENT_ITEMS {
+            return Ok((transactions, all));
+        }
+        most = (most / 2).max(PayoutRun::MIN_TRANSACTION_ITEMS - EVENT_ITEMS);
+    }
+}
+
+/// The store's conditional writes of `transaction`, its tallies and then
+/// its events last; and the length of its events' text.
 fn writes(
     store: &Store,
     account: &Id,
     transaction: &Transaction<'_>,
-    now: DateTime<Utc>,
-) -> Result<Vec<TransactWriteItem>, StoreError> {
-    let mut writes = Vec::with_capacity(transaction.items());
+    read: &HashMap<Id, Commission>,
+    run: &PayoutRun<'_>,
+) -> Result<(Vec<TransactWriteItem>, usize), StoreError> {
+    let now = run.now;
+    let mut writes = Vec::with_capacity(transaction.items() + EVENT_ITEMS);
+    let (mut opened, mut paid) = (Vec::new(), Vec::new());
     for write in &transaction.writes {
         writes.push(match write {
-            Write::Open(payout) => payouts::open(store, account, payout)?,
+            Write::Open(payout) => {
+                opened.push((None, PayoutView::of(payout.clone())));
+                payouts::open(store, account, payout)?
+            }
             Write::Extend {
                 before,
                 amount,
                 count,
             } => payouts::extend(store, account, before, *amount, *count, now)?,
             Write::Pay { commission, payout } => {
-                commissions::pay(store, account, commission, payout, now)?
+                let before = read.get(&commission.id).ok_or_else(|| {
+                    StoreError::Corrupt(format!("payable commission {} not found", commission.id))
+                })?;
+                let mut after = before.clone();
+                after.payout_status = PayoutStatus::Paid;
+                after.payout_id = Some(payout.clone());
+                after.updated_at = now;
+                let write = commissions::pay(store, account, commission, before, payout, now)?;
+                paid.push((before, after));
+                write
             }
         });
     }
@@ -247,7 +317,19 @@ fn writes(
     for (tally, delta) in &transaction.tallies {
         writes.push(store.increment(&Key::tally(account, tally, 0), *delta)?);
     }
-    Ok(writes)
+    let story = |e: crate::Error| StoreError::Corrupt(e.to_string());
+    let actor = run.actor();
+    let mut events =
+        crate::events::of_changes(EventType::PayoutCreated, account, &actor, now, &opened)
+            .map_err(story)?;
+    let paid: Vec<_> = paid.iter().map(|(b, a)| (Some(*b), a)).collect();
+    events.extend(
+        crate::events::of_commissions(EventType::CommissionPaid, account, &actor, now, &paid)
+            .map_err(story)?,
+    );
+    let text = events.iter().map(|e| e.canonical().len()).sum();
+    writes.extend(ledger_store::events::writes(store, account, &events)?);
+    Ok((writes, text))
 }
 
 /// For each group, the slot its commissions go to this period and the

@@ -6,6 +6,7 @@ pub mod campaign;
 mod change;
 pub mod commission;
 pub mod commission_request;
+pub mod event;
 pub mod fx_rate;
 pub mod id;
 pub mod partner;
@@ -30,6 +31,7 @@ pub use commission_request::{
     BillingPeriod, CommissionDraft, CommissionKind, CommissionRequest, ConvertedSale, Earning,
     EventDate, RewardUnit,
 };
+pub use event::{Actor, Event, EventData, EventEnvelope, EventType};
 pub use fx_rate::{Conversion, FxRates, FxRatesDraft};
 pub use id::Id;
 pub use partner::{Link, Partner, PartnerStats, PromoCode};
