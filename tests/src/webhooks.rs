@@ -4,11 +4,13 @@
 //! `make run` runs it (polling the table's stream), endpoints registered for
 //! a local receiver, and outbox items.
 //!
-//! [`write_outbox_event`] STANDS IN for the events outbox until it lands: it
-//! writes an item of the outbox contract's shape (`pk = A#<account>`, `sk`
-//! beginning with `EVENT#`, `events` an L of S holding the event's JSON) the
-//! way the events' own transactions will, so the dispatcher is tested on the
-//! stream records it will read in production.
+//! [`write_outbox_event`] writes an outbox item of the contract's shape
+//! (`pk = A#<account>`, `sk` beginning with `EVENT#`, `events` an L of S
+//! holding the event's JSON) directly, so a delivery test picks any event
+//! type without making the change behind it; the dispatcher reads the same
+//! stream records as from the changes' own transactions, which
+//! `webhook_deliveries::an_approval_through_the_api_is_delivered_once_and_logged_with_its_key`
+//! covers end to end.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -149,8 +151,7 @@ pub async fn listen(
 }
 
 /// Writes an outbox item holding one event of `event_type` in `account`
-/// (STANDING IN for the events outbox: see the module doc) and answers the
-/// event's id and JSON text.
+/// (see the module doc) and answers the event's id and JSON text.
 pub async fn write_outbox_event(
     env: &TestEnv,
     account: &str,

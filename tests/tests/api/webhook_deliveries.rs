@@ -10,14 +10,17 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
-use harness::TestEnv;
 use harness::iam::acting_as;
+use harness::json::{exact, id_of};
+use harness::objects::{self, create_default_group, create_partner};
+use harness::paths::{COMMISSIONS, commission_action_path};
 use harness::webhooks::{Receiver, listen, settled_log, start_dispatcher, write_outbox_event};
+use harness::{TestEnv, seed};
 use http::StatusCode;
 use ledger_app::webhook_dispatch::{Courier, Dispatcher, Posted};
-use ledger_core::model::Id;
+use ledger_core::model::{ApiToken, Id};
 use ledger_core::webhooks::{DeliveryStatus, RetrySchedule};
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// The retry schedule's first wait in these tests: 50 ms, then 200 ms, ...
 const FAST_RETRIES_MS: u64 = 50;
@@ -98,6 +101,69 @@ async fn a_commission_receiver_gets_exactly_one_verified_delivery_per_event() {
             .next_within(Duration::from_millis(200))
             .await
             .is_none()
+    );
+}
+
+/// Issue 18's bar, through the real outbox: the API approves a commission,
+/// and a receiver registered for `commission.*` gets exactly one verified
+/// `commission.approved` delivery, which the activity log lists with the
+/// approving key as its actor.
+#[tokio::test]
+async fn an_approval_through_the_api_is_delivered_once_and_logged_with_its_key() {
+    let env = TestEnv::new().await;
+    let _dispatcher = start_dispatcher(&env, FAST_RETRIES_MS).await;
+    create_default_group(&env).await;
+    let partner = id_of(&create_partner(&env, seed::partner_create("ann")).await);
+    let created = objects::create(
+        &env,
+        COMMISSIONS,
+        "commission",
+        json!({"commission": {
+            "commission_type": "custom",
+            "partner_id": partner,
+            "amount": exact("12.5"),
+            "event_id": "evt_approved_once"
+        }}),
+    )
+    .await;
+    let commission = id_of(&created);
+    let (endpoint, mut receiver) =
+        listen(&env, &env.account_a, &["commission.approved"], "200", "0").await;
+
+    let reply = env
+        .post(&commission_action_path(&commission, "approve"), json!({}))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+
+    let delivery = verified(&mut receiver).await;
+    let event: Value = serde_json::from_str(&delivery.body).expect("a JSON event");
+    assert_eq!(event["type"], "commission.approved");
+    assert_eq!(event["data"]["object"]["id"], json!(commission));
+    assert_eq!(event["data"]["object"]["status"], "approved");
+    assert_eq!(event["data"]["previous"]["status"], "pending");
+    assert_eq!(
+        delivery.webhook_id, event["id"],
+        "webhook-id is the event id"
+    );
+    let key = ApiToken::parse(&env.key_a).expect("a token").key_id;
+    assert_eq!(
+        event["actor"],
+        json!({"type": "api_key", "id": key.to_string()})
+    );
+
+    let (logged, _) =
+        objects::walk(&env, "/2026-02-01/events.json", "type=commission.approved").await;
+    assert_eq!(
+        logged,
+        [event],
+        "the activity log lists the delivered event, byte for byte the same"
+    );
+    let log = settled_log(&env, &env.account_a, &endpoint).await;
+    assert_eq!(log.len(), 1, "one delivery: {log:?}");
+    assert_eq!(log[0].status, DeliveryStatus::Succeeded);
+    assert!(
+        receiver.next_within(Duration::from_secs(1)).await.is_none(),
+        "the commission's creation is not a commission.approved event"
     );
 }
 
