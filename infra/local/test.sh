@@ -3,7 +3,7 @@
 #   the venv (pinned tools), installed in the background while cargo compiles
 #   -> cargo fmt --check
 #   -> one `cargo build --workspace --all-targets` with clippy -D warnings (below), then each
-#      function as make run builds it, which must compile nothing again
+#      function as make run builds it, which must compile no dependency again
 #   -> the emulator's own tests (test_emulator.py: DynamoDB's limits, the injected faults)
 #   -> cfn-lint template.yaml
 #   -> `make run` torn down by SIGTERM and SIGHUP (test_run_signals.sh), alone
@@ -104,22 +104,26 @@ with_clippy() {
 step "cargo build --workspace --all-targets (clippy -D warnings)" with_clippy cargo build --workspace --all-targets
 # make run and cargo lambda watch build the functions without the dev-dependencies (lib.sh
 # build_functions), into the same target/debug paths the suite spawns: built here, before the
-# lanes, nothing replaces a binary under a running test. The workspace's Cargo.toml aligns the
-# features the dev-dependencies turn on, so this build finds every crate built by the one above
-# and compiles nothing; a crate it compiles is a feature set that drifted, which would make every
-# fresh make run and make test compile it and everything above it twice.
+# lanes, nothing replaces a binary under a running test. Without clippy-driver, as make run builds
+# them, so a developer's next make run finds them built: the workspace's own crates compile once
+# more (clippy-driver is part of their fingerprint), but no dependency does. The workspace's
+# Cargo.toml aligns the features the dev-dependencies turn on; a dependency compiled here is a
+# feature set that drifted, which would make every fresh make run and make test compile it, and
+# everything above it, twice.
 functions_built_once() {
-  local output
+  local output drifted
   output=$(build_functions 2>&1) || {
     printf '%s\n' "$output" >&2
     return 1
   }
-  if grep -q '^ *Compiling' <<<"$output"; then
-    grep '^ *Compiling' <<<"$output" >&2
-    die "the functions' build compiled the crates above again: their features differ from the tests' build (compare cargo tree -e normal,build -f '{p} [{f}]' with -e normal,build,dev, and align them in the workspace's Cargo.toml)"
+  # A workspace crate's line names its path: `Compiling ledger-core v0.1.0 (/repo/crates/...)`.
+  drifted=$(grep -E '^ *Compiling [^ ]+ v[^ ]+$' <<<"$output" || true)
+  if [[ -n "$drifted" ]]; then
+    printf '%s\n' "$drifted" >&2
+    die "the functions' build compiled dependencies again: their features differ from the tests' build (compare cargo tree -e normal,build -f '{p} [{f}]' with -e normal,build,dev, and align them in the workspace's Cargo.toml)"
   fi
 }
-step "the functions as make run builds them (nothing compiled twice)" functions_built_once
+step "the functions as make run builds them (no dependency compiled twice)" functions_built_once
 join_lanes
 use_venv
 step "DynamoDB emulator tests (limits, faults)" python "$LOCAL_SCRIPTS/test_emulator.py"
