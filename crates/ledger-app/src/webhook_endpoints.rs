@@ -43,24 +43,10 @@ pub async fn update(
     changes: WebhookEndpointChanges,
     destinations: Destinations,
 ) -> Result<WebhookEndpoint, Error> {
-    contended(|| async {
-        let (account, endpoint) = session
-            .read(store, webhook_endpoints::at(session.account_id(), id))
-            .await?;
-        let mut endpoint = endpoint.found()?;
-        let read_at = endpoint.version;
+    change(session, store, id, |endpoint| {
         endpoint
             .apply(changes.clone(), destinations, Utc::now())
-            .map_err(Error::Invalid)?;
-        store
-            .transact(vec![webhook_endpoints::replace(
-                store,
-                &account.id,
-                &endpoint,
-                read_at,
-            )?])
-            .await?;
-        Ok(endpoint)
+            .map_err(Error::Invalid)
     })
     .await
 }
@@ -71,13 +57,28 @@ pub async fn rotate_secret(
     store: &Store,
     id: &Id,
 ) -> Result<WebhookEndpoint, Error> {
+    change(session, store, id, |endpoint| {
+        endpoint.rotate_secret(Utc::now());
+        Ok(())
+    })
+    .await
+}
+
+/// Reads endpoint `id`, changes it with `edit` and writes it back unless
+/// another write came in between (then reads it again: `contended`).
+async fn change(
+    session: &impl Session,
+    store: &Store,
+    id: &Id,
+    edit: impl Fn(&mut WebhookEndpoint) -> Result<(), Error>,
+) -> Result<WebhookEndpoint, Error> {
     contended(|| async {
         let (account, endpoint) = session
             .read(store, webhook_endpoints::at(session.account_id(), id))
             .await?;
         let mut endpoint = endpoint.found()?;
         let read_at = endpoint.version;
-        endpoint.rotate_secret(Utc::now());
+        edit(&mut endpoint)?;
         store
             .transact(vec![webhook_endpoints::replace(
                 store,
