@@ -458,3 +458,17 @@ fn unique<'a>(keys: &[&'a Key]) -> Vec<&'a Key> {
         .filter(|key| seen.insert(*key))
         .collect()
 }
+
+/// For unit tests that build transactions and never send them: a store
+/// whose client has no endpoint or credentials.
+#[cfg(test)]
+pub(crate) fn offline_store() -> Store {
+    Store::new(
+        Client::from_conf(
+            aws_sdk_dynamodb::Config::builder()
+                .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+                .build(),
+        ),
+        "table",
+    )
+}

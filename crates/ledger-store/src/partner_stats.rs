@@ -388,17 +388,6 @@ mod tests {
         Id::parse(&format!("68f767210000000000000{n:03}")).unwrap()
     }
 
-    fn store() -> Store {
-        Store::new(
-            aws_sdk_dynamodb::Client::from_conf(
-                aws_sdk_dynamodb::Config::builder()
-                    .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-                    .build(),
-            ),
-            "table",
-        )
-    }
-
     fn n(text: &str) -> AttributeValue {
         AttributeValue::N(text.into())
     }
@@ -508,7 +497,7 @@ mod tests {
     #[test]
     fn a_sale_not_priced_from_figures_writes_its_own_shard_alone() {
         let (account, partner, group) = (id(1), id(2), id(9));
-        let store = store();
+        let store = crate::offline_store();
         for shard in 0..PARTNER_STATS_SHARDS {
             let commission = on_shard(shard);
             let credit = Credit {
@@ -544,7 +533,7 @@ mod tests {
     #[test]
     fn a_sale_priced_from_figures_checks_every_other_shard_as_read() {
         let (account, partner) = (id(1), id(2));
-        let store = store();
+        let store = crate::offline_store();
         let commission = on_shard(2);
         let shards = Shards {
             figures: vec![
@@ -623,7 +612,7 @@ mod tests {
             .unwrap()
             .0;
         read.banned = true;
-        let writes = copy_standing(&store(), &account, &read).unwrap();
+        let writes = copy_standing(&crate::offline_store(), &account, &read).unwrap();
         let copied: Vec<AttributeValue> = writes
             .iter()
             .map(|write| update(write).key()["sk"].clone())

@@ -584,14 +584,7 @@ mod tests {
     #[test]
     fn a_change_of_standing_or_group_is_copied_onto_every_statistics_shard() {
         let (account, before) = partner();
-        let store = Store::new(
-            aws_sdk_dynamodb::Client::from_conf(
-                aws_sdk_dynamodb::Config::builder()
-                    .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-                    .build(),
-            ),
-            "table",
-        );
+        let store = crate::offline_store();
         let copies = |after: &Partner| {
             let transaction = update(&store, &account, &before, after, &[]).unwrap();
             transaction
@@ -627,14 +620,7 @@ mod tests {
     #[test]
     fn only_changed_values_are_claimed_and_released() {
         let (account, before) = partner();
-        let store = Store::new(
-            aws_sdk_dynamodb::Client::from_conf(
-                aws_sdk_dynamodb::Config::builder()
-                    .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-                    .build(),
-            ),
-            "table",
-        );
+        let store = crate::offline_store();
         let mut after = before.clone();
         after.email = "ann@example.com".into();
         after.links[0].code = "ANN".into();
