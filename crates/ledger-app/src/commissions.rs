@@ -22,8 +22,9 @@ use crate::earning::{self, Customer, Earned};
 use crate::{Error, Session, contended, events};
 
 /// The most commissions one bulk decision takes: one transaction's worth
-/// (DynamoDB's 100 items) with the item that holds their events.
-pub const MAX_BULK: usize = 99;
+/// (DynamoDB's 100 items); the events of a full one are staged on the
+/// commissions (`ledger_store::events`).
+pub const MAX_BULK: usize = ledger_store::MAX_TRANSACTION_ITEMS;
 
 /// What a create did.
 pub enum Created {
@@ -222,7 +223,12 @@ pub async fn decide_all(
             now,
             &changes,
         )?;
-        commissions::decide_all(store, &account.id, &before, &after, &decided).await?;
+        let stages =
+            commissions::decide_all(store, &account.id, &before, &after, &decided).await?;
+        let left = events::release_all(store, &stages).await;
+        if let Some((_, error)) = left.first() {
+            tracing::warn!(%error, left = left.len(), "decided; events left staged for the dispatcher");
+        }
         Ok(())
     })
     .await

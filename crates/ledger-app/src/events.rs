@@ -1,11 +1,13 @@
 //! The events a use case's change makes (ledger-core's event model), built
-//! when the change is decided so they join its transaction, and the
-//! activity log's reads.
+//! when the change is decided so they join its transaction (or are staged
+//! on the items it changes, and released after it), and the activity
+//! log's reads.
 
 use chrono::{DateTime, Utc};
+use futures::{StreamExt, stream};
 use ledger_core::model::{Actor, Commission, Event, EventType, Id};
 use ledger_core::views::commission::CommissionView;
-use ledger_store::events::{self, EventFilter, EventPage};
+use ledger_store::events::{self, EventFilter, EventPage, Stage};
 use ledger_store::{Store, StoreError};
 use serde::Serialize;
 
@@ -45,6 +47,30 @@ pub fn of_commissions(
         .map(|(before, after)| Ok((before.map(view).transpose()?, view(after)?)))
         .collect::<Result<Vec<_>, Error>>()?;
     of_changes(kind, account, actor, at, &shown)
+}
+
+/// How many stages [`release_all`] releases at once.
+const RELEASES_AT_ONCE: usize = 16;
+
+/// Releases every stage of `stages` (`events::release`), a few at once,
+/// and answers those that failed, with why. A stage left behind is
+/// released by the webhook dispatcher, which reads it from the table's
+/// stream.
+pub async fn release_all<'a>(store: &Store, stages: &'a [Stage]) -> Vec<(&'a Stage, StoreError)> {
+    // Collected first: a stream over the closure would keep a spawned
+    // caller's future from being `Send` (rust-lang/rust#102211).
+    let releases: Vec<_> = stages
+        .iter()
+        .map(|stage| async move { (stage, events::release(store, stage).await) })
+        .collect();
+    let released: Vec<_> = stream::iter(releases)
+        .buffer_unordered(RELEASES_AT_ONCE)
+        .collect()
+        .await;
+    released
+        .into_iter()
+        .filter_map(|(stage, released)| released.err().map(|e| (stage, e)))
+        .collect()
 }
 
 /// The event `id` of the caller's account.

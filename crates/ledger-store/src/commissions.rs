@@ -12,11 +12,13 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use super::events::Stage;
 use super::partner_stats::{self, Shards};
 use super::unique::Claim;
 use super::{
-    Changes, Condition, Entity, FilteredList, IndexEntry, Item, Key, Listing, Ref, Store,
-    StoreError, Tally, UniqueValue, decode, encode, events, tallies, timestamp, unique,
+    Changes, Condition, Entity, FilteredList, IndexEntry, Item, Key, Listing,
+    MAX_TRANSACTION_ITEMS, Ref, Store, StoreError, Tally, UniqueValue, decode, encode, events,
+    tallies, timestamp, unique,
 };
 use ledger_core::engine::FiguresRead;
 use ledger_core::model::{
@@ -425,26 +427,27 @@ pub fn decided(
     before: &Commission,
     after: &Commission,
 ) -> Result<TransactWriteItem, StoreError> {
-    decision_write(
-        store,
-        account,
-        &after.id,
-        after.status,
-        after.status_updated_at,
-        unchanged_since(before)?,
+    store.change(
+        &Key::commission(account, &after.id),
+        decision_changes(account, &after.id, after.status, after.status_updated_at)?,
+        decision_condition(account, before)?,
     )
 }
 
-/// Moves the commission `id` from pending to `status` at `at` (and into
-/// that status's list), provided it is still pending.
-fn decision_write(
-    store: &Store,
+/// A decision's condition: the commission read as `before` is still
+/// pending and unchanged since.
+fn decision_condition(account: &Id, before: &Commission) -> Result<Condition, StoreError> {
+    Ok(in_status(account, CommissionStatus::Pending, ":from").and(unchanged_since(before)?))
+}
+
+/// What moves the commission `id` from pending to `status` at `at` (and
+/// into that status's list).
+fn decision_changes(
     account: &Id,
     id: &Id,
     status: CommissionStatus,
     at: DateTime<Utc>,
-    unchanged: Condition,
-) -> Result<TransactWriteItem, StoreError> {
+) -> Result<Changes, StoreError> {
     let [(gsi2pk, pk), (gsi2sk, sk)] = status_entry(account, status, id).attributes();
     let mut changes = Changes::set(Item::from([
         (
@@ -465,11 +468,7 @@ fn decision_write(
         ));
         changes.copy.push((GSI4[1], PAYABLE_SK));
     }
-    store.change(
-        &Key::commission(account, id),
-        changes,
-        in_status(account, CommissionStatus::Pending, ":from").and(unchanged),
-    )
+    Ok(changes)
 }
 
 /// A payable commission as the payable index shows it (the index projects
@@ -605,22 +604,45 @@ pub async fn save_fulfilment(
 }
 
 /// Writes the decisions taken on commissions read as `before` (`after`,
-/// in the same order) in one transaction with their `events`: each must
-/// still be pending and unchanged, or none changes.
+/// in the same order) in one transaction with their `events` (one each, in
+/// the same order): each must still be pending and unchanged, or none
+/// changes. When the events' items do not fit beside the decisions, each
+/// event is staged on its commission instead, and the stages are answered,
+/// for the caller to release (`events::release`).
 pub async fn decide_all(
     store: &Store,
     account: &Id,
     before: &[Commission],
     after: &[Commission],
     events: &[Event],
-) -> Result<(), StoreError> {
+) -> Result<Vec<Stage>, StoreError> {
     let mut writes = before
         .iter()
         .zip(after)
         .map(|(before, after)| decided(store, account, before, after))
         .collect::<Result<Vec<_>, StoreError>>()?;
-    writes.extend(events::writes(store, account, events)?);
-    store.transact(writes).await
+    let outbox = events::writes(store, account, events)?;
+    if writes.len() + outbox.len() <= MAX_TRANSACTION_ITEMS {
+        writes.extend(outbox);
+        store.transact(writes).await?;
+        return Ok(Vec::new());
+    }
+    let mut stages = Vec::with_capacity(after.len());
+    let mut writes = Vec::with_capacity(after.len());
+    for ((before, after), event) in before.iter().zip(after).zip(events) {
+        let holder = Key::commission(account, &after.id);
+        let mut write =
+            decision_changes(account, &after.id, after.status, after.status_updated_at)?;
+        let (name, text) = events::stage(event);
+        write.set.insert(name, text);
+        writes.push(store.change(&holder, write, decision_condition(account, before)?)?);
+        stages.push(Stage {
+            holder,
+            event: event.clone(),
+        });
+    }
+    store.transact(writes).await?;
+    Ok(stages)
 }
 
 /// Writes the notes of `after` that `notes` names.

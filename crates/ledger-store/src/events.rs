@@ -16,6 +16,16 @@
 //!   with the item's time;
 //! - a type is an index partition (gsi1), an item being of one type.
 //!
+//! A transaction that has no room for its events' items (a bulk decision
+//! of 100 commissions is DynamoDB's limit of 100 items on its own) stages
+//! each event on the item whose change it reports instead: the attribute
+//! [`STAGED`], written by the change's own update, so the event still exists
+//! exactly when its change does. [`release`] then moves each into an event
+//! item of its own, as the request that staged it does at once and as the
+//! webhook dispatcher does for every stage the table's stream shows it
+//! (what a request killed in between left). An event released from a stage
+//! is alone in its item; its id is still one of its batch's.
+//!
 //! An object filter reads the (type's) list and keeps the events about the
 //! object (`objects`, the string set of the item's object ids, narrows the
 //! read with a filter expression).
@@ -88,6 +98,11 @@ pub fn items_for(events: &[Event]) -> usize {
 }
 
 fn write(store: &Store, account: &Id, events: &[&Event]) -> Result<TransactWriteItem, StoreError> {
+    store.put(item(account, events), Condition::absent())
+}
+
+/// The item that holds `events` (of one type, from one batch of ids).
+fn item(account: &Id, events: &[&Event]) -> Item {
     let first = &events[0];
     let key = Key::events(account, &first.id);
     let mut item = key.item_key();
@@ -118,7 +133,52 @@ fn write(store: &Store, account: &Id, events: &[&Event]) -> Result<TransactWrite
             .attributes()
             .map(|(name, value)| (name.to_string(), value)),
     );
-    store.put(item, Condition::absent())
+    item
+}
+
+/// The attribute that stages an event on the item whose change it reports.
+pub const STAGED: &str = "staged_event";
+
+/// The attribute to set, in the change's own write, on the item whose
+/// change `event` reports, when the transaction has no room for the event's
+/// item (see the module's documentation).
+pub fn stage(event: &Event) -> (String, AttributeValue) {
+    (STAGED.to_string(), AttributeValue::S(event.canonical()))
+}
+
+/// The event staged on an item, as the item's `staged_event` text reads.
+pub fn staged(text: &str) -> Result<Event, StoreError> {
+    Event::from_canonical(text).map_err(|e| StoreError::Corrupt(format!("staged event: {e}")))
+}
+
+/// An event staged on the item at `holder`, until it is released.
+#[derive(Clone, Debug)]
+pub struct Stage {
+    pub holder: Key,
+    pub event: Event,
+}
+
+/// Moves the staged `event` into an event item of its
+/// own: puts that item unless it is there, then removes the stage from
+/// `holder` unless it is gone. Each step is idempotent and the second follows the first, so a
+/// release may be run any number of times, by the request that staged the
+/// event and by the dispatcher reading the stage from the table's stream,
+/// and once no stage is left every event has its item.
+pub async fn release(store: &Store, Stage { holder, event }: &Stage) -> Result<(), StoreError> {
+    if holder.pk != Key::account(&event.account_id).pk {
+        return Err(StoreError::Corrupt(format!(
+            "event {} is staged on {}, outside its account",
+            event.id, holder.pk
+        )));
+    }
+    store
+        .put_if(item(&event.account_id, &[event]), Condition::absent())
+        .await?;
+    let staged = Condition::new("#staged = :staged")
+        .name("#staged", STAGED)
+        .value(":staged", AttributeValue::S(event.canonical()));
+    store.update_if(holder, "REMOVE #staged", staged).await?;
+    Ok(())
 }
 
 /// The events an item holds, oldest first.

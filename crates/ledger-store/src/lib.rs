@@ -38,7 +38,10 @@ use aws_config::timeout::TimeoutConfig;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem};
 
 use request_count::DynamoRequestCount;
@@ -49,6 +52,9 @@ pub use https_client::https_client;
 pub use keys::{Collection, Index, IndexEntry, Key, Listing, Tally, UniqueValue, Walk};
 pub use pages::{FilteredList, Page, PageRequest, WalkPage};
 pub use write::{Changes, Condition};
+
+/// The most items one `TransactWriteItems` writes (DynamoDB's limit).
+pub const MAX_TRANSACTION_ITEMS: usize = 100;
 
 /// A raw table item.
 pub type Item = HashMap<String, AttributeValue>;
@@ -387,6 +393,50 @@ impl Store {
         Ok(left)
     }
 
+    /// One conditional Put, outside any transaction (a write of one item);
+    /// `false` when the condition failed and nothing was written.
+    pub async fn put_if(&self, item: Item, condition: Condition) -> Result<bool, StoreError> {
+        let parts = condition.into_parts();
+        let result = self
+            .client
+            .put_item()
+            .table_name(self.table.as_ref())
+            .set_item(Some(item))
+            .condition_expression(parts.expression)
+            .set_expression_attribute_names(Some(parts.names).filter(|n| !n.is_empty()))
+            .set_expression_attribute_values(Some(parts.values).filter(|v| !v.is_empty()))
+            .send()
+            .await;
+        condition_held(result, PutItemError::is_conditional_check_failed_exception)
+    }
+
+    /// One conditional Update of the item at `key` (`expression` names its
+    /// attributes through `condition`'s names), outside any transaction;
+    /// `false` when the condition failed and nothing was written.
+    pub async fn update_if(
+        &self,
+        key: &Key,
+        expression: &str,
+        condition: Condition,
+    ) -> Result<bool, StoreError> {
+        let parts = condition.into_parts();
+        let result = self
+            .client
+            .update_item()
+            .table_name(self.table.as_ref())
+            .set_key(Some(key.item_key()))
+            .update_expression(expression)
+            .condition_expression(parts.expression)
+            .set_expression_attribute_names(Some(parts.names).filter(|n| !n.is_empty()))
+            .set_expression_attribute_values(Some(parts.values).filter(|v| !v.is_empty()))
+            .send()
+            .await;
+        condition_held(
+            result,
+            UpdateItemError::is_conditional_check_failed_exception,
+        )
+    }
+
     /// Puts one item that must not exist yet.
     pub async fn insert(&self, item: Item) -> Result<(), StoreError> {
         self.client
@@ -398,6 +448,22 @@ impl Store {
             .await
             .map_err(StoreError::dynamo)?;
         Ok(())
+    }
+}
+
+/// Whether a conditional write's condition held: `Ok(false)` when `failed`
+/// says its service error is the condition failing.
+fn condition_held<O, E, R>(
+    result: Result<O, SdkError<E, R>>,
+    failed: fn(&E) -> bool,
+) -> Result<bool, StoreError>
+where
+    SdkError<E, R>: std::error::Error + ProvideErrorMetadata + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if e.as_service_error().is_some_and(failed) => Ok(false),
+        Err(e) => Err(StoreError::dynamo(e)),
     }
 }
 

@@ -86,7 +86,9 @@ pub async fn record_new(
     account: &Id,
     delivery: &WebhookDelivery,
 ) -> Result<bool, StoreError> {
-    put_if(store, to_item(account, delivery)?, Condition::absent()).await
+    store
+        .put_if(to_item(account, delivery)?, Condition::absent())
+        .await
 }
 
 /// Writes `delivery` back over the version it was read at; `false` when
@@ -97,37 +99,9 @@ pub async fn save(
     delivery: &WebhookDelivery,
     read_at: u64,
 ) -> Result<bool, StoreError> {
-    put_if(
-        store,
-        to_item(account, delivery)?,
-        Condition::at_version(read_at),
-    )
-    .await
-}
-
-/// One conditional Put (no transaction: a delivery is one item); `false`
-/// when the condition failed.
-async fn put_if(store: &Store, item: Item, condition: Condition) -> Result<bool, StoreError> {
-    let parts = condition.into_parts();
-    let result = store
-        .client()
-        .put_item()
-        .table_name(store.table())
-        .set_item(Some(item))
-        .condition_expression(parts.expression)
-        .set_expression_attribute_values(Some(parts.values).filter(|v| !v.is_empty()))
-        .send()
-        .await;
-    match result {
-        Ok(_) => Ok(true),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(StoreError::dynamo(e)),
-    }
+    store
+        .put_if(to_item(account, delivery)?, Condition::at_version(read_at))
+        .await
 }
 
 /// The delivery of `event` to `endpoint`, if there is one.

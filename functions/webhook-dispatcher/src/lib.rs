@@ -1,9 +1,10 @@
 //! The webhook dispatcher: delivers each outbox event to the account's
 //! endpoints that take its type, signed (Standard Webhooks), and retries
 //! what failed. In AWS, one function with two triggers: the table's DynamoDB
-//! stream, filtered to outbox inserts, and an EventBridge schedule that
-//! sweeps due retries every minute. Locally ([`local`]), the same
-//! [`Dispatcher`] polls the emulator's stream and sweeps twice a second.
+//! stream, filtered to outbox inserts and to items holding a staged event
+//! (which it releases), and an EventBridge schedule that sweeps due retries
+//! every minute. Locally ([`local`]), the same [`Dispatcher`] polls the
+//! emulator's stream and sweeps twice a second.
 //!
 //! The retry schedule lives in the table (each pending delivery's `due_at`,
 //! in a sparse index per account) rather than in SQS with delays: SQS holds
@@ -16,6 +17,7 @@ pub mod local;
 pub mod stream;
 
 use chrono::Utc;
+use ledger_app::events::release_all;
 use ledger_app::webhook_dispatch::{Courier, Dispatcher, Report};
 use serde_json::Value;
 
@@ -28,10 +30,7 @@ pub async fn handle<C: Courier>(
     event: Value,
 ) -> Result<(), lambda_http::Error> {
     let (report, trigger) = match &event["Records"] {
-        Value::Array(_) => {
-            let events = stream::events(&event["Records"]);
-            (dispatcher.dispatch(&events).await, "stream")
-        }
+        Value::Array(_) => (on_records(dispatcher, &event["Records"]).await, "stream"),
         _ => (dispatcher.sweep(Utc::now()).await, "sweep"),
     };
     record(&report, trigger);
@@ -45,6 +44,20 @@ pub async fn handle<C: Courier>(
         )
         .into())
     }
+}
+
+/// What one batch of stream records comes to: each outbox event delivered,
+/// and each staged event released (its event item then comes down the
+/// stream as an insert, and is delivered from there).
+pub async fn on_records<C: Courier>(dispatcher: &Dispatcher<C>, records: &Value) -> Report {
+    let mut report = dispatcher.dispatch(&stream::events(records)).await;
+    let stages = stream::stages(records);
+    for (stage, error) in release_all(&dispatcher.store, &stages).await {
+        report
+            .failures
+            .push((stage.event.account_id.clone(), error.to_string()));
+    }
+    report
 }
 
 /// Logs and counts what one dispatch or sweep did; one that did nothing

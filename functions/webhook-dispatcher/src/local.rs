@@ -28,8 +28,6 @@ use hyper_util::rt::TokioExecutor;
 use ledger_app::webhook_dispatch::{Courier, Dispatcher};
 use serde_json::{Value, json};
 
-use crate::stream;
-
 /// How often the stream is read.
 const POLL: Duration = Duration::from_millis(100);
 /// How often due retries are swept.
@@ -151,12 +149,12 @@ pub async fn run<C: Courier + Send + 'static>(
             _ = poll.tick() => {
                 let mut next = Vec::with_capacity(iterators.len());
                 for iterator in &iterators {
-                    let answer = api.call("GetRecords", json!({"ShardIterator": iterator})).await?;
-                    let events = stream::events(&answer["Records"]);
-                    if !events.is_empty() {
+                    let mut answer = api.call("GetRecords", json!({"ShardIterator": iterator})).await?;
+                    let records = answer["Records"].take();
+                    if records.as_array().is_some_and(|records| !records.is_empty()) {
                         let dispatcher = dispatcher.clone();
                         tokio::spawn(async move {
-                            let report = dispatcher.dispatch(&events).await;
+                            let report = crate::on_records(&dispatcher, &records).await;
                             crate::record(&report, "stream");
                         });
                     }

@@ -1207,8 +1207,8 @@ async fn bulk_approve_and_deny_are_all_or_nothing() {
     assert_eq!(bulk_result(&reply), expected_bulk(&[d, e], "denied"));
     assert_eq!(statuses(&env, &[d, e]).await, ["denied", "denied"]);
 
-    // 1 to 99 distinct ids.
-    let mut too_many: Vec<String> = (0..99u64).map(|n| format!("68f76721{n:016x}")).collect();
+    // 1 to 100 distinct ids.
+    let mut too_many: Vec<String> = (0..100u64).map(|n| format!("68f76721{n:016x}")).collect();
     too_many.push(g.to_string());
     let too_many: Vec<&str> = too_many.iter().map(String::as_str).collect();
     for (path, ids) in [
@@ -1232,12 +1232,12 @@ async fn bulk_approve_and_deny_are_all_or_nothing() {
 }
 
 #[tokio::test]
-async fn a_bulk_decision_takes_ninety_nine_commissions_at_once() {
+async fn a_bulk_decision_takes_a_hundred_commissions_at_once() {
     let env = TestEnv::new().await;
     create_default_group(&env).await;
     let ann = ann(&env).await;
-    let mut ids = Vec::with_capacity(99);
-    for k in 0..99 {
+    let mut ids = Vec::with_capacity(100);
+    for k in 0..100 {
         ids.push(id_of(
             &create(&env, custom(&ann, "1", &format!("evt_hundred_{k}"))).await,
         ));
@@ -1247,7 +1247,7 @@ async fn a_bulk_decision_takes_ninety_nine_commissions_at_once() {
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     assert_eq!(bulk_result(&reply), expected_bulk(&ids, "approved"));
     let (approved, envelope) = walk(&env, "status=approved").await;
-    assert_eq!(envelope["count"], json!(99));
+    assert_eq!(envelope["count"], json!(100));
     assert_eq!(sorted_owned(approved), sorted(&ids));
 }
 

@@ -215,17 +215,65 @@ async fn a_bulk_decision_shares_one_item_yet_lists_and_gets_each_event() {
         objects_of(&about),
         [commissions[42].clone(), commissions[42].clone()]
     );
+}
 
-    // A hundred ids no longer fit one transaction with their events.
-    let mut hundred: Vec<String> = commissions.clone();
-    hundred.push("68f76721000000000000abcd".into());
-    let reply = env.post(BULK_APPROVE, json!({ "ids": hundred })).await;
+/// A hundred decisions fill a transaction on their own: each approval is
+/// staged on its commission in the decisions' transaction, then released
+/// into an item of its own, and no stage is left.
+#[tokio::test]
+async fn a_full_bulk_decision_stages_each_event_and_releases_it() {
+    let env = TestEnv::new().await;
+    create_default_group(&env).await;
+    let ann = partner(&env, "ann").await;
+    let mut commissions = Vec::new();
+    for k in 0..100 {
+        commissions.push(custom(&env, &ann, "1", &format!("evt_full_{k}")).await);
+    }
+    assert_eq!(stored_events(&env).await, (101, 101));
+
+    let reply = env.post(BULK_APPROVE, json!({ "ids": commissions })).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    // The partner, 100 creations and 100 approvals: one item each.
+    assert_eq!(stored_events(&env).await, (201, 201));
+    let staged: Vec<_> = env
+        .items()
+        .await
+        .into_iter()
+        .filter(|item| item.contains_key(ledger_store::events::STAGED))
+        .collect();
+    assert!(staged.is_empty(), "stages left behind: {staged:?}");
+
+    let (approved, envelope) = events(&env, "type=commission.approved&size=100").await;
+    assert_eq!(envelope["count"], json!(100));
+    let mut decided = objects_of(&approved);
+    decided.sort();
+    let mut expected = commissions.clone();
+    expected.sort();
+    assert_eq!(decided, expected);
+    let listed = ids(&approved);
+    let mut newest_first = listed.clone();
+    newest_first.sort_by(|a, b| b.cmp(a));
+    assert_eq!(listed, newest_first, "newest first");
+    for event in [&approved[0], &approved[57], &approved[99]] {
+        let got = env.get(&event_path(event["id"].as_str().unwrap())).await;
+        assert_eq!(got.status, StatusCode::OK, "{:?}", got.body);
+        assert_eq!(&got.body, event);
+        assert_eq!(got.body["actor"]["type"], "api_key");
+        assert_eq!(got.body["data"]["object"]["status"], "approved");
+        assert_eq!(got.body["data"]["previous"]["status"], "pending");
+    }
+
+    // A hundred and one ids are refused, and nothing is recorded.
+    let mut too_many: Vec<String> = commissions.clone();
+    too_many.push("68f76721000000000000abcd".into());
+    let reply = env.post(BULK_APPROVE, json!({ "ids": too_many })).await;
     assert_eq!(
         reply.status,
         StatusCode::UNPROCESSABLE_ENTITY,
         "{:?}",
         reply.body
     );
+    assert_eq!(stored_events(&env).await, (201, 201));
 }
 
 #[tokio::test]

@@ -17,9 +17,11 @@ use harness::paths::{COMMISSIONS, commission_action_path};
 use harness::webhooks::{Receiver, listen, settled_log, start_dispatcher, write_outbox_event};
 use harness::{TestEnv, seed};
 use http::StatusCode;
+use ledger_app::events;
 use ledger_app::webhook_dispatch::{Courier, Dispatcher, Posted};
-use ledger_core::model::{ApiToken, Id};
+use ledger_core::model::{Actor, ApiToken, Commission, Decision, EventType, Id};
 use ledger_core::webhooks::{DeliveryStatus, RetrySchedule};
+use ledger_store::{Key, commissions};
 use serde_json::{Value, json};
 
 /// The retry schedule's first wait in these tests: 50 ms, then 200 ms, ...
@@ -267,6 +269,113 @@ async fn a_killed_dispatcher_loses_nothing() {
     assert!(
         receiver.next_within(Duration::from_secs(2)).await.is_none(),
         "a delivery more than the interrupted one's retry"
+    );
+}
+
+/// A bulk decision of 100 stages its events on the commissions it decides;
+/// a request killed after its transaction, having released only half of
+/// them, loses none: the dispatcher releases the rest from the stream, and
+/// each approval is delivered once, verified, and listed in the log.
+#[tokio::test]
+async fn a_full_bulk_decision_killed_before_releasing_its_events_loses_none() {
+    let env = TestEnv::new().await;
+    create_default_group(&env).await;
+    let partner = id_of(&create_partner(&env, seed::partner_create("ann")).await);
+    let account = Id::parse(&env.account_a).expect("an account id");
+    let mut before = Vec::with_capacity(100);
+    for k in 0..100 {
+        let created = objects::create(
+            &env,
+            COMMISSIONS,
+            "commission",
+            json!({"commission": {
+                "commission_type": "custom",
+                "partner_id": partner,
+                "amount": exact("1"),
+                "event_id": format!("evt_staged_{k}")
+            }}),
+        )
+        .await;
+        let id = Id::parse(&id_of(&created)).expect("a commission id");
+        let item = env
+            .store
+            .get(&Key::commission(&account, &id))
+            .await
+            .expect("read")
+            .expect("the commission");
+        before.push(commissions::from_item(item).expect("a commission"));
+    }
+    // What the bulk approval's request decided, and its transaction wrote.
+    let now = Utc::now();
+    let after: Vec<Commission> = before
+        .iter()
+        .map(|commission| {
+            let mut decided = commission.clone();
+            assert!(decided.decide(Decision::Approve, now).expect("pending"));
+            decided
+        })
+        .collect();
+    let changes: Vec<_> = before.iter().map(Some).zip(&after).collect();
+    let actor = Actor::ApiKey {
+        id: ApiToken::parse(&env.key_a).expect("a token").key_id,
+    };
+    let approvals = events::of_commissions(
+        EventType::CommissionApproved,
+        &account,
+        &actor,
+        now,
+        &changes,
+    )
+    .expect("the events");
+    let stages = commissions::decide_all(&env.store, &account, &before, &after, &approvals)
+        .await
+        .expect("the decisions' transaction");
+    assert_eq!(stages.len(), 100, "a full transaction stages every event");
+    // Killed after releasing half of them.
+    assert!(
+        events::release_all(&env.store, &stages[..50])
+            .await
+            .is_empty()
+    );
+    let approved =
+        |events: &Value| -> usize { events["count"].as_u64().expect("a count") as usize };
+    let listed = env
+        .get("/2026-02-01/events.json?type=commission.approved&size=1")
+        .await;
+    assert_eq!(approved(&listed.body), 50, "{:?}", listed.body);
+
+    let (endpoint, mut receiver) =
+        listen(&env, &env.account_a, &["commission.approved"], "200", "0").await;
+    let _dispatcher = start_dispatcher(&env, FAST_RETRIES_MS).await;
+    let mut delivered = BTreeSet::new();
+    while delivered.len() < 100 {
+        let delivery = verified(&mut receiver).await;
+        assert!(
+            delivered.insert(delivery.webhook_id.clone()),
+            "{} delivered twice",
+            delivery.webhook_id
+        );
+    }
+    let expected: BTreeSet<String> = approvals.iter().map(|e| e.id.to_string()).collect();
+    assert_eq!(delivered, expected);
+    assert_eq!(
+        settled_log(&env, &env.account_a, &endpoint).await.len(),
+        100
+    );
+    let listed = env
+        .get("/2026-02-01/events.json?type=commission.approved&size=1")
+        .await;
+    assert_eq!(approved(&listed.body), 100, "{:?}", listed.body);
+    let staged = env
+        .items()
+        .await
+        .into_iter()
+        .filter(|item| item.contains_key(ledger_store::events::STAGED))
+        .count();
+    assert_eq!(staged, 0, "stages left behind");
+    assert!(
+        receiver.next_within(Duration::from_secs(1)).await.is_none(),
+        "a delivery more than the hundred approvals"
     );
 }
 

@@ -106,7 +106,7 @@ pub struct PayoutRun<'a> {
 
 impl<'a> PayoutRun<'a> {
     /// DynamoDB's limit on one transaction.
-    pub const MAX_TRANSACTION_ITEMS: usize = 100;
+    pub const MAX_TRANSACTION_ITEMS: usize = ledger_store::MAX_TRANSACTION_ITEMS;
     /// The smallest transaction that still pays: a payout opened with one
     /// commission, the payout's two list tallies, and the two items of
     /// their events (the payout's creation, the commission's payment).
