@@ -238,6 +238,8 @@ impl TestEnv {
             "account"
         } else if under("webhook_endpoints") {
             "webhook-endpoints"
+        } else if under("clicks.json") || path.starts_with("/r/") {
+            "clicks"
         } else {
             "partner-groups"
         }
@@ -258,6 +260,7 @@ impl TestEnv {
             "payouts" => payouts::router(store),
             "account" => account::router(store),
             "webhook-endpoints" => webhook_endpoints::router(store),
+            "clicks" => clicks::router(store, clicks::Cookies::default()),
             _ => return None,
         })
     }

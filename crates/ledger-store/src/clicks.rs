@@ -15,9 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::keys::CLICK_DAY_SHARDS;
-use super::{
-    Condition, Entity, Item, Key, Ref, Store, StoreError, decode, encode, partner_stats,
-};
+use super::{Condition, Entity, Item, Key, Ref, Store, StoreError, decode, encode, partner_stats};
 use ledger_core::model::{Click, ClickDay, DayRange, Id};
 
 const ENTITY: &str = "click";
@@ -161,7 +159,10 @@ pub async fn days(
 /// The day a day shard counts (from its sort key) and its count.
 fn day_count(item: &Item) -> Result<(NaiveDate, u64), StoreError> {
     let corrupt = || StoreError::Corrupt(format!("click day item {item:?}"));
-    let sk = item.get("sk").and_then(|sk| sk.as_s().ok()).ok_or_else(corrupt)?;
+    let sk = item
+        .get("sk")
+        .and_then(|sk| sk.as_s().ok())
+        .ok_or_else(corrupt)?;
     let day = sk.rsplit('#').nth(1).ok_or_else(corrupt)?;
     let day = NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|_| corrupt())?;
     let clicks = match item.get("clicks") {
@@ -232,9 +233,16 @@ mod tests {
         assert_eq!(put.condition_expression(), Some("attribute_not_exists(pk)"));
         let day = writes[2].update().unwrap();
         let sk = day.key()["sk"].as_s().unwrap();
-        let (_, low, high) =
-            Key::click_days(&account, &click.partner_id, click.at.date_naive(), click.at.date_naive());
-        assert!(low.as_str() <= sk.as_str() && sk.as_str() <= high.as_str(), "{sk}");
+        let (_, low, high) = Key::click_days(
+            &account,
+            &click.partner_id,
+            click.at.date_naive(),
+            click.at.date_naive(),
+        );
+        assert!(
+            low.as_str() <= sk.as_str() && sk.as_str() <= high.as_str(),
+            "{sk}"
+        );
         let mut item = Item::from([("sk".to_string(), AttributeValue::S(sk.clone()))]);
         item.insert("clicks".into(), AttributeValue::N("3".into()));
         assert_eq!(day_count(&item).unwrap(), (click.at.date_naive(), 3));

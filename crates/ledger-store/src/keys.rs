@@ -1093,7 +1093,12 @@ mod tests {
             assert!(inside(&Key::click_day(&a, &p, day("2026-02-01"), shard)));
             assert!(!inside(&Key::click_day(&a, &p, day("2026-01-30"), shard)));
             assert!(!inside(&Key::click_day(&a, &p, day("2026-02-02"), shard)));
-            assert!(!inside(&Key::click_day(&a, &other, day("2026-02-01"), shard)));
+            assert!(!inside(&Key::click_day(
+                &a,
+                &other,
+                day("2026-02-01"),
+                shard
+            )));
         }
         assert!(!inside(&Key::click(&a, &p)));
     }

@@ -508,7 +508,11 @@ mod tests {
         assert_eq!(read.stats.qualified_customers, 3);
         assert_eq!(read.stats.commissions_total, dec("12.05"));
         assert_eq!(read.stats.unit_totals[&RewardUnit::Points], dec("30"));
-        assert_eq!(read.stats.clicks, 4 + 2, "clicks are summed over the shards");
+        assert_eq!(
+            read.stats.clicks,
+            4 + 2,
+            "clicks are summed over the shards"
+        );
         assert!(!read.banned, "standing is the partner item's");
         assert_eq!(
             shards.figures,
@@ -648,7 +652,10 @@ mod tests {
             let sk = update.key()["sk"].as_s().unwrap();
             assert_ne!(sk, &partner_item);
             assert!(update.condition_expression().is_none());
-            assert_eq!(update.update_expression(), "SET entity = :entity ADD clicks :one");
+            assert_eq!(
+                update.update_expression(),
+                "SET entity = :entity ADD clicks :one"
+            );
         }
     }
 
