@@ -2,6 +2,7 @@
 //! `ledger_app::clicks`, shape the redirect or the answer.
 
 use axum::Json;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -40,11 +41,13 @@ const WRAPPER: &str = "click";
         LinkErrors))]
 pub async fn follow_link(
     State(app): State<App>,
-    Path((account, code)): Path<(String, String)>,
+    path: Result<Path<(String, String)>, PathRejection>,
     method: Method,
     headers: HeaderMap,
     context: Option<axum::Extension<RequestContext>>,
 ) -> Result<Response, ApiError> {
+    // A path that is not two UTF-8 segments names no link either.
+    let Path((account, code)) = path.map_err(|_| ApiError::NotFound("link"))?;
     let account = Id::parse(&account).ok_or(ApiError::NotFound("link"))?;
     let ip = context.as_ref().and_then(|axum::Extension(c)| source_ip(c));
     let visit = Visit {
