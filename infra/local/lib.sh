@@ -283,7 +283,7 @@ emulator_start() {
 build_functions() {
   log "building the functions and the admin CLI (dev profile)"
   local bin bins=()
-  for bin in partner-ledger-admin partner-groups partners campaigns referrals commissions payment-events events payouts payout-run account webhook-endpoints webhook-dispatcher openapi; do
+  for bin in partner-ledger-admin partner-groups partners campaigns referrals commissions payment-events events payouts payout-run account webhook-endpoints webhook-dispatcher clicks openapi; do
     bins+=(--bin "$bin")
   done
   cargo build "${bins[@]}"

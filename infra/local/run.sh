@@ -66,6 +66,9 @@ BANNER
 # A local run delivers webhooks to receivers on 127.0.0.1 over plain HTTP (the API accepts such
 # endpoint URLs only with this set; AWS never sets it).
 export WEBHOOKS_ALLOW_LOCAL_HTTP=1
+# The API is plain HTTP locally, where a browser drops a `Secure` cookie: the link redirect's
+# attribution cookie (pl_ref) goes without `Secure` with this set (AWS never sets it).
+export CLICKS_ALLOW_INSECURE_COOKIE=1
 start_bg "webhook dispatcher" "$LOCAL_DIR/webhook-dispatcher.log" \
   "$TARGET_DIR/debug/webhook-dispatcher" --local-stream
 api_start "$PORT" -

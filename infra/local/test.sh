@@ -10,7 +10,8 @@
 #   -> three lanes at once, each against an emulator of its own:
 #        1. cargo test --workspace, recording each function's DynamoDB actions, then iam-check
 #           (each function's policy grants exactly those);
-#        2. the fault-injected (harsh) runs of the payment-event, payout-run and concurrency tests;
+#        2. the fault-injected (harsh) runs of the payment-event, payout-run, concurrency and
+#           click-burst tests;
 #        3. schemathesis against the API served by cargo lambda watch.
 #
 # Clippy lints as the workspace compiles: clippy-driver is the compiler of the workspace's own
@@ -147,7 +148,7 @@ suite() {
 harsh() {
   emulator_env harsh
   export PARTNER_LEDGER_FAULTS=harsh
-  with_clippy cargo test --workspace --test api -- payment_events:: payout_run::
+  with_clippy cargo test --workspace --test api -- payment_events:: payout_run:: clicks::a_burst_
   with_clippy cargo test --workspace --test api -- concurren
 }
 lane "suite" suite

@@ -238,6 +238,8 @@ impl TestEnv {
             "account"
         } else if under("webhook_endpoints") {
             "webhook-endpoints"
+        } else if under("clicks.json") || path.starts_with("/r/") {
+            "clicks"
         } else {
             "partner-groups"
         }
@@ -258,6 +260,7 @@ impl TestEnv {
             "payouts" => payouts::router(store),
             "account" => account::router(store),
             "webhook-endpoints" => webhook_endpoints::router(store),
+            "clicks" => clicks::router(store, clicks::Cookies::default()),
             _ => return None,
         })
     }
@@ -300,9 +303,30 @@ impl TestEnv {
     /// Sends a raw request to `function`, the router of `binary`, as that
     /// function.
     pub async fn send_to(&self, binary: &str, function: Router, request: Request<Body>) -> Reply {
+        self.send_to_with_headers(binary, function, request).await.0
+    }
+
+    /// Sends a raw request through the API, once the table's indexes caught
+    /// up (as [`TestEnv::call`] does); the reply and its headers.
+    pub async fn send_with_headers(&self, request: Request<Body>) -> (Reply, http::HeaderMap) {
+        harsh::settle(self.store.table()).await;
+        let binary = Self::binary_for(request.uri().path());
+        let function = self
+            .router_of(binary)
+            .expect("a routed binary has a router");
+        self.send_to_with_headers(binary, function, request).await
+    }
+
+    async fn send_to_with_headers(
+        &self,
+        binary: &str,
+        function: Router,
+        request: Request<Body>,
+    ) -> (Reply, http::HeaderMap) {
         let response = acting_as(binary, function.oneshot(request))
             .await
             .expect("routers are infallible");
+        let headers = response.headers().clone();
         let status = response.status();
         let bytes = response
             .into_body()
@@ -316,7 +340,7 @@ impl TestEnv {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
-        Reply { status, body }
+        (Reply { status, body }, headers)
     }
 
     /// POSTs `body` exactly as given, with A's key and `content_type`: for

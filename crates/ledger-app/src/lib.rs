@@ -10,11 +10,12 @@
 //! keys, the deployment's reference exchange rates, payouts settled by hand;
 //! and commissions, sales, refunds, Stripe invoices and subscriptions;
 //! and the account's webhook endpoints, whose deliveries `webhook_dispatch`
-//! sends and retries.
+//! sends and retries; and clicks on partners' links.
 
 pub mod account;
 pub mod api_keys;
 pub mod campaigns;
+pub mod clicks;
 pub mod commissions;
 pub mod earning;
 mod error;

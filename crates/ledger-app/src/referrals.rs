@@ -1,16 +1,19 @@
 //! Referrals: creating one, credited to the partner its draft names (by id,
-//! link code or promo code), who must be in good standing; and changing
-//! one. A customer's email and Stripe customer each have one referral.
+//! link code, promo code or click), who must be in good standing; and
+//! changing one. A customer's email and Stripe customer each have one
+//! referral. A click must still cover the signup (its window), and must
+//! agree with whatever else the draft names: its partner and campaign.
 
 use chrono::Utc;
+use ledger_core::model::referral::CheckedDraft;
 use ledger_core::model::{
-    Attribution, EventType, Id, Partner, Referral, ReferralChanges, ReferralDraft,
+    Attribution, Click, EventType, Id, Partner, Referral, ReferralChanges, ReferralDraft,
 };
 use ledger_core::validation::FieldError;
 use ledger_core::views::referral::ReferralView;
 use ledger_store::referrals::ReferralWriteError;
 use ledger_store::unique::Claim;
-use ledger_store::{Found, Store, UniqueValue, campaigns, partners, referrals, unique};
+use ledger_store::{Found, Store, UniqueValue, campaigns, clicks, partners, referrals, unique};
 
 use crate::{Error, Session, contended, events};
 
@@ -34,22 +37,43 @@ pub async fn create(
                 None,
                 Some(unique::at(account, UniqueValue::PromoCode(code))),
             ),
+            Attribution::Click(_) => (None, None),
         };
         let wanted = campaign.as_ref().map(|c| campaigns::at(account, c));
-        let (account, (partner, claim, found_campaign)) =
-            session.read(store, (by_id, by_code, wanted)).await?;
+        let click = draft.click_id().map(|c| clicks::at(account, c));
+        let (account, (partner, claim, found_campaign, click)) =
+            session.read(store, (by_id, by_code, wanted, click)).await?;
         if campaign.is_some() && found_campaign.flatten().is_none() {
             return Err(Error::invalid("campaign_id", "no campaign with this id"));
         }
+        let now = Utc::now();
+        let click = clicked(&draft, click, campaign.as_ref(), now)?;
+        let partner = match (&draft.attribution, &click) {
+            (Attribution::Click(_), Some(click)) => {
+                partners::find(store, &account.id, &click.partner_id).await?
+            }
+            _ => partner.flatten(),
+        };
         let partner = attributed_partner(
             store,
             &account.id,
             &draft.attribution,
-            partner.flatten(),
+            partner,
             claim.flatten(),
         )
         .await?;
-        let referral = draft.clone().into_referral(&partner, Utc::now());
+        if let Some(click) = &click
+            && click.partner_id != partner.id
+        {
+            return Err(Error::invalid(
+                "click_id",
+                format!(
+                    "the click is another partner's than the one {} names",
+                    draft.attribution.field()
+                ),
+            ));
+        }
+        let referral = draft.clone().into_referral(&partner, click.as_ref(), now);
         let created = events::of_changes(
             EventType::ReferralCreated,
             &account.id,
@@ -63,6 +87,40 @@ pub async fn create(
         Ok(referral)
     })
     .await
+}
+
+/// The click the draft names, as read (`found`), if it names one: it must
+/// exist, cover the signup and, when the draft names a campaign, be of it.
+fn clicked(
+    draft: &CheckedDraft,
+    found: Option<Option<Click>>,
+    campaign: Option<&Id>,
+    now: chrono::DateTime<Utc>,
+) -> Result<Option<Click>, Error> {
+    let Some(found) = found else {
+        return Ok(None);
+    };
+    let click = found.ok_or_else(|| Error::invalid("click_id", "no click with this id"))?;
+    let signup = draft.signup_date(now);
+    if !click.covers(signup) {
+        return Err(Error::invalid(
+            "click_id",
+            format!(
+                "the click's window ({} to {}) does not cover the signup: it has expired",
+                click.at.to_rfc3339(),
+                click.expires_at.to_rfc3339()
+            ),
+        ));
+    }
+    if let Some(campaign) = campaign
+        && click.campaign_id.as_ref() != Some(campaign)
+    {
+        return Err(Error::invalid(
+            "click_id",
+            "the click came through another campaign than campaign_id",
+        ));
+    }
+    Ok(Some(click))
 }
 
 /// The partner the attribution names, if it may be credited with a referral:
@@ -85,6 +143,7 @@ async fn attributed_partner(
         (Attribution::Partner(_), None) => return Err(missing("with this id")),
         (Attribution::LinkCode(_), None) => return Err(missing("has this link code")),
         (Attribution::PromoCode(_), None) => return Err(missing("has this promo code")),
+        (Attribution::Click(_), None) => return Err(missing("made this click")),
         (_, Some(partner)) => partner,
     };
     match partner.refusal() {

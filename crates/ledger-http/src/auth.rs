@@ -72,6 +72,7 @@ route_scopes! {
     FxRatesWrite => FxRates: Write,
     WebhooksRead => Webhooks: Read,
     WebhooksWrite => Webhooks: Write,
+    ClicksWrite => Clicks: Write,
 }
 
 /// A caller that presented a well-formed key for a route requiring `S`.

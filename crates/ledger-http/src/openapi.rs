@@ -71,6 +71,19 @@ pub struct ReadErrors;
 pub struct WriteErrors;
 /// Errors a signed webhook delivery can answer (there is no API key).
 pub struct WebhookErrors;
+/// Errors a public link can answer (there is no API key).
+pub struct LinkErrors;
+
+impl IntoResponses for LinkErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        BTreeMap::from([(
+            "404".to_string(),
+            error_response(
+                "No such account, no link with this code in it, or a link leading nowhere (no `url`, no campaign `website_url`).",
+            ),
+        )])
+    }
+}
 
 impl IntoResponses for ListErrors {
     fn responses() -> BTreeMap<String, RefOr<Response>> {

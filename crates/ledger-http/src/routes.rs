@@ -3,7 +3,9 @@
 //! handler's `Caller<S>` its scope. A group lists its handlers, each as
 //! [`keyed!`](crate::keyed) or [`keyless!`](crate::keyless), in a [`Routes`],
 //! which builds the group's axum router and its part of the document from that
-//! one list, both under the version prefix [`VERSION`].
+//! one list, both under the version prefix [`VERSION`] (or, for a public
+//! link that must stay short and never change with the version, at the root:
+//! [`Routes::unversioned`]).
 
 use axum::Router;
 use ledger_core::model::Scope;
@@ -94,29 +96,38 @@ pub fn keyed<S>(route: UtoipaMethodRouter<S>, scope: Scope) -> UtoipaMethodRoute
     (schemas, paths, method_router)
 }
 
-/// One endpoint group's routes, relative to [`VERSION`].
-pub struct Routes<S>(OpenApiRouter<S>);
+/// One endpoint group's routes: relative to [`VERSION`], and any at the root.
+pub struct Routes<S> {
+    versioned: OpenApiRouter<S>,
+    root: OpenApiRouter<S>,
+}
 
 impl<S: Clone + Send + Sync + 'static> Routes<S> {
     /// No routes yet; `doc` carries the group's tags.
     pub fn new(doc: OpenApi) -> Self {
-        Self(OpenApiRouter::with_openapi(doc))
+        Self {
+            versioned: OpenApiRouter::with_openapi(doc),
+            root: OpenApiRouter::default(),
+        }
     }
 
     /// Adds `route` (a [`keyed!`](crate::keyed) or
     /// [`keyless!`](crate::keyless) handler): to the router at its
-    /// [`axum_path`], to the document at its documented path.
-    pub fn route(self, (schemas, paths, method_router): UtoipaMethodRouter<S>) -> Self {
-        let mut router = paths.paths.keys().fold(self.0, |router, path| {
-            router.route(&axum_path(path), method_router.clone())
-        });
-        let doc = router.get_openapi_mut();
-        doc.paths.merge(paths);
-        doc.components
-            .get_or_insert_with(Default::default)
-            .schemas
-            .extend(schemas);
-        Self(router)
+    /// [`axum_path`], to the document at its documented path, under [`VERSION`].
+    pub fn route(self, route: UtoipaMethodRouter<S>) -> Self {
+        Self {
+            versioned: add(self.versioned, route),
+            ..self
+        }
+    }
+
+    /// Adds `route` as [`Routes::route`] does, at its documented path
+    /// itself rather than under [`VERSION`].
+    pub fn unversioned(self, route: UtoipaMethodRouter<S>) -> Self {
+        Self {
+            root: add(self.root, route),
+            ..self
+        }
     }
 
     /// The group's part of the OpenAPI document, under [`VERSION`].
@@ -130,8 +141,27 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
     }
 
     fn versioned(self) -> OpenApiRouter<S> {
-        OpenApiRouter::default().nest(VERSION, self.0)
+        OpenApiRouter::default()
+            .nest(VERSION, self.versioned)
+            .merge(self.root)
     }
+}
+
+/// `router` with `route` at its [`axum_path`], and in its document.
+fn add<S: Clone + Send + Sync + 'static>(
+    router: OpenApiRouter<S>,
+    (schemas, paths, method_router): UtoipaMethodRouter<S>,
+) -> OpenApiRouter<S> {
+    let mut router = paths.paths.keys().fold(router, |router, path| {
+        router.route(&axum_path(path), method_router.clone())
+    });
+    let doc = router.get_openapi_mut();
+    doc.paths.merge(paths);
+    doc.components
+        .get_or_insert_with(Default::default)
+        .schemas
+        .extend(schemas);
+    router
 }
 
 /// Where axum routes a documented path. API Gateway and axum match whole

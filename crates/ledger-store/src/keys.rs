@@ -146,6 +146,11 @@ pub const COMMISSIONS_TALLY_SHARDS: u16 = 96;
 /// group (which writes every shard) within a transaction's 100 items.
 pub const PARTNER_STATS_SHARDS: u16 = 4;
 
+/// The items one partner's clicks of one day are counted on: a click adds
+/// to one of them, at random, so a burst of clicks on one link spreads over
+/// them (and over the partner's statistics shards, [`PARTNER_STATS_SHARDS`]).
+pub const CLICK_DAY_SHARDS: u16 = 4;
+
 /// The shard of `shards` that counts `member`: FNV-1a of the id, so it never
 /// changes with the toolchain. With shard counts that divide one another, two
 /// members on different shards of the smaller count are on different shards
@@ -317,6 +322,8 @@ const REFERRAL: &str = "REFERRAL#";
 const COMMISSION: &str = "COMMISSION#";
 const PAYOUT: &str = "PAYOUT#";
 const WEBHOOK_ENDPOINT: &str = "WEBHOOK_ENDPOINT#";
+const CLICK: &str = "CLICK#";
+const CLICK_DAY: &str = "CLICK_DAY#";
 const WEBHOOK_DELIVERY: &str = "WEBHOOK_DELIVERY#";
 /// Event items (the outbox): no other item's sort key starts with it.
 pub const EVENT: &str = "EVENT#";
@@ -388,6 +395,32 @@ impl Key {
 
     pub fn payout(account: &Id, payout: &Id) -> Self {
         Self::of(account, format!("{PAYOUT}{payout}"))
+    }
+
+    pub fn click(account: &Id, click: &Id) -> Self {
+        Self::of(account, format!("{CLICK}{click}"))
+    }
+
+    /// Item `shard` (0 to [`CLICK_DAY_SHARDS`] - 1) of the partner's clicks
+    /// on `day`: the partner's days sort together, day by day, so a range of
+    /// days is one Query ([`Key::click_days`]).
+    pub fn click_day(account: &Id, partner: &Id, day: NaiveDate, shard: u16) -> Self {
+        Self::of(account, format!("{CLICK_DAY}{partner}#{day}#{shard}"))
+    }
+
+    /// The partition and the sort-key bounds (inclusive) of every shard of
+    /// the partner's click days from `from` to `to`.
+    pub fn click_days(
+        account: &Id,
+        partner: &Id,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> (String, String, String) {
+        (
+            account_partition(account),
+            format!("{CLICK_DAY}{partner}#{from}#"),
+            format!("{CLICK_DAY}{partner}#{to}#~"),
+        )
     }
 
     pub fn webhook_endpoint(account: &Id, endpoint: &Id) -> Self {
@@ -959,6 +992,8 @@ mod tests {
             Key::tally(&a, &tally, 0),
             Key::tally(&a, &Tally::commissions(None, None), 5),
             Key::events(&a, &b),
+            Key::click(&a, &b),
+            Key::click_day(&a, &b, NaiveDate::MIN, 3),
         ] {
             assert!(key.pk.starts_with("A#68f76721000000000000000a"), "{key:?}");
         }
@@ -1044,6 +1079,28 @@ mod tests {
             0,
             "sales on different partner shards stay apart on the account's tally"
         );
+    }
+
+    #[test]
+    fn a_partners_click_days_are_one_range_of_its_account_and_no_other_partners() {
+        let (a, p) = ids();
+        let other = Id::parse("68f76721000000000000000c").unwrap();
+        let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+        let (pk, low, high) = Key::click_days(&a, &p, day("2026-01-31"), day("2026-02-01"));
+        let inside = |key: &Key| key.pk == pk && low <= key.sk && key.sk <= high;
+        for shard in 0..CLICK_DAY_SHARDS {
+            assert!(inside(&Key::click_day(&a, &p, day("2026-01-31"), shard)));
+            assert!(inside(&Key::click_day(&a, &p, day("2026-02-01"), shard)));
+            assert!(!inside(&Key::click_day(&a, &p, day("2026-01-30"), shard)));
+            assert!(!inside(&Key::click_day(&a, &p, day("2026-02-02"), shard)));
+            assert!(!inside(&Key::click_day(
+                &a,
+                &other,
+                day("2026-02-01"),
+                shard
+            )));
+        }
+        assert!(!inside(&Key::click(&a, &p)));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod campaigns;
+pub mod clicks;
 mod codec;
 pub mod commissions;
 mod entity;

@@ -4,10 +4,11 @@
 //! included), and one item takes at most 1,000 write units a second.
 //!
 //! Shard 0 is the partner item itself (which holds every statistic of a
-//! partner stored before the shards, and the clicks); the others are items
-//! of their own ([`Key::partner_stats`]). A commission adds to the shard of
-//! its id, a refund takes back from the partner item, and a partner's
-//! statistics are the sum of its shards.
+//! partner stored before the shards); the others are items of their own
+//! ([`Key::partner_stats`]). A commission adds to the shard of its id, a
+//! refund takes back from the partner item, a click adds to one of the
+//! others at random ([`count_click`]), and a partner's statistics are the
+//! sum of its shards.
 //!
 //! A sale must still only count while the partner may earn and, when its
 //! group priced the sale, while it is in that group. Each shard item other
@@ -186,12 +187,44 @@ fn add_to(stats: &mut PartnerStats, item: &Item) -> Result<(), StoreError> {
             *total = sum(*total, &name)?;
         }
     }
+    let clicks = number::<u64>(item, "clicks")?.unwrap_or_default();
+    stats.clicks = stats
+        .clicks
+        .checked_add(clicks)
+        .ok_or_else(|| overflow("clicks"))?;
     let customers = number::<u64>(item, "qualified_customers")?.unwrap_or_default();
     stats.qualified_customers = stats
         .qualified_customers
         .checked_add(customers)
         .ok_or_else(|| overflow("qualified_customers"))?;
     Ok(())
+}
+
+/// Counts one click of `partner` on one of the shards other than the
+/// partner item, picked at random: a burst of clicks on one partner meets
+/// neither on one item nor on the partner item, which profile writes and
+/// sales condition on. Unconditional: a click counts whatever else changes.
+pub fn count_click(
+    store: &Store,
+    account: &Id,
+    partner: &Id,
+) -> Result<TransactWriteItem, StoreError> {
+    let shard = 1 + random_below(PARTNER_STATS_SHARDS - 1);
+    store.upsert(
+        &Key::partner_stats(account, partner, shard),
+        "SET entity = :entity ADD clicks :one",
+        [
+            (":entity", AttributeValue::S(ENTITY.into())),
+            (":one", AttributeValue::N("1".into())),
+        ],
+    )
+}
+
+/// A random number below `bound`.
+pub(crate) fn random_below(bound: u16) -> u16 {
+    let mut random = [0u8; 2];
+    getrandom::fill(&mut random).expect("the operating system's random source is available");
+    u16::from_le_bytes(random) % bound
 }
 
 /// The shard a commission's figures are added to.
@@ -460,6 +493,7 @@ mod tests {
             ("qualified_customers".to_string(), n("1")),
             ("commissions_total".to_string(), n("2")),
             ("commissions_total_points".to_string(), n("30")),
+            ("clicks".to_string(), n("2")),
         ]);
         let copy_only = Item::from([("banned".to_string(), AttributeValue::Bool(true))]);
         let mut items = vec![
@@ -474,7 +508,11 @@ mod tests {
         assert_eq!(read.stats.qualified_customers, 3);
         assert_eq!(read.stats.commissions_total, dec("12.05"));
         assert_eq!(read.stats.unit_totals[&RewardUnit::Points], dec("30"));
-        assert_eq!(read.stats.clicks, 4, "clicks stay on the partner item");
+        assert_eq!(
+            read.stats.clicks,
+            4 + 2,
+            "clicks are summed over the shards"
+        );
         assert!(!read.banned, "standing is the partner item's");
         assert_eq!(
             shards.figures,
@@ -601,6 +639,24 @@ mod tests {
             (&n("0"), &n("100")),
             "the band less the 150 the other shards hold"
         );
+    }
+
+    #[test]
+    fn a_click_counts_on_a_shard_other_than_the_partner_item() {
+        let (account, partner) = (id(1), id(2));
+        let store = crate::offline_store();
+        let partner_item = Key::partner(&account, &partner).sk;
+        for _ in 0..50 {
+            let write = count_click(&store, &account, &partner).unwrap();
+            let update = update(&write);
+            let sk = update.key()["sk"].as_s().unwrap();
+            assert_ne!(sk, &partner_item);
+            assert!(update.condition_expression().is_none());
+            assert_eq!(
+                update.update_expression(),
+                "SET entity = :entity ADD clicks :one"
+            );
+        }
     }
 
     #[test]

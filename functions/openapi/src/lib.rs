@@ -20,7 +20,7 @@ pub const PATH: &str = "/2026-02-01/openapi.json";
 #[openapi(
     info(
         title = "partner-ledger",
-        description = "Partner (affiliate) program backend: partner groups and their commission rules engine, partners, campaigns, referrals, commissions, payment events (signed Stripe webhooks and billing-agnostic sale and refund events), the activity log of every change, payouts and the scheduled payout run, the account's settings and API keys, and webhook endpoints with signed deliveries of the account's events."
+        description = "Partner (affiliate) program backend: partner groups and their commission rules engine, partners, campaigns, referrals, commissions, payment events (signed Stripe webhooks and billing-agnostic sale and refund events), the activity log of every change, payouts and the scheduled payout run, the account's settings and API keys, webhook endpoints with signed deliveries of the account's events, and click tracking on partners' links."
     ),
     modifiers(&BearerKey),
     components(schemas(ErrorEnvelope, ErrorBody, FieldIssue))
@@ -28,7 +28,7 @@ pub const PATH: &str = "/2026-02-01/openapi.json";
 struct Base;
 
 /// Each endpoint group's part of the document, by the binary serving it.
-fn groups() -> [(&'static str, utoipa::openapi::OpenApi); 10] {
+fn groups() -> [(&'static str, utoipa::openapi::OpenApi); 11] {
     [
         ("partner-groups", partner_groups::openapi()),
         ("partners", partners::openapi()),
@@ -40,11 +40,12 @@ fn groups() -> [(&'static str, utoipa::openapi::OpenApi); 10] {
         ("payouts", payouts::openapi()),
         ("account", account::openapi()),
         ("webhook-endpoints", webhook_endpoints::openapi()),
+        ("clicks", clicks::openapi()),
     ]
 }
 
 /// The whole document, built from the groups' own annotations; its version
-/// is the API version every path starts with.
+/// is the API version every path but the public link (`/r/...`) starts with.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = Base::openapi();
     doc.info.version = VERSION.trim_start_matches('/').to_string();

@@ -1,5 +1,6 @@
 //! The Partners endpoint group: list, get, create and update partners
-//! (PromoteKit's affiliates), plus the approve, ban and unban actions.
+//! (PromoteKit's affiliates), plus the approve, ban and unban actions, and
+//! a partner's clicks per day.
 
 mod routes;
 mod views;
@@ -25,6 +26,7 @@ fn route_table() -> Routes<Store> {
         .route(keyed!(routes::approve_partner))
         .route(keyed!(routes::ban_partner))
         .route(keyed!(routes::unban_partner))
+        .route(keyed!(routes::list_partner_clicks))
 }
 
 /// This group's part of the OpenAPI document.

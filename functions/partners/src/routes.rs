@@ -3,12 +3,15 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use chrono::Utc;
 use ledger_app::Session;
-use ledger_core::model::Id;
 use ledger_core::model::partner::StandingChange;
+use ledger_core::model::{DayRange, Id};
 use ledger_http::openapi::{ListErrors, ReadErrors, WriteErrors};
 use ledger_http::scopes::{PartnersRead, PartnersWrite};
-use ledger_http::{ApiError, Caller, CursorPaging, JsonBody, JsonId, ListEnvelope, PathId};
+use ledger_http::{
+    ApiError, Caller, CursorPaging, Filters, JsonBody, JsonId, ListEnvelope, PathId,
+};
 use ledger_store::tallies;
 use ledger_store::{Found, Store, Tally, partners};
 
@@ -130,6 +133,27 @@ pub async fn unban_partner(
     PathId(id): PathId,
 ) -> Result<Json<PartnerResponse>, ApiError> {
     change_standing(&store, &caller, &id, StandingChange::Unban).await
+}
+
+/// List a Partner's Clicks per Day.
+///
+/// The partner's counted clicks on each day (UTC) from `from` to `to`, both included and every
+/// day listed: the 30 days up to today when neither is given, at most 366 days. Clicks by bots
+/// and on links of banned or unapproved partners are not counted.
+#[utoipa::path(get, path = "/partners/{partnerId}/clicks.json", tag = TAG, params(
+        ("partnerId" = String, Path, description = "The unique identifier of the partner."),
+        ClickDaysQuery),
+    responses((status = 200, description = "The partner's clicks per day.", body = ClickDaysResponse), ListErrors))]
+pub async fn list_partner_clicks(
+    State(store): State<Store>,
+    caller: Caller<PartnersRead>,
+    PathId(id): PathId,
+    Filters(query): Filters<ClickDaysQuery>,
+) -> Result<Json<ClickDaysResponse>, ApiError> {
+    let range = DayRange::new(query.from, query.to, Utc::now().date_naive())
+        .map_err(|e| ApiError::Validation(vec![e]))?;
+    let days = ledger_app::clicks::days(&caller, &store, &id, range).await?;
+    Ok(Json(ClickDaysResponse::of(id, range, days)))
 }
 
 /// The three actions' shared body: a write only when the standing changes.

@@ -6,6 +6,7 @@ mod access;
 mod account;
 mod bad_input;
 mod campaigns;
+mod clicks;
 mod commissions;
 mod currencies;
 mod deployment;

@@ -690,3 +690,188 @@ async fn bad_input_is_refused_and_nothing_is_written() {
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert_eq!(env.item_count().await, before, "nothing was written");
 }
+
+/// Follows Ann's link `ann` in account A as a browser: the click's id.
+async fn clicked(env: &TestEnv) -> String {
+    let request = http::Request::builder()
+        .uri(format!("/r/{}/ann", env.account_a))
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Firefox/128.0",
+        )
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let (reply, headers) = env.send_with_headers(request).await;
+    assert_eq!(reply.status, StatusCode::FOUND, "{:?}", reply.body);
+    let location = headers["location"].to_str().unwrap();
+    location.rsplit_once("pl_click=").unwrap().1.to_string()
+}
+
+#[tokio::test]
+async fn a_referral_with_a_click_id_is_the_clicks_partners_and_campaigns() {
+    let env = TestEnv::new().await;
+    create_default_group(&env).await;
+    let campaign = objects::create(
+        &env,
+        harness::paths::CAMPAIGNS,
+        "campaign",
+        json!({"campaign": {"name": "Launch", "cookie_duration": 14, "is_default": true}}),
+    )
+    .await;
+    let ann = partner(&env, "ann@example.com", "ann", "ANN10").await;
+    let bob = partner(&env, "bob@example.com", "bob", "BOB10").await;
+    let click = clicked(&env).await;
+    let referral = create(&env, json!({"email": "c1@example.com", "click_id": click})).await;
+    assert_eq!(referral["partner_id"], json!(ann));
+    assert_eq!(referral["campaign_id"], campaign["id"]);
+    assert_eq!(
+        referral["code"],
+        json!("ann"),
+        "the link the click followed"
+    );
+    let agreeing = create(
+        &env,
+        json!({"email": "c2@example.com", "click_id": clicked(&env).await, "partner_id": ann}),
+    )
+    .await;
+    assert_eq!(agreeing["partner_id"], json!(ann));
+
+    let before = env.item_count().await;
+    let fresh = clicked(&env).await;
+    let after_click = env.item_count().await;
+    assert!(after_click > before);
+    for (body, why) in [
+        (
+            json!({"email": "c3@example.com", "click_id": fresh, "partner_id": bob}),
+            "another partner's id",
+        ),
+        (
+            json!({"email": "c3@example.com", "click_id": fresh, "code": "bob"}),
+            "another partner's code",
+        ),
+        (
+            json!({"email": "c3@example.com", "click_id": fresh, "promo_code": "BOB10"}),
+            "another partner's promo code",
+        ),
+        (
+            json!({"email": "c3@example.com", "click_id": Id::generate(chrono::Utc::now()).to_string()}),
+            "an unknown click",
+        ),
+        (
+            json!({"email": "c3@example.com", "click_id": fresh, "signup_date": "2020-01-01T00:00:00Z"}),
+            "a signup before the click",
+        ),
+        (
+            json!({"email": "c3@example.com", "click_id": fresh, "signup_date": (chrono::Utc::now() + chrono::Duration::days(15)).to_rfc3339()}),
+            "a signup after the window",
+        ),
+    ] {
+        let reply = env.post(REFERRALS, json!({ "referral": body })).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{why}: {:?}",
+            reply.body
+        );
+        reply.assert_names("referral.click_id", why);
+    }
+    let malformed = env
+        .post(
+            REFERRALS,
+            json!({"referral": {"email": "c3@example.com", "click_id": "x".repeat(3000)}}),
+        )
+        .await;
+    assert_eq!(
+        malformed.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        malformed.body
+    );
+    malformed.assert_names("referral.click_id", "a malformed click id");
+    let foreign = env
+        .call(
+            Method::POST,
+            REFERRALS,
+            Some(&env.key_b),
+            Some(json!({"referral": {"email": "c3@example.com", "click_id": fresh}})),
+        )
+        .await;
+    assert_eq!(
+        foreign.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        foreign.body
+    );
+    foreign.assert_names("referral.click_id", "account A's click from account B");
+    assert_eq!(
+        foreign.body["error"]["fields"][0]["message"],
+        json!("no click with this id"),
+        "another account's click reads as an unknown one"
+    );
+    assert_eq!(
+        env.item_count().await,
+        after_click,
+        "nothing refused was written"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_click_attributes_nothing() {
+    let env = TestEnv::new().await;
+    let ann = with_partner(&env).await;
+    let account = Id::parse(&env.account_a).unwrap();
+    let partner = env
+        .store
+        .read(&ledger_store::partners::at(
+            &account,
+            &Id::parse(&ann).unwrap(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let visit = ledger_core::model::Visit {
+        user_agent: Some("Mozilla/5.0"),
+        ..Default::default()
+    };
+    let at = chrono::Utc::now() - chrono::Duration::days(8);
+    let click =
+        ledger_core::model::Click::new(&account, &partner, &partner.links[0], 7, &visit, None, at);
+    env.store
+        .transact(ledger_store::clicks::record(&env.store, &account, &click).unwrap())
+        .await
+        .unwrap();
+    let before = env.item_count().await;
+    let reply = env
+        .post(
+            REFERRALS,
+            json!({"referral": {"email": "late@example.com", "click_id": click.id.to_string()}}),
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        reply.body
+    );
+    reply.assert_names("referral.click_id", "expired");
+    assert!(
+        reply.body.to_string().contains("expired"),
+        "{:?}",
+        reply.body
+    );
+    let in_window = env
+        .post(
+            REFERRALS,
+            json!({"referral": {"email": "early@example.com", "click_id": click.id.to_string(),
+            "signup_date": (at + chrono::Duration::days(6)).to_rfc3339()}}),
+        )
+        .await;
+    assert_eq!(
+        in_window.status,
+        StatusCode::CREATED,
+        "a signup inside the window: {:?}",
+        in_window.body
+    );
+    assert_eq!(in_window.body["referral"]["partner_id"], json!(ann));
+    assert!(env.item_count().await > before);
+}

@@ -80,9 +80,9 @@ pub struct ApiKeyDraft {
         example = "Billing sync"
     )]
     pub name: String,
-    /// 1 to 34 distinct grants: `<resource>:read`, `<resource>:write`,
+    /// 1 to 37 distinct grants: `<resource>:read`, `<resource>:write`,
     /// `<resource>:*` or `*`. Each must be held by the key that creates it.
-    #[schema(min_items = 1, max_items = 34, example = json!(["partners:read", "commissions:*"]))]
+    #[schema(min_items = 1, max_items = 37, example = json!(["partners:read", "commissions:*"]))]
     pub scopes: Vec<String>,
 }
 

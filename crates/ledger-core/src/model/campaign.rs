@@ -18,7 +18,8 @@ const MAX_URL: usize = 2000;
 const MAX_COUPON: usize = 200;
 const MAX_TEXT: usize = 5000;
 const MAX_COOKIE_DAYS: u32 = 3650;
-const DEFAULT_COOKIE_DAYS: u32 = 30;
+/// The days a referral link's cookie lasts when a campaign does not say (or there is no campaign).
+pub const DEFAULT_COOKIE_DAYS: u32 = 30;
 
 /// How a commission is counted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -4,6 +4,7 @@ pub mod account;
 pub mod api_key;
 pub mod campaign;
 mod change;
+pub mod click;
 pub mod commission;
 pub mod commission_request;
 pub mod event;
@@ -23,6 +24,7 @@ pub use campaign::{
     Campaign, CampaignChanges, CampaignDraft, CodeMode, CommissionSettings, CommissionTerms,
     CommissionType, FirstPaymentCommission, LimitType,
 };
+pub use click::{Click, ClickDay, ClickDraft, DayRange, Visit};
 pub use commission::{
     Commission, CommissionStatus, Decision, Earner, IllegalTransition, NotFulfillable, Notes,
     PayoutStatus, Review, decide,

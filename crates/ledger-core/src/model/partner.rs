@@ -56,8 +56,10 @@ pub struct Partner {
 #[serde(deny_unknown_fields)]
 pub struct Link {
     /// Where the link leads: an http or https URL of at most 2000 characters.
+    /// Without one, the link leads to its partner's campaign's `website_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(example = "https://example.com/?via=ann")]
-    pub url: String,
+    pub url: Option<String>,
     /// 1–64 letters, digits, `_` or `-`; unique per account, ignoring case.
     #[schema(example = "ann")]
     pub code: String,
@@ -365,7 +367,7 @@ fn check_texts(
 fn check_links(links: &[Link], errors: &mut Vec<FieldError>) {
     check_count("links", links.len(), errors);
     for (i, link) in links.iter().enumerate() {
-        if !is_web_url(&link.url) {
+        if link.url.as_deref().is_some_and(|url| !is_web_url(url)) {
             errors.push(FieldError::new(
                 format!("links[{i}].url"),
                 format!("must be an http or https URL of at most {MAX_URL} characters"),
@@ -433,7 +435,8 @@ fn check_codes<'a>(list: &str, codes: impl Iterator<Item = &'a str>, errors: &mu
     }
 }
 
-fn is_web_url(url: &str) -> bool {
+/// An http or https URL of at most 2000 characters, without whitespace.
+pub fn is_web_url(url: &str) -> bool {
     let lower = url.to_ascii_lowercase();
     let rest = lower
         .strip_prefix("https://")
@@ -473,7 +476,7 @@ mod tests {
 
     fn link(code: &str) -> Link {
         Link {
-            url: "https://example.com/".into(),
+            url: Some("https://example.com/".into()),
             code: code.into(),
         }
     }
@@ -525,7 +528,7 @@ mod tests {
         bad.links = vec![
             link("ok"),
             Link {
-                url: "ftp://example.com".into(),
+                url: Some("ftp://example.com".into()),
                 code: "bad code".into(),
             },
             link("OK"),

@@ -1,6 +1,8 @@
 //! Referrals: a customer a partner brought in, who the partner is, and what
 //! is known about the customer's subscription. Attribution happens once, at
-//! creation, by exactly one of partner id, link code or promo code.
+//! creation, by exactly one of partner id, link code or promo code, or by a
+//! click (`click_id`) alone; a click given with one of the others must name
+//! the same partner.
 
 use std::net::IpAddr;
 
@@ -9,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::change::replace_optional;
+use super::click::Click;
 use super::id::Id;
 use super::partner::{self, Partner};
 use crate::validation::{self, FieldError};
@@ -103,6 +106,11 @@ pub struct ReferralDraft {
     pub code: Option<String>,
     /// Attribute to the partner owning this promo code.
     pub promo_code: Option<String>,
+    /// Attribute to the partner of this click (the `pl_ref` cookie or the
+    /// `pl_click` parameter), while the click's window covers `signup_date`.
+    /// Given with `partner_id`, `code` or `promo_code`, it must name the same
+    /// partner (422 naming `click_id` otherwise).
+    pub click_id: Option<Id>,
     /// Defaults to the partner's campaign.
     pub campaign_id: Option<Id>,
     /// The Stripe customer (`cus_...`); at most one referral per customer.
@@ -130,6 +138,8 @@ pub enum Attribution {
     Partner(Id),
     LinkCode(String),
     PromoCode(String),
+    /// The click's partner: a draft naming a click and nothing else.
+    Click(Id),
 }
 
 impl Attribution {
@@ -139,6 +149,7 @@ impl Attribution {
             Attribution::Partner(_) => "partner_id",
             Attribution::LinkCode(_) => "code",
             Attribution::PromoCode(_) => "promo_code",
+            Attribution::Click(_) => "click_id",
         }
     }
 }
@@ -173,14 +184,21 @@ impl ReferralDraft {
         .into_iter()
         .flatten()
         .collect();
-        if given.len() != 1 {
+        let by_click = given.is_empty().then(|| self.click_id.clone()).flatten();
+        if given.len() > 1 || (given.is_empty() && by_click.is_none()) {
             let found = if given.is_empty() { "none" } else { "several" };
             errors.push(FieldError::new(
                 "partner_id",
-                format!("give exactly one of partner_id, code and promo_code ({found} given)"),
+                format!(
+                    "give exactly one of partner_id, code and promo_code, or a click_id ({found} given)"
+                ),
             ));
         }
-        match given.into_iter().next() {
+        match given
+            .into_iter()
+            .next()
+            .or(by_click.map(Attribution::Click))
+        {
             Some(attribution) if errors.is_empty() => Ok(CheckedDraft {
                 attribution,
                 draft: self,
@@ -192,16 +210,37 @@ impl ReferralDraft {
 }
 
 impl CheckedDraft {
-    /// The referral credited to `partner`, flagged if the customer is the partner.
-    pub fn into_referral(self, partner: &Partner, now: DateTime<Utc>) -> Referral {
+    /// The click the draft names, if any.
+    pub fn click_id(&self) -> Option<&Id> {
+        self.draft.click_id.as_ref()
+    }
+
+    /// When the customer signed up: as the draft says, else `now`.
+    pub fn signup_date(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.draft.signup_date.unwrap_or(now)
+    }
+
+    /// The referral credited to `partner`, flagged if the customer is the
+    /// partner; through `click` (whose partner `partner` is) when the draft
+    /// named one, which gives the referral its campaign and link code unless
+    /// the draft names them.
+    pub fn into_referral(
+        self,
+        partner: &Partner,
+        click: Option<&Click>,
+        now: DateTime<Utc>,
+    ) -> Referral {
         let is_self_referral = self.email.eq_ignore_ascii_case(partner.email.trim());
         let draft = self.draft;
         Referral {
             id: Id::generate(now),
             email: self.email,
             partner_id: partner.id.clone(),
-            campaign_id: draft.campaign_id.or_else(|| partner.campaign_id.clone()),
-            code: draft.code,
+            campaign_id: draft.campaign_id.or_else(|| match click {
+                Some(click) => click.campaign_id.clone(),
+                None => partner.campaign_id.clone(),
+            }),
+            code: draft.code.or_else(|| click.map(|click| click.code.clone())),
             promo_code: draft.promo_code,
             stripe_customer_id: draft.stripe_customer_id,
             signup_date: draft.signup_date.unwrap_or(now),
@@ -348,7 +387,7 @@ mod tests {
         let checked = draft(serde_json::json!({"email": " ann@example.COM ", "code": "ann"}))
             .check()
             .unwrap();
-        let referral = checked.into_referral(&ann, Utc::now());
+        let referral = checked.into_referral(&ann, None, Utc::now());
         assert!(referral.is_self_referral);
         assert_eq!(referral.fraud_check, FraudCheck::SamePromoterEmail);
         assert_eq!(referral.campaign_id, ann.campaign_id);
@@ -361,7 +400,7 @@ mod tests {
         let checked = draft(serde_json::json!({"email": "ann@example.com", "code": "ann"}))
             .check()
             .unwrap();
-        let mut referral = checked.into_referral(&ann, Utc::now());
+        let mut referral = checked.into_referral(&ann, None, Utc::now());
         let changes = ReferralChanges {
             email: Some("bob@example.com".into()),
             ..Default::default()

@@ -21,10 +21,12 @@ pub enum Resource {
     FxRates,
     /// The account's webhook endpoints and their delivery logs.
     Webhooks,
+    /// Clicks the merchant's site reports (`clicks:write`).
+    Clicks,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 11] = [
+    pub const ALL: [Resource; 12] = [
         Resource::PartnerGroups,
         Resource::Partners,
         Resource::Campaigns,
@@ -36,6 +38,7 @@ impl Resource {
         Resource::ApiKeys,
         Resource::FxRates,
         Resource::Webhooks,
+        Resource::Clicks,
     ];
 
     pub fn name(self) -> &'static str {
@@ -51,6 +54,7 @@ impl Resource {
             Resource::ApiKeys => "api_keys",
             Resource::FxRates => "fx_rates",
             Resource::Webhooks => "webhooks",
+            Resource::Clicks => "clicks",
         }
     }
 
