@@ -18,8 +18,15 @@ pub struct Function {
     pub resource: String,
     /// `Metadata.BuildProperties.Binary`: the cargo binary.
     pub binary: String,
-    /// The `dynamodb:` actions its policy statements allow.
+    /// The `dynamodb:` actions its policy statements allow on the table
+    /// and its indexes.
     pub actions: BTreeSet<String>,
+    /// The `dynamodb:` actions allowed on the table's stream (statements
+    /// whose every `Resource` is `Table.StreamArn` or `.../stream/*`): what
+    /// Lambda's event source mapping reads with the function's role.
+    pub stream_actions: BTreeSet<String>,
+    /// Whether one of its events is a `DynamoDB` stream.
+    pub reads_stream: bool,
     /// Whether a `Resource` of those statements is one of the table's
     /// indexes (`${Table.Arn}/index/*`, in whatever intrinsic it is written).
     pub index_access: bool,
@@ -80,7 +87,7 @@ pub fn functions(path: &Path) -> Result<BTreeMap<String, Function>, String> {
             continue;
         }
         let resource_name = name.as_str().unwrap_or_default().to_string();
-        let function = function(resource_name.clone(), resource)
+        let function = function(resource_name.clone(), resource, resources)
             .map_err(|e| format!("{}: {resource_name}: {e}", path.display()))?;
         if let Some(earlier) = functions.insert(function.binary.clone(), function) {
             return Err(format!(
@@ -99,7 +106,54 @@ pub fn template_functions() -> BTreeMap<String, Function> {
     functions(&workspace_root().join("template.yaml")).expect("template.yaml reads")
 }
 
-fn function(resource: String, definition: &Value) -> Result<Function, String> {
+/// The policy documents that grant a function its permissions: its own
+/// `Policies` (SAM's inline statements), or those of the `AWS::IAM::Role`
+/// its `Role: !GetAtt <role>.Arn` names, which must have no managed policy.
+fn policy_documents<'a>(
+    properties: &'a Value,
+    resources: &'a serde_yaml::Mapping,
+) -> Result<Vec<&'a Value>, String> {
+    let Some(role) = properties.get("Role") else {
+        return Ok(sequence(properties.get("Policies")));
+    };
+    if properties.get("Policies").is_some() {
+        return Err("both Role and Policies: SAM ignores Policies under a Role".into());
+    }
+    let name = match role {
+        Value::Tagged(tagged) if tagged.tag == "!GetAtt" => tagged
+            .value
+            .as_str()
+            .and_then(|attribute| attribute.strip_suffix(".Arn")),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        format!("a Role that is not !GetAtt <role>.Arn, which cannot be checked: {role:?}")
+    })?;
+    let role = resources
+        .get(name)
+        .filter(|r| r.get("Type").and_then(Value::as_str) == Some("AWS::IAM::Role"))
+        .and_then(|r| r.get("Properties"))
+        .ok_or_else(|| format!("Role {name} is no AWS::IAM::Role of the template"))?;
+    if role.get("ManagedPolicyArns").is_some() {
+        return Err(format!(
+            "Role {name} has managed policies, which cannot be checked"
+        ));
+    }
+    sequence(role.get("Policies"))
+        .into_iter()
+        .map(|policy| {
+            policy
+                .get("PolicyDocument")
+                .ok_or_else(|| format!("Role {name}: a policy without a PolicyDocument"))
+        })
+        .collect()
+}
+
+fn function(
+    resource: String,
+    definition: &Value,
+    resources: &serde_yaml::Mapping,
+) -> Result<Function, String> {
     let binary = definition
         .get("Metadata")
         .and_then(|m| m.get("BuildProperties"))
@@ -109,8 +163,9 @@ fn function(resource: String, definition: &Value) -> Result<Function, String> {
         .to_string();
     let properties = definition.get("Properties").ok_or("no Properties")?;
     let mut actions = BTreeSet::new();
+    let mut stream_actions = BTreeSet::new();
     let mut index_access = false;
-    for policy in sequence(properties.get("Policies")) {
+    for policy in policy_documents(properties, resources)? {
         let statements = policy.get("Statement").ok_or_else(|| {
             format!(
                 "a policy that is not an inline Statement list, which cannot be checked: {policy:?}"
@@ -122,13 +177,25 @@ fn function(resource: String, definition: &Value) -> Result<Function, String> {
                     "a statement that is not Effect: Allow, which cannot be checked: {statement:?}"
                 ));
             }
+            let resources = sequence(statement.get("Resource"));
+            let on_stream = !resources.is_empty()
+                && resources.iter().all(|resource| {
+                    strings(resource)
+                        .iter()
+                        .any(|s| s.contains("StreamArn") || s.contains("/stream/"))
+                });
             for action in sequence(statement.get("Action")) {
                 let action = action.as_str().ok_or("an Action that is not a string")?;
                 if action.contains('*') {
                     return Err(format!("{action}: a wildcard action cannot be checked"));
                 }
                 if action.starts_with("dynamodb:") {
-                    actions.insert(action.to_string());
+                    let granted = if on_stream {
+                        &mut stream_actions
+                    } else {
+                        &mut actions
+                    };
+                    granted.insert(action.to_string());
                 }
             }
             index_access |= sequence(statement.get("Resource"))
@@ -137,8 +204,10 @@ fn function(resource: String, definition: &Value) -> Result<Function, String> {
         }
     }
     let mut routes = Vec::new();
+    let mut reads_stream = false;
     if let Some(events) = properties.get("Events").and_then(Value::as_mapping) {
         for (name, event) in events {
+            reads_stream |= event.get("Type").and_then(Value::as_str) == Some("DynamoDB");
             if event.get("Type").and_then(Value::as_str) != Some("HttpApi") {
                 continue;
             }
@@ -160,6 +229,8 @@ fn function(resource: String, definition: &Value) -> Result<Function, String> {
         resource,
         binary,
         actions,
+        stream_actions,
+        reads_stream,
         index_access,
         routes,
     })
@@ -345,5 +416,60 @@ Resources:
         );
         let wildcard = TEMPLATE.replace("dynamodb:Query", "dynamodb:*");
         assert!(parse(&wildcard).unwrap_err().contains("wildcard"));
+    }
+
+    /// A function with its own role instead of `Policies`, reading the
+    /// table's stream; `{managed}` is where a managed policy would go.
+    const WITH_ROLE: &str = r#"
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+  ThingsFunction:
+    Type: AWS::Serverless::Function
+    Metadata:
+      BuildProperties:
+        Binary: things
+    Properties:
+      Role: !GetAtt ThingsRole.Arn
+  ThingsRole:
+    Type: AWS::IAM::Role
+    Properties:{managed}
+      Policies:
+        - PolicyName: things
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Action: [dynamodb:Query, dynamodb:PutItem]
+                Resource: [!GetAtt Table.Arn, !Sub "${Table.Arn}/index/*"]
+              - Effect: Allow
+                Action: [dynamodb:GetRecords, dynamodb:DescribeStream]
+                Resource: [!GetAtt Table.StreamArn]
+              - Effect: Allow
+                Action: [dynamodb:ListStreams]
+                Resource: [!Sub "${Table.Arn}/stream/*"]
+"#;
+
+    #[test]
+    fn a_role_of_the_template_grants_the_table_and_the_stream_apart() {
+        let functions = parse(&WITH_ROLE.replace("{managed}", "")).unwrap();
+        let things = &functions["things"];
+        assert_eq!(
+            things.actions,
+            BTreeSet::from(["dynamodb:PutItem".into(), "dynamodb:Query".into()])
+        );
+        assert_eq!(
+            things.stream_actions,
+            BTreeSet::from([
+                "dynamodb:DescribeStream".into(),
+                "dynamodb:GetRecords".into(),
+                "dynamodb:ListStreams".into(),
+            ])
+        );
+        assert!(things.index_access);
+        let managed = WITH_ROLE.replace(
+            "{managed}",
+            "\n      ManagedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]",
+        );
+        assert!(parse(&managed).unwrap_err().contains("managed policies"));
     }
 }

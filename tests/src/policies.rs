@@ -84,6 +84,8 @@ mod tests {
             resource: "PayoutsFunction".into(),
             binary: "payouts".into(),
             actions: actions.iter().map(|a| a.to_string()).collect(),
+            stream_actions: BTreeSet::new(),
+            reads_stream: false,
             index_access,
             routes: Vec::new(),
         };

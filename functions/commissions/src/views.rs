@@ -19,11 +19,11 @@ pub struct UpdateCommissionRequest {
     pub commission: Notes,
 }
 
-/// The commissions a bulk approve or deny decides: 1 to 99 distinct ids.
+/// The commissions a bulk approve or deny decides: 1 to 100 distinct ids.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkRequest {
-    #[schema(min_items = 1, max_items = 99)]
+    #[schema(min_items = 1, max_items = 100)]
     pub ids: Vec<Id>,
 }
 

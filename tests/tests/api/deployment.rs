@@ -338,3 +338,32 @@ fn every_function_has_a_log_group_an_alarm_and_a_build_target() {
     }
     assert!(gaps.is_empty(), "{}", gaps.join("\n"));
 }
+
+/// A function fed by the table's stream reads that stream and no other
+/// (its own role: SAM's would add a managed policy reading every stream of
+/// the account); no other function may read it.
+#[test]
+fn only_the_stream_fed_function_reads_the_tables_stream() {
+    let reading: BTreeSet<String> = [
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+    ]
+    .map(String::from)
+    .into();
+    let mut fed = Vec::new();
+    for (binary, function) in template_functions() {
+        if function.reads_stream {
+            fed.push(binary.clone());
+            assert_eq!(function.stream_actions, reading, "{binary}");
+        } else {
+            assert!(
+                function.stream_actions.is_empty(),
+                "{binary}: {:?}",
+                function.stream_actions
+            );
+        }
+    }
+    assert_eq!(fed, ["webhook-dispatcher"]);
+}
