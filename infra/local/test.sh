@@ -17,8 +17,8 @@
 # Clippy lints as the workspace compiles: clippy-driver is the compiler of the workspace's own
 # crates (RUSTC_WORKSPACE_WRAPPER, which is how `cargo clippy` runs it), so the dependencies
 # compile once, for the build and the tests, instead of once more in check mode. Its verdict is
-# `cargo clippy --workspace --all-targets -- -D warnings`'s. The test runs later see the same
-# wrapper (with_clippy), so they compile nothing again; what make run builds compiles without it.
+# `cargo clippy --workspace --all-targets -- -D warnings`'s. Every cargo run later in make test
+# sees the same wrapper (with_clippy), so it compiles nothing again.
 #
 # The lanes are I/O-bound on their emulators (one Python process each), so on two cores they
 # overlap instead of queueing. Each lane writes its own log; a failing lane's tail is printed.
@@ -104,33 +104,33 @@ with_clippy() {
 # The integration tests spawn target/debug/partner-groups and friends: bins and tests together.
 step "cargo build --workspace --all-targets (clippy -D warnings)" with_clippy cargo build --workspace --all-targets
 # make run and cargo lambda watch build the functions without the dev-dependencies (lib.sh
-# build_functions), into the same target/debug paths the suite spawns: built here, before the
-# lanes, nothing replaces a binary under a running test. Without clippy-driver, as make run builds
-# them, so a developer's next make run finds them built: the workspace's own crates compile once
-# more (clippy-driver is part of their fingerprint), but no dependency does. The workspace's
-# Cargo.toml aligns the features the dev-dependencies turn on; a dependency compiled here is a
-# feature set that drifted, which would make every fresh make run and make test compile it, and
-# everything above it, twice.
+# build_functions), into the same target/debug paths the suite spawns. Here they build with the
+# same clippy-driver as above, as everything after this in make test does (make run's signal test
+# and the schemathesis lane's cargo lambda watch): then nothing is compiled twice, and any crate
+# this build compiles is a feature set that drifted between the tests' build and the functions'
+# (the workspace's Cargo.toml aligns the features the dev-dependencies turn on), which would make
+# every fresh make run compile it, and everything above it, once more. A developer's make run
+# after make test, without the wrapper, compiles the workspace's own crates again (clippy-driver
+# is part of their fingerprint), but no dependency.
 functions_built_once() {
   local output drifted
-  output=$(build_functions 2>&1) || {
+  output=$(with_clippy build_functions 2>&1) || {
     printf '%s\n' "$output" >&2
     return 1
   }
-  # A workspace crate's line names its path: `Compiling ledger-core v0.1.0 (/repo/crates/...)`.
-  drifted=$(grep -E '^ *Compiling [^ ]+ v[^ ]+$' <<<"$output" || true)
+  drifted=$(grep -E '^ *Compiling ' <<<"$output" || true)
   if [[ -n "$drifted" ]]; then
     printf '%s\n' "$drifted" >&2
-    die "the functions' build compiled dependencies again: their features differ from the tests' build (compare cargo tree -e normal,build -f '{p} [{f}]' with -e normal,build,dev, and align them in the workspace's Cargo.toml)"
+    die "the functions' build compiled crates again: their features differ from the tests' build (compare cargo tree -e normal,build -f '{p} [{f}]' with -e normal,build,dev, and align them in the workspace's Cargo.toml)"
   fi
 }
-step "the functions as make run builds them (no dependency compiled twice)" functions_built_once
+step "the functions as make run builds them (nothing compiled twice)" functions_built_once
 join_lanes
 use_venv
 step "DynamoDB emulator tests (limits, faults)" python "$LOCAL_SCRIPTS/test_emulator.py"
 step "cfn-lint template.yaml" cfn-lint template.yaml
 # Alone, not in a lane: under the lanes' load, make run's teardown can outlast the test's 30 s.
-step "make run stops on SIGTERM and SIGHUP" bash "$LOCAL_SCRIPTS/test_run_signals.sh"
+step "make run stops on SIGTERM and SIGHUP" with_clippy bash "$LOCAL_SCRIPTS/test_run_signals.sh"
 
 # Each process of the suite records which DynamoDB actions each function performed (tests/src/iam.rs);
 # iam-check then holds every function's policy in template.yaml to exactly that set.
@@ -153,7 +153,7 @@ harsh() {
 }
 lane "suite" suite
 lane "harsh" harsh
-lane "schemathesis" env -u AWS_ENDPOINT_URL_DYNAMODB bash "$LOCAL_SCRIPTS/schemathesis.sh"
+lane "schemathesis" with_clippy env -u AWS_ENDPOINT_URL_DYNAMODB bash "$LOCAL_SCRIPTS/schemathesis.sh"
 join_lanes
 
 log "make test passed in $((SECONDS - started))s:"
