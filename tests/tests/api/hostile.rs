@@ -776,6 +776,118 @@ async fn cursors_outside_their_range_never_500_and_forged_ones_are_422() {
     other_filter.assert_names("cursor", "another filter's cursor");
 }
 
+/// The activity log's filters and cursor at their extremes: each a page or
+/// a 422 naming the field, never a 5xx.
+#[tokio::test]
+async fn activity_log_filters_and_cursors_at_their_extremes_never_500() {
+    const EVENTS: &str = "/2026-02-01/events.json";
+    let env = TestEnv::new().await;
+    let p = program(&env).await;
+    for n in 0..3 {
+        let reply = env
+            .post(
+                COMMISSIONS,
+                custom(&p.partner, exact("5"), &format!("evt_log_{n}")),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    }
+    let cursor = next_cursor(&env.get(&format!("{EVENTS}?size=1")).await);
+    let typed = next_cursor(
+        &env.get(&format!("{EVENTS}?type=commission.created&size=1"))
+            .await,
+    );
+    let long_id = "a".repeat(5_000);
+    // (the field a 422 names, or None for a page; the case; the query)
+    let cases: Vec<(Option<&str>, &str, String)> = vec![
+        (None, "from at year 1", "from=0001-01-01T00:00:00Z".into()),
+        (None, "to at year 9999", "to=9999-12-31T23:59:59Z".into()),
+        (
+            Some("from"),
+            "from past year 9999",
+            "from=+275760-09-13T00:00:00Z".into(),
+        ),
+        (
+            Some("from"),
+            "from without a zone",
+            "from=2026-02-01T00:00:00".into(),
+        ),
+        (
+            Some("to"),
+            "to before from",
+            "from=2026-02-02T00:00:00Z&to=2026-02-01T00:00:00Z".into(),
+        ),
+        (
+            Some("type"),
+            "an unknown type",
+            "type=commission.exploded".into(),
+        ),
+        (Some("type"), "a wildcard type", "type=commission.*".into()),
+        (
+            Some("object_id"),
+            "a 5,000-byte object id",
+            format!("object_id={long_id}"),
+        ),
+        (
+            Some("object_id"),
+            "a control character",
+            "object_id=%00".into(),
+        ),
+        (Some("size"), "size 0", "size=0".into()),
+        (Some("size"), "size 1000", "size=1000".into()),
+        (Some("cursor"), "random base64", "cursor=bm9wZQ".into()),
+        (Some("cursor"), "not base64", "cursor=%25%25%25".into()),
+        (
+            Some("cursor"),
+            "random bytes",
+            format!("cursor={}", base64url(&[0xde, 0xad, 0xbe, 0xef])),
+        ),
+        (
+            Some("cursor"),
+            "another filter's cursor",
+            format!("cursor={typed}"),
+        ),
+        // A cursor of its own list steered is a position like any other.
+        (
+            None,
+            "steered to the lowest id",
+            format!("cursor={}", steered(&cursor, "000000000000000000000000")),
+        ),
+        (
+            None,
+            "steered to the highest id",
+            format!("cursor={}", steered(&cursor, "ffffffffffffffffffffffff")),
+        ),
+        (
+            Some("cursor"),
+            "a cursor in a time range before every event",
+            format!("from=2020-01-01T00:00:00Z&to=2020-01-02T00:00:00Z&cursor={cursor}"),
+        ),
+        (
+            Some("cursor"),
+            "a cursor in a range at the end of time",
+            format!("from=9999-01-01T00:00:00Z&cursor={cursor}"),
+        ),
+    ];
+    for (refused, case, query) in &cases {
+        let reply = env.get(&format!("{EVENTS}?{query}")).await;
+        match refused {
+            None => {
+                assert_eq!(reply.status, StatusCode::OK, "{case}: {:?}", reply.body);
+                assert!(
+                    reply.body["elements"].is_array(),
+                    "{case}: {:?}",
+                    reply.body
+                );
+            }
+            Some(field) => reply.assert_names(field, case),
+        }
+    }
+    let own = env.get(&format!("{EVENTS}?size=1&cursor={cursor}")).await;
+    assert_eq!(own.status, StatusCode::OK, "{:?}", own.body);
+    assert_eq!(own.body["elements"].as_array().map(Vec::len), Some(1));
+}
+
 // ---------------------------------------------------------------------------
 // Authentication first
 // ---------------------------------------------------------------------------
