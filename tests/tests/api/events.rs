@@ -163,6 +163,33 @@ async fn approving_a_commission_records_one_event_naming_the_key() {
     );
 }
 
+/// The approvals the log lists, walked `size` at a time: one for each of
+/// `commissions`, newest first, and the first, middle and last read back
+/// by id as listed.
+async fn approvals_of(env: &TestEnv, commissions: &[String], size: usize) -> Vec<Value> {
+    let (approved, envelope) = events(env, &format!("type=commission.approved&size={size}")).await;
+    assert_eq!(envelope["count"], json!(commissions.len()));
+    let mut decided = objects_of(&approved);
+    decided.sort();
+    let mut expected = commissions.to_vec();
+    expected.sort();
+    assert_eq!(decided, expected);
+    let listed = ids(&approved);
+    let mut newest_first = listed.clone();
+    newest_first.sort_by(|a, b| b.cmp(a));
+    assert_eq!(listed, newest_first, "newest first");
+    for event in [
+        &approved[0],
+        &approved[approved.len() / 2],
+        &approved[approved.len() - 1],
+    ] {
+        let got = env.get(&event_path(event["id"].as_str().unwrap())).await;
+        assert_eq!(got.status, StatusCode::OK, "{:?}", got.body);
+        assert_eq!(&got.body, event);
+    }
+    approved
+}
+
 #[tokio::test]
 async fn a_bulk_decision_shares_one_item_yet_lists_and_gets_each_event() {
     let env = TestEnv::new().await;
@@ -187,22 +214,7 @@ async fn a_bulk_decision_shares_one_item_yet_lists_and_gets_each_event() {
     // The partner and 99 creations, one item each; 99 approvals in one item.
     assert_eq!(stored_events(&env).await, (101, 199));
 
-    let (approved, envelope) = events(&env, "type=commission.approved&size=10").await;
-    assert_eq!(envelope["count"], json!(99));
-    let mut decided = objects_of(&approved);
-    decided.sort();
-    let mut expected = commissions.clone();
-    expected.sort();
-    assert_eq!(decided, expected);
-    let listed = ids(&approved);
-    let mut newest_first = listed.clone();
-    newest_first.sort_by(|a, b| b.cmp(a));
-    assert_eq!(listed, newest_first, "newest first");
-    for event in [&approved[0], &approved[50], &approved[98]] {
-        let got = env.get(&event_path(event["id"].as_str().unwrap())).await;
-        assert_eq!(got.status, StatusCode::OK, "{:?}", got.body);
-        assert_eq!(&got.body, event);
-    }
+    approvals_of(&env, &commissions, 10).await;
 
     // Filtered by one commission: its creation and its approval.
     let (about, envelope) = events(&env, &format!("object_id={}", commissions[42])).await;
@@ -243,24 +255,11 @@ async fn a_full_bulk_decision_stages_each_event_and_releases_it() {
         .collect();
     assert!(staged.is_empty(), "stages left behind: {staged:?}");
 
-    let (approved, envelope) = events(&env, "type=commission.approved&size=100").await;
-    assert_eq!(envelope["count"], json!(100));
-    let mut decided = objects_of(&approved);
-    decided.sort();
-    let mut expected = commissions.clone();
-    expected.sort();
-    assert_eq!(decided, expected);
-    let listed = ids(&approved);
-    let mut newest_first = listed.clone();
-    newest_first.sort_by(|a, b| b.cmp(a));
-    assert_eq!(listed, newest_first, "newest first");
-    for event in [&approved[0], &approved[57], &approved[99]] {
-        let got = env.get(&event_path(event["id"].as_str().unwrap())).await;
-        assert_eq!(got.status, StatusCode::OK, "{:?}", got.body);
-        assert_eq!(&got.body, event);
-        assert_eq!(got.body["actor"]["type"], "api_key");
-        assert_eq!(got.body["data"]["object"]["status"], "approved");
-        assert_eq!(got.body["data"]["previous"]["status"], "pending");
+    let approved = approvals_of(&env, &commissions, 100).await;
+    for event in &approved {
+        assert_eq!(event["actor"]["type"], "api_key");
+        assert_eq!(event["data"]["object"]["status"], "approved");
+        assert_eq!(event["data"]["previous"]["status"], "pending");
     }
 
     // A hundred and one ids are refused, and nothing is recorded.
