@@ -144,7 +144,7 @@ pub async fn listen(
     let account = Id::parse(account).expect("an account id");
     let insert = webhook_endpoints::insert(&env.store, &account, &endpoint).expect("an item");
     env.store
-        .transact(vec![insert])
+        .transact(insert)
         .await
         .expect("endpoint registered");
     (endpoint, receiver)

@@ -22,14 +22,17 @@ pub async fn create(
         WebhookEndpoint::create(draft, destinations, Utc::now()).map_err(Error::Invalid)?;
     contended(|| async {
         let (account, ()) = session.read(store, ()).await?;
-        store
-            .transact(vec![webhook_endpoints::insert(
-                store,
-                &account.id,
-                &endpoint,
-            )?])
-            .await?;
-        Ok(())
+        let writes = webhook_endpoints::insert(store, &account.id, &endpoint)?;
+        match store.transact(writes).await {
+            Err(e) if e.failed_condition(1) => Err(Error::conflict(
+                "endpoint_limit_reached",
+                format!(
+                    "an account has at most {} webhook endpoints: delete one first",
+                    WebhookEndpoint::MAX_PER_ACCOUNT
+                ),
+            )),
+            written => Ok(written?),
+        }
     })
     .await?;
     Ok(endpoint)
@@ -105,11 +108,7 @@ pub async fn delete(
             .await?;
         let endpoint = endpoint.found()?;
         store
-            .transact(vec![webhook_endpoints::delete(
-                store,
-                &account.id,
-                &endpoint,
-            )?])
+            .transact(webhook_endpoints::delete(store, &account.id, &endpoint)?)
             .await?;
         Ok(endpoint)
     })

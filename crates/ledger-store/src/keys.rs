@@ -182,6 +182,10 @@ impl Tally {
         Self::single("campaigns".into())
     }
 
+    pub fn webhook_endpoints() -> Self {
+        Self::single("webhook_endpoints".into())
+    }
+
     /// The commissions list, whole or one partner's or one referral's.
     pub fn commissions(partner: Option<&Id>, referral: Option<&Id>) -> Self {
         match (partner, referral) {

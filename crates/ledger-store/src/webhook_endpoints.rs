@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Collection, Condition, Entity, Item, Key, Ref, Store, StoreError, decode, encode, timestamp,
+    Collection, Condition, Entity, Item, Key, Ref, Store, StoreError, Tally, decode, encode,
+    tallies, timestamp,
 };
 use ledger_core::model::Id;
 use ledger_core::webhooks::{EventPatterns, SigningSecret, WebhookEndpoint};
@@ -93,12 +94,30 @@ pub async fn list(store: &Store, account: &Id) -> Result<Vec<WebhookEndpoint>, S
         .collect())
 }
 
+/// Registers `endpoint`, counted on the account's endpoints tally, which
+/// must count fewer than [`WebhookEndpoint::MAX_PER_ACCOUNT`]: a failed
+/// condition on the second write is the account at its limit.
 pub fn insert(
     store: &Store,
     account: &Id,
     endpoint: &WebhookEndpoint,
-) -> Result<TransactWriteItem, StoreError> {
-    store.put(to_item(account, endpoint)?, Condition::absent())
+) -> Result<Vec<TransactWriteItem>, StoreError> {
+    let below_limit = Condition::new("attribute_not_exists(n) OR n < :max").value(
+        ":max",
+        AttributeValue::N(WebhookEndpoint::MAX_PER_ACCOUNT.to_string()),
+    );
+    Ok(vec![
+        store.put(to_item(account, endpoint)?, Condition::absent())?,
+        store.update(
+            &Key::tally(account, &Tally::webhook_endpoints(), 0),
+            "SET entity = :entity ADD n :one",
+            [
+                (":entity", AttributeValue::S("tally".into())),
+                (":one", AttributeValue::N("1".into())),
+            ],
+            below_limit,
+        )?,
+    ])
 }
 
 /// Replaces the endpoint, provided nobody changed it since `expected_version`.
@@ -114,15 +133,24 @@ pub fn replace(
     )
 }
 
+/// Deletes `endpoint`, as read, and uncounts it.
 pub fn delete(
     store: &Store,
     account: &Id,
     endpoint: &WebhookEndpoint,
-) -> Result<TransactWriteItem, StoreError> {
-    store.delete(
+) -> Result<Vec<TransactWriteItem>, StoreError> {
+    let mut writes = vec![store.delete(
         &Key::webhook_endpoint(account, &endpoint.id),
         Condition::at_version(endpoint.version),
-    )
+    )?];
+    writes.extend(tallies::add(
+        store,
+        account,
+        &[Tally::webhook_endpoints()],
+        &endpoint.id,
+        -1,
+    )?);
+    Ok(writes)
 }
 
 /// Stops deliveries to an endpoint that failed for too long, unless someone

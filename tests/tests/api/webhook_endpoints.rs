@@ -4,6 +4,7 @@
 //! by hand, access control and another account's key.
 
 use chrono::{TimeDelta, Utc};
+use futures::future::join_all;
 use harness::TestEnv;
 use harness::access::{
     Route, assert_keys_are_required, assert_other_accounts_get_404, assert_scopes_are_enforced,
@@ -243,6 +244,69 @@ async fn a_deleted_endpoint_is_gone() {
         StatusCode::NOT_FOUND
     );
     assert_eq!(env.get(ENDPOINTS).await.body["count"], json!(0));
+}
+
+/// An account holds at most 16 endpoints: the 17th is refused and writes
+/// nothing, concurrent creates never pass the limit, a deletion makes room,
+/// and another account has its own 16.
+#[tokio::test]
+async fn an_account_holds_at_most_sixteen_endpoints() {
+    let env = TestEnv::new().await;
+    let burst = join_all((0..20).map(|k| {
+        env.post(
+            ENDPOINTS,
+            draft(&format!("https://hooks.example.com/{k}"), json!(["*"])),
+        )
+    }))
+    .await;
+    let created: Vec<String> = burst
+        .iter()
+        .filter(|reply| reply.status == StatusCode::CREATED)
+        .map(|reply| {
+            reply.body["webhookEndpoint"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    for reply in burst.iter().filter(|r| r.status != StatusCode::CREATED) {
+        assert_eq!(reply.status, StatusCode::CONFLICT, "{:?}", reply.body);
+    }
+    assert!(created.len() <= 16, "{} endpoints created", created.len());
+    assert_eq!(env.get(ENDPOINTS).await.body["count"], json!(created.len()));
+    for _ in created.len()..16 {
+        create(&env).await;
+    }
+    let items = env.item_count().await;
+    let refused = env
+        .post(
+            ENDPOINTS,
+            draft("https://hooks.example.com/17", json!(["*"])),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{:?}", refused.body);
+    assert_eq!(refused.error_code(), "endpoint_limit_reached");
+    assert_eq!(
+        env.item_count().await,
+        items,
+        "a refused create writes nothing"
+    );
+    assert_eq!(env.get(ENDPOINTS).await.body["count"], json!(16));
+
+    let other = env
+        .call(
+            Method::POST,
+            ENDPOINTS,
+            Some(&env.key_b),
+            Some(draft("https://hooks.example.com/b", json!(["*"]))),
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::CREATED, "{:?}", other.body);
+
+    let deleted = env.delete(&endpoint_path(&created[0])).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{:?}", deleted.body);
+    create(&env).await;
+    assert_eq!(env.get(ENDPOINTS).await.body["count"], json!(16));
 }
 
 #[tokio::test]

@@ -80,6 +80,10 @@ const MAX_URL: usize = 2048;
 const MAX_DESCRIPTION: usize = 500;
 
 impl WebhookEndpoint {
+    /// The most endpoints an account registers (as Stripe allows): each
+    /// event fans out to every one, so the count bounds a dispatch's work.
+    pub const MAX_PER_ACCOUNT: u64 = 16;
+
     /// A new, enabled endpoint with a fresh secret.
     pub fn create(
         draft: WebhookEndpointDraft,
