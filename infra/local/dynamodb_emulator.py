@@ -10,8 +10,8 @@ It owns serving: a WSGI layer in front of moto that, per request, in order,
      (unprocessed BatchGetItem keys);
   4. runs moto, with a GSI Query seeing lagging items as they were (index lag);
   5. checks the items written against the limits, putting them back if one breaks them;
-and the patches below: TransactWriteItems', and data-plane answers written without moto's model
-walk. Shared helpers (tables, keys, errors) are dynamodb_wire.py.
+and the patches below: TransactWriteItems', update expressions parsed once, and data-plane answers
+written without moto's model walk. Shared helpers (tables, keys, errors) are dynamodb_wire.py.
 
 `moto_server` serves each request on its own thread, and moto applies a TransactWriteItems by
 copying the table, writing, and restoring the copy when a condition fails, with no lock between
@@ -27,6 +27,7 @@ writes, and puts those back if it fails: the same all-or-nothing outcome, at the
 transaction rather than of the table (the payout run's benchmark writes 10,000 commissions).
 """
 
+import functools
 import io
 import json
 import os
@@ -35,6 +36,7 @@ import sys
 from moto.core.responses import ActionResult
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -67,6 +69,15 @@ def transact_write_items(self, transact_items):
 
 
 DynamoDBBackend.transact_write_items = transact_write_items
+
+# moto parses an UpdateExpression twice a request (in its request checks and in its model), and
+# the same few expressions come again and again (their values are placeholders). A parsed
+# expression is only read after (the validator works on a deep copy of its own), so each text is
+# parsed once.
+_parse_update_expression = UpdateExpressionParser.make
+UpdateExpressionParser.make = classmethod(
+    functools.lru_cache(maxsize=4096)(lambda cls, text: _parse_update_expression(text))
+)
 
 # moto writes every answer by walking botocore's model of its output shape, which took 40 % of the
 # emulator's time in the integration tests. An answer of these actions is already DynamoDB's JSON
