@@ -139,7 +139,10 @@ mod tests {
     fn a_minted_token_verifies_until_it_expires() {
         let (session, token) = mint(Some(60)).expect("in bounds");
         let parsed = PortalToken::parse(&token).expect("minted tokens parse");
-        assert_eq!(session.expires_at - session.created_at, Duration::seconds(60));
+        assert_eq!(
+            session.expires_at - session.created_at,
+            Duration::seconds(60)
+        );
         assert!(session.is_presented_by(&parsed, session.created_at));
         assert!(session.is_presented_by(&parsed, session.expires_at - Duration::seconds(1)));
         assert!(!session.is_presented_by(&parsed, session.expires_at));
