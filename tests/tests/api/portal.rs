@@ -1,7 +1,8 @@
 //! Portal sessions end to end: a merchant's key with `partners:write` mints
 //! a short-lived partner token (bounded lifetime, stored hashed with a
-//! `ttl`, refused for a banned partner or another account's), and that
-//! token opens no API-key route of the route table.
+//! `ttl`, refused for a banned partner or another account's); that token
+//! opens no API-key route of the route table, and the portal's routes answer
+//! only its own partner's data, to no API key, expired or banned session.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
@@ -203,7 +204,10 @@ async fn a_portal_token_opens_no_route_an_api_key_opens() {
         .to_string();
     let before = env.item_count().await;
     let mut keyed = 0;
-    for route in route_table() {
+    for route in route_table()
+        .into_iter()
+        .filter(|route| route.binary != "portal")
+    {
         let path = concrete(&route.path);
         let method: Method = route.method.parse().expect("a method");
         let body = (method != Method::GET).then(|| json!({}));
@@ -227,4 +231,83 @@ async fn a_portal_token_opens_no_route_an_api_key_opens() {
     }
     assert!(keyed > 30, "the walk met the keyed routes: {keyed}");
     assert_eq!(env.item_count().await, before, "the token wrote nothing");
+}
+
+const OWN_PARTNER: &str = "/2026-02-01/portal/partner.json";
+
+#[tokio::test]
+async fn each_partners_token_reads_only_that_partner() {
+    let env = TestEnv::new().await;
+    let ann = partner(&env, "ann@example.com").await;
+    let bob = id_of(&create_partner(&env, json!({"partner": {"email": "bob@example.com"}})).await);
+    for (own, other) in [(&ann, &bob), (&bob, &ann)] {
+        let token = mint(&env, own, None).await["token"]
+            .as_str()
+            .expect("a token")
+            .to_string();
+        let reply = env.call(Method::GET, OWN_PARTNER, Some(&token), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        let merchant_view = env.get(&format!("/2026-02-01/partners/{own}.json")).await;
+        assert_eq!(reply.body["partner"], merchant_view.body["partner"]);
+        assert!(
+            !reply.body.to_string().contains(other.as_str()),
+            "{:?}",
+            reply.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_portal_takes_no_api_key_and_no_session_of_a_banned_partner() {
+    let env = TestEnv::new().await;
+    let ann = partner(&env, "ann@example.com").await;
+    let token = mint(&env, &ann, None).await["token"]
+        .as_str()
+        .expect("a token")
+        .to_string();
+    let unknown = format!(
+        "plp_{}_{}_{}",
+        env.account_a,
+        "68f76721000000000000abcd",
+        "0".repeat(64)
+    );
+    let forged = format!(
+        "{}{}",
+        &token[..token.len() - 1],
+        if token.ends_with('0') { '1' } else { '0' }
+    );
+    for credential in [
+        None,
+        Some(env.key_a.as_str()),
+        Some(unknown.as_str()),
+        Some(forged.as_str()),
+        Some("plp_"),
+    ] {
+        let reply = env.call(Method::GET, OWN_PARTNER, credential, None).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNAUTHORIZED,
+            "{credential:?}: {:?}",
+            reply.body
+        );
+        assert_eq!(reply.error_code(), "unauthorized");
+    }
+    let live = env.call(Method::GET, OWN_PARTNER, Some(&token), None).await;
+    assert_eq!(live.status, StatusCode::OK, "{:?}", live.body);
+    let banned = env
+        .call(
+            Method::POST,
+            &format!("/2026-02-01/partners/{ann}/ban.json"),
+            Some(&env.key_a),
+            None,
+        )
+        .await;
+    assert_eq!(banned.status, StatusCode::OK, "{:?}", banned.body);
+    let refused = env.call(Method::GET, OWN_PARTNER, Some(&token), None).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNAUTHORIZED,
+        "{:?}",
+        refused.body
+    );
 }
