@@ -2,13 +2,15 @@
 //! portal session's token (never an API key). [`PortalCaller`] is extracted
 //! without I/O; [`PortalCaller::partner`] verifies the session (its hash,
 //! its expiry) and then reads its partner in full (statistics included), which must not be banned: anything
-//! else is 401, so a banned partner's live token stops working at once.
+//! else is 401, so a banned partner's live token stops working at once. As
+//! a use case's [`ledger_app::Session`], it writes as the portal session.
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use chrono::Utc;
-use ledger_core::model::{Partner, PortalSession, PortalToken};
+use ledger_app::{Denial, Error};
+use ledger_core::model::{Account, Actor, Id, Partner, PortalSession, PortalToken};
 use ledger_store::{Key, Reads, Store, partners, portal_sessions};
 
 use super::error::ApiError;
@@ -59,5 +61,32 @@ impl PortalCaller {
             .ok_or(ApiError::Unauthorized)?;
         tracing::Span::current().record("account", account.as_str());
         Ok((session, partner))
+    }
+}
+
+impl ledger_app::Session for PortalCaller {
+    fn account_id(&self) -> &Id {
+        &self.token.account_id
+    }
+
+    fn actor(&self) -> Actor {
+        Actor::PortalSession {
+            id: self.token.session_id.clone(),
+        }
+    }
+
+    /// Verifies the session and its partner first, then reads the account and `reads`.
+    async fn read<R: Reads + Send + Sync>(
+        &self,
+        store: &Store,
+        reads: R,
+    ) -> Result<(Account, R::Output), Error> {
+        self.partner(store).await.map_err(|refusal| match refusal {
+            ApiError::Internal(cause) => Error::Store(cause),
+            _ => Error::Denied(Denial::Unauthenticated),
+        })?;
+        let (account, output) = ledger_app::read_account(store, self.account_id(), reads).await?;
+        let account = account.ok_or(Error::Denied(Denial::Unauthenticated))?;
+        Ok((account, output))
     }
 }

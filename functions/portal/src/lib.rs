@@ -17,7 +17,9 @@ struct ApiDoc;
 
 /// This group's routes, each declared by its handler's `#[utoipa::path]`.
 fn route_table() -> Routes<Store> {
-    Routes::new(ApiDoc::openapi()).route(keyless!(routes::get_own_partner))
+    Routes::new(ApiDoc::openapi())
+        .route(keyless!(routes::get_own_partner))
+        .route(keyless!(routes::update_own_payout_email))
 }
 
 /// This group's part of the OpenAPI document.

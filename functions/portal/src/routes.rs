@@ -2,11 +2,12 @@
 
 use axum::Json;
 use axum::extract::State;
+use ledger_core::model::partner::PartnerChanges;
 use ledger_core::views::partner::PartnerDetail;
-use ledger_http::openapi::ReadErrors;
-use ledger_http::{ApiError, PortalCaller};
+use ledger_http::openapi::{ReadErrors, WriteErrors};
+use ledger_http::{ApiError, JsonBody, PortalCaller};
 use ledger_store::Store;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 const TAG: &str = "Portal";
@@ -30,5 +31,45 @@ pub async fn get_own_partner(
     let (_, partner) = caller.partner(&store).await?;
     Ok(Json(OwnPartnerResponse {
         partner: partner.into(),
+    }))
+}
+
+/// `{"partner": {"payout_email": ...}}`: the one field a partner changes.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayoutEmailRequest {
+    pub partner: PayoutEmailChange,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayoutEmailChange {
+    /// Where the partner's payouts go; validated as the partners routes validate it.
+    #[schema(example = "payouts@ann.example.com")]
+    pub payout_email: String,
+}
+
+/// Update the Portal's Partner's Payout Email.
+///
+/// The only change a partner makes: any other field is a 422 naming it, and nothing is
+/// written. Recorded as a `partner.updated` event whose actor is the portal session.
+#[utoipa::path(put, path = "/portal/partner.json", tag = TAG, security(("portal_token" = [])),
+    request_body = PayoutEmailRequest,
+    responses((status = 200, description = "The session's partner, updated.", body = OwnPartnerResponse), WriteErrors))]
+pub async fn update_own_payout_email(
+    State(store): State<Store>,
+    caller: PortalCaller,
+    JsonBody(request): JsonBody<PayoutEmailRequest>,
+) -> Result<Json<OwnPartnerResponse>, ApiError> {
+    let (_, partner) = caller.partner(&store).await?;
+    let changes = PartnerChanges {
+        payout_email: Some(request.partner.payout_email),
+        ..PartnerChanges::default()
+    };
+    let updated = ledger_app::partners::update(&caller, &store, &partner.id, changes)
+        .await
+        .map_err(ApiError::under("partner"))?;
+    Ok(Json(OwnPartnerResponse {
+        partner: updated.into(),
     }))
 }

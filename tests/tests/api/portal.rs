@@ -311,3 +311,86 @@ async fn the_portal_takes_no_api_key_and_no_session_of_a_banned_partner() {
         refused.body
     );
 }
+
+#[tokio::test]
+async fn a_partner_changes_only_their_payout_email_recorded_as_the_session() {
+    let env = TestEnv::new().await;
+    let ann = partner(&env, "ann@example.com").await;
+    let session = mint(&env, &ann, None).await;
+    let token = session["token"].as_str().expect("a token").to_string();
+    let before = env.item_count().await;
+    for (body, field) in [
+        (
+            json!({"partner": {"payout_email": "a@b.example.com", "email": "x@example.com"}}),
+            "partner.email",
+        ),
+        (
+            json!({"partner": {"first_name": "Mallory"}}),
+            "partner.first_name",
+        ),
+        (
+            json!({"partner": {"payout_email": "not an email"}}),
+            "partner.payout_email",
+        ),
+    ] {
+        let reply = env
+            .call(Method::PUT, OWN_PARTNER, Some(&token), Some(body.clone()))
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {:?}",
+            reply.body
+        );
+        reply.assert_names(field, &body);
+    }
+    assert_eq!(env.item_count().await, before, "nothing was written");
+
+    let body = json!({"partner": {"payout_email": "payouts@ann.example.com"}});
+    let refused = env
+        .call(
+            Method::PUT,
+            OWN_PARTNER,
+            Some(&env.key_a),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNAUTHORIZED,
+        "an API key: {:?}",
+        refused.body
+    );
+    let reply = env
+        .call(Method::PUT, OWN_PARTNER, Some(&token), Some(body))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    assert_eq!(
+        reply.body["partner"]["payout_email"],
+        json!("payouts@ann.example.com")
+    );
+    let merchant_view = env.get(&format!("/2026-02-01/partners/{ann}.json")).await;
+    assert_eq!(merchant_view.body["partner"], reply.body["partner"]);
+
+    let events = env
+        .get("/2026-02-01/events.json?type=partner.updated")
+        .await;
+    assert_eq!(events.status, StatusCode::OK, "{:?}", events.body);
+    let elements = events.body["elements"].as_array().expect("elements");
+    assert_eq!(elements.len(), 1, "{elements:?}");
+    let session_id = token.split('_').nth(2).expect("the session id");
+    assert_eq!(
+        elements[0]["actor"],
+        json!({"type": "portal_session", "id": session_id})
+    );
+    let previous = elements[0]["data"]["previous"]
+        .as_object()
+        .expect("previous values");
+    let changed: Vec<&str> = previous.keys().map(String::as_str).collect();
+    assert_eq!(
+        changed,
+        ["payout_email", "updated_at"],
+        "only the payout email changed"
+    );
+    assert_eq!(previous["payout_email"], json!(null));
+}
