@@ -36,6 +36,7 @@ clean:
 copy_bootstrap = @bash infra/local/package.sh copy $(1) "$(ARTIFACTS_DIR)"
 build-PartnerGroupsFunction: ; $(call copy_bootstrap,partner-groups)
 build-PartnersFunction: ; $(call copy_bootstrap,partners)
+build-PortalFunction: ; $(call copy_bootstrap,portal)
 build-CampaignsFunction: ; $(call copy_bootstrap,campaigns)
 build-ReferralsFunction: ; $(call copy_bootstrap,referrals)
 build-CommissionsFunction: ; $(call copy_bootstrap,commissions)

@@ -222,6 +222,8 @@ impl TestEnv {
             "partner-groups"
         } else if under("partners") {
             "partners"
+        } else if under("portal/") {
+            "portal"
         } else if under("campaigns") {
             "campaigns"
         } else if under("referrals") {
@@ -252,6 +254,7 @@ impl TestEnv {
             "openapi" => openapi::router(),
             "partner-groups" => partner_groups::router(store),
             "partners" => partners::router(store),
+            "portal" => portal::router(store),
             "campaigns" => campaigns::router(store),
             "referrals" => referrals::router(store),
             "commissions" => commissions::router(store),

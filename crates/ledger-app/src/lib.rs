@@ -26,6 +26,7 @@ pub mod partner_groups;
 pub mod partners;
 pub mod payout_run;
 pub mod payouts;
+pub mod portal_sessions;
 pub mod referrals;
 pub mod refunds;
 pub mod sales;

@@ -9,6 +9,7 @@ pub mod filters;
 pub mod list;
 pub mod openapi;
 pub mod path;
+pub mod portal;
 #[cfg(test)]
 mod request_log_lines;
 mod request_metrics;
@@ -31,6 +32,7 @@ pub use error::ApiError;
 pub use filters::Filters;
 pub use list::{CursorPaging, ListEnvelope, Paging};
 pub use path::{JsonId, PathId};
+pub use portal::PortalCaller;
 pub use routes::{Routes, VERSION};
 
 /// Adds what every group's router needs: one span per request (method,

@@ -12,7 +12,11 @@ use utoipa::{IntoResponses, Modify};
 /// The security scheme's name, as each keyed operation's requirement names it.
 pub const API_KEY: &str = "api_key";
 
-/// Registers the `Authorization: Bearer <api key>` scheme.
+/// The portal's security scheme: a portal session's token, which the
+/// portal routes' `#[utoipa::path]` name (`security(("portal_token" = []))`).
+pub const PORTAL_TOKEN: &str = "portal_token";
+
+/// Registers the `Authorization: Bearer <api key>` scheme, and the portal token's.
 pub struct BearerKey;
 
 impl Modify for BearerKey {
@@ -25,6 +29,17 @@ impl Modify for BearerKey {
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
                         "An API key of the account, sent as `Authorization: Bearer <key>`.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            PORTAL_TOKEN,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A partner's portal session token (`plp_...`), minted with `POST /partners/{id}/portal_sessions.json`, sent as `Authorization: Bearer <token>`. Opens only the `/portal/` routes.",
                     ))
                     .build(),
             ),

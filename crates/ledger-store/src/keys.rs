@@ -325,6 +325,7 @@ const CAMPAIGN: &str = "CAMPAIGN#";
 const REFERRAL: &str = "REFERRAL#";
 const COMMISSION: &str = "COMMISSION#";
 const PAYOUT: &str = "PAYOUT#";
+const PORTAL_SESSION: &str = "PORTAL_SESSION#";
 const WEBHOOK_ENDPOINT: &str = "WEBHOOK_ENDPOINT#";
 const CLICK: &str = "CLICK#";
 const CLICK_DAY: &str = "CLICK_DAY#";
@@ -363,6 +364,11 @@ impl Key {
 
     pub fn api_key(account: &Id, key: &Id) -> Self {
         Self::of(account, format!("{API_KEY}{key}"))
+    }
+
+    /// A partner's portal session (its token carries the account and the id).
+    pub fn portal_session(account: &Id, session: &Id) -> Self {
+        Self::of(account, format!("{PORTAL_SESSION}{session}"))
     }
 
     pub fn partner_group(account: &Id, group: &Id) -> Self {
@@ -988,6 +994,7 @@ mod tests {
         for key in [
             Key::account(&a),
             Key::api_key(&a, &b),
+            Key::portal_session(&a, &b),
             Key::partner_group(&a, &b),
             Key::partner(&a, &b),
             Key::campaign(&a, &b),

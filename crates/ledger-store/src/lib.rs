@@ -21,6 +21,7 @@ pub mod partner_stats;
 pub mod partners;
 pub mod payout_runs;
 pub mod payouts;
+pub mod portal_sessions;
 pub mod referrals;
 pub mod request_count;
 pub mod stripe_invoices;

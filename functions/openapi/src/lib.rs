@@ -28,10 +28,11 @@ pub const PATH: &str = "/2026-02-01/openapi.json";
 struct Base;
 
 /// Each endpoint group's part of the document, by the binary serving it.
-fn groups() -> [(&'static str, utoipa::openapi::OpenApi); 11] {
+fn groups() -> [(&'static str, utoipa::openapi::OpenApi); 12] {
     [
         ("partner-groups", partner_groups::openapi()),
         ("partners", partners::openapi()),
+        ("portal", portal::openapi()),
         ("campaigns", campaigns::openapi()),
         ("referrals", referrals::openapi()),
         ("commissions", commissions::openapi()),

@@ -1,6 +1,6 @@
 //! The Partners endpoint group: list, get, create and update partners
 //! (PromoteKit's affiliates), plus the approve, ban and unban actions, and
-//! a partner's clicks per day.
+//! a partner's clicks per day, and minting a partner's portal session.
 
 mod routes;
 mod views;
@@ -27,6 +27,7 @@ fn route_table() -> Routes<Store> {
         .route(keyed!(routes::ban_partner))
         .route(keyed!(routes::unban_partner))
         .route(keyed!(routes::list_partner_clicks))
+        .route(keyed!(routes::create_portal_session))
 }
 
 /// This group's part of the OpenAPI document.

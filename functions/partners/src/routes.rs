@@ -2,7 +2,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::HOST;
+use axum::http::{HeaderMap, StatusCode};
 use chrono::Utc;
 use ledger_app::Session;
 use ledger_core::model::partner::StandingChange;
@@ -10,7 +11,8 @@ use ledger_core::model::{DayRange, Id};
 use ledger_http::openapi::{ListErrors, ReadErrors, WriteErrors};
 use ledger_http::scopes::{PartnersRead, PartnersWrite};
 use ledger_http::{
-    ApiError, Caller, CursorPaging, Filters, JsonBody, JsonId, ListEnvelope, PathId,
+    ApiError, Caller, CursorPaging, Filters, JsonBody, JsonId, ListEnvelope, OptionalJsonBody,
+    PathId,
 };
 use ledger_store::tallies;
 use ledger_store::{Found, Store, Tally, partners};
@@ -154,6 +156,46 @@ pub async fn list_partner_clicks(
         .map_err(|e| ApiError::Validation(vec![e]))?;
     let days = ledger_app::clicks::days(&caller, &store, &id, range).await?;
     Ok(Json(ClickDaysResponse::of(id, range, days)))
+}
+
+/// Create a Partner's Portal Session.
+///
+/// Mints a short-lived token with which the partner reads only their own data under `/portal/`
+/// (and updates only their payout email). The body is optional: `expires_in` is 60 to 86400
+/// seconds, 3600 when absent. The token is shown only in this answer; `url` is the portal page
+/// under `PORTAL_BASE_URL` (else the request's host), the token in its fragment so it reaches
+/// no log or referrer. A banned partner gets none (409).
+#[utoipa::path(post, path = "/partners/{partnerId}/portal_sessions.json", tag = TAG,
+    request_body(content = Option<MintPortalSessionRequest>),
+    params(("partnerId" = String, Path, description = "The unique identifier of the partner.")),
+    responses((status = 201, description = "Portal session created.", body = PortalSessionResponse), WriteErrors))]
+pub async fn create_portal_session(
+    State(store): State<Store>,
+    caller: Caller<PartnersWrite>,
+    PathId(id): PathId,
+    headers: HeaderMap,
+    OptionalJsonBody(request): OptionalJsonBody<MintPortalSessionRequest>,
+) -> Result<(StatusCode, Json<PortalSessionResponse>), ApiError> {
+    let draft = request.map(|r| r.portal_session).unwrap_or_default();
+    let (session, token) = ledger_app::portal_sessions::mint(&caller, &store, &id, draft)
+        .await
+        .map_err(ApiError::under("portalSession"))?;
+    let origin = portal_origin(&headers);
+    Ok((
+        StatusCode::CREATED,
+        Json(PortalSessionResponse::of(session, token, &origin)),
+    ))
+}
+
+/// Where the portal page is served: `PORTAL_BASE_URL`, else `https://` and the request's host.
+fn portal_origin(headers: &HeaderMap) -> String {
+    std::env::var("PORTAL_BASE_URL").unwrap_or_else(|_| {
+        let host = headers
+            .get(HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        format!("https://{host}")
+    })
 }
 
 /// The three actions' shared body: a write only when the standing changes.

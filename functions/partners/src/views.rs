@@ -1,9 +1,9 @@
 //! What the Partners routes accept and answer: bodies wrapped in `partner`,
 //! and the full partner object with its read-only statistics.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use ledger_core::model::partner::{PartnerChanges, PartnerDraft};
-use ledger_core::model::{ClickDay, DayRange, Id, Partner};
+use ledger_core::model::{ClickDay, DayRange, Id, Partner, PortalSession, PortalSessionDraft};
 pub use ledger_core::views::partner::PartnerDetail;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -75,6 +75,44 @@ impl ClickDaysResponse {
                 to: range.to,
                 total: days.iter().map(|day| day.clicks).sum(),
                 days,
+            },
+        }
+    }
+}
+
+/// The optional body of a portal-session mint.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MintPortalSessionRequest {
+    #[serde(rename = "portalSession")]
+    pub portal_session: PortalSessionDraft,
+}
+
+/// `{"portalSession": {...}}`: a minted portal session; its token is shown only here.
+#[derive(Serialize, ToSchema)]
+pub struct PortalSessionResponse {
+    #[serde(rename = "portalSession")]
+    pub portal_session: MintedPortalSession,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MintedPortalSession {
+    /// The partner's bearer token for the `/portal/` routes.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    /// The portal page, the token in its fragment (never sent to a server).
+    pub url: String,
+}
+
+impl PortalSessionResponse {
+    /// The answer for `session`, its page under `origin`.
+    pub fn of(session: PortalSession, token: String, origin: &str) -> Self {
+        let url = format!("{}/portal#token={token}", origin.trim_end_matches('/'));
+        Self {
+            portal_session: MintedPortalSession {
+                token,
+                expires_at: session.expires_at,
+                url,
             },
         }
     }

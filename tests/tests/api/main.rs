@@ -20,6 +20,7 @@ mod partners;
 mod payment_events;
 mod payout_run;
 mod payouts_api;
+mod portal;
 mod referrals;
 mod webhook_deliveries;
 mod webhook_endpoints;

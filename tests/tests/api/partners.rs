@@ -828,7 +828,7 @@ fn routes(partner: &str) -> Vec<Route> {
         Route::object(Method::PUT, item, "partners:write")
             .with_body(json!({"partner": {"first_name": "Mallory"}})),
     ];
-    for action in ACTIONS {
+    for action in ACTIONS.into_iter().chain(["portal_sessions"]) {
         routes.push(Route::object(
             Method::POST,
             action_path(partner, action),

@@ -103,6 +103,8 @@ pub enum Actor {
     StripeEvent { id: String },
     /// The payout run with this id (scheduled, or started by hand).
     PayoutRun { id: Id },
+    /// A partner acting through the portal, with this portal session.
+    PortalSession { id: Id },
 }
 
 /// The object after the change, and the changed fields' values before it.

@@ -13,6 +13,7 @@ pub mod id;
 pub mod partner;
 pub mod partner_group;
 pub mod payout;
+pub mod portal_session;
 pub mod pricing;
 pub mod referral;
 pub mod reversal;
@@ -39,6 +40,7 @@ pub use id::Id;
 pub use partner::{Link, Partner, PartnerStats, PromoCode};
 pub use partner_group::{GroupChanges, GroupDraft, PartnerGroup};
 pub use payout::{Payout, PayoutSlot, PayoutState, Period, Settlement, UnsettledPayout};
+pub use portal_session::{PortalSession, PortalSessionDraft, PortalToken};
 pub use pricing::{ChargeFacts, Priced, Pricing, RuleSource, applicable_rules};
 pub use referral::{
     Attribution, FraudCheck, Referral, ReferralChanges, ReferralDraft, SubscriptionStatus,

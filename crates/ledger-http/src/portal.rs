@@ -1,0 +1,92 @@
+//! The partner portal's credential: `Authorization: Bearer plp_...`, a
+//! portal session's token (never an API key). [`PortalCaller`] is extracted
+//! without I/O; [`PortalCaller::partner`] verifies the session (its hash,
+//! its expiry) and then reads its partner in full (statistics included), which must not be banned: anything
+//! else is 401, so a banned partner's live token stops working at once. As
+//! a use case's [`ledger_app::Session`], it writes as the portal session.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use chrono::Utc;
+use ledger_app::{Denial, Error};
+use ledger_core::model::{Account, Actor, Id, Partner, PortalSession, PortalToken};
+use ledger_store::{Key, Reads, Store, partners, portal_sessions};
+
+use super::error::ApiError;
+
+/// A caller that presented a well-formed portal token.
+pub struct PortalCaller {
+    token: PortalToken,
+}
+
+impl<State: Sync> FromRequestParts<State> for PortalCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &State) -> Result<Self, Self::Rejection> {
+        let value = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .ok_or(ApiError::Unauthorized)?;
+        let (scheme, token) = value.trim().split_once(' ').ok_or(ApiError::Unauthorized)?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(ApiError::Unauthorized);
+        }
+        let token = PortalToken::parse(token.trim()).ok_or(ApiError::Unauthorized)?;
+        Ok(Self { token })
+    }
+}
+
+impl PortalCaller {
+    /// The live session the token is, and its partner (not banned); 401 otherwise.
+    pub async fn partner(&self, store: &Store) -> Result<(PortalSession, Partner), ApiError> {
+        let account = &self.token.account_id;
+        let key = Key::portal_session(account, &self.token.session_id);
+        let session = store
+            .get_many(&[&key])
+            .await?
+            .into_iter()
+            .next()
+            .flatten()
+            .map(portal_sessions::from_item)
+            .transpose()?
+            .filter(|session| session.is_presented_by(&self.token, Utc::now()))
+            .ok_or(ApiError::Unauthorized)?;
+        let whole = partners::at(account, &session.partner_id);
+        let items = store.get_many(&whole.keys()).await?;
+        let partner = whole
+            .decode(&mut items.into_iter())?
+            .filter(|partner| !partner.banned)
+            .ok_or(ApiError::Unauthorized)?;
+        tracing::Span::current().record("account", account.as_str());
+        Ok((session, partner))
+    }
+}
+
+impl ledger_app::Session for PortalCaller {
+    fn account_id(&self) -> &Id {
+        &self.token.account_id
+    }
+
+    fn actor(&self) -> Actor {
+        Actor::PortalSession {
+            id: self.token.session_id.clone(),
+        }
+    }
+
+    /// Verifies the session and its partner first, then reads the account and `reads`.
+    async fn read<R: Reads + Send + Sync>(
+        &self,
+        store: &Store,
+        reads: R,
+    ) -> Result<(Account, R::Output), Error> {
+        self.partner(store).await.map_err(|refusal| match refusal {
+            ApiError::Internal(cause) => Error::Store(cause),
+            _ => Error::Denied(Denial::Unauthenticated),
+        })?;
+        let (account, output) = ledger_app::read_account(store, self.account_id(), reads).await?;
+        let account = account.ok_or(Error::Denied(Denial::Unauthenticated))?;
+        Ok((account, output))
+    }
+}

@@ -1,0 +1,33 @@
+//! The partner portal: the routes under `/portal/` a partner calls with a
+//! portal session's token (minted by the merchant), each answering only
+//! that partner's own data. API keys open none of them.
+
+mod routes;
+
+use axum::Router;
+use ledger_http::{Routes, keyless};
+use ledger_store::Store;
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    tags((name = "Portal", description = "What a partner sees of their own data, with a portal session's token."))
+)]
+struct ApiDoc;
+
+/// This group's routes, each declared by its handler's `#[utoipa::path]`.
+fn route_table() -> Routes<Store> {
+    Routes::new(ApiDoc::openapi())
+        .route(keyless!(routes::get_own_partner))
+        .route(keyless!(routes::update_own_payout_email))
+}
+
+/// This group's part of the OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    route_table().openapi()
+}
+
+/// This group's routes, ready for `lambda_http::run` or an in-process test.
+pub fn router(store: Store) -> Router {
+    ledger_http::finish(route_table().router()).with_state(store)
+}
