@@ -10,7 +10,8 @@
 //! keys, the deployment's reference exchange rates, payouts settled by hand;
 //! and commissions, sales, refunds, Stripe invoices and subscriptions;
 //! and the account's webhook endpoints, whose deliveries `webhook_dispatch`
-//! sends and retries; and clicks on partners' links.
+//! sends and retries; and clicks on partners' links; and what a partner
+//! reads in their portal.
 
 pub mod account;
 pub mod api_keys;
@@ -26,6 +27,7 @@ pub mod partner_groups;
 pub mod partners;
 pub mod payout_run;
 pub mod payouts;
+pub mod portal;
 pub mod portal_sessions;
 pub mod referrals;
 pub mod refunds;

@@ -2,9 +2,11 @@
 //! its own routes and nested in the partner of every commission; a
 //! commission by its own routes and by the payment events that move it.
 
+pub mod click;
 pub mod commission;
 pub mod partner;
 pub mod payout;
+pub mod portal;
 pub mod referral;
 
 use chrono::{DateTime, Utc};

@@ -32,7 +32,7 @@ pub use error::ApiError;
 pub use filters::Filters;
 pub use list::{CursorPaging, ListEnvelope, Paging};
 pub use path::{JsonId, PathId};
-pub use portal::PortalCaller;
+pub use portal::{Portal, PortalCaller};
 pub use routes::{Routes, VERSION};
 
 /// Adds what every group's router needs: one span per request (method,

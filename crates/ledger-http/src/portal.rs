@@ -1,8 +1,9 @@
 //! The partner portal's credential: `Authorization: Bearer plp_...`, a
 //! portal session's token (never an API key). [`PortalCaller`] is extracted
-//! without I/O; [`PortalCaller::partner`] verifies the session (its hash,
-//! its expiry) and then reads its partner in full (statistics included), which must not be banned: anything
-//! else is 401, so a banned partner's live token stops working at once. As
+//! without I/O; [`PortalCaller::verify`] verifies the session (its hash,
+//! its expiry) and then reads its account and its partner in full
+//! (statistics included), which must not be banned: anything else is 401,
+//! so a banned partner's live token stops working at once. As
 //! a use case's [`ledger_app::Session`], it writes as the portal session.
 
 use axum::extract::FromRequestParts;
@@ -11,7 +12,7 @@ use axum::http::request::Parts;
 use chrono::Utc;
 use ledger_app::{Denial, Error};
 use ledger_core::model::{Account, Actor, Id, Partner, PortalSession, PortalToken};
-use ledger_store::{Key, Reads, Store, partners, portal_sessions};
+use ledger_store::{Key, Reads, Store, accounts, partners, portal_sessions};
 
 use super::error::ApiError;
 
@@ -38,29 +39,40 @@ impl<State: Sync> FromRequestParts<State> for PortalCaller {
     }
 }
 
+/// A verified portal session: its account and its partner, in good standing.
+pub struct Portal {
+    pub session: PortalSession,
+    pub account: Account,
+    pub partner: Partner,
+}
+
 impl PortalCaller {
-    /// The live session the token is, and its partner (not banned); 401 otherwise.
-    pub async fn partner(&self, store: &Store) -> Result<(PortalSession, Partner), ApiError> {
-        let account = &self.token.account_id;
-        let key = Key::portal_session(account, &self.token.session_id);
+    /// The live session the token is, its account and its partner (not
+    /// banned), in two round trips; 401 otherwise.
+    pub async fn verify(&self, store: &Store) -> Result<Portal, ApiError> {
+        let account_id = &self.token.account_id;
+        let key = Key::portal_session(account_id, &self.token.session_id);
         let session = store
-            .get_many(&[&key])
+            .read(&key)
             .await?
-            .into_iter()
-            .next()
-            .flatten()
             .map(portal_sessions::from_item)
             .transpose()?
             .filter(|session| session.is_presented_by(&self.token, Utc::now()))
             .ok_or(ApiError::Unauthorized)?;
-        let whole = partners::at(account, &session.partner_id);
-        let items = store.get_many(&whole.keys()).await?;
-        let partner = whole
-            .decode(&mut items.into_iter())?
-            .filter(|partner| !partner.banned)
+        let reads = (
+            accounts::at(account_id),
+            partners::at(account_id, &session.partner_id),
+        );
+        let (account, partner) = store.read(&reads).await?;
+        let (account, partner) = account
+            .zip(partner.filter(|partner| !partner.banned))
             .ok_or(ApiError::Unauthorized)?;
-        tracing::Span::current().record("account", account.as_str());
-        Ok((session, partner))
+        tracing::Span::current().record("account", account_id.as_str());
+        Ok(Portal {
+            session,
+            account,
+            partner,
+        })
     }
 }
 
@@ -81,7 +93,7 @@ impl ledger_app::Session for PortalCaller {
         store: &Store,
         reads: R,
     ) -> Result<(Account, R::Output), Error> {
-        self.partner(store).await.map_err(|refusal| match refusal {
+        self.verify(store).await.map_err(|refusal| match refusal {
             ApiError::Internal(cause) => Error::Store(cause),
             _ => Error::Denied(Denial::Unauthenticated),
         })?;

@@ -172,6 +172,34 @@ impl Store {
         }
     }
 
+    /// One page of `list` in `account` and how many items the list holds,
+    /// read side by side: its tally, or (for views no tally counts) a
+    /// counting Query. For a caller verified already; an API key's check
+    /// reads the tally with the key instead.
+    pub async fn counted_page(
+        &self,
+        account: &Id,
+        list: &FilteredList,
+        request: PageRequest<'_>,
+    ) -> Result<(Page, u64), StoreError> {
+        let request = PageRequest {
+            filter: list.filter.clone(),
+            ..request
+        };
+        match &list.tally {
+            Some(tally) => {
+                let count = super::tallies::of(account, tally);
+                let (page, members) =
+                    tokio::try_join!(self.page(&list.listing, request), self.read(&count))?;
+                Ok((page, members.0))
+            }
+            None => tokio::try_join!(
+                self.page(&list.listing, request),
+                self.count(&list.listing, list.filter.clone()),
+            ),
+        }
+    }
+
     /// Reads one page (up to DynamoDB's 1 MB) of `walk` from `start`.
     pub async fn walk(&self, walk: &Walk, start: Option<Item>) -> Result<WalkPage, StoreError> {
         let output = self

@@ -8,8 +8,8 @@
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 
 use super::{
-    Condition, Entity, IndexEntry, Item, Key, Listing, PageRequest, Ref, Store, StoreError, Tally,
-    UniqueValue, decode, encode, tallies, unique,
+    Condition, Entity, FilteredList, IndexEntry, Item, Key, Listing, PageRequest, Ref, Store,
+    StoreError, Tally, UniqueValue, decode, encode, tallies, unique,
 };
 use ledger_core::model::{Event, Id, Referral, SubscriptionStatus};
 
@@ -278,6 +278,17 @@ pub struct ReferralList {
     pub listing: Listing,
     pub filter: Option<Condition>,
     pub tally: Tally,
+}
+
+impl ReferralList {
+    /// The same view as a [`FilteredList`], for reads that count it beside its page.
+    pub fn filtered(self) -> FilteredList {
+        FilteredList {
+            listing: self.listing,
+            filter: self.filter,
+            tally: Some(self.tally),
+        }
+    }
 }
 
 /// One page of `list`, and the id of the page's last referral when more follow.

@@ -1,10 +1,16 @@
 //! The partner portal: the routes under `/portal/` a partner calls with a
 //! portal session's token (minted by the merchant), each answering only
-//! that partner's own data. API keys open none of them.
+//! that partner's own data. API keys open none of them, and no answer is
+//! stored by a cache (`Cache-Control: private, no-store`).
 
 mod routes;
+mod views;
 
 use axum::Router;
+use axum::http::HeaderValue;
+use axum::http::header::CACHE_CONTROL;
+use axum::middleware::map_response;
+use axum::response::Response;
 use ledger_http::{Routes, keyless};
 use ledger_store::Store;
 use utoipa::OpenApi;
@@ -20,6 +26,11 @@ fn route_table() -> Routes<Store> {
     Routes::new(ApiDoc::openapi())
         .route(keyless!(routes::get_own_partner))
         .route(keyless!(routes::update_own_payout_email))
+        .route(keyless!(routes::list_own_clicks))
+        .route(keyless!(routes::list_own_referrals))
+        .route(keyless!(routes::list_own_commissions))
+        .route(keyless!(routes::list_own_payouts))
+        .route(keyless!(routes::get_own_earnings))
 }
 
 /// This group's part of the OpenAPI document.
@@ -29,5 +40,15 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// This group's routes, ready for `lambda_http::run` or an in-process test.
 pub fn router(store: Store) -> Router {
-    ledger_http::finish(route_table().router()).with_state(store)
+    ledger_http::finish(route_table().router())
+        .layer(map_response(never_stored))
+        .with_state(store)
+}
+
+/// A partner's data stays out of every shared and browser cache.
+async fn never_stored(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    response
 }

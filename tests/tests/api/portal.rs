@@ -8,8 +8,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
 use harness::TestEnv;
 use harness::deployment::route_table;
-use harness::json::id_of;
-use harness::objects::{create_group, create_partner};
+use harness::json::{exact, id_of, num};
+use harness::objects::{self, create_group, create_partner, create_referral};
+use harness::paths::{COMMISSIONS, PAYOUT_RUN, commission_action_path};
+use harness::seed;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -249,11 +251,18 @@ async fn each_partners_token_reads_only_that_partner() {
         assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
         let merchant_view = env.get(&format!("/2026-02-01/partners/{own}.json")).await;
         assert_eq!(reply.body["partner"], merchant_view.body["partner"]);
-        assert!(
-            !reply.body.to_string().contains(other.as_str()),
-            "{:?}",
-            reply.body
-        );
+        for (method, path) in portal_routes() {
+            if method != Method::GET {
+                continue;
+            }
+            let reply = env.call(method, &path, Some(&token), None).await;
+            assert_eq!(reply.status, StatusCode::OK, "{path}: {:?}", reply.body);
+            assert!(
+                !reply.body.to_string().contains(other.as_str()),
+                "{path}: {:?}",
+                reply.body
+            );
+        }
     }
 }
 
@@ -283,14 +292,18 @@ async fn the_portal_takes_no_api_key_and_no_session_of_a_banned_partner() {
         Some(forged.as_str()),
         Some("plp_"),
     ] {
-        let reply = env.call(Method::GET, OWN_PARTNER, credential, None).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNAUTHORIZED,
-            "{credential:?}: {:?}",
-            reply.body
-        );
-        assert_eq!(reply.error_code(), "unauthorized");
+        for (method, path) in portal_routes() {
+            let body = (method != Method::GET)
+                .then(|| json!({"partner": {"payout_email": "x@example.com"}}));
+            let reply = env.call(method, &path, credential, body).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::UNAUTHORIZED,
+                "{path} with {credential:?}: {:?}",
+                reply.body
+            );
+            assert_eq!(reply.error_code(), "unauthorized");
+        }
     }
     let live = env.call(Method::GET, OWN_PARTNER, Some(&token), None).await;
     assert_eq!(live.status, StatusCode::OK, "{:?}", live.body);
@@ -393,4 +406,210 @@ async fn a_partner_changes_only_their_payout_email_recorded_as_the_session() {
         "only the payout email changed"
     );
     assert_eq!(previous["payout_email"], json!(null));
+}
+
+/// The portal's own routes, from the route table: what a partner token opens.
+fn portal_routes() -> Vec<(Method, String)> {
+    let routes: Vec<(Method, String)> = route_table()
+        .into_iter()
+        .filter(|route| route.binary == "portal")
+        .map(|route| (route.method.parse().expect("a method"), route.path))
+        .collect();
+    assert!(routes.len() >= 7, "{routes:?}");
+    routes
+}
+
+/// A partner of a campaign that hides customer emails and greets them,
+/// with link code `handle`: its id and the campaign's.
+async fn campaign_partner(env: &TestEnv, handle: &str, hide_emails: bool) -> (String, String) {
+    create_group(
+        env,
+        "Default",
+        json!([{"type": "recurring", "percentage": 10}]),
+    )
+    .await;
+    let mut campaign = seed::campaign_create(&format!("Program of {handle}"));
+    campaign["campaign"]["hide_emails"] = json!(hide_emails);
+    campaign["campaign"]["welcome_message"] = json!("Welcome aboard");
+    campaign["campaign"]["dashboard_text"] = json!("Payouts go out monthly.");
+    let campaign =
+        id_of(&objects::create(env, "/2026-02-01/campaigns.json", "campaign", campaign).await);
+    let mut body = seed::partner_create(handle);
+    body["partner"]["campaign_id"] = json!(campaign);
+    (id_of(&create_partner(env, body).await), campaign)
+}
+
+/// A commission of exactly `amount` on `referral`, paid by payment `payment`.
+async fn commission(env: &TestEnv, referral: &str, amount: &str, payment: &str) -> String {
+    let body = json!({"commission": {
+        "referral_id": referral,
+        "revenue_amount": 500,
+        "commission_amount": exact(amount),
+        "stripe_payment_id": payment
+    }});
+    id_of(&objects::create(env, COMMISSIONS, "commission", body).await)
+}
+
+async fn portal_get(env: &TestEnv, path: &str, token: &str) -> Value {
+    let reply = env.call(Method::GET, path, Some(token), None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{path}: {:?}", reply.body);
+    reply.body
+}
+
+#[tokio::test]
+async fn the_portal_shows_the_program_referrals_commissions_payouts_and_earnings_the_merchant_sees()
+{
+    let env = TestEnv::new().await;
+    let (ann, campaign) = campaign_partner(&env, "annlee", true).await;
+    let referral = id_of(
+        &create_referral(
+            &env,
+            seed::referral_create("carla.customer@example.org", "annlee"),
+        )
+        .await,
+    );
+    // Above the account's minimum payout (50), so the run pays it.
+    let paid = commission(&env, &referral, "62.34", "py_portal_1").await;
+    commission(&env, &referral, "5.01", "py_portal_2").await;
+    let approved = env
+        .call(
+            Method::POST,
+            &commission_action_path(&paid, "approve"),
+            Some(&env.key_a),
+            None,
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
+    let run = env
+        .call(Method::POST, PAYOUT_RUN, Some(&env.key_a), None)
+        .await;
+    assert_eq!(run.status, StatusCode::OK, "{:?}", run.body);
+    let token = mint(&env, &ann, None).await["token"]
+        .as_str()
+        .expect("a token")
+        .to_string();
+
+    let own = portal_get(&env, OWN_PARTNER, &token).await;
+    let program = &own["program"];
+    assert_eq!(program["campaign_id"], json!(campaign));
+    assert_eq!(program["welcome_message"], json!("Welcome aboard"));
+    assert_eq!(program["dashboard_text"], json!("Payouts go out monthly."));
+    assert_eq!(program["hide_emails"], json!(true));
+    assert_eq!(program["cookie_duration"], json!(30));
+
+    let referrals = portal_get(&env, "/2026-02-01/portal/referrals.json", &token).await;
+    assert_eq!(referrals["count"], json!(1));
+    assert_eq!(referrals["elements"][0]["id"], json!(referral));
+    assert_eq!(referrals["elements"][0]["email"], json!("c***@e***.org"));
+    assert!(
+        !referrals.to_string().contains("carla"),
+        "the masked email leaks nothing: {referrals}"
+    );
+
+    let commissions = portal_get(&env, "/2026-02-01/portal/commissions.json", &token).await;
+    assert_eq!(commissions["count"], json!(2));
+    let (merchant, _) = objects::walk(&env, COMMISSIONS, &format!("partner_id={ann}")).await;
+    let shown: Vec<(Value, Value, Value, Value)> = commissions["elements"]
+        .as_array()
+        .expect("elements")
+        .iter()
+        .map(|c| {
+            (
+                c["id"].clone(),
+                c["status"].clone(),
+                c["payout_status"].clone(),
+                c["amount"].clone(),
+            )
+        })
+        .collect();
+    let seen: Vec<(Value, Value, Value, Value)> = merchant
+        .iter()
+        .map(|c| {
+            (
+                c["id"].clone(),
+                c["status"].clone(),
+                c["payout_status"].clone(),
+                c["amount"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(shown, seen);
+    for internal in [
+        "internal_note",
+        "fraud_check",
+        "applied_rules",
+        "stripe_payment_id",
+    ] {
+        assert!(
+            commissions["elements"][0].get(internal).is_none(),
+            "{internal} stays the merchant's"
+        );
+    }
+
+    let payouts = portal_get(&env, "/2026-02-01/portal/payouts.json", &token).await;
+    assert_eq!(payouts["count"], json!(1), "{payouts}");
+    let payout = &payouts["elements"][0];
+    assert_eq!(num(&payout["amount"]), "62.34");
+    assert_eq!(payout["status"], json!("pending"));
+    assert!(payout.get("payout_email").is_none());
+
+    let earnings = portal_get(&env, "/2026-02-01/portal/earnings.json?months=3", &token).await;
+    let months = earnings["earnings"]["months"].as_array().expect("months");
+    assert_eq!(months.len(), 3);
+    let this_month = Utc::now().format("%Y-%m").to_string();
+    assert_eq!(earnings["earnings"]["to"], json!(this_month));
+    assert_eq!(earnings["earnings"]["complete"], json!(true));
+    assert_eq!(months[2]["month"], json!(this_month));
+    let line = &months[2]["currencies"][0];
+    assert_eq!(line["currency"], json!("EUR"));
+    assert_eq!(num(&line["pending"]), "5.01");
+    assert_eq!(num(&line["approved"]), "0");
+    assert_eq!(num(&line["paid"]), "62.34");
+    assert_eq!(num(&line["total"]), "67.35");
+    assert_eq!(months[0]["currencies"], json!([]));
+}
+
+#[tokio::test]
+async fn customer_emails_show_when_the_campaign_allows_them() {
+    let env = TestEnv::new().await;
+    let (ann, _) = campaign_partner(&env, "annlee", false).await;
+    create_referral(
+        &env,
+        seed::referral_create("carla.customer@example.org", "annlee"),
+    )
+    .await;
+    let token = mint(&env, &ann, None).await["token"]
+        .as_str()
+        .expect("a token")
+        .to_string();
+    let referrals = portal_get(&env, "/2026-02-01/portal/referrals.json", &token).await;
+    assert_eq!(
+        referrals["elements"][0]["email"],
+        json!("carla.customer@example.org")
+    );
+}
+
+#[tokio::test]
+async fn an_earnings_range_out_of_bounds_is_a_422_naming_months() {
+    let env = TestEnv::new().await;
+    let ann = partner(&env, "ann@example.com").await;
+    let token = mint(&env, &ann, None).await["token"]
+        .as_str()
+        .expect("a token")
+        .to_string();
+    for months in ["0", "25", "4294967296", "-1", "twelve"] {
+        let path = format!("/2026-02-01/portal/earnings.json?months={months}");
+        let reply = env.call(Method::GET, &path, Some(&token), None).await;
+        assert!(reply.status.is_client_error(), "{months}: {:?}", reply.body);
+        reply.assert_names("months", months);
+    }
+    let unknown = env
+        .call(
+            Method::GET,
+            "/2026-02-01/portal/earnings.json?partner_id=68f76721000000000000abcd",
+            Some(&token),
+            None,
+        )
+        .await;
+    unknown.assert_names("partner_id", "another partner's id");
 }

@@ -7,6 +7,7 @@ mod change;
 pub mod click;
 pub mod commission;
 pub mod commission_request;
+pub mod earnings;
 pub mod event;
 pub mod fx_rate;
 pub mod id;
@@ -34,6 +35,7 @@ pub use commission_request::{
     BillingPeriod, CommissionDraft, CommissionKind, CommissionRequest, ConvertedSale, Earning,
     EventDate, RewardUnit,
 };
+pub use earnings::{Earned, Earnings, MonthEarnings, MonthRange};
 pub use event::{Actor, Event, EventData, EventEnvelope, EventType};
 pub use fx_rate::{Conversion, FxRates, FxRatesDraft};
 pub use id::Id;

@@ -54,6 +54,24 @@ impl Period {
         (well_formed && (1..=12).contains(&period.month)).then_some(period)
     }
 
+    /// The month after this one.
+    pub fn next(self) -> Self {
+        self.shifted(1)
+    }
+
+    /// The month `months` months before this one.
+    pub fn months_before(self, months: u32) -> Self {
+        self.shifted(-i64::from(months))
+    }
+
+    fn shifted(self, months: i64) -> Self {
+        let index = i64::from(self.year) * 12 + i64::from(self.month - 1) + months;
+        Self {
+            year: i32::try_from(index.div_euclid(12)).expect("a year within i32"),
+            month: u32::try_from(index.rem_euclid(12) + 1).expect("a month from 1 to 12"),
+        }
+    }
+
     /// The first instant of the month.
     pub fn start(self) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(self.year, self.month, 1, 0, 0, 0)
@@ -257,6 +275,16 @@ mod tests {
             period: Period::parse("2026-11").unwrap(),
             attempt,
         }
+    }
+
+    #[test]
+    fn periods_step_across_years() {
+        let month = |text| Period::parse(text).unwrap();
+        assert_eq!(month("2026-12").next(), month("2027-01"));
+        assert_eq!(month("2026-11").next(), month("2026-12"));
+        assert_eq!(month("2026-01").months_before(1), month("2025-12"));
+        assert_eq!(month("2026-11").months_before(23), month("2024-12"));
+        assert_eq!(month("2026-11").months_before(0), month("2026-11"));
     }
 
     #[test]
