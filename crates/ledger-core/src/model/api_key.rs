@@ -1,59 +1,42 @@
 //! API keys: the bearer token format, its hash, what a stored key allows,
 //! and which keys a key may create or delete.
 //!
-//! A token reads `plk_<account id>_<key id>_<secret>`. Carrying the account and
-//! key id lets the key item be fetched by its primary key (no index, no scan),
-//! and the stored SHA-256 of the whole token is compared in constant time. The
+//! A token reads `plk_<account id>_<key id>_<secret>` (a [`Bearer`]). The
 //! plaintext token exists only in the creation response.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 
+use super::bearer::Bearer;
 use super::id::Id;
 use super::scope::{Scope, ScopeGrant, granted, not_held};
 use crate::validation::{self, FieldError};
 
 const PREFIX: &str = "plk";
-const SECRET_BYTES: usize = 32;
 
 /// A bearer token as presented by a caller: parsed, not yet verified.
 #[derive(Clone, Debug)]
 pub struct ApiToken {
     pub account_id: Id,
     pub key_id: Id,
-    hash: [u8; 32],
+    bearer: Bearer,
 }
 
 impl ApiToken {
     /// Parses the token's shape. `None` means it cannot be one of ours.
     pub fn parse(token: &str) -> Option<Self> {
-        let mut parts = token.split('_');
-        let (prefix, account, key, secret) =
-            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-        let well_formed = prefix == PREFIX
-            && parts.next().is_none()
-            && secret.len() == SECRET_BYTES * 2
-            && secret.bytes().all(|b| b.is_ascii_hexdigit());
-        if !well_formed {
-            return None;
-        }
+        let bearer = Bearer::parse(PREFIX, token)?;
         Some(Self {
-            account_id: Id::parse(account)?,
-            key_id: Id::parse(key)?,
-            hash: Sha256::digest(token.as_bytes()).into(),
+            account_id: bearer.account_id.clone(),
+            key_id: bearer.id.clone(),
+            bearer,
         })
     }
 
     /// Mints a new token for `key_id`; returns the plaintext and its stored hash.
     pub fn issue(account_id: &Id, key_id: &Id) -> (String, String) {
-        let mut secret = [0u8; SECRET_BYTES];
-        getrandom::fill(&mut secret).expect("the operating system's random source is available");
-        let token = format!("{PREFIX}_{account_id}_{key_id}_{}", hex::encode(secret));
-        let hash = hex::encode(Sha256::digest(token.as_bytes()));
-        (token, hash)
+        Bearer::issue(PREFIX, account_id, key_id)
     }
 }
 
@@ -152,12 +135,9 @@ impl ApiKey {
 
     /// Whether `token` is this key's token (constant time in the hash).
     pub fn is_presented_by(&self, token: &ApiToken) -> bool {
-        let Ok(stored) = hex::decode(&self.secret_hash) else {
-            return false;
-        };
-        self.account_id == token.account_id
-            && self.id == token.key_id
-            && bool::from(stored.as_slice().ct_eq(&token.hash))
+        token
+            .bearer
+            .is(&self.account_id, &self.id, &self.secret_hash)
     }
 
     pub fn allows(&self, scope: Scope) -> bool {

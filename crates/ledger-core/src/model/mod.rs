@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod api_key;
+pub mod bearer;
 pub mod campaign;
 mod change;
 pub mod click;

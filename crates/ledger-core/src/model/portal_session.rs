@@ -1,57 +1,37 @@
 //! Portal sessions: the short-lived token a merchant mints for one partner,
 //! its format, its hash, its lifetime and whether a presented token is it.
 //!
-//! A token reads `plp_<account id>_<session id>_<secret>`: the prefix is not
-//! an API key's (`plk`), so an API-key route refuses it and a portal route
-//! refuses an API key. Like a key, the session item is fetched by its
-//! primary key and only the SHA-256 of the whole token is stored.
+//! A token reads `plp_<account id>_<session id>_<secret>` (a [`Bearer`]):
+//! the prefix is not an API key's (`plk`), so an API-key route refuses it
+//! and a portal route refuses an API key.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 
+use super::bearer::Bearer;
 use super::id::Id;
 use crate::validation::FieldError;
 
 const PREFIX: &str = "plp";
-const SECRET_BYTES: usize = 32;
 
 /// A portal token as presented by a caller: parsed, not yet verified.
 #[derive(Clone, Debug)]
 pub struct PortalToken {
     pub account_id: Id,
     pub session_id: Id,
-    hash: [u8; 32],
+    bearer: Bearer,
 }
 
 impl PortalToken {
     /// Parses the token's shape. `None` means it cannot be a portal token.
     pub fn parse(token: &str) -> Option<Self> {
-        let mut parts = token.split('_');
-        let (prefix, account, session, secret) =
-            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-        let well_formed = prefix == PREFIX
-            && parts.next().is_none()
-            && secret.len() == SECRET_BYTES * 2
-            && secret.bytes().all(|b| b.is_ascii_hexdigit());
-        if !well_formed {
-            return None;
-        }
+        let bearer = Bearer::parse(PREFIX, token)?;
         Some(Self {
-            account_id: Id::parse(account)?,
-            session_id: Id::parse(session)?,
-            hash: Sha256::digest(token.as_bytes()).into(),
+            account_id: bearer.account_id.clone(),
+            session_id: bearer.id.clone(),
+            bearer,
         })
-    }
-
-    fn issue(account_id: &Id, session_id: &Id) -> (String, String) {
-        let mut secret = [0u8; SECRET_BYTES];
-        getrandom::fill(&mut secret).expect("the operating system's random source is available");
-        let token = format!("{PREFIX}_{account_id}_{session_id}_{}", hex::encode(secret));
-        let hash = hex::encode(Sha256::digest(token.as_bytes()));
-        (token, hash)
     }
 }
 
@@ -100,7 +80,7 @@ impl PortalSession {
             ));
         }
         let id = Id::generate(now);
-        let (token, secret_hash) = PortalToken::issue(account, &id);
+        let (token, secret_hash) = Bearer::issue(PREFIX, account, &id);
         let session = Self {
             id,
             account_id: account.clone(),
@@ -115,12 +95,9 @@ impl PortalSession {
     /// Whether `token` is this session's token and the session is still
     /// live at `now` (constant time in the hash).
     pub fn is_presented_by(&self, token: &PortalToken, now: DateTime<Utc>) -> bool {
-        let Ok(stored) = hex::decode(&self.secret_hash) else {
-            return false;
-        };
-        self.account_id == token.account_id
-            && self.id == token.session_id
-            && bool::from(stored.as_slice().ct_eq(&token.hash))
+        token
+            .bearer
+            .is(&self.account_id, &self.id, &self.secret_hash)
             && now < self.expires_at
     }
 }
