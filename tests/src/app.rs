@@ -294,6 +294,30 @@ impl TestEnv {
         self.send(request.body(body).expect("valid request")).await
     }
 
+    /// Sends each of `cases` (a body and the field its 422 must name) to
+    /// `path` with `method` and `key`: each must be refused naming its
+    /// field, and none may write anything.
+    pub async fn assert_each_refused(
+        &self,
+        method: Method,
+        path: &str,
+        key: &str,
+        cases: &[(Value, &str)],
+    ) {
+        let before = self.item_count().await;
+        for (body, field) in cases {
+            let reply = self
+                .call(method.clone(), path, Some(key), Some(body.clone()))
+                .await;
+            reply.assert_names(field, body);
+            assert_eq!(
+                self.item_count().await,
+                before,
+                "{body}: nothing was written"
+            );
+        }
+    }
+
     /// Sends a raw request through the API.
     pub async fn send(&self, request: Request<Body>) -> Reply {
         let binary = Self::binary_for(request.uri().path());

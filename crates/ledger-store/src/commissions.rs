@@ -616,30 +616,26 @@ pub async fn decide_all(
     after: &[Commission],
     events: &[Event],
 ) -> Result<Vec<Stage>, StoreError> {
-    let mut writes = before
-        .iter()
-        .zip(after)
-        .map(|(before, after)| decided(store, account, before, after))
-        .collect::<Result<Vec<_>, StoreError>>()?;
     let outbox = events::writes(store, account, events)?;
-    if writes.len() + outbox.len() <= MAX_TRANSACTION_ITEMS {
-        writes.extend(outbox);
-        store.transact(writes).await?;
-        return Ok(Vec::new());
-    }
-    let mut stages = Vec::with_capacity(after.len());
-    let mut writes = Vec::with_capacity(after.len());
-    for ((before, after), event) in before.iter().zip(after).zip(events) {
+    let staged = after.len() + outbox.len() > MAX_TRANSACTION_ITEMS;
+    let mut stages = Vec::new();
+    let mut writes = Vec::with_capacity(after.len() + outbox.len());
+    for (n, (before, after)) in before.iter().zip(after).enumerate() {
         let holder = Key::commission(account, &after.id);
-        let mut write =
+        let mut changes =
             decision_changes(account, &after.id, after.status, after.status_updated_at)?;
-        let (name, text) = events::stage(event);
-        write.set.insert(name, text);
-        writes.push(store.change(&holder, write, decision_condition(account, before)?)?);
-        stages.push(Stage {
-            holder,
-            event: event.clone(),
-        });
+        if let Some(event) = events.get(n).filter(|_| staged) {
+            let (name, text) = events::stage(event);
+            changes.set.insert(name, text);
+            stages.push(Stage {
+                holder: holder.clone(),
+                event: event.clone(),
+            });
+        }
+        writes.push(store.change(&holder, changes, decision_condition(account, before)?)?);
+    }
+    if !staged {
+        writes.extend(outbox);
     }
     store.transact(writes).await?;
     Ok(stages)

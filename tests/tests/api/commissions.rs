@@ -1670,15 +1670,8 @@ async fn bad_input_names_the_field_and_writes_nothing() {
         ),
         (json!({}), "commission"),
     ];
-    for (body, field) in cases {
-        let reply = env.post(COMMISSIONS, body.clone()).await;
-        reply.assert_names(field, &body);
-        assert_eq!(
-            env.item_count().await,
-            before,
-            "{body}: nothing was written"
-        );
-    }
+    env.assert_each_refused(Method::POST, COMMISSIONS, &env.key_a, &cases)
+        .await;
 
     let malformed = env
         .send(

@@ -112,8 +112,7 @@ async fn a_minted_session_answers_its_token_once_and_stores_only_its_hash() {
 async fn a_lifetime_out_of_bounds_or_an_unknown_field_is_refused_and_nothing_written() {
     let env = TestEnv::new().await;
     let partner = partner(&env, "ann@example.com").await;
-    let before = env.item_count().await;
-    for (body, field) in [
+    let cases = [
         (
             json!({"portalSession": {"expires_in": 59}}),
             "portalSession.expires_in",
@@ -130,24 +129,9 @@ async fn a_lifetime_out_of_bounds_or_an_unknown_field_is_refused_and_nothing_wri
             json!({"portalSession": {"scopes": ["*"]}}),
             "portalSession.scopes",
         ),
-    ] {
-        let reply = env
-            .call(
-                Method::POST,
-                &sessions_path(&partner),
-                Some(&env.key_a),
-                Some(body.clone()),
-            )
-            .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {:?}",
-            reply.body
-        );
-        reply.assert_names(field, &body);
-    }
-    assert_eq!(env.item_count().await, before, "nothing was written");
+    ];
+    env.assert_each_refused(Method::POST, &sessions_path(&partner), &env.key_a, &cases)
+        .await;
     mint(
         &env,
         &partner,
@@ -331,8 +315,7 @@ async fn a_partner_changes_only_their_payout_email_recorded_as_the_session() {
     let ann = partner(&env, "ann@example.com").await;
     let session = mint(&env, &ann, None).await;
     let token = session["token"].as_str().expect("a token").to_string();
-    let before = env.item_count().await;
-    for (body, field) in [
+    let cases = [
         (
             json!({"partner": {"payout_email": "a@b.example.com", "email": "x@example.com"}}),
             "partner.email",
@@ -345,19 +328,9 @@ async fn a_partner_changes_only_their_payout_email_recorded_as_the_session() {
             json!({"partner": {"payout_email": "not an email"}}),
             "partner.payout_email",
         ),
-    ] {
-        let reply = env
-            .call(Method::PUT, OWN_PARTNER, Some(&token), Some(body.clone()))
-            .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {:?}",
-            reply.body
-        );
-        reply.assert_names(field, &body);
-    }
-    assert_eq!(env.item_count().await, before, "nothing was written");
+    ];
+    env.assert_each_refused(Method::PUT, OWN_PARTNER, &token, &cases)
+        .await;
 
     let body = json!({"partner": {"payout_email": "payouts@ann.example.com"}});
     let refused = env
