@@ -1,13 +1,15 @@
 //! Objects created and read through the API, as a client would, each call
 //! asserted (201 created, 200 read) so that a test fails at the step that
 //! went wrong: the default group most tests start from, groups, partners
-//! and referrals, reads of one object, and lists walked page by page.
+//! and referrals, commissions of a given amount, reads of one object, and
+//! lists walked page by page.
 
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::TestEnv;
-use crate::paths::{GROUPS, PARTNERS, REFERRALS, commission_path, partner_path};
+use crate::json::{exact, id_of};
+use crate::paths::{COMMISSIONS, GROUPS, PARTNERS, REFERRALS, commission_path, partner_path};
 use crate::seed;
 
 /// POSTs `body` to `path` with `key` and returns the whole body of the 201.
@@ -51,6 +53,24 @@ pub async fn create_partner(env: &TestEnv, body: Value) -> Value {
 /// Creates a referral in account A; the referral object of the 201.
 pub async fn create_referral(env: &TestEnv, body: Value) -> Value {
     create(env, REFERRALS, "referral", body).await
+}
+
+/// A pending commission of exactly `amount` on `referral` (PromoteKit's
+/// contract, on a 500 payment), paid by its own Stripe payment `payment`;
+/// its id.
+pub async fn create_commission(
+    env: &TestEnv,
+    referral: &str,
+    amount: &str,
+    payment: &str,
+) -> String {
+    let body = json!({"commission": {
+        "referral_id": referral,
+        "revenue_amount": 500,
+        "commission_amount": exact(amount),
+        "stripe_payment_id": payment
+    }});
+    id_of(&create(env, COMMISSIONS, "commission", body).await)
 }
 
 /// GETs `path` with account A's key; the object the 200 names `field`.

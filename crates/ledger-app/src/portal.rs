@@ -11,7 +11,7 @@ use ledger_core::model::{
 };
 use ledger_store::commissions::{self, CommissionFilter};
 use ledger_store::payouts::{self, PayoutFilter};
-use ledger_store::{PageRequest, Store, campaigns, clicks, referrals};
+use ledger_store::{Entity, FilteredList, PageRequest, Store, campaigns, clicks, referrals};
 
 use crate::Error;
 
@@ -25,6 +25,16 @@ pub struct Listed<T> {
     pub count: u64,
     /// Whether items follow this page.
     pub more: bool,
+}
+
+impl<T> Listed<T> {
+    /// The id of the page's last item when items follow it: where the next page starts.
+    pub fn next_after(&self, id: impl Fn(&T) -> &Id) -> Option<Id> {
+        self.items
+            .last()
+            .filter(|_| self.more)
+            .map(|last| id(last).clone())
+    }
 }
 
 /// The campaign the partner's program is: theirs, else the account's default.
@@ -53,8 +63,7 @@ pub async fn referrals(
     request: PageRequest<'_>,
 ) -> Result<Listed<(Referral, bool)>, Error> {
     let list = referrals::list(&account.id, Some(&partner.id), None).filtered();
-    let (page, count) = store.counted_page(&account.id, &list, request).await?;
-    let page = page.entities::<Referral>()?;
+    let page: Listed<Referral> = listed(store, &account.id, &list, request).await?;
     let program = partner
         .campaign_id
         .as_ref()
@@ -81,7 +90,7 @@ pub async fn referrals(
         .collect();
     Ok(Listed {
         items,
-        count,
+        count: page.count,
         more: page.more,
     })
 }
@@ -97,14 +106,13 @@ pub async fn commissions(
         partner: Some(partner.id.clone()),
         ..CommissionFilter::default()
     };
-    let list = commissions::list(account, &filter);
-    let (page, count) = store.counted_page(account, &list, request).await?;
-    let page = page.entities::<Commission>()?;
-    Ok(Listed {
-        items: page.items,
-        count,
-        more: page.more,
-    })
+    listed(
+        store,
+        account,
+        &commissions::list(account, &filter),
+        request,
+    )
+    .await
 }
 
 /// One page of the partner's payouts, oldest period first.
@@ -118,9 +126,18 @@ pub async fn payouts(
         partner: Some(partner.id.clone()),
         ..PayoutFilter::default()
     };
-    let list = payouts::list(account, &filter);
-    let (page, count) = store.counted_page(account, &list, request).await?;
-    let page = page.entities::<Payout>()?;
+    listed(store, account, &payouts::list(account, &filter), request).await
+}
+
+/// One page of `list` as `E`s, with the list's size.
+async fn listed<E: Entity>(
+    store: &Store,
+    account: &Id,
+    list: &FilteredList,
+    request: PageRequest<'_>,
+) -> Result<Listed<E>, Error> {
+    let (page, count) = store.counted_page(account, list, request).await?;
+    let page = page.entities::<E>()?;
     Ok(Listed {
         items: page.items,
         count,

@@ -4,8 +4,9 @@
 use axum::Json;
 use axum::extract::State;
 use chrono::Utc;
-use ledger_core::model::DayRange;
+use ledger_app::portal::Listed;
 use ledger_core::model::partner::PartnerChanges;
+use ledger_core::model::{DayRange, Id};
 use ledger_core::views::click::{ClickDaysQuery, ClickDaysResponse};
 use ledger_core::views::portal::{PortalCommissionView, PortalPayoutView, PortalReferralView};
 use ledger_http::openapi::{ListErrors, ReadErrors, WriteErrors};
@@ -72,21 +73,12 @@ pub async fn list_own_referrals(
     let listed =
         ledger_app::portal::referrals(&store, &portal.account, &portal.partner, paging.request())
             .await?;
-    let last = listed
-        .more
-        .then(|| listed.items.last().map(|(r, _)| r.id.clone()))
-        .flatten();
-    let elements = listed
-        .items
-        .into_iter()
-        .map(|(referral, hidden)| PortalReferralView::of(referral, hidden))
-        .collect();
-    Ok(Json(ListEnvelope::cursor_page(
+    Ok(Json(envelope(
         "Referral",
-        elements,
-        listed.count,
+        listed,
         &paging,
-        last.as_ref(),
+        |(r, _)| &r.id,
+        |(r, hidden)| PortalReferralView::of(r, hidden),
     )))
 }
 
@@ -106,17 +98,12 @@ pub async fn list_own_commissions(
     let account = &portal.account.id;
     let listed =
         ledger_app::portal::commissions(&store, account, &portal.partner, paging.request()).await?;
-    let last = listed
-        .more
-        .then(|| listed.items.last().map(|c| c.id.clone()))
-        .flatten();
-    let elements = listed.items.into_iter().map(Into::into).collect();
-    Ok(Json(ListEnvelope::cursor_page(
+    Ok(Json(envelope(
         "Commission",
-        elements,
-        listed.count,
+        listed,
         &paging,
-        last.as_ref(),
+        |c| &c.id,
+        Into::into,
     )))
 }
 
@@ -135,18 +122,26 @@ pub async fn list_own_payouts(
     let account = &portal.account.id;
     let listed =
         ledger_app::portal::payouts(&store, account, &portal.partner, paging.request()).await?;
-    let last = listed
-        .more
-        .then(|| listed.items.last().map(|p| p.id.clone()))
-        .flatten();
-    let elements = listed.items.into_iter().map(Into::into).collect();
-    Ok(Json(ListEnvelope::cursor_page(
+    Ok(Json(envelope(
         "Payout",
-        elements,
-        listed.count,
+        listed,
         &paging,
-        last.as_ref(),
+        |p| &p.id,
+        Into::into,
     )))
+}
+
+/// One page of `listed` as the list envelope of `entities`, each shown by `show`.
+fn envelope<T, V>(
+    entities: &str,
+    listed: Listed<T>,
+    paging: &CursorPaging,
+    id: impl Fn(&T) -> &Id,
+    show: impl FnMut(T) -> V,
+) -> ListEnvelope<V> {
+    let last = listed.next_after(id);
+    let elements = listed.items.into_iter().map(show).collect();
+    ListEnvelope::cursor_page(entities, elements, listed.count, paging, last.as_ref())
 }
 
 /// Get the Portal's Earnings per Month.

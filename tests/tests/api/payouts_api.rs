@@ -13,9 +13,9 @@ use harness::access::{
     Route, assert_keys_are_required, assert_other_accounts_get_404, assert_scopes_are_enforced,
 };
 use harness::harsh::{self, Faults};
-use harness::json::{exact, id_of, num};
+use harness::json::{id_of, num};
 use harness::objects::{
-    self, create_default_group, create_partner, create_referral, read_commission,
+    self, create_commission, create_default_group, create_partner, create_referral, read_commission,
 };
 use harness::paths::{COMMISSIONS, NOWHERE, PAYOUT_RUN, commission_action_path};
 use harness::{Reply, TestEnv, seed, snapshot};
@@ -55,18 +55,6 @@ async fn customer(env: &TestEnv, handle: &str) -> String {
     id_of(&create_referral(env, body).await)
 }
 
-/// A pending commission of exactly `amount` on the referral (PromoteKit's
-/// contract), paid by its own Stripe payment `payment`; returns its id.
-async fn commission(env: &TestEnv, referral: &str, amount: &str, payment: &str) -> String {
-    let body = json!({"commission": {
-        "referral_id": referral,
-        "revenue_amount": 500,
-        "commission_amount": exact(amount),
-        "stripe_payment_id": payment
-    }});
-    id_of(&objects::create(env, COMMISSIONS, "commission", body).await)
-}
-
 /// Approves a commission by hand, so it is payable whatever the hold days.
 async fn approve(env: &TestEnv, id: &str) {
     let reply = env
@@ -84,7 +72,7 @@ async fn approve(env: &TestEnv, id: &str) {
 async fn approved(env: &TestEnv, referral: &str, amounts: &[&str], prefix: &str) -> Vec<String> {
     let mut ids = Vec::new();
     for (n, amount) in amounts.iter().enumerate() {
-        let id = commission(env, referral, amount, &format!("py_{prefix}_{n}")).await;
+        let id = create_commission(env, referral, amount, &format!("py_{prefix}_{n}")).await;
         approve(env, &id).await;
         ids.push(id);
     }
@@ -198,7 +186,7 @@ async fn a_run_pays_each_partners_approved_commissions_into_one_payout() {
     let ann = id_of(&partner(&env, "ann", None).await);
     let ann_customer = customer(&env, "ann").await;
     let ann_paid = approved(&env, &ann_customer, &["40.5", "19.75", "10"], "ann").await;
-    let ann_waiting = commission(&env, &ann_customer, "99", "py_ann_pending").await;
+    let ann_waiting = create_commission(&env, &ann_customer, "99", "py_ann_pending").await;
     let bob = id_of(&partner(&env, "bob", Some("payments@bob.example")).await);
     let bob_customer = customer(&env, "bob").await;
     let bob_paid = approved(&env, &bob_customer, &["30.10", "25.25"], "bob").await;

@@ -8,8 +8,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
 use harness::TestEnv;
 use harness::deployment::route_table;
-use harness::json::{exact, id_of, num};
-use harness::objects::{self, create_group, create_partner, create_referral};
+use harness::json::{id_of, num};
+use harness::objects::{self, create_commission, create_group, create_partner, create_referral};
 use harness::paths::{COMMISSIONS, PAYOUT_RUN, commission_action_path};
 use harness::seed;
 use http::{Method, StatusCode};
@@ -412,17 +412,6 @@ async fn campaign_partner(env: &TestEnv, handle: &str, hide_emails: bool) -> (St
     (id_of(&create_partner(env, body).await), campaign)
 }
 
-/// A commission of exactly `amount` on `referral`, paid by payment `payment`.
-async fn commission(env: &TestEnv, referral: &str, amount: &str, payment: &str) -> String {
-    let body = json!({"commission": {
-        "referral_id": referral,
-        "revenue_amount": 500,
-        "commission_amount": exact(amount),
-        "stripe_payment_id": payment
-    }});
-    id_of(&objects::create(env, COMMISSIONS, "commission", body).await)
-}
-
 async fn portal_get(env: &TestEnv, path: &str, token: &str) -> Value {
     let reply = env.call(Method::GET, path, Some(token), None).await;
     assert_eq!(reply.status, StatusCode::OK, "{path}: {:?}", reply.body);
@@ -442,8 +431,8 @@ async fn the_portal_shows_the_program_referrals_commissions_payouts_and_earnings
         .await,
     );
     // Above the account's minimum payout (50), so the run pays it.
-    let paid = commission(&env, &referral, "62.34", "py_portal_1").await;
-    commission(&env, &referral, "5.01", "py_portal_2").await;
+    let paid = create_commission(&env, &referral, "62.34", "py_portal_1").await;
+    create_commission(&env, &referral, "5.01", "py_portal_2").await;
     let approved = env
         .call(
             Method::POST,
@@ -482,31 +471,15 @@ async fn the_portal_shows_the_program_referrals_commissions_payouts_and_earnings
     let commissions = portal_get(&env, "/2026-02-01/portal/commissions.json", &token).await;
     assert_eq!(commissions["count"], json!(2));
     let (merchant, _) = objects::walk(&env, COMMISSIONS, &format!("partner_id={ann}")).await;
-    let shown: Vec<(Value, Value, Value, Value)> = commissions["elements"]
+    let standing =
+        |c: &Value| ["id", "status", "payout_status", "amount"].map(|field| c[field].clone());
+    let shown: Vec<[Value; 4]> = commissions["elements"]
         .as_array()
         .expect("elements")
         .iter()
-        .map(|c| {
-            (
-                c["id"].clone(),
-                c["status"].clone(),
-                c["payout_status"].clone(),
-                c["amount"].clone(),
-            )
-        })
+        .map(standing)
         .collect();
-    let seen: Vec<(Value, Value, Value, Value)> = merchant
-        .iter()
-        .map(|c| {
-            (
-                c["id"].clone(),
-                c["status"].clone(),
-                c["payout_status"].clone(),
-                c["amount"].clone(),
-            )
-        })
-        .collect();
-    assert_eq!(shown, seen);
+    assert_eq!(shown, merchant.iter().map(standing).collect::<Vec<_>>());
     for internal in [
         "internal_note",
         "fraud_check",
