@@ -44,6 +44,14 @@ async fn mint(env: &TestEnv, partner: &str, body: Option<Value>) -> Value {
     reply.body["portalSession"].clone()
 }
 
+/// A fresh portal token of `partner`.
+async fn portal_token(env: &TestEnv, partner: &str) -> String {
+    mint(env, partner, None).await["token"]
+        .as_str()
+        .expect("a token")
+        .to_string()
+}
+
 fn expiry(session: &Value) -> DateTime<Utc> {
     session["expires_at"]
         .as_str()
@@ -184,10 +192,7 @@ fn concrete(path: &str) -> String {
 async fn a_portal_token_opens_no_route_an_api_key_opens() {
     let env = TestEnv::new().await;
     let partner = partner(&env, "ann@example.com").await;
-    let token = mint(&env, &partner, None).await["token"]
-        .as_str()
-        .expect("a token")
-        .to_string();
+    let token = portal_token(&env, &partner).await;
     let before = env.item_count().await;
     let mut keyed = 0;
     for route in route_table()
@@ -227,10 +232,7 @@ async fn each_partners_token_reads_only_that_partner() {
     let ann = partner(&env, "ann@example.com").await;
     let bob = id_of(&create_partner(&env, json!({"partner": {"email": "bob@example.com"}})).await);
     for (own, other) in [(&ann, &bob), (&bob, &ann)] {
-        let token = mint(&env, own, None).await["token"]
-            .as_str()
-            .expect("a token")
-            .to_string();
+        let token = portal_token(&env, own).await;
         let reply = env.call(Method::GET, OWN_PARTNER, Some(&token), None).await;
         assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
         let merchant_view = env.get(&format!("/2026-02-01/partners/{own}.json")).await;
@@ -254,10 +256,7 @@ async fn each_partners_token_reads_only_that_partner() {
 async fn the_portal_takes_no_api_key_and_no_session_of_a_banned_partner() {
     let env = TestEnv::new().await;
     let ann = partner(&env, "ann@example.com").await;
-    let token = mint(&env, &ann, None).await["token"]
-        .as_str()
-        .expect("a token")
-        .to_string();
+    let token = portal_token(&env, &ann).await;
     let unknown = format!(
         "plp_{}_{}_{}",
         env.account_a,
@@ -446,10 +445,7 @@ async fn the_portal_shows_the_program_referrals_commissions_payouts_and_earnings
         .call(Method::POST, PAYOUT_RUN, Some(&env.key_a), None)
         .await;
     assert_eq!(run.status, StatusCode::OK, "{:?}", run.body);
-    let token = mint(&env, &ann, None).await["token"]
-        .as_str()
-        .expect("a token")
-        .to_string();
+    let token = portal_token(&env, &ann).await;
 
     let own = portal_get(&env, OWN_PARTNER, &token).await;
     let program = &own["program"];
@@ -524,10 +520,7 @@ async fn customer_emails_show_when_the_campaign_allows_them() {
         seed::referral_create("carla.customer@example.org", "annlee"),
     )
     .await;
-    let token = mint(&env, &ann, None).await["token"]
-        .as_str()
-        .expect("a token")
-        .to_string();
+    let token = portal_token(&env, &ann).await;
     let referrals = portal_get(&env, "/2026-02-01/portal/referrals.json", &token).await;
     assert_eq!(
         referrals["elements"][0]["email"],
@@ -539,10 +532,7 @@ async fn customer_emails_show_when_the_campaign_allows_them() {
 async fn an_earnings_range_out_of_bounds_is_a_422_naming_months() {
     let env = TestEnv::new().await;
     let ann = partner(&env, "ann@example.com").await;
-    let token = mint(&env, &ann, None).await["token"]
-        .as_str()
-        .expect("a token")
-        .to_string();
+    let token = portal_token(&env, &ann).await;
     for months in ["0", "25", "4294967296", "-1", "twelve"] {
         let path = format!("/2026-02-01/portal/earnings.json?months={months}");
         let reply = env.call(Method::GET, &path, Some(&token), None).await;
