@@ -366,7 +366,8 @@ impl Key {
         Self::of(account, format!("{API_KEY}{key}"))
     }
 
-    /// A partner's portal session (its token carries the account and the id).
+    /// A partner's portal session (its token carries the account; the id is
+    /// derived from the token).
     pub fn portal_session(account: &Id, session: &Id) -> Self {
         Self::of(account, format!("{PORTAL_SESSION}{session}"))
     }

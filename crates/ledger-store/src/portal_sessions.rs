@@ -1,5 +1,5 @@
 //! Portal session items, addressed by account and session id (the token
-//! carries both). Each holds its partner, the hash of its token and its
+//! carries the account and derives the id). Each holds its partner, the hash of its token and its
 //! expiry, also as the table's `ttl`, so DynamoDB deletes it once expired.
 
 use aws_sdk_dynamodb::types::TransactWriteItem;

@@ -13,6 +13,7 @@ use harness::objects::{self, create_commission, create_group, create_partner, cr
 use harness::paths::{COMMISSIONS, PAYOUT_RUN, commission_action_path};
 use harness::seed;
 use http::{Method, StatusCode};
+use ledger_core::model::PortalToken;
 use serde_json::{Value, json};
 
 fn sessions_path(partner: &str) -> String {
@@ -78,7 +79,7 @@ async fn a_minted_session_answers_its_token_once_and_stores_only_its_hash() {
     let session = mint(&env, &partner, None).await;
     let token = session["token"].as_str().expect("a token").to_string();
     assert!(
-        token.starts_with(&format!("plp_{}_", env.account_a)),
+        token.starts_with(&format!("plp_{}_{partner}_", env.account_a)),
         "{token}"
     );
     let expires_at = expiry(&session);
@@ -363,7 +364,7 @@ async fn a_partner_changes_only_their_payout_email_recorded_as_the_session() {
     assert_eq!(events.status, StatusCode::OK, "{:?}", events.body);
     let elements = events.body["elements"].as_array().expect("elements");
     assert_eq!(elements.len(), 1, "{elements:?}");
-    let session_id = token.split('_').nth(2).expect("the session id");
+    let session_id = PortalToken::parse(&token).expect("a token").session_id;
     assert_eq!(
         elements[0]["actor"],
         json!({"type": "portal_session", "id": session_id})

@@ -42,6 +42,12 @@ impl Bearer {
         })
     }
 
+    /// An id derived from the token itself: the address of the item of a
+    /// token that carries no id of its own (a portal session's).
+    pub fn derived_id(&self) -> Id {
+        Id::of_digest(&self.hash)
+    }
+
     /// Mints a new token of kind `prefix` for `id`: the plaintext and the
     /// hex hash to store.
     pub fn issue(prefix: &str, account_id: &Id, id: &Id) -> (String, String) {

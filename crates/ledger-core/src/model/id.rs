@@ -42,6 +42,12 @@ impl Id {
         Self(hex::encode(bytes))
     }
 
+    /// The id a digest's first 12 bytes spell: the id of something addressed
+    /// by a secret's hash rather than by when it was made (a portal session).
+    pub(crate) fn of_digest(digest: &[u8; 32]) -> Self {
+        Self(hex::encode(&digest[..12]))
+    }
+
     /// The smallest id stamped at `at` or later: a lower bound for "created since".
     pub fn first_at(at: DateTime<Utc>) -> Self {
         Self(format!("{}000000000000", Self::stamp(at)))

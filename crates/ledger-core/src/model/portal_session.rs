@@ -1,9 +1,11 @@
 //! Portal sessions: the short-lived token a merchant mints for one partner,
 //! its format, its hash, its lifetime and whether a presented token is it.
 //!
-//! A token reads `plp_<account id>_<session id>_<secret>` (a [`Bearer`]):
+//! A token reads `plp_<account id>_<partner id>_<secret>` (a [`Bearer`]):
 //! the prefix is not an API key's (`plk`), so an API-key route refuses it
-//! and a portal route refuses an API key.
+//! and a portal route refuses an API key. The session's id is derived from
+//! the token's hash, so one read fetches the session, its account and its
+//! partner together.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,6 +21,8 @@ const PREFIX: &str = "plp";
 #[derive(Clone, Debug)]
 pub struct PortalToken {
     pub account_id: Id,
+    pub partner_id: Id,
+    /// The session's id, derived from the token's hash.
     pub session_id: Id,
     bearer: Bearer,
 }
@@ -29,7 +33,8 @@ impl PortalToken {
         let bearer = Bearer::parse(PREFIX, token)?;
         Some(Self {
             account_id: bearer.account_id.clone(),
-            session_id: bearer.id.clone(),
+            partner_id: bearer.id.clone(),
+            session_id: bearer.derived_id(),
             bearer,
         })
     }
@@ -79,10 +84,10 @@ impl PortalSession {
                 ),
             ));
         }
-        let id = Id::generate(now);
-        let (token, secret_hash) = Bearer::issue(PREFIX, account, &id);
+        let (token, secret_hash) = Bearer::issue(PREFIX, account, partner);
+        let parsed = PortalToken::parse(&token).expect("a minted token parses");
         let session = Self {
-            id,
+            id: parsed.session_id,
             account_id: account.clone(),
             partner_id: partner.clone(),
             secret_hash,
@@ -97,7 +102,8 @@ impl PortalSession {
     pub fn is_presented_by(&self, token: &PortalToken, now: DateTime<Utc>) -> bool {
         token
             .bearer
-            .is(&self.account_id, &self.id, &self.secret_hash)
+            .is(&self.account_id, &self.partner_id, &self.secret_hash)
+            && token.session_id == self.id
             && now < self.expires_at
     }
 }
@@ -116,6 +122,8 @@ mod tests {
     fn a_minted_token_verifies_until_it_expires() {
         let (session, token) = mint(Some(60)).expect("in bounds");
         let parsed = PortalToken::parse(&token).expect("minted tokens parse");
+        assert_eq!(parsed.partner_id, session.partner_id);
+        assert_eq!(parsed.session_id, session.id);
         assert_eq!(
             session.expires_at - session.created_at,
             Duration::seconds(60)
@@ -145,7 +153,7 @@ mod tests {
         let key = format!(
             "plk_{}_{}_{}",
             session.account_id,
-            session.id,
+            session.partner_id,
             "a".repeat(64)
         );
         assert!(PortalToken::parse(&key).is_none());
