@@ -1,7 +1,9 @@
 //! The partner portal: the routes under `/portal/` a partner calls with a
 //! portal session's token (minted by the merchant), each answering only
-//! that partner's own data. API keys open none of them.
+//! that partner's own data (API keys open none of them); and, public at
+//! the root, the embeddable page that calls them (`/portal/{accountId}`).
 
+mod page;
 mod routes;
 
 use axum::Router;
@@ -20,6 +22,10 @@ fn route_table() -> Routes<Store> {
     Routes::new(ApiDoc::openapi())
         .route(keyless!(routes::get_own_partner))
         .route(keyless!(routes::update_own_payout_email))
+        .unversioned(keyless!(page::unframed_portal_page))
+        .unversioned(keyless!(page::portal_page))
+        .unversioned(keyless!(page::portal_stylesheet))
+        .unversioned(keyless!(page::portal_script))
 }
 
 /// This group's part of the OpenAPI document.
