@@ -97,7 +97,7 @@
     var note = el("p", failure.status === 404
       ? "This part of the portal is not available yet."
       : "This part of the portal could not be loaded: " + failure.message, "section-error");
-    section.querySelectorAll(".scroll, .chart, .more").forEach(function (node) { node.hidden = true; });
+    section.querySelectorAll(".figure, .scroll, .chart, .more").forEach(function (node) { node.hidden = true; });
     section.appendChild(note);
   }
 

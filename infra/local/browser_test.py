@@ -1,0 +1,398 @@
+"""The partner portal page in a real browser (infra/local/browser.sh runs it in `make test`).
+
+Against the API served as `make run` serves it, with a `*` key of a fresh account: seeds a
+program (a default group, a default campaign with a welcome message and dashboard text, a
+partner with a link and a promo code, a click, a referral, a commission), mints a portal session
+and opens its `url` in headless Chromium (Debian's, driven by Playwright, no browser download).
+Then it checks that the page shows what the API itself answers to the same token: the link's
+shareable address, the click total, the referral, the commission's amount and status, and one
+chart bar per month and currency with the earnings' totals. A portal route the API does not
+serve yet (404) must show as a section that says so; the check is then of that note, and a
+second page gets those routes answered with samples of their documented contract (the browser
+intercepts the calls), so that the page's rendering of every section is checked all the same.
+
+Also: the token leaves the address bar; Copy confirms in its live region; at 360 px the page
+has no horizontal scroll; a parent page on an allowed origin frames it and one on another
+origin is refused (CSP frame-ancestors); a bad token shows the expired-session message; with
+`portal_hide_earnings` there is no chart and no call to earnings.json. Screenshots at 1280 and
+360 px go to the artifacts directory, and their paths are printed.
+
+Usage: browser_test.py BASE_URL API_KEY ARTIFACTS_DIR
+"""
+
+import datetime
+import http.server
+import json
+import os
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# What Chromium needs on this machine: no sandbox as root, and no background connections,
+# which the closed network refuses (many at a time) or cannot resolve.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36"
+TIMEOUT_MS = 20_000
+
+base, key, artifacts = sys.argv[1:]
+os.makedirs(artifacts, exist_ok=True)
+checked = []
+
+
+def exact(text):
+    """JSON with every number kept as its source text, as the page must show it."""
+    return json.loads(text, parse_float=str, parse_int=str)
+
+
+def request(method, path, token=key, body=None, expect=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(f"{base}{path}", data=data, method=method,
+                                 headers={"Authorization": f"Bearer {token}",
+                                          "Content-Type": "application/json", "User-Agent": BROWSER_UA})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as response:
+            status, text = response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        status, text = error.code, error.read().decode()
+    if expect is not None:
+        assert status == expect, f"{method} {path}: {status} {text}"
+    return status, (exact(text) if text else None)
+
+
+def api(method, path, body=None, expect=200):
+    return request(method, f"/2026-02-01/{path}", body=body, expect=expect)[1]
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def follow_link(account, code):
+    """A visitor's click on the partner's link: the public redirect, not followed."""
+    opener = urllib.request.build_opener(NoRedirect)
+    req = urllib.request.Request(f"{base}/r/{account}/{code}", headers={"User-Agent": BROWSER_UA})
+    try:
+        opener.open(req, timeout=60)
+        raise AssertionError("the link did not redirect")
+    except urllib.error.HTTPError as error:
+        assert error.code == 302, error.code
+
+
+def seed():
+    account = api("GET", "account.json")["account"]["id"]
+    api("POST", "partners/groups.json", {"partnerGroup": {
+        "name": "Default", "default": True, "rules": [{"type": "recurring", "percentage": 10}]}}, 201)
+    api("POST", "campaigns.json", {"campaign": {
+        "name": "Spring Partners", "website_url": "https://shop.example.com", "is_default": True,
+        "commission_type": "percentage", "commission_amount": 20, "hide_emails": True,
+        "welcome_message": "Welcome, <b>partner</b>!",
+        "dashboard_text": "Payouts are monthly.\nAsk us anything."}}, 201)
+    partner = api("POST", "partners.json", {"partner": {
+        "email": "ann@example.com", "first_name": "Ann", "last_name": "Lee", "approved": True,
+        "links": [{"url": "https://shop.example.com/?via=ann", "code": "ann"}],
+        "promo_codes": [{"code": "ANN10"}]}}, 201)["partner"]["id"]
+    follow_link(account, "ann")
+    clicked = api("POST", "clicks.json", {"click": {
+        "code": "ann", "landing_url": "https://shop.example.com/pricing", "user_agent": BROWSER_UA}}, 201)
+    assert clicked["click"]["counted"] is True, clicked
+    referral = api("POST", "referrals.json", {"referral": {
+        "email": "customer@example.org", "code": "ann"}}, 201)["referral"]["id"]
+    api("POST", "commissions.json", {"commission": {
+        "commission_type": "sale", "referral_id": referral, "sale_amount": 299.9,
+        "event_id": "evt_browser_1"}}, 201)
+    return account, partner
+
+
+def mint(partner):
+    session = api("POST", f"partners/{partner}/portal_sessions.json", None, 201)["portalSession"]
+    return session["token"], session["url"]
+
+
+def portal_answers(token):
+    """What the API answers the page's own calls with: (status, body) per route."""
+    return {name: request("GET", f"/2026-02-01/portal/{path}", token=token)
+            for name, path in [("partner", "partner.json"), ("clicks", "clicks.json"),
+                               ("referrals", "referrals.json"), ("commissions", "commissions.json"),
+                               ("payouts", "payouts.json"), ("earnings", "earnings.json?months=12")]}
+
+
+def ready(page):
+    page.wait_for_selector("body[data-ready=true]", state="attached", timeout=TIMEOUT_MS)
+
+
+def text(page, selector):
+    return page.locator(selector).inner_text().strip()
+
+
+def check_absent(page, section, answers, name):
+    """A route the API does not serve yet: its section says so."""
+    status = answers[name][0]
+    assert status == 404, f"{name}.json answered {status}: {answers[name][1]}"
+    note = text(page, f"#{section} .section-error")
+    assert "not available yet" in note, note
+    checked.append(f"{name}: not served yet (404), the section says so")
+
+
+def check_page(page, account, answers):
+    assert "#token" not in page.url and "token=" not in page.url, f"the token stayed: {page.url}"
+    status, partner_answer = answers["partner"]
+    assert status == 200, partner_answer
+    partner, program = partner_answer["partner"], partner_answer.get("program")
+
+    # The links, each with its shareable address and a Copy button that confirms.
+    shown = page.locator("#link-list .link-url").all_inner_texts()
+    expected = [f"{base}/r/{account}/{link['code']}" for link in partner["links"]]
+    assert shown == expected, (shown, expected)
+    page.get_by_role("button", name=f"Copy link {partner['links'][0]['code']}").click()
+    page.wait_for_function("document.getElementById('copy-status').textContent.startsWith('Copied')",
+                           timeout=TIMEOUT_MS)
+    assert page.locator("#promo-list li").all_inner_texts() == [c["code"] for c in partner["promo_codes"]]
+    checked.append(f"links: {shown} and Copy")
+
+    if program:
+        # Text, never markup: the welcome message's tags show as typed.
+        assert text(page, "#welcome-message") == program["welcome_message"]
+        assert page.locator("#welcome-message b").count() == 0
+        assert text(page, "#program-name") == program["name"]
+        checked.append("program: welcome message and dashboard text as text")
+    else:
+        checked.append("program: not in partner.json yet")
+
+    status, clicks = answers["clicks"]
+    if status == 200:
+        clicks = clicks["clicks"]
+        assert text(page, "#clicks-total") == clicks["total"], (text(page, "#clicks-total"), clicks)
+        assert int(clicks["total"]) >= 1, clicks
+        for day in clicks["days"]:
+            cells = page.locator(f"#clicks-table tr[data-date='{day['date']}'] td").all_inner_texts()
+            assert cells == [day["date"], day["clicks"]], (cells, day)
+        checked.append(f"clicks: total {clicks['total']} and {len(clicks['days'])} days")
+    else:
+        check_absent(page, "clicks", answers, "clicks")
+
+    status, referrals = answers["referrals"]
+    if status == 200:
+        assert referrals["elements"], referrals
+        for referral in referrals["elements"]:
+            row = page.locator(f"#referrals-table tr[data-id='{referral['id']}']")
+            assert row.locator("td").first.inner_text() == referral["email"], referral
+        checked.append(f"referrals: {[r['email'] for r in referrals['elements']]}")
+    else:
+        check_absent(page, "referrals", answers, "referrals")
+
+    status, commissions = answers["commissions"]
+    if status == 200:
+        assert commissions["elements"], commissions
+        for commission in commissions["elements"]:
+            cells = page.locator(f"#commissions-table tr[data-id='{commission['id']}'] td").all_inner_texts()
+            assert cells[1] == f"{commission['amount']} {commission['currency']}", (cells, commission)
+            assert cells[3] == commission["status"], (cells, commission)
+        checked.append("commissions: " + ", ".join(
+            f"{c['amount']} {c['currency']} {c['status']}" for c in commissions["elements"]))
+    else:
+        check_absent(page, "commissions", answers, "commissions")
+
+    status, payouts = answers["payouts"]
+    if status == 200:
+        for payout in payouts["elements"]:
+            cells = page.locator(f"#payouts-table tr[data-id='{payout['id']}'] td").all_inner_texts()
+            assert cells[1] == f"{payout['amount']} {payout['currency']}", (cells, payout)
+        checked.append(f"payouts: {len(payouts['elements'])}")
+    else:
+        check_absent(page, "payouts", answers, "payouts")
+
+    status, earnings = answers["earnings"]
+    if status == 200:
+        expected_bars = [(m["month"], c["currency"], c["total"])
+                         for m in earnings["earnings"]["months"] for c in m["currencies"]]
+        bars = page.eval_on_selector_all(
+            "#earnings-chart rect.bar",
+            "bars => bars.map(b => [b.dataset.month, b.dataset.currency, b.dataset.total])")
+        assert [tuple(b) for b in bars] == expected_bars, (bars, expected_bars)
+        assert any(float(total) > 0 for (_, _, total) in expected_bars), "the commission earns"
+        checked.append(f"earnings: {len(bars)} bars as earnings.json says")
+    else:
+        check_absent(page, "earnings", answers, "earnings")
+
+
+def contract_samples(partner, today):
+    """Answers in the documented shapes of the portal routes, as raw JSON text: amounts with
+    trailing zeros and two currencies, which the page must show exactly as written."""
+    months = [f"{today.year - (today.month - i <= 0)}-{(today.month - i - 1) % 12 + 1:02d}"
+              for i in range(11, -1, -1)]
+    def envelope(entity, elements):
+        return {"entities": entity, "count": len(elements), "per_page": 100,
+                "pages": {"current": 1, "max": 1}, "elements": elements}
+    earnings = [{"month": m, "currencies": []} for m in months]
+    earnings[-1]["currencies"] = [{"currency": "EUR", "pending": "59.98", "approved": "0",
+                                   "paid": "0", "total": "59.98"}]
+    earnings[-3]["currencies"] = [{"currency": "EUR", "pending": "0", "approved": "0", "paid": "1.50",
+                                   "total": "1.50"},
+                                  {"currency": "USD", "pending": "0", "approved": "20.10", "paid": "0",
+                                   "total": "20.10"}]
+    samples = {
+        "clicks": {"clicks": {"partner_id": partner, "from": "2026-11-01", "to": "2026-11-03", "total": 7,
+                              "days": [{"date": "2026-11-01", "clicks": 3}, {"date": "2026-11-02", "clicks": 0},
+                                       {"date": "2026-11-03", "clicks": 4}]}},
+        "referrals": envelope("Referral", [{"id": "6b1000000000000000000001", "email": "c***@e***.org",
+                                            "signup_date": "2026-11-02", "subscription_status": "active",
+                                            "created_at": "2026-11-02T10:00:00Z"}]),
+        "commissions": envelope("Commission", [{
+            "id": "6b1000000000000000000002", "referral_id": "6b1000000000000000000001", "status": "pending",
+            "payout_status": "not_paid", "unit": "cash", "currency": "EUR", "amount": "__59.90__",
+            "sale_amount": "__299.50__", "event_date": "2026-11-02", "created_at": "2026-11-02T10:00:00Z",
+            "external_note": "First month"}]),
+        "payouts": envelope("Payout", [{"id": "6b1000000000000000000003", "period": months[-3],
+                                        "amount": "__1.50__", "currency": "EUR", "status": "paid",
+                                        "payment_count": 1, "created_at": "2026-10-01T00:00:00Z",
+                                        "status_updated_at": "2026-10-02T00:00:00Z"}]),
+        "earnings": {"earnings": {"from": months[0], "to": months[-1], "months": earnings}},
+    }
+    # Amounts as JSON numbers with their trailing zeros (json.dumps would drop them).
+    return {name: json.dumps(body).replace('"__', "").replace('__"', "") for name, body in samples.items()}
+
+
+def answering(body):
+    """A route handler answering `body` (one argument: Playwright passes the request too to a
+    handler that takes two)."""
+    return lambda route: route.fulfill(status=200, body=body, content_type="application/json")
+
+
+def with_samples(page, answers, partner):
+    """Answers the routes the API does not serve yet with contract samples; the answers the
+    page is then checked against."""
+    samples = contract_samples(partner, datetime.date.today())
+    served = dict(answers)
+    for name, body in samples.items():
+        if answers[name][0] != 404:
+            continue
+        served[name] = (200, exact(body))
+        page.route(f"**/2026-02-01/portal/{name}.json*", answering(body))
+    return served
+
+
+def no_horizontal_scroll(page):
+    widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], f"the page scrolls sideways: {widths}"
+
+
+class Parent(http.server.BaseHTTPRequestHandler):
+    """A merchant's page framing the portal: `/?src=` names the iframe's address."""
+    portal_url = ""
+
+    def do_GET(self):
+        body = (f'<!doctype html><title>Merchant</title><h1>Merchant</h1>'
+                f'<iframe id="portal" title="Partner portal" width="800" height="600" '
+                f'src="{Parent.portal_url}" onload="window.framed = true"></iframe>').encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def parent_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Parent)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def framed(browser, parent_origin, url):
+    """Whether the portal page loaded inside the parent page at `parent_origin`."""
+    Parent.portal_url = url
+    page = browser.new_page()
+    page.goto(f"{parent_origin}/", timeout=TIMEOUT_MS)
+    page.wait_for_function("window.framed === true", timeout=TIMEOUT_MS)
+    frame = next(f for f in page.frames if f != page.main_frame)
+    if frame.url.startswith("chrome-error://"):
+        page.close()
+        return False
+    frame.wait_for_selector("body[data-ready=true]", state="attached", timeout=TIMEOUT_MS)
+    loaded = frame.locator("#link-list .link-url").count() > 0
+    page.close()
+    return loaded
+
+
+def main():
+    started = time.monotonic()
+    account, partner = seed()
+    allowed_server, allowed = parent_server()
+    other_server, other = parent_server()
+    api("PUT", "account.json", {"account": {"portal_allowed_origins": [allowed]}})
+    token, url = mint(partner)
+    assert url == f"{base}/portal/{account}#token={token}", url
+    answers = portal_answers(token)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(url, timeout=TIMEOUT_MS)
+        ready(page)
+        check_page(page, account, answers)
+        assert not errors, errors
+        wide = os.path.join(artifacts, "portal-1280.png")
+        page.screenshot(path=wide, full_page=True)
+
+        if any(status == 404 for status, _ in answers.values()):
+            checked.append("-- and with contract samples for the routes not served yet:")
+            sampled = context.new_page()
+            served = with_samples(sampled, answers, partner)
+            sampled.goto(url, timeout=TIMEOUT_MS)
+            ready(sampled)
+            check_page(sampled, account, served)
+            sampled.screenshot(path=os.path.join(artifacts, "portal-1280-samples.png"), full_page=True)
+
+        narrow_page = browser.new_page(viewport={"width": 360, "height": 780})
+        narrow_page.goto(url, timeout=TIMEOUT_MS)
+        ready(narrow_page)
+        no_horizontal_scroll(narrow_page)
+        narrow = os.path.join(artifacts, "portal-360.png")
+        narrow_page.screenshot(path=narrow, full_page=True)
+        checked.append("360 px: no horizontal scroll")
+
+        assert framed(browser, allowed, url), "the allowed origin could not frame the page"
+        assert not framed(browser, other, url), "another origin framed the page"
+        checked.append(f"framing: {allowed} allowed, {other} refused")
+
+        expired = browser.new_page()
+        expired.goto(f"{base}/portal/{account}#token=plp_{account}_{account}_{'0' * 64}",
+                     timeout=TIMEOUT_MS)
+        ready(expired)
+        assert "expired or is not valid" in text(expired, "#alert"), text(expired, "#alert")
+        checked.append("a bad token: the expired-session message")
+
+        api("PUT", "account.json", {"account": {"portal_hide_earnings": True}})
+        hidden = browser.new_page()
+        calls = []
+        hidden.on("request", lambda r: calls.append(r.url))
+        hidden.goto(url, timeout=TIMEOUT_MS)
+        ready(hidden)
+        assert hidden.locator("#earnings").is_hidden()
+        assert not [c for c in calls if "earnings.json" in c], calls
+        assert hidden.locator("#commissions-table th.amount").first.is_hidden()
+        checked.append("portal_hide_earnings: no chart, no amounts, no earnings.json call")
+        browser.close()
+    allowed_server.shutdown()
+    other_server.shutdown()
+
+    for line in checked:
+        print(f"  ok  {line}")
+    print(f"screenshots: {wide} {narrow}")
+    print(f"browser test passed in {time.monotonic() - started:.1f}s")
+
+
+if __name__ == "__main__":
+    main()
