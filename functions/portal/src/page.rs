@@ -10,6 +10,7 @@
 //! same page, framable by nobody (`frame-ancestors 'none'`), rather than a
 //! 404 that would tell which account ids exist; its API calls fail anyway.
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::HeaderValue;
 use axum::http::header::{
@@ -41,9 +42,10 @@ const ASSET_CACHING: &str = "public, max-age=300";
                 ("Cache-Control" = String, description = "`no-cache`.")))))]
 pub async fn portal_page(
     State(store): State<Store>,
-    Path(account): Path<String>,
+    path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    let account = match Id::parse(&account) {
+    // A segment that is no account id (not even UTF-8) names no account either.
+    let account = match path.ok().and_then(|Path(account)| Id::parse(&account)) {
         Some(id) => ledger_app::read_account(&store, &id, ()).await?.0,
         None => None,
     };

@@ -120,6 +120,7 @@ async fn unknown_malformed_or_no_account_gets_the_page_framed_by_nobody() {
         page_path("68f76721a1b2c3d4e5f60718"),
         page_path("not-an-account"),
         page_path(&env.account_a.to_uppercase()),
+        page_path("%FF%FE"),
         "/portal".to_string(),
     ] {
         let (status, html, headers) = open(&env, &path).await;
