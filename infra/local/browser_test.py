@@ -11,7 +11,8 @@ serve yet (404) must show as a section that says so; the check is then of that n
 second page gets those routes answered with samples of their documented contract (the browser
 intercepts the calls), so that the page's rendering of every section is checked all the same.
 
-Also: the token leaves the address bar; Copy confirms in its live region; at 360 px the page
+Also: the token leaves the address bar; Copy, reached and pressed by keyboard with a visible
+focus, confirms in its live region; at 360 px the page
 has no horizontal scroll; a parent page on an allowed origin frames it and one on another
 origin is refused (CSP frame-ancestors); a bad token shows the expired-session message; with
 `portal_hide_earnings` there is no chart and no call to earnings.json. Screenshots at 1280 and
@@ -131,6 +132,15 @@ def text(page, selector):
     return page.locator(selector).inner_text().strip()
 
 
+def tab_to(page, label):
+    """Presses Tab until the element labelled `label` has the focus."""
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.getAttribute('aria-label')") == label:
+            return
+    raise AssertionError(f"Tab never reached {label}")
+
+
 def check_absent(page, section, answers, name):
     """A route the API does not serve yet: its section says so."""
     status = answers[name][0]
@@ -150,11 +160,15 @@ def check_page(page, account, answers):
     shown = page.locator("#link-list .link-url").all_inner_texts()
     expected = [f"{base}/r/{account}/{link['code']}" for link in partner["links"]]
     assert shown == expected, (shown, expected)
-    page.get_by_role("button", name=f"Copy link {partner['links'][0]['code']}").click()
+    # By keyboard alone: Tab reaches the Copy button, which shows its focus; Enter copies.
+    tab_to(page, f"Copy link {partner['links'][0]['code']}")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("", "none"), f"no visible focus: {outline}"
+    page.keyboard.press("Enter")
     page.wait_for_function("document.getElementById('copy-status').textContent.startsWith('Copied')",
                            timeout=TIMEOUT_MS)
     assert page.locator("#promo-list li").all_inner_texts() == [c["code"] for c in partner["promo_codes"]]
-    checked.append(f"links: {shown} and Copy")
+    checked.append(f"links: {shown} and Copy, by keyboard")
 
     if program:
         # Text, never markup: the welcome message's tags show as typed.
