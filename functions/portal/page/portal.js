@@ -10,6 +10,8 @@
   var TOKEN_KEY = "partner-ledger-portal-token";
   var SVG = "http://www.w3.org/2000/svg";
   var SERIES = 4;
+  // A call that has not answered by then shows as failed rather than loading for ever.
+  var CALL_TIMEOUT_MS = 15000;
 
   function $(id) { return document.getElementById(id); }
 
@@ -56,11 +58,15 @@
   function Unauthorized() {}
 
   function call(token, path) {
+    var abort = new AbortController();
+    var timer = setTimeout(function () { abort.abort(); }, CALL_TIMEOUT_MS);
     return fetch(API + path, {
       headers: { "Authorization": "Bearer " + token, "Accept": "application/json" },
       credentials: "omit",
-      cache: "no-store"
+      cache: "no-store",
+      signal: abort.signal
     }).then(function (response) {
+      clearTimeout(timer);
       return response.text().then(function (text) {
         if (response.status === 401) throw new Unauthorized();
         var body = null;
@@ -73,6 +79,9 @@
         }
         return body;
       });
+    }, function (failure) {
+      clearTimeout(timer);
+      throw new Error(failure.name === "AbortError" ? "the server did not answer in time" : "the network failed");
     });
   }
 
@@ -273,9 +282,15 @@
   // The SVG bar chart: one group of bars per month, one bar per currency. Bar heights are
   // geometry, so they may use floats; every number shown is the API's own text.
   function chart(months, currencies) {
-    var width = 640, height = 240, top = 16, bottom = 28, left = 8, right = 8;
+    var width = 640, height = 240, top = 24, bottom = 28, left = 8, right = 8;
     var values = [];
-    months.forEach(function (m) { (m.currencies || []).forEach(function (c) { values.push(Number(c.total)); }); });
+    var largest = null;
+    months.forEach(function (m) {
+      (m.currencies || []).forEach(function (c) {
+        values.push(Number(c.total));
+        if (!largest || Number(c.total) > Number(largest.total)) largest = c;
+      });
+    });
     var max = Math.max.apply(null, [0].concat(values));
     var min = Math.min.apply(null, [0].concat(values));
     var span = (max - min) || 1;
@@ -312,6 +327,11 @@
       picture.appendChild(label);
     });
     picture.appendChild(svg("line", { x1: left, x2: width - right, y1: baseline.toFixed(1), y2: baseline.toFixed(1), "class": "axis" }));
+    if (largest) {
+      var scale = svg("text", { x: left, y: top - 8, "class": "label" });
+      scale.textContent = "highest: " + largest.total + " " + largest.currency;
+      picture.appendChild(scale);
+    }
     figure.appendChild(picture);
     var legend = el("ul", null, "legend");
     currencies.forEach(function (currency, i) {
