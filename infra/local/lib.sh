@@ -22,6 +22,8 @@ DEPLOY_VENV="$VENV/deploy"
 LOCAL_DIR="${PARTNER_LEDGER_LOCAL_DIR:-$REPO_ROOT/.local}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
 PYTHON="${PYTHON:-python3}"
+# Debian's chromium (chromium.sh installs it), the browser of the portal page's test.
+CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 
 # Logging never fails: the terminal may be gone (closed window: EIO) or the pipe to `tee` closed
 # (EPIPE), and a failed write must not stop a teardown half-way (see _on_exit).
@@ -283,7 +285,7 @@ emulator_start() {
 build_functions() {
   log "building the functions and the admin CLI (dev profile)"
   local bin bins=()
-  for bin in partner-ledger-admin partner-groups partners campaigns referrals commissions payment-events events payouts payout-run account webhook-endpoints webhook-dispatcher clicks openapi; do
+  for bin in partner-ledger-admin partner-groups partners campaigns referrals commissions payment-events events payouts payout-run account webhook-endpoints webhook-dispatcher clicks portal openapi; do
     bins+=(--bin "$bin")
   done
   cargo build "${bins[@]}"

@@ -69,6 +69,8 @@ export WEBHOOKS_ALLOW_LOCAL_HTTP=1
 # The API is plain HTTP locally, where a browser drops a `Secure` cookie: the link redirect's
 # attribution cookie (pl_ref) goes without `Secure` with this set (AWS never sets it).
 export CLICKS_ALLOW_INSECURE_COOKIE=1
+# A minted portal session's url opens this local page (plain HTTP), not https:// and the host.
+export PORTAL_BASE_URL="${PORTAL_BASE_URL:-$BASE}"
 start_bg "webhook dispatcher" "$LOCAL_DIR/webhook-dispatcher.log" \
   "$TARGET_DIR/debug/webhook-dispatcher" --local-stream
 api_start "$PORT" -

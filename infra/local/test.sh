@@ -7,12 +7,14 @@
 #   -> the emulator's own tests (test_emulator.py: DynamoDB's limits, the injected faults)
 #   -> cfn-lint template.yaml
 #   -> `make run` torn down by SIGTERM and SIGHUP (test_run_signals.sh), alone
-#   -> three lanes at once, each against an emulator of its own:
+#   -> four lanes at once, each against an emulator of its own:
 #        1. cargo test --workspace, recording each function's DynamoDB actions, then iam-check
 #           (each function's policy grants exactly those);
 #        2. the fault-injected (harsh) runs of the payment-event, payout-run, concurrency and
 #           click-burst tests;
-#        3. schemathesis against the API served by cargo lambda watch.
+#        3. schemathesis against the API served by cargo lambda watch;
+#        4. the partner portal page in headless Chromium against the API served the same way
+#           (browser.sh; screenshots in .local/test/).
 #
 # Clippy lints as the workspace compiles: clippy-driver is the compiler of the workspace's own
 # crates (RUSTC_WORKSPACE_WRAPPER, which is how `cargo clippy` runs it), so the dependencies
@@ -91,6 +93,7 @@ emulator_env() {
 }
 
 lane venv bash "$LOCAL_SCRIPTS/venv.sh" test
+lane chromium bash "$LOCAL_SCRIPTS/chromium.sh"
 step "cargo fmt --check" cargo fmt --all -- --check
 
 # A clean check gains nothing from incremental state (CI runs from a fresh clone); a developer
@@ -154,6 +157,7 @@ harsh() {
 lane "suite" suite
 lane "harsh" harsh
 lane "schemathesis" with_clippy env -u AWS_ENDPOINT_URL_DYNAMODB bash "$LOCAL_SCRIPTS/schemathesis.sh"
+lane "browser" with_clippy env -u AWS_ENDPOINT_URL_DYNAMODB bash "$LOCAL_SCRIPTS/browser.sh"
 join_lanes
 
 log "make test passed in $((SECONDS - started))s:"

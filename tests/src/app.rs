@@ -222,7 +222,7 @@ impl TestEnv {
             "partner-groups"
         } else if under("partners") {
             "partners"
-        } else if under("portal/") {
+        } else if under("portal/") || path == "/portal" || path.starts_with("/portal/") {
             "portal"
         } else if under("campaigns") {
             "campaigns"

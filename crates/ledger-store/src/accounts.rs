@@ -83,6 +83,11 @@ struct GivenSettings<'a> {
     min_payout: Option<Decimal>,
     #[serde(skip_serializing_if = "Option::is_none")]
     stripe_webhook_secret: Option<&'a str>,
+    /// A list, even an empty one: the update replaces the whole setting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    portal_allowed_origins: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    portal_hide_earnings: Option<bool>,
 }
 
 /// Writes the settings `update` gives to the account, and nothing else: the
@@ -107,6 +112,8 @@ pub fn update_settings(
             .stripe_webhook_secret
             .as_ref()
             .and_then(Option::as_deref),
+        portal_allowed_origins: update.portal_allowed_origins.as_deref(),
+        portal_hide_earnings: update.portal_hide_earnings,
     };
     let fields: Item = serde_dynamo::to_item(given)
         .map_err(|e| StoreError::Corrupt(format!("cannot encode account settings: {e}")))?;

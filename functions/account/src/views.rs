@@ -38,6 +38,11 @@ pub struct AccountView {
     pub min_payout: Decimal,
     /// Whether a Stripe webhook signing secret is set.
     pub stripe_webhook_secret_set: bool,
+    /// The origins whose pages may frame the partner portal page; empty: none may.
+    #[schema(example = json!(["https://partners.example.com"]))]
+    pub portal_allowed_origins: Vec<String>,
+    /// Whether the partner portal hides earnings (programs that reward credits).
+    pub portal_hide_earnings: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -51,6 +56,8 @@ impl AccountEnvelope {
                 currency: account.currency,
                 hold_days: account.hold_days,
                 min_payout: account.min_payout,
+                portal_allowed_origins: account.portal_allowed_origins,
+                portal_hide_earnings: account.portal_hide_earnings,
                 created_at: account.created_at,
             },
         }

@@ -55,14 +55,19 @@ pub struct MintedPortalSession {
     /// The partner's bearer token for the `/portal/` routes.
     pub token: String,
     pub expires_at: DateTime<Utc>,
-    /// The portal page, the token in its fragment (never sent to a server).
+    /// The account's portal page, `{origin}/portal/{accountId}`, the token in its
+    /// fragment (never sent to a server).
     pub url: String,
 }
 
 impl PortalSessionResponse {
-    /// The answer for `session`, its page under `origin`.
+    /// The answer for `session`, its account's page under `origin`.
     pub fn of(session: PortalSession, token: String, origin: &str) -> Self {
-        let url = format!("{}/portal#token={token}", origin.trim_end_matches('/'));
+        let url = format!(
+            "{}/portal/{}#token={token}",
+            origin.trim_end_matches('/'),
+            session.account_id
+        );
         Self {
             portal_session: MintedPortalSession {
                 token,

@@ -1,8 +1,11 @@
 //! The partner portal: the routes under `/portal/` a partner calls with a
 //! portal session's token (minted by the merchant), each answering only
-//! that partner's own data. API keys open none of them, and no answer is
-//! stored by a cache (`Cache-Control: private, no-store`).
+//! that partner's own data (API keys open none of them), none stored by a
+//! cache (`Cache-Control: private, no-store`); and, public at the root, the
+//! embeddable page that calls them (`/portal/{accountId}`), which sets its
+//! own caching.
 
+mod page;
 mod routes;
 mod views;
 
@@ -31,6 +34,10 @@ fn route_table() -> Routes<Store> {
         .route(keyless!(routes::list_own_commissions))
         .route(keyless!(routes::list_own_payouts))
         .route(keyless!(routes::get_own_earnings))
+        .unversioned(keyless!(page::unframed_portal_page))
+        .unversioned(keyless!(page::portal_page))
+        .unversioned(keyless!(page::portal_stylesheet))
+        .unversioned(keyless!(page::portal_script))
 }
 
 /// This group's part of the OpenAPI document.

@@ -23,7 +23,7 @@ impl OwnPartnerResponse {
     pub fn of(partner: Partner, account: &Account, campaign: Option<Campaign>) -> Self {
         Self {
             partner: partner.into(),
-            program: ProgramView::of(campaign, &account.name, account.currency),
+            program: ProgramView::of(campaign, account),
         }
     }
 }

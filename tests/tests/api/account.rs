@@ -89,6 +89,8 @@ async fn get_shows_the_settings_and_never_the_secret() {
             "hold_days": 30,
             "min_payout": 50,
             "stripe_webhook_secret_set": false,
+            "portal_allowed_origins": [],
+            "portal_hide_earnings": false,
             "created_at": created_at,
         }})
     );
@@ -169,6 +171,54 @@ async fn an_update_changes_only_the_given_settings() {
         ),
         (&json!("JPY"), &json!(5000))
     );
+}
+
+#[tokio::test]
+async fn the_portal_settings_round_trip_and_an_empty_list_clears_the_origins() {
+    let env = TestEnv::new().await;
+    let set = put_account(
+        &env,
+        json!({"portal_allowed_origins": ["https://Partners.Example.com", "http://localhost:8080"],
+               "portal_hide_earnings": true}),
+    )
+    .await;
+    assert_eq!(set.status, StatusCode::OK, "{:?}", set.body);
+    assert_eq!(
+        (
+            &set.body["account"]["portal_allowed_origins"],
+            &set.body["account"]["portal_hide_earnings"]
+        ),
+        (
+            &json!(["https://partners.example.com", "http://localhost:8080"]),
+            &json!(true)
+        ),
+        "origins are kept in lower case"
+    );
+    assert_eq!(
+        env.get(ACCOUNT).await.body,
+        set.body,
+        "PUT answers what GET shows"
+    );
+    assert_eq!(
+        stored_account(&env).await["portal_hide_earnings"],
+        AttributeValue::Bool(true)
+    );
+
+    let renamed = put_account(&env, json!({"name": "Renamed"})).await;
+    assert_eq!(
+        renamed.body["account"]["portal_allowed_origins"],
+        set.body["account"]["portal_allowed_origins"],
+        "an update without the setting keeps it"
+    );
+    let cleared = put_account(
+        &env,
+        json!({"portal_allowed_origins": [], "portal_hide_earnings": false}),
+    )
+    .await;
+    assert_eq!(cleared.status, StatusCode::OK, "{:?}", cleared.body);
+    let got = env.get(ACCOUNT).await.body;
+    assert_eq!(got["account"]["portal_allowed_origins"], json!([]));
+    assert_eq!(got["account"]["portal_hide_earnings"], json!(false));
 }
 
 #[tokio::test]
@@ -331,6 +381,30 @@ async fn invalid_updates_name_the_field_and_write_nothing() {
         (
             json!({"account": {"default_group_id": "68f76721a1b2c3d4e5f60718"}}),
             "account.default_group_id",
+        ),
+        (
+            json!({"account": {"portal_allowed_origins": ["https://ok.example.com", "https://a.example.com", "https://b.example.com/path"]}}),
+            "account.portal_allowed_origins[2]",
+        ),
+        (
+            json!({"account": {"portal_allowed_origins": ["*"]}}),
+            "account.portal_allowed_origins[0]",
+        ),
+        (
+            json!({"account": {"portal_allowed_origins": ["https://a.example.com", "https://A.example.com"]}}),
+            "account.portal_allowed_origins[1]",
+        ),
+        (
+            json!({"account": {"portal_allowed_origins": (0..11).map(|i| format!("https://{i}.example.com")).collect::<Vec<_>>()}}),
+            "account.portal_allowed_origins",
+        ),
+        (
+            json!({"account": {"portal_allowed_origins": "https://a.example.com"}}),
+            "account.portal_allowed_origins",
+        ),
+        (
+            json!({"account": {"portal_hide_earnings": "yes"}}),
+            "account.portal_hide_earnings",
         ),
         (json!({"name": "Unwrapped"}), "name"),
         (json!({}), "account"),

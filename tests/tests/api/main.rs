@@ -21,6 +21,7 @@ mod payment_events;
 mod payout_run;
 mod payouts_api;
 mod portal;
+mod portal_page;
 mod referrals;
 mod webhook_deliveries;
 mod webhook_endpoints;

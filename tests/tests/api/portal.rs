@@ -90,7 +90,10 @@ async fn a_minted_session_answers_its_token_once_and_stores_only_its_hash() {
     );
     assert_eq!(
         session["url"],
-        json!(format!("https://localhost/portal#token={token}"))
+        json!(format!(
+            "https://localhost/portal/{}#token={token}",
+            env.account_a
+        ))
     );
 
     let items = stored_sessions(&env).await;

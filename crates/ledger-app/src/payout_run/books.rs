@@ -36,6 +36,8 @@ fn account(min_payout: Decimal) -> Account {
         default_group_id: None,
         default_campaign_id: None,
         stripe_webhook_secret: None,
+        portal_allowed_origins: Vec::new(),
+        portal_hide_earnings: false,
         created_at: now(),
     }
 }

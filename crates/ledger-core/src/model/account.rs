@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use super::change::{nullable, replace};
 use super::id::Id;
+use super::portal_origin;
 use super::scope::{Access, Resource, Scope};
 use crate::money::Currency;
 use crate::validation::{self, FieldError};
@@ -38,6 +39,14 @@ pub struct Account {
     /// `Debug` shows only whether it is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stripe_webhook_secret: Option<String>,
+    /// The origins whose pages may frame the partner portal page (its
+    /// `frame-ancestors`); none, the default, means no page may.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub portal_allowed_origins: Vec<String>,
+    /// Whether the portal hides earnings (for programs that reward credits
+    /// rather than money).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub portal_hide_earnings: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -56,6 +65,8 @@ impl fmt::Debug for Account {
                 "stripe_webhook_secret",
                 &self.stripe_webhook_secret.as_ref().map(|_| "<redacted>"),
             )
+            .field("portal_allowed_origins", &self.portal_allowed_origins)
+            .field("portal_hide_earnings", &self.portal_hide_earnings)
             .field("created_at", &self.created_at)
             .finish()
     }
@@ -86,6 +97,14 @@ pub struct AccountChanges {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, pattern = "^whsec_[A-Za-z0-9_]{1,249}$", example = "whsec_1a2b3c4d5e6f")]
     pub stripe_webhook_secret: Option<Option<String>>,
+    /// The origins (`https://host[:port]` or `http://...`, no path, at most
+    /// 10) whose pages may frame the partner portal page. The list replaces
+    /// the previous one; an empty list lets no page frame it.
+    #[schema(max_items = 10, example = json!(["https://partners.example.com"]))]
+    pub portal_allowed_origins: Option<Vec<String>>,
+    /// Hides earnings (amounts and the earnings chart) in the partner
+    /// portal, for programs that reward credits.
+    pub portal_hide_earnings: Option<bool>,
 }
 
 impl AccountChanges {
@@ -109,6 +128,9 @@ pub struct SettingsUpdate {
     pub min_payout: Option<Decimal>,
     /// `Some(None)` removes the secret.
     pub stripe_webhook_secret: Option<Option<String>>,
+    /// Normalised; `Some(vec![])` empties the list.
+    pub portal_allowed_origins: Option<Vec<String>>,
+    pub portal_hide_earnings: Option<bool>,
     /// The currency and minimum payout as read, when the update changes
     /// either: the two must fit together, so the write is conditional on
     /// the pair it was checked against.
@@ -123,6 +145,8 @@ impl SettingsUpdate {
             && self.hold_days.is_none()
             && self.min_payout.is_none()
             && self.stripe_webhook_secret.is_none()
+            && self.portal_allowed_origins.is_none()
+            && self.portal_hide_earnings.is_none()
     }
 }
 
@@ -144,6 +168,8 @@ impl Account {
             default_group_id: None,
             default_campaign_id: None,
             stripe_webhook_secret: None,
+            portal_allowed_origins: Vec::new(),
+            portal_hide_earnings: false,
             created_at: now,
         }
     }
@@ -209,6 +235,10 @@ impl Account {
         {
             errors.push(FieldError::new("stripe_webhook_secret", message));
         }
+        let portal_allowed_origins = changes
+            .portal_allowed_origins
+            .as_deref()
+            .map(|origins| portal_origin::check("portal_allowed_origins", origins, &mut errors));
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -222,12 +252,19 @@ impl Account {
             &mut self.stripe_webhook_secret,
             changes.stripe_webhook_secret.clone(),
         );
+        replace(
+            &mut self.portal_allowed_origins,
+            portal_allowed_origins.clone(),
+        );
+        replace(&mut self.portal_hide_earnings, changes.portal_hide_earnings);
         Ok(SettingsUpdate {
             name,
             currency: changes.currency,
             hold_days: changes.hold_days,
             min_payout: changes.min_payout,
             stripe_webhook_secret: changes.stripe_webhook_secret,
+            portal_allowed_origins,
+            portal_hide_earnings: changes.portal_hide_earnings,
             checked_against,
         })
     }
@@ -341,6 +378,16 @@ mod tests {
             refused(r#"{"name": "", "hold_days": 400}"#),
             vec!["name", "hold_days"]
         );
+        assert_eq!(
+            refused(
+                r#"{"portal_allowed_origins": ["https://a.example.com", "https://b.example.com/x"]}"#
+            ),
+            vec!["portal_allowed_origins[1]"]
+        );
+        assert_eq!(
+            refused(r#"{"hold_days": 400, "portal_hide_earnings": true}"#),
+            vec!["hold_days"]
+        );
     }
 
     #[test]
@@ -366,6 +413,35 @@ mod tests {
             update.checked_against,
             Some((Currency::EUR, "50.5".parse().unwrap()))
         );
+    }
+
+    #[test]
+    fn the_portal_settings_replace_and_empty() {
+        let mut account = account();
+        assert!(account.portal_allowed_origins.is_empty() && !account.portal_hide_earnings);
+        let update = account
+            .apply(changes(
+                r#"{"portal_allowed_origins": ["HTTPS://Partners.Example.com"], "portal_hide_earnings": true}"#,
+            ))
+            .expect("valid");
+        assert_eq!(
+            account.portal_allowed_origins,
+            ["https://partners.example.com"]
+        );
+        assert!(account.portal_hide_earnings && !update.is_empty());
+        assert_eq!(
+            update.portal_allowed_origins.as_deref(),
+            Some(&["https://partners.example.com".to_string()][..])
+        );
+        let kept = account
+            .apply(changes(r#"{"name": "Acme 2"}"#))
+            .expect("valid");
+        assert!(kept.portal_allowed_origins.is_none() && kept.portal_hide_earnings.is_none());
+        assert_eq!(account.portal_allowed_origins.len(), 1);
+        account
+            .apply(changes(r#"{"portal_allowed_origins": []}"#))
+            .expect("valid");
+        assert!(account.portal_allowed_origins.is_empty());
     }
 
     #[test]

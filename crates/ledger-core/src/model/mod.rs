@@ -15,6 +15,7 @@ pub mod id;
 pub mod partner;
 pub mod partner_group;
 pub mod payout;
+pub mod portal_origin;
 pub mod portal_session;
 pub mod pricing;
 pub mod referral;

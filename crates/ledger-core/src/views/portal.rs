@@ -9,8 +9,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::model::{
-    Campaign, Commission, CommissionKind, CommissionStatus, Id, Payout, PayoutState, PayoutStatus,
-    Period, Referral, RewardUnit, SubscriptionStatus,
+    Account, Campaign, Commission, CommissionKind, CommissionStatus, Id, Payout, PayoutState,
+    PayoutStatus, Period, Referral, RewardUnit, SubscriptionStatus,
 };
 use crate::money::Currency;
 
@@ -26,6 +26,9 @@ pub struct ProgramView {
     pub dashboard_text: Option<String>,
     /// Whether the partner sees their customers' emails masked.
     pub hide_emails: bool,
+    /// Whether the portal page shows no earnings (the account's
+    /// `portal_hide_earnings`, for programs that reward credits).
+    pub hide_earnings: bool,
     /// Days a referral link's cookie lasts.
     pub cookie_duration: Option<u32>,
     /// The account's currency, in which commissions are counted unless a request names another.
@@ -33,8 +36,9 @@ pub struct ProgramView {
 }
 
 impl ProgramView {
-    /// The program of `campaign` in an account named `account_name`.
-    pub fn of(campaign: Option<Campaign>, account_name: &str, currency: Currency) -> Self {
+    /// The program of `campaign` in `account`.
+    pub fn of(campaign: Option<Campaign>, account: &Account) -> Self {
+        let (hide_earnings, currency) = (account.portal_hide_earnings, account.currency);
         match campaign {
             Some(campaign) => Self {
                 campaign_id: Some(campaign.id),
@@ -43,16 +47,18 @@ impl ProgramView {
                 welcome_message: campaign.welcome_message,
                 dashboard_text: campaign.dashboard_text,
                 hide_emails: campaign.hide_emails,
+                hide_earnings,
                 cookie_duration: Some(campaign.cookie_duration),
                 currency,
             },
             None => Self {
                 campaign_id: None,
-                name: account_name.to_string(),
+                name: account.name.clone(),
                 website_url: None,
                 welcome_message: None,
                 dashboard_text: None,
                 hide_emails: false,
+                hide_earnings,
                 cookie_duration: None,
                 currency,
             },
