@@ -10,8 +10,10 @@ It owns serving: a WSGI layer in front of moto that, per request, in order,
      (unprocessed BatchGetItem keys);
   4. runs moto, with a GSI Query seeing lagging items as they were (index lag);
   5. checks the items written against the limits, putting them back if one breaks them;
-and the patches below: TransactWriteItems', update expressions parsed once, and data-plane answers
-written without moto's model walk. Shared helpers (tables, keys, errors) are dynamodb_wire.py.
+and the patches below: TransactWriteItems', update expressions parsed once (and validated without
+rebuilding each traverser's node types at every node), tables sorted by cast key values, and
+data-plane answers written without moto's model walk. Shared helpers (tables, keys, errors) are
+dynamodb_wire.py.
 
 `moto_server` serves each request on its own thread, and moto applies a TransactWriteItems by
 copying the table, writing, and restoring the copy when a condition fails, with no lock between
@@ -36,6 +38,7 @@ import sys
 from moto.core.responses import ActionResult
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -78,6 +81,36 @@ _parse_update_expression = UpdateExpressionParser.make
 UpdateExpressionParser.make = classmethod(
     functools.lru_cache(maxsize=4096)(lambda cls, text: _parse_update_expression(text))
 )
+
+# moto's update-expression validator walks the expression ten times (a traverser per check), and
+# at every node each traverser rebuilds the tuple of node types it processes from a fresh dict of
+# bound methods. Those types are fixed per traverser class (each `_processing_map` is a literal),
+# so each class's tuple is built once.
+_processed_node_types = {}
+
+
+def nodes_to_be_processed(self):
+    kinds = _processed_node_types.get(type(self))
+    if kinds is None:
+        kinds = _processed_node_types[type(self)] = tuple(self._processing_map())
+    return kinds
+
+
+DepthFirstTraverser.nodes_to_be_processed = nodes_to_be_processed
+
+
+# Every Query and Scan starts from moto's Table.all_items, which sorts the whole table by hash and
+# range key as DynamoType objects: each comparison casts both values again (a Decimal for a
+# number), a quarter of the emulator's time in the integration tests. A key attribute has one type
+# in every item, so sorting by the cast values, computed once per item, gives the same order.
+def all_items(self):
+    if self.range_key_attr:
+        items = [item for partition in self.items.values() for item in partition.values()]
+        return sorted(items, key=lambda item: (item.hash_key.cast_value, item.range_key.cast_value))
+    return sorted(self.items.values(), key=lambda item: item.hash_key.cast_value)
+
+
+Table.all_items = all_items
 
 # moto writes every answer by walking botocore's model of its output shape, which took 40 % of the
 # emulator's time in the integration tests. An answer of these actions is already DynamoDB's JSON
