@@ -10,8 +10,10 @@ It owns serving: a WSGI layer in front of moto that, per request, in order,
      (unprocessed BatchGetItem keys);
   4. runs moto, with a GSI Query seeing lagging items as they were (index lag);
   5. checks the items written against the limits, putting them back if one breaks them;
-and the patches below: TransactWriteItems', update expressions parsed once, and data-plane answers
-written without moto's model walk. Shared helpers (tables, keys, errors) are dynamodb_wire.py.
+and the patches below: TransactWriteItems', update expressions parsed once (and validated from a
+plain copy, without rebuilding each traverser's node types at every node), tables sorted by cast
+key values, and data-plane answers written without moto's model walk. Shared helpers (tables,
+keys, errors) are dynamodb_wire.py.
 
 `moto_server` serves each request on its own thread, and moto applies a TransactWriteItems by
 copying the table, writing, and restoring the copy when a condition fails, with no lock between
@@ -27,6 +29,7 @@ writes, and puts those back if it fails: the same all-or-nothing outcome, at the
 transaction rather than of the table (the payout run's benchmark writes 10,000 commissions).
 """
 
+import copy
 import functools
 import io
 import json
@@ -36,6 +39,7 @@ import sys
 from moto.core.responses import ActionResult
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -78,6 +82,52 @@ _parse_update_expression = UpdateExpressionParser.make
 UpdateExpressionParser.make = classmethod(
     functools.lru_cache(maxsize=4096)(lambda cls, text: _parse_update_expression(text))
 )
+
+# moto's update-expression validator walks the expression ten times (a traverser per check), and
+# at every node each traverser rebuilds the tuple of node types it processes from a fresh dict of
+# bound methods. Those types are fixed per traverser class (each `_processing_map` is a literal),
+# so each class's tuple is built once.
+_processed_node_types = {}
+
+
+def nodes_to_be_processed(self):
+    kinds = _processed_node_types.get(type(self))
+    if kinds is None:
+        kinds = _processed_node_types[type(self)] = tuple(self._processing_map())
+    return kinds
+
+
+DepthFirstTraverser.nodes_to_be_processed = nodes_to_be_processed
+
+
+# Each validation starts from its own deep copy of the parsed expression. A node is plain
+# attributes (its type's name, its children, its parent), so this is what copy.deepcopy does
+# through __reduce_ex__ and copy._reconstruct: a new node of the same class in the memo, then each
+# attribute deep-copied, without the generic reconstruction's overhead at every node.
+def _deepcopy_node(self, memo):
+    clone = type(self).__new__(type(self))
+    memo[id(self)] = clone
+    for name, value in self.__dict__.items():
+        clone.__dict__[name] = copy.deepcopy(value, memo)
+    return clone
+
+
+Node.__deepcopy__ = _deepcopy_node
+
+
+# Every Query and Scan starts from moto's Table.all_items, which sorts the whole table by hash and
+# range key as DynamoType objects: each comparison casts both values again (a Decimal for a
+# number), the costliest step of a Query in a profile of the integration tests. A key attribute
+# has one type in every item, so sorting by the cast values, computed once per item, gives the
+# same order.
+def all_items(self):
+    if self.range_key_attr:
+        items = [item for partition in self.items.values() for item in partition.values()]
+        return sorted(items, key=lambda item: (item.hash_key.cast_value, item.range_key.cast_value))
+    return sorted(self.items.values(), key=lambda item: item.hash_key.cast_value)
+
+
+Table.all_items = all_items
 
 # moto writes every answer by walking botocore's model of its output shape, which took 40 % of the
 # emulator's time in the integration tests. An answer of these actions is already DynamoDB's JSON
