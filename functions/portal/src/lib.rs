@@ -52,10 +52,12 @@ pub fn router(store: Store) -> Router {
         .with_state(store)
 }
 
-/// A partner's data stays out of every shared and browser cache.
+/// A partner's data stays out of every shared and browser cache: every
+/// answer but the page's, which says how it is cached itself.
 async fn never_stored(mut response: Response) -> Response {
     response
         .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+        .entry(CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("private, no-store"));
     response
 }

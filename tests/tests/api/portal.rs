@@ -5,6 +5,7 @@
 //! only its own partner's data, to no API key, expired or banned session.
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use axum::body::Body;
 use chrono::{DateTime, Duration, Utc};
 use harness::TestEnv;
 use harness::deployment::route_table;
@@ -12,7 +13,7 @@ use harness::json::{id_of, num};
 use harness::objects::{self, create_commission, create_group, create_partner, create_referral};
 use harness::paths::{COMMISSIONS, PAYOUT_RUN, commission_action_path};
 use harness::seed;
-use http::{Method, StatusCode};
+use http::{Method, Request, StatusCode};
 use ledger_core::model::PortalToken;
 use serde_json::{Value, json};
 
@@ -229,6 +230,34 @@ async fn a_portal_token_opens_no_route_an_api_key_opens() {
 }
 
 const OWN_PARTNER: &str = "/2026-02-01/portal/partner.json";
+
+#[tokio::test]
+async fn no_portal_answer_is_stored_by_a_cache() {
+    let env = TestEnv::new().await;
+    let ann = partner(&env, "ann@example.com").await;
+    let token = portal_token(&env, &ann).await;
+    for (method, path) in portal_routes() {
+        if method != Method::GET {
+            continue;
+        }
+        for credential in [Some(token.as_str()), None] {
+            let mut request = Request::builder().method(method.clone()).uri(&path);
+            if let Some(token) = credential {
+                request = request.header("authorization", format!("Bearer {token}"));
+            }
+            let (reply, headers) = env
+                .send_with_headers(request.body(Body::empty()).unwrap())
+                .await;
+            assert_eq!(
+                headers.get("cache-control").and_then(|v| v.to_str().ok()),
+                Some("private, no-store"),
+                "{path} ({}): {:?}",
+                reply.status,
+                reply.body
+            );
+        }
+    }
+}
 
 #[tokio::test]
 async fn each_partners_token_reads_only_that_partner() {
