@@ -27,10 +27,7 @@ pub async fn create(
 ) -> Result<Partner, Error> {
     contended(|| async {
         let (account, ()) = session.read(store, ()).await?;
-        let campaign = draft
-            .campaign_id
-            .as_ref()
-            .or(account.default_campaign_id.as_ref());
+        let campaign = account.campaign_for(draft.campaign_id.as_ref());
         let needs_approval = match (draft.approved, campaign) {
             (None, Some(campaign)) => {
                 campaigns::needs_approval(store, &account.id, campaign).await?

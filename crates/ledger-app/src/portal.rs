@@ -43,11 +43,7 @@ pub async fn campaign(
     account: &Account,
     partner: &Partner,
 ) -> Result<Option<Campaign>, Error> {
-    let Some(id) = partner
-        .campaign_id
-        .as_ref()
-        .or(account.default_campaign_id.as_ref())
-    else {
+    let Some(id) = account.campaign_for(partner.campaign_id.as_ref()) else {
         return Ok(None);
     };
     Ok(store.read(&campaigns::at(&account.id, id)).await?)
@@ -64,10 +60,7 @@ pub async fn referrals(
 ) -> Result<Listed<(Referral, bool)>, Error> {
     let list = referrals::list(&account.id, Some(&partner.id), None).filtered();
     let page: Listed<Referral> = listed(store, &account.id, &list, request).await?;
-    let program = partner
-        .campaign_id
-        .as_ref()
-        .or(account.default_campaign_id.as_ref());
+    let program = account.campaign_for(partner.campaign_id.as_ref());
     let campaign_of = |referral: &Referral| referral.campaign_id.as_ref().or(program).cloned();
     let wanted: BTreeSet<Id> = page.items.iter().filter_map(campaign_of).collect();
     let reads: Vec<_> = wanted

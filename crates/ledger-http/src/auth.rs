@@ -280,16 +280,15 @@ impl<S: RequiredScope> Caller<S> {
             .as_ref()
             .map(|tally| tallies::of(self.account_id(), tally));
         let (_, counted) = ledger_app::Session::read(self, store, tally).await?;
-        let request = PageRequest {
-            filter: list.filter.clone(),
-            ..request
-        };
         Ok(match counted {
-            Some(members) => (store.page(&list.listing, request).await?, members.0),
-            None => tokio::try_join!(
-                store.page(&list.listing, request),
-                store.count(&list.listing, list.filter.clone()),
-            )?,
+            Some(members) => {
+                let request = PageRequest {
+                    filter: list.filter.clone(),
+                    ..request
+                };
+                (store.page(&list.listing, request).await?, members.0)
+            }
+            None => store.counted_page(self.account_id(), list, request).await?,
         })
     }
 }

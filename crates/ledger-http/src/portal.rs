@@ -50,13 +50,23 @@ impl PortalCaller {
     /// The live session the token is, its account and its partner (not
     /// banned), in one round trip; 401 otherwise.
     pub async fn verify(&self, store: &Store) -> Result<Portal, ApiError> {
+        Ok(self.verify_with(store, ()).await?.0)
+    }
+
+    /// [`PortalCaller::verify`], reading `reads` in the same round trip.
+    pub async fn verify_with<R: Reads>(
+        &self,
+        store: &Store,
+        reads: R,
+    ) -> Result<(Portal, R::Output), ApiError> {
         let token = &self.token;
         let reads = (
             Key::portal_session(&token.account_id, &token.session_id),
             accounts::at(&token.account_id),
             partners::at(&token.account_id, &token.partner_id),
+            reads,
         );
-        let (session, account, partner) = store.read(&reads).await?;
+        let (session, account, partner, output) = store.read(&reads).await?;
         let session = session
             .map(portal_sessions::from_item)
             .transpose()?
@@ -66,11 +76,12 @@ impl PortalCaller {
             .zip(partner.filter(|partner| !partner.banned))
             .ok_or(ApiError::Unauthorized)?;
         tracing::Span::current().record("account", token.account_id.as_str());
-        Ok(Portal {
+        let portal = Portal {
             session,
             account,
             partner,
-        })
+        };
+        Ok((portal, output))
     }
 }
 
@@ -85,18 +96,20 @@ impl ledger_app::Session for PortalCaller {
         }
     }
 
-    /// Verifies the session and its partner first, then reads the account and `reads`.
+    /// Verifies the session and its partner, reading the account and
+    /// `reads` in the same round trip.
     async fn read<R: Reads + Send + Sync>(
         &self,
         store: &Store,
         reads: R,
     ) -> Result<(Account, R::Output), Error> {
-        self.verify(store).await.map_err(|refusal| match refusal {
-            ApiError::Internal(cause) => Error::Store(cause),
-            _ => Error::Denied(Denial::Unauthenticated),
-        })?;
-        let (account, output) = ledger_app::read_account(store, self.account_id(), reads).await?;
-        let account = account.ok_or(Error::Denied(Denial::Unauthenticated))?;
-        Ok((account, output))
+        let (portal, output) =
+            self.verify_with(store, reads)
+                .await
+                .map_err(|refusal| match refusal {
+                    ApiError::Internal(cause) => Error::Store(cause),
+                    _ => Error::Denied(Denial::Unauthenticated),
+                })?;
+        Ok((portal.account, output))
     }
 }

@@ -182,6 +182,12 @@ impl Account {
         self.default_campaign_id.as_ref() == Some(campaign)
     }
 
+    /// The campaign a partner naming `chosen` is in: that one, else the
+    /// account's default (none when the account has none either).
+    pub fn campaign_for<'a>(&'a self, chosen: Option<&'a Id>) -> Option<&'a Id> {
+        chosen.or(self.default_campaign_id.as_ref())
+    }
+
     /// Checks a Stripe webhook signing secret: `whsec_` and then 1 to 249
     /// letters, digits or underscores, as Stripe shows it.
     pub fn check_stripe_webhook_secret(secret: &str) -> Result<(), String> {
