@@ -16,28 +16,11 @@ install_teardown
 use_venv
 bash "$LOCAL_SCRIPTS/chromium.sh"
 logs="$LOCAL_DIR/test"
-mkdir -p "$logs"
-
-if [[ -z ${AWS_ENDPOINT_URL_DYNAMODB:-} ]]; then
-  emulator_start "$(free_port)" "$logs/browser-emulator.log"
-fi
-export TABLE_NAME="browser-$$"
-key_file="$logs/browser-api-key"
-log "creating table $TABLE_NAME and an account with a \`*\` key"
-seed_account browser "$key_file"
-
-build_functions
+check_stack browser
 port=$(free_port)
 base="http://127.0.0.1:$port"
 # The minted session's url must point at this server, and the click's cookie works on plain HTTP.
 export PORTAL_BASE_URL="$base" CLICKS_ALLOW_INSECURE_COOKIE=1
-api_log="$logs/browser-api.log"
-log "serving the API on 127.0.0.1:$port (cargo lambda watch; log: ${api_log#"$REPO_ROOT"/})"
-api_start "$port" "$api_log" --ignore-changes
-on_failure() {
-  warn "the last lines of ${api_log#"$REPO_ROOT"/}:"
-  tail -n 40 "$api_log" >&2
-}
-api_wait "$port"
+check_serve browser "$port"
 
-python "$LOCAL_SCRIPTS/browser_test.py" "$base" "$(<"$key_file")" "$logs"
+python "$LOCAL_SCRIPTS/browser_test.py" "$base" "$(<"$logs/browser-api-key")" "$logs"

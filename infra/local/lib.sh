@@ -312,6 +312,37 @@ api_wait() {
   wait_until "API on port $port" 900 "$API_PID" answers "http://127.0.0.1:$port/2026-02-01/openapi.json" 200
 }
 
+# check_stack NAME: the start of a check that serves the API to a client of its own (make test's
+# schemathesis and browser lanes): a table NAME-<pid> of its own, so it never meets the integration
+# tests' or make run's data, with an account and a `*` key in $LOCAL_DIR/test/NAME-api-key; on the
+# emulator in AWS_ENDPOINT_URL_DYNAMODB when set, else on one it starts.
+check_stack() {
+  local name=$1 logs="$LOCAL_DIR/test"
+  mkdir -p "$logs"
+  if [[ -z ${AWS_ENDPOINT_URL_DYNAMODB:-} ]]; then
+    emulator_start "$(free_port)" "$logs/$name-emulator.log"
+  fi
+  export TABLE_NAME="$name-$$"
+  log "creating table $TABLE_NAME and an account with a \`*\` key"
+  seed_account "$name" "$logs/$name-api-key"
+}
+
+# check_serve NAME PORT: after check_stack, the functions built and served by cargo lambda watch
+# on PORT (--ignore-changes: edits made meanwhile must not restart them), logged to
+# $LOCAL_DIR/test/NAME-api.log, whose tail a failure prints; returns once the API answers.
+check_serve() {
+  local name=$1 port=$2
+  CHECK_API_LOG="$LOCAL_DIR/test/$name-api.log"
+  build_functions
+  log "serving the API on 127.0.0.1:$port (cargo lambda watch; log: ${CHECK_API_LOG#"$REPO_ROOT"/})"
+  api_start "$port" "$CHECK_API_LOG" --ignore-changes
+  on_failure() {
+    warn "the last lines of ${CHECK_API_LOG#"$REPO_ROOT"/}:"
+    tail -n 40 "$CHECK_API_LOG" >&2
+  }
+  api_wait "$port"
+}
+
 # seed_account NAME KEY_FILE: create the table (idempotent), load the shipped snapshot of ECB
 # reference rates (infra/local/ecb-rates.xml) and create an account with a `*` key; the key goes
 # to KEY_FILE. Uses the admin binary built by `cargo build`.

@@ -14,33 +14,15 @@ cd "$REPO_ROOT"
 install_teardown
 use_venv
 logs="$LOCAL_DIR/test"
-mkdir -p "$logs"
-
-if [[ -z ${AWS_ENDPOINT_URL_DYNAMODB:-} ]]; then
-  emulator_start "$(free_port)" "$logs/schemathesis-emulator.log"
-fi
-# A table of its own, so it never meets the integration tests' or `make run`'s data.
-export TABLE_NAME="schemathesis-$$"
-key_file="$logs/schemathesis-api-key"
-log "creating table $TABLE_NAME and an account with a \`*\` key"
-seed_account schemathesis "$key_file"
-KEY=$(<"$key_file")
+check_stack schemathesis
+KEY=$(<"$logs/schemathesis-api-key")
 ACCOUNT_ID=$(cut -d_ -f2 <<<"$KEY") # a key reads plk_<account id>_<key id>_<secret>
 # An endpoint secret, so deliveries to the account's webhook reach the signature check.
 "$TARGET_DIR/debug/partner-ledger-admin" set-stripe-secret --account "$ACCOUNT_ID" \
   --secret whsec_schemathesis >/dev/null
 
-build_functions
 port=$(free_port)
-api_log="$logs/schemathesis-api.log"
-log "serving the API on 127.0.0.1:$port (cargo lambda watch; log: ${api_log#"$REPO_ROOT"/})"
-# The binaries are built already; --ignore-changes: edits made meanwhile must not restart them.
-api_start "$port" "$api_log" --ignore-changes
-on_failure() {
-  warn "the last lines of ${api_log#"$REPO_ROOT"/}:"
-  tail -n 40 "$api_log" >&2
-}
-api_wait "$port"
+check_serve schemathesis "$port"
 
 base="http://127.0.0.1:$port"
 # Random ids only ever reach the 404 branch of the item routes: create a few real objects through
