@@ -583,3 +583,65 @@ async fn an_earnings_range_out_of_bounds_is_a_422_naming_months() {
         .await;
     unknown.assert_names("partner_id", "another partner's id");
 }
+
+#[tokio::test]
+async fn hostile_paging_of_the_portal_lists_is_a_4xx_and_a_cursor_pages_only_its_own_list() {
+    let env = TestEnv::new().await;
+    let (ann, _) = campaign_partner(&env, "annlee", false).await;
+    for n in 0..3 {
+        create_referral(
+            &env,
+            seed::referral_create(&format!("c{n}@example.org"), "annlee"),
+        )
+        .await;
+    }
+    let token = portal_token(&env, &ann).await;
+    let first = portal_get(&env, "/2026-02-01/portal/referrals.json?size=2", &token).await;
+    let cursor = first["pages"]["next_cursor"]
+        .as_str()
+        .expect("a next page")
+        .to_string();
+    let second = portal_get(
+        &env,
+        &format!("/2026-02-01/portal/referrals.json?size=2&cursor={cursor}"),
+        &token,
+    )
+    .await;
+    assert_eq!(
+        second["elements"].as_array().map(Vec::len),
+        Some(1),
+        "{second}"
+    );
+    let before = env.item_count().await;
+    for list in ["referrals", "commissions", "payouts"] {
+        for query in [
+            "size=0".to_string(),
+            "size=101".to_string(),
+            "size=-1".to_string(),
+            "size=1e3".to_string(),
+            "page=99999999999999999999".to_string(),
+            "cursor=not-a-cursor".to_string(),
+            format!("cursor={}", "\u{1F600}".repeat(500)),
+        ] {
+            let path = format!("/2026-02-01/portal/{list}.json?{query}");
+            let reply = env.call(Method::GET, &path, Some(&token), None).await;
+            assert!(
+                reply.status.is_client_error(),
+                "{path}: {} {:?}",
+                reply.status,
+                reply.body
+            );
+        }
+        if list != "referrals" {
+            let path = format!("/2026-02-01/portal/{list}.json?cursor={cursor}&size=2");
+            let reply = env.call(Method::GET, &path, Some(&token), None).await;
+            assert!(
+                reply.status.is_client_error(),
+                "another list's cursor on {list}: {} {:?}",
+                reply.status,
+                reply.body
+            );
+        }
+    }
+    assert_eq!(env.item_count().await, before, "nothing was written");
+}
