@@ -7,14 +7,15 @@
 #   -> the emulator's own tests (test_emulator.py: DynamoDB's limits, the injected faults)
 #   -> cfn-lint template.yaml
 #   -> `make run` torn down by SIGTERM and SIGHUP (test_run_signals.sh), alone
-#   -> four lanes at once, each against an emulator of its own:
+#   -> five lanes at once, each against an emulator of its own:
 #        1. cargo test --workspace, recording each function's DynamoDB actions, then iam-check
 #           (each function's policy grants exactly those);
 #        2. the fault-injected (harsh) runs of the payment-event, payout-run, concurrency and
-#           click-burst tests;
+#           click-burst tests, each once;
 #        3. schemathesis against the API served by cargo lambda watch;
 #        4. the partner portal page in headless Chromium against the API served the same way
-#           (browser.sh; screenshots in .local/test/).
+#           (browser.sh; screenshots in .local/test/);
+#        5. the benchmarks' DynamoDB model against published DynamoDB behaviours.
 #
 # Clippy lints as the workspace compiles: clippy-driver is the compiler of the workspace's own
 # crates (RUSTC_WORKSPACE_WRAPPER, which is how `cargo clippy` runs it), so the dependencies
@@ -35,6 +36,7 @@ logs="$LOCAL_DIR/test"
 mkdir -p "$logs"
 
 started=$SECONDS
+started_at=$(date +%s)
 timings=()
 step() {
   local name=$1 t0=$SECONDS
@@ -46,7 +48,8 @@ step() {
 
 # lane NAME COMMAND...: run COMMAND in the background, its output in $logs/lane-NAME.log. The lane
 # stops what it started (its emulator, its API) when it exits, and this script stops the lane when
-# it exits early itself.
+# it exits early itself. A lane that passes writes the time COMMAND ended (epoch seconds) to
+# $logs/lane-NAME.ended, so each lane's own duration is reported, not when join_lanes got to it.
 lane_names=()
 lane_pids=()
 lane_started=()
@@ -54,25 +57,28 @@ lane() {
   local name=$1
   shift
   log "lane $name (log: ${logs#"$REPO_ROOT"/}/lane-$name.log)"
+  rm -f "$logs/lane-$name.ended"
   (
     _BG_PIDS=()
     _BG_NAMES=()
     install_teardown
     "$@"
+    date +%s >"$logs/lane-$name.ended"
   ) >"$logs/lane-$name.log" 2>&1 &
   lane_pids+=("$!")
   _BG_PIDS+=("$!")
   _BG_NAMES+=("lane $name")
   lane_names+=("$name")
-  lane_started+=("$SECONDS")
+  lane_started+=("$(date +%s)")
 }
 
 # join_lanes: wait for every lane; print the tail of each that failed, and fail if any did.
 join_lanes() {
-  local i failed=0
+  local i ended failed=0
   for i in "${!lane_pids[@]}"; do
     if wait "${lane_pids[$i]}"; then
-      timings+=("$(printf '%5ds  lane %s (ended at %ds)' $((SECONDS - lane_started[i])) "${lane_names[$i]}" $((SECONDS - started)))")
+      ended=$(<"$logs/lane-${lane_names[$i]}.ended")
+      timings+=("$(printf '%5ds  lane %s (ended at %ds)' $((ended - lane_started[i])) "${lane_names[$i]}" $((ended - started_at)))")
     else
       failed=1
       warn "lane ${lane_names[$i]} failed; the last lines of its log:"
@@ -135,13 +141,21 @@ step "cfn-lint template.yaml" cfn-lint template.yaml
 # Alone, not in a lane: under the lanes' load, make run's teardown can outlast the test's 30 s.
 step "make run stops on SIGTERM and SIGHUP" with_clippy bash "$LOCAL_SCRIPTS/test_run_signals.sh"
 
+# The benchmarks' DynamoDB model held to two published DynamoDB behaviours through the emulator
+# (bench/src/model/published.rs): half a minute of the suite's time, so a lane of its own. With the
+# suite's selection (--workspace, every default test target), so nothing is compiled again.
+model_tests=model::published::
+model() {
+  emulator_env model
+  with_clippy cargo test --workspace -- "$model_tests"
+}
 # Each process of the suite records which DynamoDB actions each function performed (tests/src/iam.rs);
 # iam-check then holds every function's policy in template.yaml to exactly that set.
 iam_record="$logs/iam-actions"
 rm -rf "$iam_record"
 suite() {
   emulator_env suite
-  PARTNER_LEDGER_IAM_RECORD="$iam_record" with_clippy cargo test --workspace
+  PARTNER_LEDGER_IAM_RECORD="$iam_record" with_clippy cargo test --workspace -- --skip "$model_tests"
   # The binary the build made: `cargo run -p` would resolve features for one package and compile
   # a second variant of its dependencies.
   "$TARGET_DIR/debug/iam-check" "$iam_record"
@@ -151,13 +165,13 @@ suite() {
 harsh() {
   emulator_env harsh
   export PARTNER_LEDGER_FAULTS=harsh
-  with_clippy cargo test --workspace --test api -- payment_events:: payout_run:: clicks::a_burst_
-  with_clippy cargo test --workspace --test api -- concurren
+  with_clippy cargo test --workspace --test api -- payment_events:: payout_run:: clicks::a_burst_ concurren
 }
 lane "suite" suite
 lane "harsh" harsh
 lane "schemathesis" with_clippy env -u AWS_ENDPOINT_URL_DYNAMODB bash "$LOCAL_SCRIPTS/schemathesis.sh"
 lane "browser" with_clippy env -u AWS_ENDPOINT_URL_DYNAMODB bash "$LOCAL_SCRIPTS/browser.sh"
+lane "model" model
 join_lanes
 
 log "make test passed in $((SECONDS - started))s:"
