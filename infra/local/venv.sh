@@ -25,7 +25,11 @@ case $set_name in
     ;;
   *) die "usage: $0 [run|test|deploy]" ;;
 esac
-want=$(cat "${pin_files[@]}" | "$PYTHON" -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')
+# pins_hash FILE...: the hash a set's stamp records.
+pins_hash() {
+  cat "$@" | "$PYTHON" -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())'
+}
+want=$(pins_hash "${pin_files[@]}")
 stamp="$VENV/.installed-$set_name"
 
 # A venv whose interpreter no longer runs (python moved or upgraded) is rebuilt from scratch. A
@@ -36,6 +40,13 @@ if [[ -e $VENV/bin/python || -L $VENV/bin/python ]] && ! "$VENV/bin/python" -c '
 fi
 
 if [[ -f $stamp && $(<"$stamp") == "$want" ]]; then
+  exit 0
+fi
+# The test set holds the run set (requirements-test.txt starts with -r requirements-run.txt), so a
+# venv with the current test set has what make run needs (make test's run of make run, for one).
+test_stamp="$VENV/.installed-test"
+if [[ $set_name == run && -f $test_stamp ]] &&
+  [[ $(<"$test_stamp") == "$(pins_hash "$LOCAL_SCRIPTS/requirements-run.txt" "$LOCAL_SCRIPTS/requirements-test.txt" "$LOCAL_SCRIPTS/constraints.txt" "$LOCAL_SCRIPTS/requirements-nodeps.txt")" ]]; then
   exit 0
 fi
 

@@ -1,8 +1,10 @@
 //! `TestEnv`: one fresh table, two bootstrapped accounts, and helpers to call
 //! the real routers with a key, the way API Gateway would.
 
+use std::collections::HashMap;
 use std::fmt::Display;
 use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{Credentials, Region};
@@ -64,13 +66,18 @@ pub fn client_with(interceptor: impl Intercept + 'static) -> Client {
     Client::from_conf(dynamo)
 }
 
-/// A fresh table named uniquely, created from `template.yaml`.
+/// A fresh table named uniquely, created from `template.yaml` (read once a
+/// process: every test makes a table of its own).
 pub async fn fresh_table(client: &Client) -> String {
+    static SCHEMA: OnceLock<TableSchema> = OnceLock::new();
     let mut suffix = [0u8; 6];
     getrandom::fill(&mut suffix).expect("random source");
     let table = format!("test-{}", hex::encode(suffix));
-    TableSchema::from_template(&workspace_root().join("template.yaml"))
-        .expect("template.yaml declares the table")
+    SCHEMA
+        .get_or_init(|| {
+            TableSchema::from_template(&workspace_root().join("template.yaml"))
+                .expect("template.yaml declares the table")
+        })
         .create(client, &table)
         .await
         .expect("the emulator creates the table");
@@ -154,6 +161,9 @@ pub struct TestEnv {
     pub key_a: String,
     pub account_b: String,
     pub key_b: String,
+    /// Each function's router on this table, built at its first request (as
+    /// a function builds it once, at its cold start).
+    routers: Mutex<HashMap<String, Router>>,
 }
 
 impl TestEnv {
@@ -179,6 +189,7 @@ impl TestEnv {
             key_a: a.api_key,
             account_b: b.account.id.to_string(),
             key_b: b.api_key,
+            routers: Mutex::default(),
         }
     }
 
@@ -249,6 +260,20 @@ impl TestEnv {
 
     /// The router of the HTTP function `binary`, on this table.
     pub fn router_of(&self, binary: &str) -> Option<Router> {
+        let mut routers = self
+            .routers
+            .lock()
+            .expect("no test panicked holding the routers");
+        if let Some(router) = routers.get(binary) {
+            return Some(router.clone());
+        }
+        let router = self.build_router(binary)?;
+        routers.insert(binary.to_string(), router.clone());
+        Some(router)
+    }
+
+    /// A new router of the HTTP function `binary`, on this table.
+    fn build_router(&self, binary: &str) -> Option<Router> {
         let store = self.store.clone();
         Some(match binary {
             "openapi" => openapi::router(),
