@@ -10,6 +10,9 @@ use ledger_store::{Missing, StoreError};
 pub enum Denial {
     /// No valid credential was presented.
     Unauthenticated,
+    /// No live portal session was presented: the token is missing,
+    /// malformed, unknown or expired, or its partner is banned.
+    NoPortalSession,
     /// The credential is valid but lacks the scope the operation needs.
     MissingScope(Scope),
     /// The operation would create or delete a key covering these scopes,

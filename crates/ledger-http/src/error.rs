@@ -17,6 +17,10 @@ pub enum ApiError {
     BadRequest(String),
     #[error("missing or invalid API key")]
     Unauthorized,
+    #[error(
+        "missing, invalid or expired portal session token: ask the program for a new portal link"
+    )]
+    PortalUnauthorized,
     #[error("this API key lacks the `{0}` scope")]
     Forbidden(Scope),
     /// A key may only create or delete keys whose every scope it holds itself.
@@ -62,6 +66,9 @@ impl From<ledger_app::Error> for ApiError {
         match error {
             ledger_app::Error::Denied(ledger_app::Denial::Unauthenticated) => {
                 ApiError::Unauthorized
+            }
+            ledger_app::Error::Denied(ledger_app::Denial::NoPortalSession) => {
+                ApiError::PortalUnauthorized
             }
             ledger_app::Error::Denied(ledger_app::Denial::MissingScope(scope)) => {
                 ApiError::Forbidden(scope)
@@ -109,7 +116,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::PortalUnauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::ScopesNotHeld(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
@@ -122,7 +129,7 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest(_) => "bad_request",
-            ApiError::Unauthorized => "unauthorized",
+            ApiError::Unauthorized | ApiError::PortalUnauthorized => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::ScopesNotHeld(_) => "scopes_not_held",
             ApiError::NotFound(_) => "not_found",

@@ -88,6 +88,42 @@ pub struct WriteErrors;
 pub struct WebhookErrors;
 /// Errors a public link can answer (there is no API key).
 pub struct LinkErrors;
+/// Errors a portal read of one object can answer (a portal token, never an API key: no 403).
+pub struct PortalReadErrors;
+/// Errors a portal list can answer.
+pub struct PortalListErrors;
+/// Errors a portal write can answer.
+pub struct PortalWriteErrors;
+
+/// `errors(statuses)`, its 401 the portal token's.
+fn portal_errors(statuses: &[u16]) -> BTreeMap<String, RefOr<Response>> {
+    let mut responses = errors(statuses);
+    responses.insert(
+        "401".into(),
+        error_response(
+            "Missing, malformed, unknown or expired portal session token, or its partner is banned.",
+        ),
+    );
+    responses
+}
+
+impl IntoResponses for PortalReadErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        portal_errors(&[401])
+    }
+}
+
+impl IntoResponses for PortalListErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        portal_errors(&[401, 422])
+    }
+}
+
+impl IntoResponses for PortalWriteErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        portal_errors(&[400, 401, 404, 409, 413, 422])
+    }
+}
 
 impl IntoResponses for LinkErrors {
     fn responses() -> BTreeMap<String, RefOr<Response>> {

@@ -29,12 +29,15 @@ impl<State: Sync> FromRequestParts<State> for PortalCaller {
             .headers
             .get(AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .ok_or(ApiError::Unauthorized)?;
-        let (scheme, token) = value.trim().split_once(' ').ok_or(ApiError::Unauthorized)?;
+            .ok_or(ApiError::PortalUnauthorized)?;
+        let (scheme, token) = value
+            .trim()
+            .split_once(' ')
+            .ok_or(ApiError::PortalUnauthorized)?;
         if !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(ApiError::Unauthorized);
+            return Err(ApiError::PortalUnauthorized);
         }
-        let token = PortalToken::parse(token.trim()).ok_or(ApiError::Unauthorized)?;
+        let token = PortalToken::parse(token.trim()).ok_or(ApiError::PortalUnauthorized)?;
         Ok(Self { token })
     }
 }
@@ -71,10 +74,10 @@ impl PortalCaller {
             .map(portal_sessions::from_item)
             .transpose()?
             .filter(|session| session.is_presented_by(token, Utc::now()))
-            .ok_or(ApiError::Unauthorized)?;
+            .ok_or(ApiError::PortalUnauthorized)?;
         let (account, partner) = account
             .zip(partner.filter(|partner| !partner.banned))
-            .ok_or(ApiError::Unauthorized)?;
+            .ok_or(ApiError::PortalUnauthorized)?;
         tracing::Span::current().record("account", token.account_id.as_str());
         let portal = Portal {
             session,
@@ -108,7 +111,7 @@ impl ledger_app::Session for PortalCaller {
                 .await
                 .map_err(|refusal| match refusal {
                     ApiError::Internal(cause) => Error::Store(cause),
-                    _ => Error::Denied(Denial::Unauthenticated),
+                    _ => Error::Denied(Denial::NoPortalSession),
                 })?;
         Ok((portal.account, output))
     }

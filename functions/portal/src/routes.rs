@@ -9,7 +9,7 @@ use ledger_core::model::partner::PartnerChanges;
 use ledger_core::model::{DayRange, Id};
 use ledger_core::views::click::{ClickDaysQuery, ClickDaysResponse};
 use ledger_core::views::portal::{PortalCommissionView, PortalPayoutView, PortalReferralView};
-use ledger_http::openapi::{ListErrors, ReadErrors, WriteErrors};
+use ledger_http::openapi::{PortalListErrors, PortalReadErrors, PortalWriteErrors};
 use ledger_http::{ApiError, CursorPaging, Filters, JsonBody, ListEnvelope, PortalCaller};
 use ledger_store::Store;
 
@@ -23,7 +23,7 @@ const TAG: &str = "Portal";
 /// and their program: the campaign's texts and flags. 401 once the session expired or the
 /// partner was banned.
 #[utoipa::path(get, path = "/portal/partner.json", tag = TAG, security(("portal_token" = [])),
-    responses((status = 200, description = "The session's partner and program.", body = OwnPartnerResponse), ReadErrors))]
+    responses((status = 200, description = "The session's partner and program.", body = OwnPartnerResponse), PortalReadErrors))]
 pub async fn get_own_partner(
     State(store): State<Store>,
     caller: PortalCaller,
@@ -43,7 +43,7 @@ pub async fn get_own_partner(
 /// included: the 30 days up to today when neither is given, at most 366 days.
 #[utoipa::path(get, path = "/portal/clicks.json", tag = TAG, security(("portal_token" = [])),
     params(ClickDaysQuery),
-    responses((status = 200, description = "The partner's clicks per day.", body = ClickDaysResponse), ListErrors))]
+    responses((status = 200, description = "The partner's clicks per day.", body = ClickDaysResponse), PortalListErrors))]
 pub async fn list_own_clicks(
     State(store): State<Store>,
     caller: PortalCaller,
@@ -63,7 +63,7 @@ pub async fn list_own_clicks(
 /// (`a***@e***.com`) when the referral's campaign hides emails (`hide_emails`).
 #[utoipa::path(get, path = "/portal/referrals.json", tag = TAG, security(("portal_token" = [])),
     params(CursorPaging),
-    responses((status = 200, description = "One page of the partner's referrals.", body = ListEnvelope<PortalReferralView>), ListErrors))]
+    responses((status = 200, description = "One page of the partner's referrals.", body = ListEnvelope<PortalReferralView>), PortalListErrors))]
 pub async fn list_own_referrals(
     State(store): State<Store>,
     caller: PortalCaller,
@@ -88,7 +88,7 @@ pub async fn list_own_referrals(
 /// `payout_status`); none of the merchant's internal fields.
 #[utoipa::path(get, path = "/portal/commissions.json", tag = TAG, security(("portal_token" = [])),
     params(CursorPaging),
-    responses((status = 200, description = "One page of the partner's commissions.", body = ListEnvelope<PortalCommissionView>), ListErrors))]
+    responses((status = 200, description = "One page of the partner's commissions.", body = ListEnvelope<PortalCommissionView>), PortalListErrors))]
 pub async fn list_own_commissions(
     State(store): State<Store>,
     caller: PortalCaller,
@@ -112,7 +112,7 @@ pub async fn list_own_commissions(
 /// The payouts made to the session's partner, oldest period first.
 #[utoipa::path(get, path = "/portal/payouts.json", tag = TAG, security(("portal_token" = [])),
     params(CursorPaging),
-    responses((status = 200, description = "One page of the partner's payouts.", body = ListEnvelope<PortalPayoutView>), ListErrors))]
+    responses((status = 200, description = "One page of the partner's payouts.", body = ListEnvelope<PortalPayoutView>), PortalListErrors))]
 pub async fn list_own_payouts(
     State(store): State<Store>,
     caller: PortalCaller,
@@ -154,7 +154,7 @@ fn envelope<T, V>(
 /// 10,000 commissions, of which the oldest are summed.
 #[utoipa::path(get, path = "/portal/earnings.json", tag = TAG, security(("portal_token" = [])),
     params(EarningsQuery),
-    responses((status = 200, description = "The partner's earnings per month.", body = EarningsResponse), ListErrors))]
+    responses((status = 200, description = "The partner's earnings per month.", body = EarningsResponse), PortalListErrors))]
 pub async fn get_own_earnings(
     State(store): State<Store>,
     caller: PortalCaller,
@@ -174,7 +174,7 @@ pub async fn get_own_earnings(
 /// written. Recorded as a `partner.updated` event whose actor is the portal session.
 #[utoipa::path(put, path = "/portal/partner.json", tag = TAG, security(("portal_token" = [])),
     request_body = PayoutEmailRequest,
-    responses((status = 200, description = "The session's partner, updated.", body = OwnPartnerResponse), WriteErrors))]
+    responses((status = 200, description = "The session's partner, updated.", body = OwnPartnerResponse), PortalWriteErrors))]
 pub async fn update_own_payout_email(
     State(store): State<Store>,
     caller: PortalCaller,

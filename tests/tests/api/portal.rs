@@ -319,6 +319,7 @@ async fn the_portal_takes_no_api_key_and_no_session_of_a_banned_partner() {
                 reply.body
             );
             assert_eq!(reply.error_code(), "unauthorized");
+            assert_names_the_portal_session(&reply.body, &path);
         }
     }
     let live = env.call(Method::GET, OWN_PARTNER, Some(&token), None).await;
@@ -338,6 +339,17 @@ async fn the_portal_takes_no_api_key_and_no_session_of_a_banned_partner() {
         StatusCode::UNAUTHORIZED,
         "{:?}",
         refused.body
+    );
+    assert_names_the_portal_session(&refused.body, "a banned partner's session");
+}
+
+/// A portal 401 tells the partner what to do about their session, and
+/// speaks of no API key (a partner has none).
+fn assert_names_the_portal_session(body: &Value, context: &str) {
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("portal session token") && !message.contains("API key"),
+        "{context}: {message:?}"
     );
 }
 
